@@ -1,0 +1,378 @@
+//! The `migralab` command line: raw arguments are parsed once by clap into `Cli`, then validated
+//! into a `RunConfig` (the scenario file read, the overrides applied, the scenario checked), and
+//! `run` does the work. Exit codes have fixed meanings: see [`EXIT_COMPLETED`] and friends.
+
+use crate::report::{self, HumanSummary, ProgressCsv};
+use crate::scenarios;
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use migralab_sim_core::{Located, RunSummary, Scenario, Simulator};
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Every migration completed.
+pub const EXIT_COMPLETED: u8 = 0;
+/// A migration did not complete: failed, aborted or not converged.
+pub const EXIT_NOT_COMPLETED: u8 = 1;
+/// Bad input (unknown scenario, invalid file or `--set`) or any other error. clap uses it too.
+pub const EXIT_ERROR: u8 = 2;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  every migration completed
+  1  a migration did not complete (failed, aborted or not converged)
+  2  bad input (unknown scenario, invalid file or --set value) or another error";
+
+/// Simulate libvirt/QEMU live migration and see what `virsh`, `domjobinfo` and `ping` would show.
+#[derive(Debug, Parser)]
+#[command(
+    name = "migralab",
+    version,
+    about,
+    long_about = "Simulate libvirt/QEMU live migration and see what `virsh migrate`, `virsh domjobinfo` \
+                  and a running `ping` would show.\n\n\
+                  Without a subcommand, migralab runs the lesson's scenario (`migralab sim lesson`).",
+    after_help = "Run `migralab sim --help` for scenarios, examples and exit codes.",
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario in the simulator and summarise the migration.
+    #[command(
+        long_about = SIM_LONG_ABOUT,
+        after_help = "Run `migralab sim --help` for the shipped scenarios, examples and exit codes.",
+        after_long_help = sim_after_long_help()
+    )]
+    Sim(SimArgs),
+}
+
+const SIM_LONG_ABOUT: &str = "\
+Run a scenario in the simulator and summarise the migration.
+
+A scenario is a TOML file that describes a small lab: the hypervisor hosts, the network link \
+between them, the storage (shared or local), the VMs with their RAM, disks and how busily they \
+write memory, the `virsh migrate` commands to run, and a client that pings one VM throughout. The \
+simulator follows QEMU's pre-copy algorithm page by page in simulated time, so a two-minute \
+migration takes well under a second. The same scenario and seed always give the same result.";
+
+fn sim_after_long_help() -> String {
+    let width = scenarios::SHIPPED
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
+    let list: String = scenarios::SHIPPED
+        .iter()
+        .map(|s| format!("  {:<width$}  {}\n", s.name, s.about))
+        .collect();
+    format!(
+        "\
+Shipped scenarios (name one instead of a file; `lesson` is the default):
+{list}
+Examples:
+  migralab sim
+      Run the lesson's migration and print a summary.
+  migralab sim busy-db-no-converge --set migration.auto_converge=true
+      The busy database that never converges, now with --auto-converge.
+  migralab sim exp1-no-shared-storage --json --out run.json
+      Save the whole run (every event, plus the summary) as JSON.
+
+{EXIT_CODES_HELP}"
+    )
+}
+
+#[derive(Debug, Args)]
+struct SimArgs {
+    /// A scenario file (TOML), or the name of a shipped scenario [default: lesson]
+    ///
+    /// An existing file wins; otherwise a bare name such as `busy-db-postcopy` picks the shipped
+    /// scenario of that name (the list is below).
+    #[arg(value_name = "SCENARIO")]
+    scenario: Option<PathBuf>,
+
+    /// Seed for every random choice (same as `--set seed=N`)
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// Change one scenario value, e.g. `link.bandwidth_mibps=1000` (may repeat)
+    ///
+    /// KEY is a dotted path into the scenario file. In a list (`vm`, `host`, `migration`) pick an
+    /// entry by index or name (`vm.db01.ram_mib=8192`), or leave it out when there is only one
+    /// (`migration.auto_converge=true`). VALUE is read as TOML (`1000`, `true`, `"text"`); anything
+    /// else is taken as a string.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+
+    /// Print the whole trace as JSON, with `outcome`, `ping` and `vms` summary keys
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+
+    /// Print the progress samples (`virsh domjobinfo` every 100 ms) as CSV
+    #[arg(long)]
+    csv: bool,
+
+    /// Write the output to FILE instead of standard output
+    ///
+    /// The file is replaced in one step (written beside it, then renamed), so it is never left
+    /// half-written.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// What `migralab sim` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+    Csv,
+}
+
+/// A validated run: the scenario is read, overridden and checked; nothing is left to parse.
+#[derive(Debug)]
+enum RunConfig {
+    Sim(SimConfig),
+}
+
+#[derive(Debug)]
+struct SimConfig {
+    scenario: Scenario,
+    format: Format,
+    out: Option<PathBuf>,
+    /// Print a hint that `--help` shows more (when run without a subcommand).
+    hint: bool,
+}
+
+impl RunConfig {
+    fn from_cli(cli: Cli) -> anyhow::Result<RunConfig> {
+        match cli.command {
+            Some(Command::Sim(args)) => Ok(RunConfig::Sim(SimConfig::from_args(args, false)?)),
+            None => {
+                let args = SimArgs {
+                    scenario: None,
+                    seed: None,
+                    overrides: Vec::new(),
+                    json: false,
+                    csv: false,
+                    out: None,
+                };
+                Ok(RunConfig::Sim(SimConfig::from_args(args, true)?))
+            }
+        }
+    }
+}
+
+impl SimConfig {
+    fn from_args(args: SimArgs, hint: bool) -> anyhow::Result<SimConfig> {
+        let arg = args
+            .scenario
+            .unwrap_or_else(|| PathBuf::from(scenarios::DEFAULT));
+        let source = scenarios::resolve(&arg)?;
+        let mut overrides = args.overrides;
+        // Last, so that it wins over a `--set seed=...`.
+        overrides.extend(args.seed.map(|s| format!("seed={s}")));
+        // ScenarioError already names the file, line and column: no context to add.
+        let scenario = Scenario::load(
+            Located {
+                text: &source.text,
+                origin: &source.origin,
+            },
+            &overrides,
+        )?;
+        let format = match (args.json, args.csv) {
+            (true, _) => Format::Json,
+            (_, true) => Format::Csv,
+            _ => Format::Human,
+        };
+        if let Some(out) = &args.out
+            && out.is_dir()
+        {
+            anyhow::bail!("--out {}: is a directory; name a file in it", out.display());
+        }
+        Ok(SimConfig {
+            scenario,
+            format,
+            out: args.out,
+            hint,
+        })
+    }
+}
+
+/// Parse `args` (program name first), run, and return the exit code. Errors are printed here.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // `--help` and `--version` arrive here too: clap knows their exit code (0) and stream.
+            let code = err.exit_code();
+            if let Err(e) = err.print()
+                && e.kind() != io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::from(EXIT_ERROR);
+            }
+            return ExitCode::from(u8::try_from(code).unwrap_or(EXIT_ERROR));
+        }
+    };
+    match RunConfig::from_cli(cli).and_then(run) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Do what the configuration says.
+fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
+    match config {
+        RunConfig::Sim(sim) => run_sim(sim),
+    }
+}
+
+fn run_sim(config: SimConfig) -> anyhow::Result<ExitCode> {
+    let trace = Simulator::run(config.scenario.clone());
+    let summary = RunSummary::of(&trace);
+    let mut text = match config.format {
+        Format::Human => HumanSummary {
+            scenario: &config.scenario,
+            trace: &trace,
+            summary: &summary,
+        }
+        .to_string(),
+        Format::Json => {
+            report::json(&trace, &summary).context("cannot serialise the trace as JSON")?
+        }
+        Format::Csv => ProgressCsv(&trace).to_string(),
+    };
+    if config.hint {
+        text.push_str("\n`migralab --help` lists the other scenarios and the options.\n");
+    }
+    match &config.out {
+        Some(path) => {
+            write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => write_stdout(text.as_bytes()).context("cannot write to standard output")?,
+    }
+    let code = if summary.outcome.status == "completed" {
+        EXIT_COMPLETED
+    } else {
+        EXIT_NOT_COMPLETED
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// Write to stdout; a closed pipe (`migralab sim --csv | head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Replace `path` with `bytes` in one step: write a temporary file beside it, then rename it over
+/// the target, so a crash never leaves half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("--out {}: not a file name", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(temp_name(name));
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        // Best effort: the temporary may not even exist. The write error is the one to report.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
+    Ok(())
+}
+
+/// `.NAME.PID.tmp`: hidden, unique per process, in the target's directory (so rename stays atomic).
+fn temp_name(name: &OsStr) -> OsString {
+    let mut tmp = OsString::from(".");
+    tmp.push(name);
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    tmp
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use clap::CommandFactory as _;
+
+    fn config(args: &[&str]) -> anyhow::Result<RunConfig> {
+        let cli = Cli::try_parse_from(std::iter::once("migralab").chain(args.iter().copied()))?;
+        RunConfig::from_cli(cli)
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_subcommand_runs_the_lesson_with_a_hint() {
+        let RunConfig::Sim(c) = config(&[]).unwrap();
+        assert_eq!(c.scenario.name, "lesson");
+        assert_eq!(c.format, Format::Human);
+        assert!(c.hint);
+    }
+
+    #[test]
+    fn seed_flag_wins_over_set_seed() {
+        let RunConfig::Sim(c) = config(&[
+            "sim",
+            "exp1-shared-storage",
+            "--set",
+            "seed=3",
+            "--seed",
+            "7",
+        ])
+        .unwrap();
+        assert_eq!(c.scenario.name, "exp1-shared-storage");
+        assert_eq!(c.scenario.seed, 7);
+        assert!(!c.hint);
+    }
+
+    #[test]
+    fn json_and_csv_conflict() {
+        let err = Cli::try_parse_from(["migralab", "sim", "--json", "--csv"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert_eq!(err.exit_code(), i32::from(EXIT_ERROR));
+    }
+
+    #[test]
+    fn help_lists_every_shipped_scenario() {
+        let help = sim_after_long_help();
+        for s in scenarios::SHIPPED {
+            assert!(
+                help.contains(s.name) && help.contains(s.about),
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    #[test]
+    fn temp_file_is_hidden_beside_the_target() {
+        let t = temp_name(OsStr::new("run.json")).into_string().unwrap();
+        assert!(t.starts_with(".run.json.") && t.ends_with(".tmp"), "{t}");
+    }
+}

@@ -1,0 +1,339 @@
+//! The `migralab` binary, run for real: exit codes, output formats and error messages.
+//!
+//! Every run starts in a scratch directory outside the workspace, so these tests also check that
+//! the shipped scenarios are embedded rather than read from `scenarios/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What one run of the binary left behind.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// A scratch directory unique to one test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("migralab-cli-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn migralab_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().expect("killed by a signal"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn migralab(args: &[&str]) -> Run {
+    migralab_in(&std::env::temp_dir(), args)
+}
+
+#[test]
+fn sim_lesson_completes_with_exit_0() {
+    let run = migralab(&["sim", "lesson"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("$ virsh migrate --live --persistent db01 qemu+ssh://kvm-host-02/system")
+    );
+    for needle in [
+        "db01: completed",
+        "downtime",
+        "memory sent",
+        "iterations",
+        "Ping db01",
+        "Result: completed",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "missing {needle:?} in:\n{}",
+            run.stdout
+        );
+    }
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn no_subcommand_runs_the_lesson_and_points_at_help() {
+    let run = migralab(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("Scenario lesson:"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .trim_end()
+            .ends_with("`migralab --help` lists the other scenarios and the options.")
+    );
+}
+
+#[test]
+fn busy_db_no_converge_exits_1_and_says_not_converged() {
+    let run = migralab(&["sim", "busy-db-no-converge"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("db01: not converged"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("left, threshold"),
+        "the last syncs are shown:\n{}",
+        run.stdout
+    );
+
+    let run = migralab(&["sim", "busy-db-no-converge", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["outcome"]["status"], "not-converged");
+    assert_eq!(doc["vms"][0]["outcome"]["status"], "not-converged");
+}
+
+#[test]
+fn a_refused_migration_exits_1_with_libvirts_error() {
+    let run = migralab(&[
+        "sim",
+        "lesson",
+        "--set",
+        "storage.kind=local",
+        "--set",
+        "migration.unsafe=true",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("db01: failed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("  error: Cannot access storage file"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let run = migralab(&["sim", "no/such/scenario.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("error: cannot read scenario file no/such/scenario.toml:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn unknown_scenario_name_exits_2_and_lists_the_shipped_ones() {
+    let run = migralab(&["sim", "lesosn"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("Did you mean `lesson`?"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("busy-db-postcopy, maintenance-evacuate"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unknown_key_exits_2_naming_file_and_line() {
+    let scratch = Scratch::new("unknown-key");
+    let text = "\
+name = \"typo\"
+
+[[host]]
+name = \"a\"
+
+[[host]]
+name = \"b\"
+
+[link]
+bandwidth_mibps = 112.0
+
+[storage]
+kind = \"shared\"
+
+[[vm]]
+name = \"db01\"
+host = \"a\"
+ram_mib = 512
+ram_gib = 2
+";
+    std::fs::write(scratch.path("typo.toml"), text).unwrap();
+    let run = migralab_in(&scratch.0, &["sim", "typo.toml"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with("error: typo.toml:19:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("ram_gib"), "{}", run.stderr);
+}
+
+#[test]
+fn zero_bandwidth_exits_2_mentioning_bandwidth() {
+    let run = migralab(&["sim", "lesson", "--set", "link.bandwidth_mibps=0"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("error: scenarios/lesson.toml:"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("bandwidth"), "{}", run.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let run = migralab(&["sim", "--json", "--csv"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    assert_eq!(migralab(&["sim", "--seed", "x"]).code, 2);
+    assert_eq!(migralab(&["frobnicate"]).code, 2);
+
+    let run = migralab(&["sim", "--help"]);
+    assert_eq!(run.code, 0);
+    for needle in [
+        "A scenario is a TOML file",
+        "busy-db-postcopy",
+        "--set migration.auto_converge=true",
+        "Exit codes:",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "missing {needle:?} in:\n{}",
+            run.stdout
+        );
+    }
+    assert_eq!(migralab(&["--version"]).code, 0);
+}
+
+#[test]
+fn json_is_the_trace_plus_summary_keys() {
+    let run = migralab(&["sim", "exp1-shared-storage", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    assert_eq!(doc["outcome"]["status"], "completed");
+    assert!(doc["outcome"]["error"].is_null());
+    assert!(doc["outcome"]["downtime_ms"].as_u64().unwrap() > 0);
+    assert!(doc["ping"]["sent"].as_u64().unwrap() > 0);
+    assert!(doc["ping"]["loss_windows"].is_array());
+    assert_eq!(doc["vms"][0]["vm"], "db01");
+    assert!(!doc["events"].as_array().unwrap().is_empty());
+    assert_eq!(doc["backend"], "sim");
+    assert_eq!(doc["scenario"]["name"], "exp1-shared-storage");
+}
+
+#[test]
+fn csv_has_the_header_and_rows_of_the_same_width() {
+    let run = migralab(&["sim", "lesson", "--csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut lines = run.stdout.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("t_ms,vm,phase,memory_total,"),
+        "{header}"
+    );
+    assert!(
+        header.ends_with(",threshold_bytes,verbose_percent"),
+        "{header}"
+    );
+    let width = header.split(',').count();
+    assert_eq!(width, 17);
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() > 10, "{} rows", rows.len());
+    for row in &rows {
+        assert_eq!(row.split(',').count(), width, "{row}");
+        assert!(row.split(',').nth(1) == Some("db01"), "{row}");
+    }
+}
+
+#[test]
+fn same_seed_gives_identical_json() {
+    let a = migralab(&["sim", "exp1-shared-storage", "--json", "--seed", "7"]);
+    let b = migralab(&["sim", "exp1-shared-storage", "--json", "--seed", "7"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(a.stdout == b.stdout, "two runs with --seed 7 differ");
+    assert_eq!(a.json()["seed"], 7);
+    let c = migralab(&["sim", "exp1-shared-storage", "--json", "--seed", "8"]);
+    assert!(a.stdout != c.stdout, "--seed changes nothing");
+}
+
+#[test]
+fn out_writes_the_file_and_leaves_no_temporary() {
+    let scratch = Scratch::new("out");
+    let run = migralab_in(
+        &scratch.0,
+        &["sim", "exp1-shared-storage", "--json", "--out", "run.json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "wrote run.json\n");
+    let text = std::fs::read_to_string(scratch.path("run.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["outcome"]["status"], "completed");
+
+    // Replacing an existing file works, and only the target is left in the directory.
+    let run = migralab_in(&scratch.0, &["sim", "lesson", "--csv", "--out", "run.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read_to_string(scratch.path("run.json"))
+            .unwrap()
+            .starts_with("t_ms,")
+    );
+    let names: Vec<_> = std::fs::read_dir(&scratch.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["run.json"]);
+}
+
+#[test]
+fn out_into_a_missing_directory_exits_2() {
+    let scratch = Scratch::new("out-missing");
+    let run = migralab_in(&scratch.0, &["sim", "lesson", "--out", "nodir/run.txt"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("error: cannot write nodir/run.txt:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn out_naming_a_directory_exits_2_before_running() {
+    let scratch = Scratch::new("out-dir");
+    let run = migralab_in(&scratch.0, &["sim", "lesson", "--out", "."]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: --out .: is a directory; name a file in it\n"
+    );
+}

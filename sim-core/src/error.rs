@@ -1,0 +1,102 @@
+//! Errors. `LabError` is what a migration (simulated or real) fails with, worded exactly as libvirt
+//! words it, because students learn to read the real messages. `ScenarioError` is bad input.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a lab operation failed, with libvirt's own wording (see `reference/migration-facts.md` §3).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum LabError {
+    /// Source and destination report the same host UUID.
+    #[error("internal error: Attempt to migrate guest to the same host {host_uuid}")]
+    SameHost {
+        /// The host UUID both sides share.
+        host_uuid: String,
+    },
+    /// A disk is not on shared storage and neither `--copy-storage-*` nor `--unsafe` was given.
+    #[error("Unsafe migration: Migration without shared storage is unsafe")]
+    UnsafeNoSharedStorage,
+    /// The destination cannot open a disk image (local storage forced through with `--unsafe`).
+    #[error("Cannot access storage file '{path}' (as uid:107, gid:107): No such file or directory")]
+    StorageNotAccessible {
+        /// The disk image path the destination QEMU tried to open.
+        path: String,
+    },
+    /// The domain named in the command does not exist on that host.
+    #[error("failed to get domain '{name}'")]
+    NoSuchDomain {
+        /// The name that was asked for.
+        name: String,
+    },
+    /// The job was cancelled (`virsh domjobabort`, Ctrl-C).
+    #[error("operation aborted: job 'migration out' canceled by client")]
+    Aborted,
+    /// libvirt's VIR_ERR_OPERATION_INVALID.
+    #[error("Requested operation is not valid: {0}")]
+    InvalidOperation(String),
+    /// libvirt's VIR_ERR_CONFIG_UNSUPPORTED.
+    #[error("unsupported configuration: {0}")]
+    Unsupported(String),
+    /// libvirt's VIR_ERR_OPERATION_FAILED.
+    #[error("operation failed: {0}")]
+    OperationFailed(String),
+    /// libvirt's VIR_ERR_INTERNAL_ERROR.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// A message passed through unchanged from a real libvirt (real mode).
+    #[error("{message}")]
+    Libvirt {
+        /// libvirt's error code (`virErrorNumber`), when known.
+        code: Option<i32>,
+        /// The text libvirt gave, unchanged.
+        message: String,
+    },
+}
+
+impl LabError {
+    /// The message as `virsh` prints it (`error: <message>`).
+    pub fn virsh_line(&self) -> String {
+        format!("error: {self}")
+    }
+}
+
+/// A scenario file (or an override) that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The text is not valid TOML or does not fit the schema.
+    #[error("{origin}:{line}:{column}: {message}")]
+    Parse {
+        /// File name (or `<string>`).
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// A value parses but is impossible (zero bandwidth, hot set larger than RAM, ...).
+    #[error("{origin}:{line}:{column}: `{path}`: {message}")]
+    Invalid {
+        /// File name (or `<string>`).
+        origin: String,
+        /// 1-based line of the offending value (of the table holding it, if the value is missing).
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Dotted path of the value, e.g. `vm.0.workload.set_mib`.
+        path: String,
+        /// What is wrong and what would be accepted.
+        message: String,
+    },
+    /// A `--set key=value` override that cannot be applied.
+    #[error("--set {assignment}: {message}")]
+    Override {
+        /// The override as given.
+        assignment: String,
+        /// What is wrong.
+        message: String,
+    },
+}

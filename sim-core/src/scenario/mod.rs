@@ -1,0 +1,499 @@
+//! Scenario files: what a lab looks like and which migrations to run in it.
+//!
+//! Scenarios are TOML, written by instructors by hand, so the schema denies unknown keys (a typo is
+//! an error, not a silently ignored setting) and every impossible value is rejected with the file,
+//! line and column. Parsing is pure: the caller reads the file.
+
+mod load;
+mod validate;
+
+pub use load::{Located, apply_override};
+
+use crate::units::{GIB, MIB};
+use serde::{Deserialize, Serialize};
+
+/// A text in both languages of the app.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    /// Bahasa Indonesia (the default language).
+    #[serde(default)]
+    pub id: String,
+    /// English.
+    #[serde(default)]
+    pub en: String,
+}
+
+/// A whole lab: hosts, the link between them, storage, VMs, the migrations to run and the prober.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, e.g. `exp1-shared-storage`.
+    pub name: String,
+    /// Title shown to students.
+    #[serde(default)]
+    pub title: Text,
+    /// What the scenario teaches.
+    #[serde(default)]
+    pub teaches: Text,
+    /// Seed for every random choice in the run: the same seed gives the same trace, byte for byte.
+    #[serde(default = "defaults::seed")]
+    pub seed: u64,
+    /// The hypervisor hosts.
+    #[serde(rename = "host")]
+    pub hosts: Vec<HostSpec>,
+    /// The migration network between the hosts.
+    pub link: LinkSpec,
+    /// Where the VM disks live.
+    pub storage: StorageSpec,
+    /// The guests.
+    #[serde(rename = "vm")]
+    pub vms: Vec<VmSpec>,
+    /// The migrations to run (`virsh migrate` commands), possibly several at once.
+    #[serde(rename = "migration", default)]
+    pub migrations: Vec<MigrationSpec>,
+    /// The lab client that pings a VM during the run.
+    #[serde(default)]
+    pub prober: ProberSpec,
+    /// Model constants and limits of the simulation itself.
+    #[serde(default)]
+    pub sim: SimSpec,
+}
+
+/// A hypervisor host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    /// Hostname, e.g. `kvm-host-01`.
+    pub name: String,
+    /// Address on the lab network.
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// Host UUID as libvirt reports it (`virsh capabilities`). Cloned hosts share one, and libvirt
+    /// then refuses to migrate between them. Derived from the name when not given.
+    #[serde(default)]
+    pub uuid: Option<String>,
+}
+
+impl HostSpec {
+    /// The host UUID, given or derived from the hostname (stable across runs).
+    pub fn host_uuid(&self) -> String {
+        if let Some(u) = &self.uuid {
+            return u.clone();
+        }
+        // FNV-1a over the name, twice with different offsets: deterministic, no RNG needed.
+        let fnv = |offset: u64| {
+            self.name.bytes().fold(offset, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        };
+        let a = fnv(0xcbf2_9ce4_8422_2325);
+        let b = fnv(0x8422_2325_cbf2_9ce4);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// The network that carries migration traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// Payload rate of one TCP stream, MiB/s: about 112 on 1 GbE, about 1120 on 10 GbE.
+    pub bandwidth_mibps: f64,
+    /// Round-trip time between the hosts, ms.
+    #[serde(default = "defaults::link_rtt_ms")]
+    pub rtt_ms: f64,
+}
+
+impl LinkSpec {
+    /// Payload rate in bytes per second.
+    pub fn bytes_per_sec(&self) -> f64 {
+        self.bandwidth_mibps * MIB as f64
+    }
+}
+
+/// Kind of storage holding the VM disks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageKind {
+    /// The same path is mounted from NFS/iSCSI on both hosts: only RAM has to move.
+    Shared,
+    /// Each host has its own disk: the image must be copied (`--copy-storage-all`).
+    Local,
+}
+
+/// Where the VM disks live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSpec {
+    /// Shared or local.
+    pub kind: StorageKind,
+    /// Directory of the disk images, the same on every host.
+    #[serde(default = "defaults::storage_path")]
+    pub path: String,
+}
+
+/// A guest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmSpec {
+    /// Domain name, e.g. `db01`.
+    pub name: String,
+    /// Host it runs on at the start.
+    pub host: String,
+    /// Guest RAM, MiB.
+    pub ram_mib: u64,
+    /// Virtual CPUs.
+    #[serde(default = "defaults::vcpus")]
+    pub vcpus: u32,
+    /// Size of the disk image, GiB (0: no disk).
+    #[serde(default)]
+    pub disk_gib: f64,
+    /// Guest IP address (what the prober pings).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// Share of RAM that is still all zeros (never touched by the guest), 0..=1.
+    #[serde(default)]
+    pub zero_fraction: f64,
+    /// How the guest writes to its memory.
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
+    #[serde(default)]
+    pub disk_write_mibps: f64,
+}
+
+impl VmSpec {
+    /// Guest RAM in bytes.
+    pub fn ram_bytes(&self) -> u64 {
+        self.ram_mib * MIB
+    }
+    /// Disk image size in bytes.
+    pub fn disk_bytes(&self) -> u64 {
+        (self.disk_gib * GIB as f64).round() as u64
+    }
+    /// The disk image path on both hosts.
+    pub fn disk_path(&self, storage: &StorageSpec) -> String {
+        format!("{}/{}.qcow2", storage.path.trim_end_matches('/'), self.name)
+    }
+}
+
+/// How a guest dirties its memory, at page granularity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WorkloadSpec {
+    /// Writes nothing.
+    #[default]
+    Idle,
+    /// Rewrites random pages of a working set, uniformly, at a fixed rate (a busy cache or database).
+    HotSet {
+        /// Size of the working set, MiB.
+        set_mib: u64,
+        /// Bytes written per second, MiB/s (at full vCPU speed).
+        rate_mibps: f64,
+    },
+    /// Rewrites pages of a working set with a skew: a few pages very often, most rarely.
+    Zipf {
+        /// Size of the working set, MiB.
+        set_mib: u64,
+        /// Bytes written per second, MiB/s.
+        rate_mibps: f64,
+        /// Skew in 0..1: 0 is uniform, 0.9 puts most writes on a small head of the set.
+        #[serde(default = "defaults::skew")]
+        skew: f64,
+    },
+    /// Writes a working set front to back, again and again (a log writer, a memset loop).
+    Scanner {
+        /// Size of the region scanned, MiB.
+        set_mib: u64,
+        /// Bytes written per second, MiB/s.
+        rate_mibps: f64,
+    },
+}
+
+impl WorkloadSpec {
+    /// (working set MiB, write rate MiB/s), or `None` for idle.
+    pub fn set_and_rate(&self) -> Option<(u64, f64)> {
+        match *self {
+            WorkloadSpec::Idle => None,
+            WorkloadSpec::HotSet {
+                set_mib,
+                rate_mibps,
+            }
+            | WorkloadSpec::Zipf {
+                set_mib,
+                rate_mibps,
+                ..
+            }
+            | WorkloadSpec::Scanner {
+                set_mib,
+                rate_mibps,
+            } => Some((set_mib, rate_mibps)),
+        }
+    }
+}
+
+/// What `virsh migrate` does when `--timeout` expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeoutAction {
+    /// `--timeout-suspend` (the default): pause the guest; the rest completes offline.
+    #[default]
+    Suspend,
+    /// `--timeout-postcopy`: switch to post-copy.
+    Postcopy,
+}
+
+/// One `virsh migrate` command: the flags exactly as virsh has them, and the tunables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationSpec {
+    /// Domain to migrate.
+    pub vm: String,
+    /// Destination host name (`qemu+ssh://<to>/system`).
+    pub to: String,
+    /// When the command is typed, ms after the run starts (to stagger several migrations).
+    #[serde(default)]
+    pub start_ms: u64,
+    /// `--live`: keep the guest running while RAM is copied. Without it libvirt pauses the guest first.
+    #[serde(default = "defaults::yes")]
+    pub live: bool,
+    /// `--persistent`: define the domain on the destination (the source definition stays).
+    #[serde(default)]
+    pub persistent: bool,
+    /// `--undefinesource`: remove the definition from the source after success.
+    #[serde(default)]
+    pub undefinesource: bool,
+    /// `--copy-storage-all`: mirror the whole disk to the destination over NBD before the RAM.
+    #[serde(default)]
+    pub copy_storage_all: bool,
+    /// `--p2p`: the source libvirtd drives the migration itself.
+    #[serde(default)]
+    pub p2p: bool,
+    /// `--tunnelled`: send the data over the libvirtd connection (needs `--p2p`).
+    #[serde(default)]
+    pub tunnelled: bool,
+    /// `--auto-converge`: throttle the vCPUs when the guest dirties memory too fast.
+    #[serde(default)]
+    pub auto_converge: bool,
+    /// `--postcopy`: allow switching to post-copy.
+    #[serde(default)]
+    pub postcopy: bool,
+    /// `--postcopy-after-precopy`: switch to post-copy after the first full pre-copy pass.
+    #[serde(default)]
+    pub postcopy_after_precopy: bool,
+    /// Switch to post-copy after this many pre-copy passes (as typing `virsh migrate-postcopy`
+    /// then would). `postcopy_after_precopy` is the same as 1.
+    #[serde(default)]
+    pub postcopy_after_pass: Option<u32>,
+    /// `--unsafe`: skip libvirt's safety checks (e.g. disks not on shared storage).
+    #[serde(default, rename = "unsafe")]
+    pub unsafe_: bool,
+    /// `--bandwidth N`, MiB/s. Without it libvirt leaves the speed unlimited and the link decides.
+    #[serde(default)]
+    pub bandwidth_mibps: Option<u64>,
+    /// `--postcopy-bandwidth N`, MiB/s (unlimited by default).
+    #[serde(default)]
+    pub postcopy_bandwidth_mibps: Option<u64>,
+    /// `--timeout N`, seconds.
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+    /// `--timeout-suspend` (default) or `--timeout-postcopy`.
+    #[serde(default)]
+    pub timeout_action: TimeoutAction,
+    /// `migrate-setmaxdowntime`, ms (QEMU `downtime-limit`, default 300).
+    #[serde(default = "defaults::downtime_limit_ms")]
+    pub downtime_limit_ms: u64,
+    /// `auto-converge-initial`, percent (QEMU `cpu-throttle-initial`, default 20).
+    #[serde(default)]
+    pub auto_converge_initial: Option<u8>,
+    /// `auto-converge-increment`, percent (QEMU `cpu-throttle-increment`, default 10).
+    #[serde(default)]
+    pub auto_converge_increment: Option<u8>,
+}
+
+impl MigrationSpec {
+    /// The `virsh migrate` command this spec stands for.
+    pub fn virsh_command(&self) -> String {
+        let mut parts = vec!["virsh migrate".to_string()];
+        let flags = [
+            (self.live, "--live"),
+            (self.persistent, "--persistent"),
+            (self.undefinesource, "--undefinesource"),
+            (self.copy_storage_all, "--copy-storage-all"),
+            (self.p2p, "--p2p"),
+            (self.tunnelled, "--tunnelled"),
+            (self.auto_converge, "--auto-converge"),
+            (self.postcopy, "--postcopy"),
+            (self.postcopy_after_precopy, "--postcopy-after-precopy"),
+            (self.unsafe_, "--unsafe"),
+        ];
+        parts.extend(
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, f)| f.to_string()),
+        );
+        parts.push(self.vm.clone());
+        parts.push(format!("qemu+ssh://{}/system", self.to));
+        if let Some(bw) = self.bandwidth_mibps {
+            parts.push(format!("--bandwidth {bw}"));
+        }
+        if let Some(t) = self.timeout_s {
+            parts.push(format!("--timeout {t}"));
+            if self.timeout_action == TimeoutAction::Postcopy {
+                parts.push("--timeout-postcopy".into());
+            }
+        }
+        if let Some(v) = self.auto_converge_initial {
+            parts.push(format!("--auto-converge-initial {v}"));
+        }
+        if let Some(v) = self.auto_converge_increment {
+            parts.push(format!("--auto-converge-increment {v}"));
+        }
+        parts.join(" ")
+    }
+}
+
+/// The lab client that pings a VM while it migrates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProberSpec {
+    /// Ping at all?
+    #[serde(default = "defaults::yes")]
+    pub enabled: bool,
+    /// VM to ping (default: the VM of the first migration).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Interval between probes, ms (10 resolves the downtime; `ping` without `-i` uses 1000).
+    #[serde(default = "defaults::probe_interval_ms")]
+    pub interval_ms: f64,
+    /// Round-trip time to the VM when nothing is in the way, ms.
+    #[serde(default = "defaults::probe_rtt_ms")]
+    pub rtt_ms: f64,
+    /// Random extra delay added to each reply, up to this many ms.
+    #[serde(default = "defaults::probe_jitter_ms")]
+    pub jitter_ms: f64,
+    /// A reply later than this counts as lost, ms (`ping -W`).
+    #[serde(default = "defaults::probe_timeout_ms")]
+    pub timeout_ms: f64,
+    /// Keep probing this long after the last migration ends, ms.
+    #[serde(default = "defaults::probe_tail_ms")]
+    pub tail_ms: f64,
+}
+
+impl Default for ProberSpec {
+    fn default() -> Self {
+        ProberSpec {
+            enabled: true,
+            target: None,
+            interval_ms: defaults::probe_interval_ms(),
+            rtt_ms: defaults::probe_rtt_ms(),
+            jitter_ms: defaults::probe_jitter_ms(),
+            timeout_ms: defaults::probe_timeout_ms(),
+            tail_ms: defaults::probe_tail_ms(),
+        }
+    }
+}
+
+/// Constants of the simulation that no scenario value determines: sizes and delays that real
+/// QEMU has but that depend on the machine. The fidelity harness calibrates them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSpec {
+    /// Give up on a migration that has not finished after this long, s (QEMU itself never would).
+    #[serde(default = "defaults::max_time_s")]
+    pub max_time_s: f64,
+    /// Time from the command to the first RAM page (connection, setup), ms.
+    #[serde(default = "defaults::setup_ms")]
+    pub setup_ms: f64,
+    /// Size of the device state sent at the switch-over, KiB.
+    #[serde(default = "defaults::device_state_kib")]
+    pub device_state_kib: u64,
+    /// Time for the destination to load device state and start the vCPUs, ms.
+    #[serde(default = "defaults::resume_ms")]
+    pub resume_ms: f64,
+    /// Time after the resume until the network reaches the guest at its new place (the switch
+    /// learns the MAC from QEMU's RARP/GARP announce), ms.
+    #[serde(default = "defaults::announce_ms")]
+    pub announce_ms: f64,
+    /// How often job statistics are sampled, ms (libvirt clients poll about every 100 ms).
+    #[serde(default = "defaults::sample_interval_ms")]
+    pub sample_interval_ms: u64,
+}
+
+impl Default for SimSpec {
+    fn default() -> Self {
+        SimSpec {
+            max_time_s: defaults::max_time_s(),
+            setup_ms: defaults::setup_ms(),
+            device_state_kib: defaults::device_state_kib(),
+            resume_ms: defaults::resume_ms(),
+            announce_ms: defaults::announce_ms(),
+            sample_interval_ms: defaults::sample_interval_ms(),
+        }
+    }
+}
+
+mod defaults {
+    pub fn seed() -> u64 {
+        1
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn link_rtt_ms() -> f64 {
+        0.2
+    }
+    pub fn storage_path() -> String {
+        "/var/lib/libvirt/images".into()
+    }
+    pub fn vcpus() -> u32 {
+        1
+    }
+    pub fn skew() -> f64 {
+        0.8
+    }
+    pub fn downtime_limit_ms() -> u64 {
+        300
+    }
+    pub fn probe_interval_ms() -> f64 {
+        10.0
+    }
+    pub fn probe_rtt_ms() -> f64 {
+        0.4
+    }
+    pub fn probe_jitter_ms() -> f64 {
+        0.1
+    }
+    pub fn probe_timeout_ms() -> f64 {
+        1000.0
+    }
+    pub fn probe_tail_ms() -> f64 {
+        1000.0
+    }
+    pub fn max_time_s() -> f64 {
+        600.0
+    }
+    pub fn setup_ms() -> f64 {
+        30.0
+    }
+    pub fn device_state_kib() -> u64 {
+        768
+    }
+    pub fn resume_ms() -> f64 {
+        20.0
+    }
+    pub fn announce_ms() -> f64 {
+        25.0
+    }
+    pub fn sample_interval_ms() -> u64 {
+        100
+    }
+}

@@ -1,0 +1,285 @@
+//! Impossible values are rejected, never silently fixed. Each rule returns the dotted path of the
+//! offending value and what would be accepted.
+
+use super::{MigrationSpec, Scenario, StorageKind, TimeoutAction, VmSpec, WorkloadSpec};
+use std::collections::BTreeSet;
+
+type Problem = (String, String);
+
+fn fail<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, Problem> {
+    Err((path.into(), message.into()))
+}
+
+fn positive(path: &str, v: f64, what: &str) -> Result<(), Problem> {
+    if !v.is_finite() || v <= 0.0 {
+        return fail(path, format!("{what} must be a positive number, got {v}"));
+    }
+    Ok(())
+}
+
+fn non_negative(path: &str, v: f64, what: &str) -> Result<(), Problem> {
+    if !v.is_finite() || v < 0.0 {
+        return fail(path, format!("{what} must be zero or more, got {v}"));
+    }
+    Ok(())
+}
+
+/// Largest guest the simulator accepts: 16 TiB, far above any lab.
+const MAX_RAM_MIB: u64 = 16 * 1024 * 1024;
+
+impl Scenario {
+    /// Check every value; the first problem found is returned as (dotted path, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.name.trim().is_empty() {
+            return fail("name", "the scenario needs a name");
+        }
+        if self.hosts.is_empty() {
+            return fail("host", "a lab needs at least one [[host]]");
+        }
+        let mut host_names = BTreeSet::new();
+        for (i, h) in self.hosts.iter().enumerate() {
+            if h.name.trim().is_empty() {
+                return fail(format!("host.{i}.name"), "a host needs a name");
+            }
+            if !host_names.insert(h.name.as_str()) {
+                return fail(
+                    format!("host.{i}.name"),
+                    format!("host `{}` is listed twice", h.name),
+                );
+            }
+        }
+        positive(
+            "link.bandwidth_mibps",
+            self.link.bandwidth_mibps,
+            "the link bandwidth",
+        )?;
+        non_negative("link.rtt_ms", self.link.rtt_ms, "the link round-trip time")?;
+        if self.vms.is_empty() {
+            return fail("vm", "a lab needs at least one [[vm]]");
+        }
+        let mut vm_names = BTreeSet::new();
+        for (i, vm) in self.vms.iter().enumerate() {
+            if !vm_names.insert(vm.name.as_str()) {
+                return fail(
+                    format!("vm.{i}.name"),
+                    format!("VM `{}` is listed twice", vm.name),
+                );
+            }
+            validate_vm(i, vm, &host_names)?;
+        }
+        let mut migrated = BTreeSet::new();
+        for (i, m) in self.migrations.iter().enumerate() {
+            if !vm_names.contains(m.vm.as_str()) {
+                return fail(
+                    format!("migration.{i}.vm"),
+                    format!("no [[vm]] is named `{}`", m.vm),
+                );
+            }
+            if !migrated.insert(m.vm.as_str()) {
+                return fail(
+                    format!("migration.{i}.vm"),
+                    format!("`{}` is migrated twice; one migration per VM", m.vm),
+                );
+            }
+            if !host_names.contains(m.to.as_str()) {
+                return fail(
+                    format!("migration.{i}.to"),
+                    format!(
+                        "no [[host]] is named `{}` (hosts: {})",
+                        m.to,
+                        join(&host_names)
+                    ),
+                );
+            }
+            validate_migration(i, m, self.storage.kind)?;
+        }
+        let p = &self.prober;
+        positive("prober.interval_ms", p.interval_ms, "the probe interval")?;
+        non_negative("prober.rtt_ms", p.rtt_ms, "the probe round-trip time")?;
+        non_negative("prober.jitter_ms", p.jitter_ms, "the probe jitter")?;
+        positive("prober.timeout_ms", p.timeout_ms, "the probe timeout")?;
+        non_negative("prober.tail_ms", p.tail_ms, "the probe tail")?;
+        if let Some(t) = &p.target
+            && !vm_names.contains(t.as_str())
+        {
+            return fail("prober.target", format!("no [[vm]] is named `{t}`"));
+        }
+        let s = &self.sim;
+        positive("sim.max_time_s", s.max_time_s, "the time limit")?;
+        if s.max_time_s > 7.0 * 86_400.0 {
+            return fail(
+                "sim.max_time_s",
+                "the time limit is at most a week (604800 s)",
+            );
+        }
+        non_negative("sim.setup_ms", s.setup_ms, "the setup time")?;
+        non_negative("sim.resume_ms", s.resume_ms, "the resume time")?;
+        non_negative("sim.announce_ms", s.announce_ms, "the announce delay")?;
+        if s.sample_interval_ms == 0 {
+            return fail(
+                "sim.sample_interval_ms",
+                "the sample interval must be at least 1 ms",
+            );
+        }
+        Ok(())
+    }
+}
+
+fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Problem> {
+    if !hosts.contains(vm.host.as_str()) {
+        return fail(
+            format!("vm.{i}.host"),
+            format!(
+                "no [[host]] is named `{}` (hosts: {})",
+                vm.host,
+                join(hosts)
+            ),
+        );
+    }
+    if vm.ram_mib == 0 || vm.ram_mib > MAX_RAM_MIB {
+        return fail(
+            format!("vm.{i}.ram_mib"),
+            format!(
+                "RAM must be between 1 and {MAX_RAM_MIB} MiB, got {}",
+                vm.ram_mib
+            ),
+        );
+    }
+    if vm.vcpus == 0 {
+        return fail(format!("vm.{i}.vcpus"), "a VM needs at least one vCPU");
+    }
+    non_negative(&format!("vm.{i}.disk_gib"), vm.disk_gib, "the disk size")?;
+    if vm.disk_gib > 64.0 * 1024.0 {
+        return fail(format!("vm.{i}.disk_gib"), "the disk is at most 64 TiB");
+    }
+    if !(0.0..=1.0).contains(&vm.zero_fraction) {
+        return fail(
+            format!("vm.{i}.zero_fraction"),
+            format!("a share must be between 0 and 1, got {}", vm.zero_fraction),
+        );
+    }
+    non_negative(
+        &format!("vm.{i}.disk_write_mibps"),
+        vm.disk_write_mibps,
+        "the disk write rate",
+    )?;
+    if let Some((set, rate)) = vm.workload.set_and_rate() {
+        if set == 0 {
+            return fail(
+                format!("vm.{i}.workload.set_mib"),
+                "the working set must be at least 1 MiB",
+            );
+        }
+        if set > vm.ram_mib {
+            return fail(
+                format!("vm.{i}.workload.set_mib"),
+                format!(
+                    "the working set ({set} MiB) is larger than the VM's RAM ({} MiB)",
+                    vm.ram_mib
+                ),
+            );
+        }
+        non_negative(
+            &format!("vm.{i}.workload.rate_mibps"),
+            rate,
+            "the write rate",
+        )?;
+        if rate > 1_000_000.0 {
+            return fail(
+                format!("vm.{i}.workload.rate_mibps"),
+                "a guest writes at most 1,000,000 MiB/s",
+            );
+        }
+    }
+    if let WorkloadSpec::Zipf { skew, .. } = vm.workload
+        && !(0.0..1.0).contains(&skew)
+    {
+        return fail(
+            format!("vm.{i}.workload.skew"),
+            format!("the skew must be in 0..1 (0 = uniform), got {skew}"),
+        );
+    }
+    Ok(())
+}
+
+fn validate_migration(i: usize, m: &MigrationSpec, storage: StorageKind) -> Result<(), Problem> {
+    let p = |k: &str| format!("migration.{i}.{k}");
+    if m.bandwidth_mibps == Some(0) {
+        return fail(
+            p("bandwidth_mibps"),
+            "zero bandwidth would never finish; leave the key out for libvirt's default (unlimited)",
+        );
+    }
+    if m.postcopy_bandwidth_mibps == Some(0) {
+        return fail(
+            p("postcopy_bandwidth_mibps"),
+            "zero bandwidth would never finish; leave the key out for unlimited",
+        );
+    }
+    if m.downtime_limit_ms == 0 || m.downtime_limit_ms > 2_000_000 {
+        return fail(
+            p("downtime_limit_ms"),
+            "QEMU accepts a downtime limit from 1 ms to 2,000,000 ms",
+        );
+    }
+    if m.tunnelled && !m.p2p {
+        return fail(
+            p("tunnelled"),
+            "--tunnelled works only together with --p2p (set p2p = true)",
+        );
+    }
+    if m.timeout_s == Some(0) {
+        return fail(p("timeout_s"), "--timeout must be at least 1 second");
+    }
+    if m.timeout_s.is_some() && !m.live {
+        return fail(p("timeout_s"), "--timeout works only with --live");
+    }
+    if m.timeout_action == TimeoutAction::Postcopy && !m.postcopy {
+        return fail(
+            p("timeout_action"),
+            "--timeout-postcopy needs --postcopy (set postcopy = true)",
+        );
+    }
+    if (m.postcopy_after_precopy || m.postcopy_after_pass.is_some()) && !m.postcopy {
+        return fail(
+            p("postcopy"),
+            "switching to post-copy needs --postcopy (set postcopy = true)",
+        );
+    }
+    if m.postcopy_after_pass == Some(0) {
+        return fail(p("postcopy_after_pass"), "the first pass is pass 1");
+    }
+    if (m.auto_converge_initial.is_some() || m.auto_converge_increment.is_some())
+        && !m.auto_converge
+    {
+        return fail(
+            p("auto_converge"),
+            "libvirt: \"Turn auto convergence on to tune it\" (set auto_converge = true)",
+        );
+    }
+    for (key, v) in [
+        ("auto_converge_initial", m.auto_converge_initial),
+        ("auto_converge_increment", m.auto_converge_increment),
+    ] {
+        if let Some(v) = v
+            && (v == 0 || v > 99)
+        {
+            return fail(
+                p(key),
+                format!("a throttle step is 1..=99 percent, got {v}"),
+            );
+        }
+    }
+    if m.copy_storage_all && storage == StorageKind::Shared {
+        // Allowed by libvirt (it copies anyway), but almost always a mistake in a lesson scenario.
+        tracing::debug!(
+            migration = i,
+            "copy_storage_all on shared storage copies the disk needlessly"
+        );
+    }
+    Ok(())
+}
+
+fn join(names: &BTreeSet<&str>) -> String {
+    names.iter().copied().collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,378 @@
+//! The simulator: drives every migration, the shared link and the prober through simulated time,
+//! in fixed ticks. State changes inside a tick carry their exact instant (a sync, a pause, the end
+//! of a transfer), so the tick only bounds how often link capacity is re-shared.
+
+use crate::error::LabError;
+use crate::lab::{Lab, LabCommand};
+use crate::migration::{Grant, Migration};
+use crate::ping::ProbeTracker;
+use crate::rng::{FastRng, SeedTree};
+use crate::scenario::{MigrationSpec, Scenario};
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{TRACE_FORMAT, Trace, TraceEvent, TraceKind};
+use std::collections::VecDeque;
+
+/// Granularity at which the link is re-shared between migrations.
+pub const TICK: SimDuration = SimDuration::from_millis(10);
+
+/// Per-VM random streams, derived once in scenario order so adding a migration never shifts
+/// another VM's randomness.
+#[derive(Debug, Clone)]
+struct VmRngs {
+    workload: FastRng,
+    disk: FastRng,
+}
+
+/// A deterministic run of a scenario.
+#[derive(Debug)]
+pub struct Simulator {
+    scenario: Scenario,
+    now: SimTime,
+    migrations: Vec<Migration>,
+    rngs: Vec<VmRngs>,
+    prober: Option<ProbeTracker>,
+    outbox: VecDeque<TraceEvent>,
+    /// When probing stops: the last migration's end plus the prober's tail.
+    stop_at: Option<SimTime>,
+}
+
+impl Simulator {
+    /// A simulator for `scenario`, with its migrations queued at their `start_ms`.
+    pub fn new(scenario: Scenario) -> Self {
+        let mut seeds = SeedTree::new(scenario.seed);
+        let rngs: Vec<VmRngs> = scenario
+            .vms
+            .iter()
+            .map(|_| VmRngs {
+                workload: seeds.derive(),
+                disk: seeds.derive(),
+            })
+            .collect();
+        let prober_rng = seeds.derive();
+        let target = scenario
+            .prober
+            .target
+            .clone()
+            .or_else(|| scenario.migrations.first().map(|m| m.vm.clone()))
+            .or_else(|| scenario.vms.first().map(|v| v.name.clone()));
+        let prober = match target {
+            Some(t) if scenario.prober.enabled => {
+                Some(ProbeTracker::new(&scenario.prober, t, prober_rng))
+            }
+            _ => None,
+        };
+        let mut sim = Simulator {
+            scenario,
+            now: SimTime::ZERO,
+            migrations: Vec::new(),
+            rngs,
+            prober,
+            outbox: VecDeque::new(),
+            stop_at: None,
+        };
+        let specs = sim.scenario.migrations.clone();
+        for spec in &specs {
+            // Validated scenarios always name an existing VM; a stray one is reported, not panicked on.
+            if let Err(e) = sim.add_migration(spec) {
+                sim.push(
+                    SimTime::ZERO,
+                    "lab",
+                    TraceKind::Log {
+                        message: e.virsh_line(),
+                    },
+                );
+            }
+        }
+        sim
+    }
+
+    fn add_migration(&mut self, spec: &MigrationSpec) -> Result<(), LabError> {
+        let idx = self
+            .scenario
+            .vms
+            .iter()
+            .position(|v| v.name == spec.vm)
+            .ok_or_else(|| LabError::NoSuchDomain {
+                name: spec.vm.clone(),
+            })?;
+        if !self.scenario.hosts.iter().any(|h| h.name == spec.to) {
+            return Err(LabError::Libvirt {
+                code: None,
+                message: format!(
+                    "failed to connect to the hypervisor\nerror: Cannot recv data: ssh: Could not resolve hostname {}: Name or service not known: Connection reset by peer",
+                    spec.to
+                ),
+            });
+        }
+        if self
+            .migrations
+            .iter()
+            .any(|m| m.vm_name() == spec.vm && !m.is_done())
+        {
+            return Err(LabError::InvalidOperation(
+                "another migration job is already running for domain".into(),
+            ));
+        }
+        let vm = &self.scenario.vms[idx];
+        let rngs = &self.rngs[idx];
+        self.migrations.push(Migration::new(
+            &self.scenario,
+            spec,
+            vm,
+            rngs.workload.clone(),
+            rngs.disk.clone(),
+        ));
+        self.stop_at = None;
+        Ok(())
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The migrations, in the order they were started.
+    pub fn migrations(&self) -> &[Migration] {
+        &self.migrations
+    }
+
+    /// When the next step happens, or `None` once the run is over (every migration ended and the
+    /// prober's tail has passed).
+    pub fn next_event_at(&self) -> Option<SimTime> {
+        match self.stop_at {
+            Some(stop) if self.now >= stop + TICK => None,
+            _ => Some(self.now + TICK),
+        }
+    }
+
+    /// Is the run over?
+    pub fn is_finished(&self) -> bool {
+        self.next_event_at().is_none()
+    }
+
+    /// Run one tick.
+    pub fn step(&mut self) {
+        let now = self.now;
+        let dt = TICK;
+        let capacity_bps = self.scenario.link.bytes_per_sec();
+        let demands: Vec<u64> = self.migrations.iter().map(|m| m.demand(now, dt)).collect();
+        let grants = share_link(&demands, capacity_bps, dt);
+        for (m, g) in self.migrations.iter_mut().zip(grants) {
+            m.run_tick(now, dt, g);
+        }
+        let mut produced = Vec::new();
+        for m in &mut self.migrations {
+            let name = m.vm_name().to_string();
+            produced.extend(m.drain_events().map(|(t, k)| (t, name.clone(), k)));
+        }
+        for (t, source, kind) in produced {
+            self.push(t, &source, kind);
+        }
+        self.now = now + dt;
+        if self.stop_at.is_none() && self.migrations.iter().all(Migration::is_done) {
+            let last = self
+                .migrations
+                .iter()
+                .filter_map(Migration::finished_at)
+                .max()
+                .unwrap_or(self.now);
+            self.stop_at = Some(last + SimDuration::from_ms_f64(self.scenario.prober.tail_ms));
+        }
+        if let Some(p) = &mut self.prober {
+            let outages = self
+                .migrations
+                .iter()
+                .find(|m| m.vm_name() == p.target())
+                .map_or(&[][..], |m| m.outages());
+            let stop = self.stop_at.unwrap_or(SimTime(u64::MAX));
+            for s in p.poll(self.now, stop, outages) {
+                let t = SimTime::ZERO + SimDuration::from_ms_f64(s.sent_ms);
+                self.outbox.push_back(TraceEvent {
+                    t_ms: t.as_ms_f64(),
+                    source: "prober".into(),
+                    kind: TraceKind::Ping(s),
+                });
+            }
+        }
+    }
+
+    fn push(&mut self, t: SimTime, source: &str, kind: TraceKind) {
+        self.outbox.push_back(TraceEvent {
+            t_ms: t.as_ms_f64(),
+            source: source.to_string(),
+            kind,
+        });
+    }
+
+    /// Take the next trace event produced so far.
+    pub fn poll_trace(&mut self) -> Option<TraceEvent> {
+        self.outbox.pop_front()
+    }
+
+    /// Apply a command now.
+    pub fn apply(&mut self, cmd: LabCommand) -> Result<(), LabError> {
+        let now = self.now;
+        let find = |migs: &mut Vec<Migration>, vm: &str| -> Result<usize, LabError> {
+            migs.iter()
+                .rposition(|m| m.vm_name() == vm && !m.is_done())
+                .ok_or_else(|| LabError::InvalidOperation("no job is active on the domain".into()))
+        };
+        match cmd {
+            LabCommand::Migrate(mut spec) => {
+                spec.start_ms = now.as_millis();
+                self.add_migration(&spec)
+            }
+            LabCommand::Abort { vm } => {
+                let i = find(&mut self.migrations, &vm)?;
+                self.migrations[i].abort(now)?;
+                let events: Vec<_> = self.migrations[i].drain_events().collect();
+                for (t, k) in events {
+                    self.push(t, &vm, k);
+                }
+                Ok(())
+            }
+            LabCommand::StartPostcopy { vm } => {
+                let i = find(&mut self.migrations, &vm)?;
+                self.migrations[i].request_postcopy()
+            }
+            LabCommand::SetMaxDowntime { vm, ms } => {
+                let i = find(&mut self.migrations, &vm)?;
+                self.migrations[i].set_downtime_limit(ms);
+                Ok(())
+            }
+            LabCommand::SetSpeed { vm, mibps } => {
+                let i = find(&mut self.migrations, &vm)?;
+                self.migrations[i].set_speed(mibps);
+                Ok(())
+            }
+        }
+    }
+
+    /// Run the whole scenario and return its trace (events in time order).
+    pub fn run(scenario: Scenario) -> Trace {
+        let mut sim = Simulator::new(scenario);
+        let mut events = Vec::new();
+        while sim.next_event_at().is_some() {
+            sim.step();
+            events.extend(std::iter::from_fn(|| sim.poll_trace()));
+        }
+        sim.into_trace(events)
+    }
+
+    /// Package recorded events with this run's scenario into a `Trace` (sorted by time, stably).
+    pub fn into_trace(self, mut events: Vec<TraceEvent>) -> Trace {
+        events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+        Trace {
+            format: TRACE_FORMAT,
+            backend: "sim".into(),
+            seed: self.scenario.seed,
+            scenario: serde_json::to_value(&self.scenario).unwrap_or(serde_json::Value::Null),
+            events,
+        }
+    }
+}
+
+/// Max-min fair share of the link between the flows' demands for one tick (TCP streams sharing a
+/// bottleneck). A flow that wants less than its share leaves the rest to the others.
+fn share_link(demands: &[u64], capacity_bps: f64, dt: SimDuration) -> Vec<Grant> {
+    let cap_bytes = capacity_bps * dt.as_secs_f64();
+    let active = demands.iter().filter(|d| **d > 0).count();
+    let mut grants = vec![
+        Grant {
+            bytes: 0,
+            bytes_per_ns: capacity_bps / 1e9
+        };
+        demands.len()
+    ];
+    if active == 0 {
+        return grants;
+    }
+    let mut order: Vec<usize> = (0..demands.len()).filter(|i| demands[*i] > 0).collect();
+    order.sort_by_key(|i| demands[*i]);
+    let mut left = cap_bytes;
+    let mut n = order.len() as f64;
+    for i in order {
+        let fair = left / n;
+        let give = (demands[i] as f64).min(fair);
+        grants[i].bytes = give as u64;
+        left -= give;
+        n -= 1.0;
+    }
+    let burst = capacity_bps / active as f64 / 1e9;
+    for g in &mut grants {
+        g.bytes_per_ns = burst.max(g.bytes as f64 / dt.0 as f64);
+    }
+    grants
+}
+
+/// A simulated lab behind the [`Lab`] trait.
+#[derive(Debug)]
+pub struct SimLab {
+    sim: Simulator,
+}
+
+impl SimLab {
+    /// A lab running `scenario`.
+    pub fn new(scenario: Scenario) -> Self {
+        SimLab {
+            sim: Simulator::new(scenario),
+        }
+    }
+
+    /// The simulator inside.
+    pub fn simulator(&self) -> &Simulator {
+        &self.sim
+    }
+}
+
+impl Lab for SimLab {
+    fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+
+    fn submit(&mut self, cmd: LabCommand) -> Result<(), LabError> {
+        self.sim.apply(cmd)
+    }
+
+    fn advance(&mut self, budget: SimDuration) {
+        let until = self.sim.now() + budget;
+        while let Some(t) = self.sim.next_event_at() {
+            if t > until {
+                break;
+            }
+            self.sim.step();
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<TraceEvent> {
+        self.sim.poll_trace()
+    }
+
+    fn is_idle(&self) -> bool {
+        self.sim.is_finished()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_is_shared_max_min_fairly() {
+        // 10 MB/s for 10 ms = 100,000 bytes to share.
+        let g = share_link(
+            &[10, 1_000_000, 1_000_000, 0],
+            10_000_000.0,
+            SimDuration::from_millis(10),
+        );
+        assert_eq!(g[0].bytes, 10);
+        assert_eq!(g[1].bytes, 49_995);
+        assert_eq!(g[2].bytes, 49_995);
+        assert_eq!(g[3].bytes, 0);
+    }
+}
