@@ -47,12 +47,14 @@ impl Scenario {
             })?
         };
         if let Err((path, message)) = scenario.validate() {
-            let set_by_override = touched
-                .iter()
-                .any(|k| path.starts_with(k.as_str()) || k.starts_with(&path));
+            // The value itself, or a neighbour in the same entry (`vm.0.*`), came from --set.
+            let entry = |p: &str| p.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+            let set_by_override = touched.iter().any(|k| {
+                path.starts_with(k.as_str()) || k.starts_with(&path) || entry(k) == entry(&path)
+            });
             let (line, column) = span_of_path(src.text, &path);
             let message = if set_by_override {
-                format!("{message} (value set by --set)")
+                format!("{message} (after --set {})", overrides.join(" --set "))
             } else {
                 message
             };

@@ -1,0 +1,454 @@
+//! The pre-copy engine's behaviour, checked against what QEMU does and against the closed-form
+//! geometric-series model of pre-copy (reference/migration-facts.md §4.2).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use migralab_sim_core::units::{GIB, MIB, NORMAL_PAGE_WIRE_BYTES, PAGE_SIZE, ZERO_PAGE_WIRE_BYTES};
+use migralab_sim_core::{Outcome, RunSummary, Scenario, Simulator, Trace, TraceKind};
+
+/// A one-VM lab on a link of `link_mibps`, with extra TOML lines for the VM, the migration and the rest.
+fn lab(link_mibps: f64, vm: &str, migration: &str, extra: &str) -> Scenario {
+    let text = format!(
+        r#"
+name = "t"
+seed = 5
+[[host]]
+name = "a"
+[[host]]
+name = "b"
+[link]
+bandwidth_mibps = {link_mibps}
+[storage]
+kind = "shared"
+[[vm]]
+name = "vm"
+host = "a"
+{vm}
+[[migration]]
+vm = "vm"
+to = "b"
+{migration}
+{extra}
+"#
+    );
+    Scenario::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn outcome(trace: &Trace) -> Outcome {
+    trace
+        .outcomes()
+        .next()
+        .map(|(_, o)| o.clone())
+        .expect("a finished migration")
+}
+
+fn completed(trace: &Trace) -> (u64, u64, u64, u64, u64) {
+    match outcome(trace) {
+        Outcome::Completed {
+            total_ms,
+            downtime_ms,
+            memory_bytes,
+            disk_bytes,
+            iterations,
+        } => (total_ms, downtime_ms, memory_bytes, disk_bytes, iterations),
+        other => panic!("expected completed, got {other:?}"),
+    }
+}
+
+#[test]
+fn first_pass_is_ram_minus_zero_page_savings() {
+    let t = Simulator::run(lab(112.0, "ram_mib = 1024\nzero_fraction = 0.75", "", ""));
+    let (_, _, memory, _, iterations) = completed(&t);
+    let pages = 1024 * MIB / PAGE_SIZE;
+    let zero = pages * 3 / 4;
+    // An idle guest: the first pass is all there is, and zero pages cost 9 bytes instead of 4104.
+    assert_eq!(
+        memory,
+        zero * ZERO_PAGE_WIRE_BYTES + (pages - zero) * NORMAL_PAGE_WIRE_BYTES
+    );
+    // Setup sync, the exact sync when the estimate fell under the threshold, the final sync.
+    assert_eq!(
+        iterations, 3,
+        "an idle guest needs three syncs, as QEMU reports"
+    );
+}
+
+#[test]
+fn first_pass_is_sent_before_the_first_real_sync_even_when_busy() {
+    let t = Simulator::run(lab(
+        112.0,
+        "ram_mib = 512\nzero_fraction = 0.5\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 32\nrate_mibps = 20.0",
+        "",
+        "",
+    ));
+    // Progress samples before the second sync never exceed one full first pass.
+    let pages = 512 * MIB / PAGE_SIZE;
+    let first_pass = pages / 2 * ZERO_PAGE_WIRE_BYTES + pages / 2 * NORMAL_PAGE_WIRE_BYTES;
+    let second_sync_at = t
+        .syncs("vm")
+        .find(|(_, s)| s.iteration == 2)
+        .map(|(t, _)| t)
+        .expect("a second sync");
+    for (at, s) in t.samples("vm") {
+        if at < second_sync_at {
+            assert!(s.memory_processed <= first_pass);
+        }
+    }
+    let (_, _, memory, _, _) = completed(&t);
+    assert!(memory > first_pass, "re-dirtied pages are sent again");
+}
+
+fn iterations_at(rate_mibps: f64) -> u64 {
+    let vm = format!(
+        "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = {rate_mibps}"
+    );
+    let t = Simulator::run(lab(112.0, &vm, "", "[sim]\nmax_time_s = 300.0"));
+    completed(&t).4
+}
+
+#[test]
+fn iterations_grow_as_the_dirty_rate_approaches_the_bandwidth() {
+    let rates = [5.0, 40.0, 70.0, 90.0];
+    let its: Vec<u64> = rates.iter().map(|r| iterations_at(*r)).collect();
+    assert!(
+        its.windows(2).all(|w| w[0] <= w[1]),
+        "iterations by rate {rates:?}: {its:?}"
+    );
+    assert!(
+        its[3] >= its[0] + 4,
+        "iterations by rate {rates:?}: {its:?}"
+    );
+}
+
+#[test]
+fn writing_faster_than_the_link_never_converges_without_auto_converge() {
+    let vm =
+        "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = 150.0";
+    let t = Simulator::run(lab(112.0, vm, "", "[sim]\nmax_time_s = 120.0"));
+    match outcome(&t) {
+        Outcome::NotConverged {
+            iterations,
+            history,
+            ..
+        } => {
+            assert!(iterations > 5);
+            // Each pass leaves far more than the threshold pending.
+            assert!(
+                history
+                    .iter()
+                    .skip(1)
+                    .all(|s| s.remaining_bytes > 4 * s.threshold_bytes)
+            );
+        }
+        other => panic!("expected not-converged, got {other:?}"),
+    }
+    let t = Simulator::run(lab(
+        112.0,
+        vm,
+        "auto_converge = true",
+        "[sim]\nmax_time_s = 120.0",
+    ));
+    let (_, downtime, ..) = completed(&t);
+    assert!(downtime < 1000);
+    let max_throttle = t
+        .samples("vm")
+        .map(|(_, s)| s.throttle_pct)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        max_throttle >= 20,
+        "auto-converge throttled the vCPUs ({max_throttle} %)"
+    );
+    // QEMU's steps: 20 % first, then +10 %.
+    let mut steps: Vec<u8> = t
+        .syncs("vm")
+        .map(|(_, s)| s.throttle_pct)
+        .filter(|p| *p > 0)
+        .collect();
+    steps.dedup();
+    assert_eq!(steps.first(), Some(&20));
+    assert!(steps.windows(2).all(|w| w[1] == w[0] + 10), "{steps:?}");
+}
+
+#[test]
+fn auto_converge_steps_are_tunable() {
+    let vm =
+        "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = 150.0";
+    let t = Simulator::run(lab(
+        112.0,
+        vm,
+        "auto_converge = true\nauto_converge_initial = 35\nauto_converge_increment = 5",
+        "[sim]\nmax_time_s = 200.0",
+    ));
+    let mut steps: Vec<u8> = t
+        .syncs("vm")
+        .map(|(_, s)| s.throttle_pct)
+        .filter(|p| *p > 0)
+        .collect();
+    steps.dedup();
+    assert_eq!(steps.first(), Some(&35));
+    assert!(steps.windows(2).all(|w| w[1] == w[0] + 5), "{steps:?}");
+}
+
+fn postcopy_downtime(ram_mib: u64) -> u64 {
+    let vm = format!(
+        "ram_mib = {ram_mib}\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 512\nrate_mibps = 150.0"
+    );
+    let t = Simulator::run(lab(
+        112.0,
+        &vm,
+        "postcopy = true\npostcopy_after_precopy = true",
+        "[sim]\nmax_time_s = 600.0",
+    ));
+    completed(&t).1
+}
+
+#[test]
+fn postcopy_downtime_does_not_depend_on_ram_size() {
+    let small = postcopy_downtime(1024);
+    let large = postcopy_downtime(8192);
+    assert!(
+        small.abs_diff(large) <= 2,
+        "downtime {small} ms vs {large} ms"
+    );
+    assert!(
+        large < 100,
+        "the switch only moves device state: {large} ms"
+    );
+}
+
+fn storage_copy_time(disk_gib: f64) -> u64 {
+    let vm = format!("ram_mib = 2048\ndisk_gib = {disk_gib}\nzero_fraction = 0.5");
+    let text_storage = "[storage]\nkind = \"local\"";
+    let mut s = lab(112.0, &vm, "copy_storage_all = true", "");
+    s.storage = toml_storage(text_storage);
+    completed(&Simulator::run(s)).0
+}
+
+fn toml_storage(text: &str) -> migralab_sim_core::scenario::StorageSpec {
+    #[derive(serde::Deserialize)]
+    struct W {
+        storage: migralab_sim_core::scenario::StorageSpec,
+    }
+    toml::from_str::<W>(text).unwrap().storage
+}
+
+#[test]
+fn copying_storage_grows_with_the_disk_and_dwarfs_shared_storage() {
+    let shared = completed(&Simulator::run(lab(
+        112.0,
+        "ram_mib = 2048\ndisk_gib = 20.0\nzero_fraction = 0.5",
+        "",
+        "",
+    )))
+    .0;
+    let d5 = storage_copy_time(5.0);
+    let d20 = storage_copy_time(20.0);
+    assert!(d5 < d20, "{d5} < {d20}");
+    assert!(
+        d20 >= 10 * shared,
+        "20 GiB disk copy {d20} ms vs shared storage {shared} ms"
+    );
+    // 20 GiB over ~112 MiB/s is about 183 s of disk alone.
+    let disk_secs = 20.0 * 1024.0 / 112.0;
+    assert!((d20 as f64 / 1000.0) > disk_secs);
+}
+
+#[test]
+fn local_storage_without_copy_fails_with_libvirts_words() {
+    let mut s = lab(112.0, "ram_mib = 512\ndisk_gib = 10.0", "", "");
+    s.storage = toml_storage("[storage]\nkind = \"local\"");
+    let t = Simulator::run(s.clone());
+    let summary = RunSummary::of(&t);
+    assert_eq!(summary.outcome.status, "failed");
+    assert_eq!(
+        summary.outcome.error.as_deref(),
+        Some("Unsafe migration: Migration without shared storage is unsafe")
+    );
+    s.migrations[0].unsafe_ = true;
+    let t = Simulator::run(s);
+    let err = RunSummary::of(&t).outcome.error.unwrap_or_default();
+    assert!(
+        err.starts_with("Cannot access storage file '/var/lib/libvirt/images/vm.qcow2'"),
+        "{err}"
+    );
+    // The guest never left: no ping was lost.
+    assert_eq!(RunSummary::of(&t).ping.lost, 0);
+}
+
+#[test]
+fn cloned_hosts_with_one_uuid_are_refused_as_the_same_host() {
+    let mut s = lab(112.0, "ram_mib = 512", "", "");
+    s.hosts[0].uuid = Some("03000200-0400-0500-0006-000700080009".into());
+    s.hosts[1].uuid = Some("03000200-0400-0500-0006-000700080009".into());
+    let e = RunSummary::of(&Simulator::run(s))
+        .outcome
+        .error
+        .unwrap_or_default();
+    assert_eq!(
+        e,
+        "internal error: Attempt to migrate guest to the same host 03000200-0400-0500-0006-000700080009"
+    );
+}
+
+#[test]
+fn bandwidth_cap_limits_the_rate_and_is_measured_as_such() {
+    let t = Simulator::run(lab(1120.0, "ram_mib = 512", "bandwidth_mibps = 20", ""));
+    let (total_ms, ..) = completed(&t);
+    // 512 MiB (+ headers) at 20 MiB/s is 25.65 s, less the last ~300 ms worth (the threshold),
+    // which stop-and-copy sends at link speed, ignoring the cap.
+    assert!((25_200..25_700).contains(&total_ms), "{total_ms}");
+    let bw: Vec<f64> = t
+        .samples("vm")
+        .map(|(_, s)| s.memory_bps)
+        .filter(|b| *b > 0.0)
+        .collect();
+    let mid = bw[bw.len() / 2] / MIB as f64;
+    assert!((19.0..21.5).contains(&mid), "measured {mid} MiB/s");
+}
+
+#[test]
+fn timeout_suspends_the_guest_and_the_rest_completes_offline() {
+    let vm =
+        "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = 150.0";
+    let t = Simulator::run(lab(
+        112.0,
+        vm,
+        "timeout_s = 30",
+        "[sim]\nmax_time_s = 300.0",
+    ));
+    let (total, downtime, ..) = completed(&t);
+    assert!(total > 30_000);
+    // Paused from the timeout to the end: the downtime is seconds, not milliseconds.
+    assert!(
+        downtime > 1_000 && downtime <= total - 30_000 + 50,
+        "downtime {downtime} of {total}"
+    );
+    let summary = RunSummary::of(&t);
+    assert!(summary.ping.max_gap_ms >= downtime as f64);
+}
+
+#[test]
+fn timeout_can_switch_to_postcopy_instead() {
+    let vm =
+        "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = 150.0";
+    let t = Simulator::run(lab(
+        112.0,
+        vm,
+        "postcopy = true\ntimeout_s = 30\ntimeout_action = \"postcopy\"",
+        "",
+    ));
+    let (total, downtime, ..) = completed(&t);
+    assert!(total > 30_000 && downtime < 100, "{total} {downtime}");
+    assert!(
+        t.samples("vm").any(|(_, s)| s.postcopy_requests > 0),
+        "faults pulled pages"
+    );
+}
+
+#[test]
+fn pings_are_lost_exactly_while_the_guest_is_unreachable() {
+    let t = Simulator::run(lab(
+        112.0,
+        "ram_mib = 1024\nzero_fraction = 0.5",
+        "",
+        "[sim]\nannounce_ms = 40.0",
+    ));
+    let (_, downtime, ..) = completed(&t);
+    let s = RunSummary::of(&t);
+    assert_eq!(s.ping.loss_windows.len(), 1);
+    // Lost for the pause plus the announce delay, at 10 ms per probe (±1 probe).
+    let expected = (downtime + 40) as f64 / 10.0;
+    assert!(
+        (s.ping.lost as f64 - expected).abs() <= 1.5,
+        "lost {} expected {expected}",
+        s.ping.lost
+    );
+}
+
+#[test]
+fn progress_can_go_backwards_as_virsh_verbose_does() {
+    let vm = "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = 90.0";
+    let t = Simulator::run(lab(112.0, vm, "", ""));
+    let pct: Vec<f64> = t.samples("vm").map(|(_, s)| s.verbose_percent()).collect();
+    assert!(
+        pct.windows(2).any(|w| w[1] < w[0]),
+        "re-dirtied pages push the percentage back"
+    );
+    assert!(pct.iter().all(|p| (0.0..=99.99).contains(p)));
+}
+
+/// The geometric-series model (Liu et al. 2011): with a guest dirtying *distinct* pages at D and
+/// a link at R, pass i sends V_i = V_mem·λ^i with λ = D/R, and the total is V_mem(1−λ^{n+1})/(1−λ).
+/// A sequential writer over all of RAM dirties distinct pages, so it is the model's guest.
+#[test]
+fn agrees_with_the_closed_form_geometric_model() {
+    for (rate, ram_mib) in [(30.0, 2048u64), (56.0, 2048), (80.0, 4096)] {
+        let vm = format!(
+            "ram_mib = {ram_mib}\n[vm.workload]\nkind = \"scanner\"\nset_mib = {ram_mib}\nrate_mibps = {rate}"
+        );
+        let t = Simulator::run(lab(112.0, &vm, "", ""));
+        let (_, _, memory, _, _) = completed(&t);
+        let r = 112.0 * MIB as f64 * (PAGE_SIZE as f64 / NORMAL_PAGE_WIRE_BYTES as f64); // page payload rate
+        let lambda = rate * MIB as f64 / r;
+        let v_mem = (ram_mib * MIB) as f64;
+        let v_thd = r * 0.3; // threshold = bandwidth × 300 ms
+        let n = ((v_thd / v_mem).ln() / lambda.ln()).ceil();
+        let v_mig = v_mem * (1.0 - lambda.powf(n + 1.0)) / (1.0 - lambda);
+        let sim_payload = memory as f64 * PAGE_SIZE as f64 / NORMAL_PAGE_WIRE_BYTES as f64;
+        let err = (sim_payload - v_mig).abs() / v_mig;
+        assert!(
+            err < 0.05,
+            "rate {rate}: simulated {sim_payload:.0} vs model {v_mig:.0} ({:.1} %)",
+            err * 100.0
+        );
+    }
+}
+
+#[test]
+fn a_failed_or_aborted_job_leaves_the_guest_on_the_source() {
+    use migralab_sim_core::{Lab, LabCommand, SimDuration, SimLab};
+    let s = lab(112.0, "ram_mib = 2048", "", "");
+    let mut lab = SimLab::new(s);
+    lab.advance(SimDuration::from_secs(3));
+    lab.submit(LabCommand::Abort { vm: "vm".into() }).unwrap();
+    let mut finished = None;
+    while let Some(e) = lab.poll_event() {
+        if let TraceKind::Finished(o) = e.kind {
+            finished = Some(o);
+        }
+    }
+    assert!(
+        matches!(finished, Some(Outcome::Aborted { at_ms }) if (2_900..=3_100).contains(&at_ms)),
+        "{finished:?}"
+    );
+    let again = lab
+        .submit(LabCommand::Abort { vm: "vm".into() })
+        .unwrap_err();
+    assert_eq!(
+        again.to_string(),
+        "Requested operation is not valid: no job is active on the domain"
+    );
+}
+
+#[test]
+fn disk_and_memory_are_reported_apart_as_domjobinfo_does() {
+    let mut s = lab(
+        112.0,
+        "ram_mib = 1024\ndisk_gib = 2.0",
+        "copy_storage_all = true",
+        "",
+    );
+    s.storage = toml_storage("[storage]\nkind = \"local\"");
+    let t = Simulator::run(s);
+    let (_, _, memory, disk, _) = completed(&t);
+    assert_eq!(disk, 2 * GIB);
+    assert!(memory >= 1024 * MIB);
+    // The disk is copied before any RAM.
+    let first_ram = t
+        .samples("vm")
+        .find(|(_, s)| s.memory_processed > 0)
+        .map(|(_, s)| s.disk_remaining);
+    assert_eq!(first_ram, Some(0));
+    let s = t.samples("vm").last().map(|(_, s)| s.clone()).unwrap();
+    assert_eq!(s.data_total(), s.memory_total + s.disk_total);
+}
