@@ -6,7 +6,12 @@
 //!
 //! Peak extra memory is measured with a counting allocator and printed once before the timings.
 // The benchmark measures wall time, so it may read the clock that sim-core itself may not.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods,
+    missing_docs
+)]
 
 use migralab_sim_core::{Scenario, Simulator, Trace};
 use std::alloc::{GlobalAlloc, Layout, System};
