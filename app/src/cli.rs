@@ -2,10 +2,13 @@
 //! into a `RunConfig` (the scenario file read, the overrides applied, the scenario checked), and
 //! `run` does the work. Exit codes have fixed meanings: see [`EXIT_COMPLETED`] and friends.
 
+use crate::preflight::{Lang, PreflightText};
 use crate::report::{self, HumanSummary, ProgressCsv};
 use crate::scenarios;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use migralab_sim_core::preflight::preflight;
+use migralab_sim_core::scenario::MigrationSpec;
 use migralab_sim_core::{Located, RunSummary, Scenario, Simulator};
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write as _};
@@ -51,6 +54,57 @@ enum Command {
         after_long_help = sim_after_long_help()
     )]
     Sim(SimArgs),
+    /// Check every prerequisite of a migration, as `virsh migrate` would meet them.
+    #[command(long_about = PREFLIGHT_LONG_ABOUT, after_long_help = EXIT_CODES_PREFLIGHT)]
+    Preflight(PreflightArgs),
+}
+
+const PREFLIGHT_LONG_ABOUT: &str = "\
+Check every prerequisite of a migration, as `virsh migrate` would meet them.
+
+The lesson's five prerequisites (shared storage, the same bridge and network, SSH trust, a \
+compatible CPU, a compatible QEMU/libvirt) and the ones it forgets (migration ports 49152-49215, \
+name resolution, two different hosts, the domain running, free memory on the destination) are \
+checked in the scenario's lab. Each line says what was found; a failing check says how to fix it \
+and the exact error libvirt would print. The migration checked is the scenario's first one unless \
+--vm/--to say otherwise.
+
+Examples:
+  migralab preflight prereq-firewall
+  migralab preflight lesson --vm db01 --to kvm-host-02 --lang en
+  migralab preflight exp2-cpu-models --vm app01 --json";
+
+const EXIT_CODES_PREFLIGHT: &str = "\
+Exit codes:
+  0  every check passes or only warns
+  1  a check fails: the migration would fail
+  2  bad input (unknown scenario, VM or host) or another error";
+
+#[derive(Debug, Args)]
+struct PreflightArgs {
+    /// A scenario file (TOML), or the name of a shipped scenario [default: lesson]
+    #[arg(value_name = "SCENARIO")]
+    scenario: Option<PathBuf>,
+
+    /// The domain to migrate [default: the scenario's first migration]
+    #[arg(long, value_name = "NAME")]
+    vm: Option<String>,
+
+    /// The destination host [default: the scenario's first migration]
+    #[arg(long, value_name = "HOST")]
+    to: Option<String>,
+
+    /// Change one scenario value (as for `migralab sim`; may repeat)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+
+    /// Language of the report
+    #[arg(long, value_enum, default_value = "id")]
+    lang: Lang,
 }
 
 const SIM_LONG_ABOUT: &str = "\
@@ -138,6 +192,54 @@ enum Format {
 #[derive(Debug)]
 enum RunConfig {
     Sim(SimConfig),
+    Preflight(PreflightConfig),
+}
+
+#[derive(Debug)]
+struct PreflightConfig {
+    scenario: Scenario,
+    migration: MigrationSpec,
+    json: bool,
+    lang: Lang,
+}
+
+impl PreflightConfig {
+    fn from_args(args: PreflightArgs) -> anyhow::Result<PreflightConfig> {
+        let arg = args
+            .scenario
+            .unwrap_or_else(|| PathBuf::from(scenarios::DEFAULT));
+        let source = scenarios::resolve(&arg)?;
+        let scenario = Scenario::load(
+            Located {
+                text: &source.text,
+                origin: &source.origin,
+            },
+            &args.overrides,
+        )?;
+        let first = scenario.migrations.first();
+        let vm = args
+            .vm
+            .or_else(|| first.map(|m| m.vm.clone()))
+            .context("the scenario has no migration: name one with --vm and --to")?;
+        // Keep the flags of the scenario's migration of that VM, if it has one.
+        let mut migration = scenario
+            .migrations
+            .iter()
+            .find(|m| m.vm == vm)
+            .or(first)
+            .cloned()
+            .context("the scenario has no migration: name one with --vm and --to")?;
+        migration.vm = vm;
+        if let Some(to) = args.to {
+            migration.to = to;
+        }
+        Ok(PreflightConfig {
+            scenario,
+            migration,
+            json: args.json,
+            lang: args.lang,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -153,6 +255,9 @@ impl RunConfig {
     fn from_cli(cli: Cli) -> anyhow::Result<RunConfig> {
         match cli.command {
             Some(Command::Sim(args)) => Ok(RunConfig::Sim(SimConfig::from_args(args, false)?)),
+            Some(Command::Preflight(args)) => {
+                Ok(RunConfig::Preflight(PreflightConfig::from_args(args)?))
+            }
             None => {
                 let args = SimArgs {
                     scenario: None,
@@ -236,7 +341,32 @@ where
 fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
     match config {
         RunConfig::Sim(sim) => run_sim(sim),
+        RunConfig::Preflight(p) => run_preflight(p),
     }
+}
+
+fn run_preflight(config: PreflightConfig) -> anyhow::Result<ExitCode> {
+    // An unknown VM or host is bad input (exit 2), worded as virsh would.
+    let report =
+        preflight(&config.scenario, &config.migration).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let text = if config.json {
+        let mut s =
+            serde_json::to_string_pretty(&report).context("cannot serialise the report as JSON")?;
+        s.push('\n');
+        s
+    } else {
+        PreflightText {
+            report: &report,
+            lang: config.lang,
+        }
+        .to_string()
+    };
+    write_stdout(text.as_bytes()).context("cannot write to standard output")?;
+    Ok(ExitCode::from(if report.first_failure().is_some() {
+        EXIT_NOT_COMPLETED
+    } else {
+        EXIT_COMPLETED
+    }))
 }
 
 fn run_sim(config: SimConfig) -> anyhow::Result<ExitCode> {
@@ -329,7 +459,9 @@ mod tests {
 
     #[test]
     fn no_subcommand_runs_the_lesson_with_a_hint() {
-        let RunConfig::Sim(c) = config(&[]).unwrap();
+        let RunConfig::Sim(c) = config(&[]).unwrap() else {
+            panic!("expected a sim run");
+        };
         assert_eq!(c.scenario.name, "lesson");
         assert_eq!(c.format, Format::Human);
         assert!(c.hint);
@@ -345,10 +477,38 @@ mod tests {
             "--seed",
             "7",
         ])
-        .unwrap();
+        .unwrap() else {
+            panic!("expected a sim run");
+        };
         assert_eq!(c.scenario.name, "exp1-shared-storage");
         assert_eq!(c.scenario.seed, 7);
         assert!(!c.hint);
+    }
+
+    #[test]
+    fn preflight_defaults_to_the_scenarios_first_migration() {
+        let RunConfig::Preflight(p) =
+            config(&["preflight", "prereq-firewall", "--lang", "en"]).unwrap()
+        else {
+            panic!("expected a preflight");
+        };
+        assert_eq!(
+            (p.migration.vm.as_str(), p.migration.to.as_str()),
+            ("db01", "kvm-host-02")
+        );
+        assert_eq!(p.lang, Lang::En);
+        let RunConfig::Preflight(p) = config(&[
+            "preflight",
+            "exp2-cpu-models",
+            "--vm",
+            "app01",
+            "--to",
+            "kvm-host-02",
+        ])
+        .unwrap() else {
+            panic!("expected a preflight");
+        };
+        assert_eq!(p.migration.vm, "app01");
     }
 
     #[test]

@@ -12,5 +12,6 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod preflight;
 pub mod report;
 pub mod scenarios;

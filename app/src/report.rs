@@ -175,7 +175,7 @@ impl HumanSummary<'_> {
                 } else {
                     writeln!(f, "{vm}: failed after {}", seconds(*at_ms))?;
                 }
-                writeln!(f, "  {}", error.virsh_line())?;
+                writeln!(f, "  {}", error.virsh_line().replace('\n', "\n  "))?;
                 writeln!(f, "  (the guest keeps running on the source host)")?;
                 Ok(false)
             }

@@ -65,6 +65,42 @@ pub const SHIPPED: &[Shipped] = &[
         "maintenance-evacuate",
         "four VMs leave kvm-host-01 at once over one shared 10 GbE link"
     ),
+    shipped!(
+        "exp2-cpu-models",
+        "Experiment 2: host-passthrough fails between CPU generations, a baseline model works"
+    ),
+    shipped!(
+        "prereq-no-shared-storage",
+        "prerequisite 1 broken: local disks only (\"Unsafe migration\")"
+    ),
+    shipped!(
+        "prereq-no-bridge",
+        "prerequisite 2 broken: no br0 on kvm-host-02"
+    ),
+    shipped!(
+        "prereq-no-ssh-trust",
+        "prerequisite 3 broken: root cannot ssh to kvm-host-02 by key"
+    ),
+    shipped!(
+        "prereq-cpu-mismatch",
+        "prerequisite 4 broken: kvm-host-02 has an older CPU"
+    ),
+    shipped!(
+        "prereq-old-qemu",
+        "prerequisite 5 broken: kvm-host-02's QEMU lacks the machine type"
+    ),
+    shipped!(
+        "prereq-firewall",
+        "forgotten prerequisite: ports 49152-49215 blocked (data is not sent over SSH)"
+    ),
+    shipped!(
+        "prereq-dns",
+        "forgotten prerequisite: kvm-host-02 does not resolve on kvm-host-01"
+    ),
+    shipped!(
+        "prereq-same-host",
+        "forgotten prerequisite: cloned hosts share one host UUID"
+    ),
 ];
 
 /// The scenario used when none is named.

@@ -29,6 +29,15 @@ pub enum LabError {
         /// The name that was asked for.
         name: String,
     },
+    /// The destination cannot provide the CPU the guest needs (libvirt's VIR_ERR_CPU_INCOMPATIBLE).
+    #[error("the CPU is incompatible with host CPU: {0}")]
+    CpuIncompatible(String),
+    /// `virsh` could not open the connection to the destination (`qemu+ssh://...`).
+    #[error("failed to connect to the hypervisor\nerror: {detail}")]
+    ConnectFailed {
+        /// The second error line: what ssh or the socket said.
+        detail: String,
+    },
     /// The job was cancelled (`virsh domjobabort`, Ctrl-C).
     #[error("operation aborted: job 'migration out' canceled by client")]
     Aborted,

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod bitmap;
+pub mod cpu;
 pub mod disk;
 pub mod error;
 pub mod ids;
@@ -21,6 +22,7 @@ pub mod lab;
 pub mod memory;
 pub mod migration;
 pub mod ping;
+pub mod preflight;
 pub mod rng;
 pub mod scenario;
 pub mod simulator;

@@ -18,8 +18,9 @@
 use crate::disk::DiskMirror;
 use crate::error::LabError;
 use crate::memory::{GuestMemory, Sent};
+use crate::preflight::{CheckId, CheckStatus, Stage, preflight};
 use crate::rng::FastRng;
-use crate::scenario::{MigrationSpec, Scenario, StorageKind, TimeoutAction, VmSpec};
+use crate::scenario::{MigrationSpec, Scenario, TimeoutAction, VmSpec};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{MigrationSample, Outcome, Phase, SyncRecord, TraceKind};
 use crate::units::{MIB, PAGE_SIZE};
@@ -92,8 +93,10 @@ pub struct Migration {
     params: Params,
     start: SimTime,
     state: State,
-    /// A failure libvirt reports before any data moves (decided from the scenario at start).
-    early_error: Option<LabError>,
+    /// The failure libvirt would report, and at which stage (from preflight).
+    planned_failure: Option<(Stage, LabError)>,
+    /// The destination is on another network: the guest will not answer after the move.
+    unreachable_after: bool,
     mem: GuestMemory,
     workload: Workload,
     disk: Option<DiskMirror>,
@@ -170,7 +173,17 @@ impl Migration {
             max_time: SimDuration::from_ms_f64(sim.max_time_s * 1000.0),
             sample_every: SimDuration::from_millis(sim.sample_interval_ms.max(1)),
         };
-        let early_error = early_failure(scenario, spec, vm);
+        let (planned_failure, unreachable_after) = match preflight(scenario, spec) {
+            Ok(report) => (
+                report
+                    .first_failure()
+                    .and_then(|c| c.error.clone().map(|e| (c.stage, e))),
+                report
+                    .check(CheckId::SameSubnet)
+                    .is_some_and(|c| c.status == CheckStatus::Warn),
+            ),
+            Err(e) => (Some((Stage::Connect, e)), false),
+        };
         let mem = GuestMemory::new(vm.ram_bytes(), vm.zero_fraction);
         let workload = Workload::new(&vm.workload, mem.pages(), workload_rng);
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
@@ -183,7 +196,8 @@ impl Migration {
             params,
             start,
             state: State::Pending,
-            early_error,
+            planned_failure,
+            unreachable_after,
             mem,
             workload,
             disk,
@@ -359,14 +373,8 @@ impl Migration {
                 message: format!("{} (on {})", self.spec.virsh_command(), self.vm.host),
             },
         );
-        if let Some(err) = self.early_error.take() {
-            self.finish(
-                t,
-                Outcome::Failed {
-                    error: err,
-                    at_ms: t.since(self.start).as_millis(),
-                },
-            );
+        if let Some((Stage::Connect | Stage::Begin, err)) = self.planned_failure.clone() {
+            self.fail(t, err);
             return;
         }
         self.workload.skip_to(t);
@@ -380,8 +388,30 @@ impl Migration {
         };
     }
 
+    fn fail(&mut self, t: SimTime, error: LabError) {
+        self.emit(
+            t,
+            TraceKind::Log {
+                message: error.virsh_line(),
+            },
+        );
+        self.finish(
+            t,
+            Outcome::Failed {
+                error,
+                at_ms: t.since(self.start).as_millis(),
+            },
+        );
+    }
+
     fn after_setup(&mut self, t: SimTime) {
         self.workload.skip_to(t);
+        // The destination's incoming QEMU (Prepare) and the first connection to its migration
+        // port (Perform) are where the remaining prerequisites show.
+        if let Some((Stage::Prepare | Stage::Perform, err)) = self.planned_failure.clone() {
+            self.fail(t, err);
+            return;
+        }
         if let Some(disk) = &mut self.disk {
             disk.start_at(t);
             let gib = disk.total_bytes() as f64 / crate::units::GIB as f64;
@@ -446,7 +476,8 @@ impl Migration {
         self.resumed_at = Some(t);
         let net_back = t + self.params.announce;
         if let Some(o) = self.outages.last_mut() {
-            o.1 = Some(net_back);
+            // On another subnet the guest runs but nobody can reach it.
+            o.1 = (!self.unreachable_after).then_some(net_back);
         }
         self.workload.skip_to(t);
         self.emit(
@@ -1003,29 +1034,6 @@ impl Migration {
         let s = self.sample();
         self.emit(t, TraceKind::Progress(s));
     }
-}
-
-/// Failures libvirt reports before any data moves (its Begin/Prepare checks), worded as libvirt.
-fn early_failure(scenario: &Scenario, spec: &MigrationSpec, vm: &VmSpec) -> Option<LabError> {
-    let host = |name: &str| scenario.hosts.iter().find(|h| h.name == name);
-    if let (Some(src), Some(dst)) = (host(&vm.host), host(&spec.to))
-        && src.host_uuid() == dst.host_uuid()
-    {
-        return Some(LabError::SameHost {
-            host_uuid: dst.host_uuid(),
-        });
-    }
-    if scenario.storage.kind == StorageKind::Local && vm.disk_bytes() > 0 && !spec.copy_storage_all
-    {
-        if !spec.unsafe_ {
-            return Some(LabError::UnsafeNoSharedStorage);
-        }
-        // Forced through: the destination QEMU cannot open an image that only exists on the source.
-        return Some(LabError::StorageNotAccessible {
-            path: vm.disk_path(&scenario.storage),
-        });
-    }
-    None
 }
 
 /// Bytes that fit in `[t, end)` at `rate` bytes/ns.

@@ -76,6 +76,7 @@ fn vm(index: usize, link_mibps: f64, storage: StorageKind) -> impl Strategy<Valu
                     zero_fraction,
                     workload,
                     disk_write_mibps,
+                    ..VmSpec::new(&format!("vm{index}"), SOURCE_HOST, ram_mib)
                 },
             )
     })
@@ -239,11 +240,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     seed,
                     hosts: [SOURCE_HOST, DEST_HOST]
                         .iter()
-                        .map(|name| HostSpec {
-                            name: (*name).into(),
-                            ip: None,
-                            uuid: None,
-                        })
+                        .map(|name| HostSpec::named(name))
                         .collect(),
                     link: LinkSpec {
                         bandwidth_mibps: link_mibps,
@@ -252,6 +249,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     storage: StorageSpec {
                         kind: storage,
                         path: "/var/lib/libvirt/images".into(),
+                        mounted_on: None,
                     },
                     prober: ProberSpec {
                         enabled,

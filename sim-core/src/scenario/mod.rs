@@ -6,8 +6,13 @@
 
 mod load;
 mod validate;
+mod world;
 
 pub use load::{Located, apply_override};
+pub use world::{
+    EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, VmState, machine_types_of, parse_version,
+    subnet_of,
+};
 
 use crate::units::{GIB, MIB};
 use serde::{Deserialize, Serialize};
@@ -73,9 +78,81 @@ pub struct HostSpec {
     /// then refuses to migrate between them. Derived from the name when not given.
     #[serde(default)]
     pub uuid: Option<String>,
+    /// The host's CPU.
+    #[serde(default)]
+    pub cpu: HostCpuSpec,
+    /// QEMU version (decides the machine types it can run).
+    #[serde(default = "world::defaults::qemu_version")]
+    pub qemu_version: String,
+    /// libvirt version.
+    #[serde(default = "world::defaults::libvirt_version")]
+    pub libvirt_version: String,
+    /// Machine types this QEMU accepts; derived from `qemu_version` when not given.
+    #[serde(default)]
+    pub machine_types: Option<Vec<String>>,
+    /// Host RAM, MiB.
+    #[serde(default = "world::defaults::host_memory_mib")]
+    pub memory_mib: u64,
+    /// Linux bridges present on the host.
+    #[serde(default = "world::defaults::bridges")]
+    pub bridges: Vec<String>,
+    /// The IP network its bridges attach to; derived from `ip` (its /24) when not given.
+    #[serde(default)]
+    pub subnet: Option<String>,
+    /// What its firewall lets in.
+    #[serde(default)]
+    pub firewall: FirewallSpec,
+    /// Hosts whose root may log in here by key without a password (`authorized_keys`);
+    /// every lab host when not given.
+    #[serde(default)]
+    pub ssh_trusts: Option<Vec<String>>,
+    /// This host's `/etc/hosts` (name → address); every lab host's name and IP when not given.
+    #[serde(default)]
+    pub etc_hosts: Option<EtcHosts>,
 }
 
 impl HostSpec {
+    /// A healthy host with every default (what a `[[host]]` table with only `name` gives).
+    pub fn named(name: &str) -> HostSpec {
+        HostSpec {
+            name: name.to_string(),
+            ip: None,
+            uuid: None,
+            cpu: HostCpuSpec::default(),
+            qemu_version: world::defaults::qemu_version(),
+            libvirt_version: world::defaults::libvirt_version(),
+            machine_types: None,
+            memory_mib: world::defaults::host_memory_mib(),
+            bridges: world::defaults::bridges(),
+            subnet: None,
+            firewall: FirewallSpec::default(),
+            ssh_trusts: None,
+            etc_hosts: None,
+        }
+    }
+
+    /// Machine types this host's QEMU accepts.
+    pub fn machine_types(&self) -> Vec<String> {
+        self.machine_types
+            .clone()
+            .unwrap_or_else(|| machine_types_of(&self.qemu_version))
+    }
+
+    /// The IP network its bridges are on.
+    pub fn subnet(&self) -> String {
+        self.subnet
+            .clone()
+            .or_else(|| self.ip.as_deref().and_then(subnet_of))
+            .unwrap_or_else(|| "192.168.100.0/24".into())
+    }
+
+    /// Does this host accept root's key from `other`?
+    pub fn trusts(&self, other: &str) -> bool {
+        self.ssh_trusts
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|h| h == other))
+    }
+
     /// The host UUID, given or derived from the hostname (stable across runs).
     pub fn host_uuid(&self) -> String {
         if let Some(u) = &self.uuid {
@@ -137,6 +214,20 @@ pub struct StorageSpec {
     /// Directory of the disk images, the same on every host.
     #[serde(default = "defaults::storage_path")]
     pub path: String,
+    /// Hosts that have the shared storage mounted at `path` (every host when not given).
+    #[serde(default)]
+    pub mounted_on: Option<Vec<String>>,
+}
+
+impl StorageSpec {
+    /// Does `host` see the shared images at `path`?
+    pub fn visible_on(&self, host: &str) -> bool {
+        self.kind == StorageKind::Shared
+            && self
+                .mounted_on
+                .as_ref()
+                .is_none_or(|m| m.iter().any(|h| h == host))
+    }
 }
 
 /// A guest.
@@ -167,9 +258,44 @@ pub struct VmSpec {
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
+    /// CPU mode of the guest.
+    #[serde(default)]
+    pub cpu: GuestCpuSpec,
+    /// Machine type, e.g. `pc-q35-7.2`.
+    #[serde(default = "world::defaults::machine")]
+    pub machine: String,
+    /// Bridge its NIC is attached to.
+    #[serde(default = "world::defaults::bridge")]
+    pub bridge: String,
+    /// Running or shut off at the start.
+    #[serde(default)]
+    pub state: VmState,
+    /// Defined persistently on its host (`virsh define`) rather than transient (`virsh create`).
+    #[serde(default = "defaults::yes")]
+    pub persistent: bool,
 }
 
 impl VmSpec {
+    /// An idle, running guest with every default (what a `[[vm]]` table with only these keys gives).
+    pub fn new(name: &str, host: &str, ram_mib: u64) -> VmSpec {
+        VmSpec {
+            name: name.to_string(),
+            host: host.to_string(),
+            ram_mib,
+            vcpus: defaults::vcpus(),
+            disk_gib: 0.0,
+            ip: None,
+            zero_fraction: 0.0,
+            workload: WorkloadSpec::Idle,
+            disk_write_mibps: 0.0,
+            cpu: GuestCpuSpec::default(),
+            machine: world::defaults::machine(),
+            bridge: world::defaults::bridge(),
+            state: VmState::default(),
+            persistent: true,
+        }
+    }
+
     /// Guest RAM in bytes.
     pub fn ram_bytes(&self) -> u64 {
         self.ram_mib * MIB

@@ -1,0 +1,100 @@
+//! `migralab preflight`: every prerequisite of one migration, as a table a student can read or as
+//! JSON for scripts. The checks themselves live in sim-core; this only picks a language and lays
+//! them out.
+
+use migralab_sim_core::preflight::{CheckStatus, PreflightReport};
+use migralab_sim_core::scenario::Text;
+use std::fmt;
+
+/// Language of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Bahasa Indonesia (default).
+    Id,
+    /// English.
+    En,
+}
+
+impl Lang {
+    fn pick(self, t: &Text) -> &str {
+        match self {
+            Lang::Id if !t.id.is_empty() => &t.id,
+            _ => &t.en,
+        }
+    }
+}
+
+/// The human-readable report.
+pub struct PreflightText<'a> {
+    /// The checks.
+    pub report: &'a PreflightReport,
+    /// Language.
+    pub lang: Lang,
+}
+
+impl fmt::Display for PreflightText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.report;
+        let l = self.lang;
+        let (head, fix_w, err_w) = match l {
+            Lang::Id => ("Pemeriksaan prasyarat", "perbaikan", "pesan libvirt"),
+            Lang::En => ("Preflight", "fix", "libvirt says"),
+        };
+        writeln!(f, "{head}: {} {} → {}", r.vm, r.from, r.to)?;
+        let width = r
+            .checks
+            .iter()
+            .map(|c| l.pick(&c.title).chars().count())
+            .max()
+            .unwrap_or(0);
+        for c in &r.checks {
+            let status = match c.status {
+                CheckStatus::Pass => "PASS",
+                CheckStatus::Warn => "WARN",
+                CheckStatus::Fail => "FAIL",
+            };
+            let title = l.pick(&c.title);
+            let pad = width.saturating_sub(title.chars().count());
+            writeln!(f, "  {status}  {title}{:pad$}  {}", "", l.pick(&c.evidence))?;
+            if c.status != CheckStatus::Pass && !l.pick(&c.fix).is_empty() {
+                writeln!(f, "        {fix_w}: {}", l.pick(&c.fix))?;
+            }
+            if c.status == CheckStatus::Fail
+                && let Some(e) = &c.error
+            {
+                writeln!(
+                    f,
+                    "        {err_w}: {}",
+                    e.virsh_line().replace('\n', "\n        ")
+                )?;
+            }
+        }
+        writeln!(f)?;
+        match (r.first_failure(), l) {
+            (Some(c), Lang::Id) => {
+                writeln!(
+                    f,
+                    "Hasil: `virsh migrate` akan GAGAL pada pemeriksaan \"{}\":",
+                    l.pick(&c.title)
+                )?;
+            }
+            (Some(c), Lang::En) => writeln!(
+                f,
+                "Result: `virsh migrate` would FAIL on \"{}\":",
+                l.pick(&c.title)
+            )?,
+            (None, Lang::Id) => writeln!(
+                f,
+                "Hasil: semua prasyarat terpenuhi; migrasi bisa berjalan."
+            )?,
+            (None, Lang::En) => writeln!(
+                f,
+                "Result: every prerequisite is met; the migration can run."
+            )?,
+        }
+        if let Some(e) = r.first_failure().and_then(|c| c.error.as_ref()) {
+            writeln!(f, "  {}", e.virsh_line().replace('\n', "\n  "))?;
+        }
+        Ok(())
+    }
+}

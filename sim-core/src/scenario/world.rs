@@ -1,0 +1,191 @@
+//! The parts of a scenario that describe the lab world beyond the migration itself: what each
+//! host runs and offers (CPU, QEMU/libvirt, machine types, bridges, firewall, SSH trust, name
+//! resolution) and how each guest is configured (CPU mode, machine type, bridge, state).
+//! Every field has a default that makes a healthy lab, so a scenario only spells out what breaks.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A host's CPU, as `virsh capabilities` describes it: a libvirt model plus differences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostCpuSpec {
+    /// A model from libvirt's CPU map (`assets/cpu_map/`), e.g. `Skylake-Client-noTSX-IBRS`.
+    #[serde(default = "defaults::cpu_model")]
+    pub model: String,
+    /// Features the host has beyond the model (the `<feature>` lines of `virsh capabilities`).
+    #[serde(default)]
+    pub extra_features: Vec<String>,
+    /// Features of the model this host lacks (e.g. TSX switched off by a microcode update).
+    #[serde(default)]
+    pub missing_features: Vec<String>,
+}
+
+impl Default for HostCpuSpec {
+    fn default() -> Self {
+        HostCpuSpec {
+            model: defaults::cpu_model(),
+            extra_features: Vec::new(),
+            missing_features: Vec::new(),
+        }
+    }
+}
+
+/// Which ports a host's firewall lets in from the other lab hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallSpec {
+    /// QEMU's migration ports 49152–49215 (and the NBD port for disk copies).
+    #[serde(default = "defaults::yes")]
+    pub migration_ports_open: bool,
+    /// SSH (22), which carries libvirt's control connection for `qemu+ssh://`.
+    #[serde(default = "defaults::yes")]
+    pub ssh_open: bool,
+}
+
+impl Default for FirewallSpec {
+    fn default() -> Self {
+        FirewallSpec {
+            migration_ports_open: true,
+            ssh_open: true,
+        }
+    }
+}
+
+/// How a guest's CPU is configured (`<cpu mode=...>` in its domain XML).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum GuestCpuSpec {
+    /// libvirt's default for new guests: the host's model, fixed at start and carried along.
+    #[default]
+    HostModel,
+    /// The host CPU exactly as it is: fastest, but only safe between identical hosts.
+    HostPassthrough,
+    /// A named model plus required features (e.g. the output of `virsh cpu-baseline`).
+    Custom {
+        /// A model from libvirt's CPU map.
+        model: String,
+        /// Features required on top of the model.
+        #[serde(default)]
+        features: Vec<String>,
+    },
+}
+
+impl GuestCpuSpec {
+    /// The mode's name as libvirt writes it.
+    pub fn mode_name(&self) -> &'static str {
+        match self {
+            GuestCpuSpec::HostModel => "host-model",
+            GuestCpuSpec::HostPassthrough => "host-passthrough",
+            GuestCpuSpec::Custom { .. } => "custom",
+        }
+    }
+}
+
+/// Whether a guest is running when the lab starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum VmState {
+    /// Running on its host.
+    #[default]
+    Running,
+    /// Defined but shut off.
+    ShutOff,
+}
+
+/// Machine types a QEMU version knows (`pc-q35-X.Y` and `pc-i440fx-X.Y` from 2.11 up to its own).
+pub fn machine_types_of(qemu_version: &str) -> Vec<String> {
+    let Some((major, minor)) = parse_version(qemu_version) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ma in 2..=major {
+        let last_minor = if ma == major { minor } else { max_minor(ma) };
+        let first_minor = if ma == 2 { 11 } else { 0 };
+        for mi in first_minor..=last_minor {
+            out.push(format!("pc-q35-{ma}.{mi}"));
+            out.push(format!("pc-i440fx-{ma}.{mi}"));
+        }
+    }
+    out
+}
+
+/// Highest minor release of each QEMU major version (QEMU releases x.0, x.1, x.2 yearly since 5.0).
+fn max_minor(major: u32) -> u32 {
+    match major {
+        2 => 12,
+        3 | 4 => 2,
+        _ => 2,
+    }
+}
+
+/// `"10.0.2"` → `(10, 0)`.
+pub fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let mut it = v.trim().split('.');
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next().unwrap_or("0").parse().ok()?;
+    Some((major, minor))
+}
+
+/// The /24 network of an IPv4 address, as `a.b.c.0/24`.
+pub fn subnet_of(ip: &str) -> Option<String> {
+    let parts: Vec<u8> = ip
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<Vec<u8>>>()?;
+    (parts.len() == 4).then(|| format!("{}.{}.{}.0/24", parts[0], parts[1], parts[2]))
+}
+
+/// Explicit `/etc/hosts` entries of a host (name → address).
+pub type EtcHosts = BTreeMap<String, String>;
+
+pub(super) mod defaults {
+    pub fn cpu_model() -> String {
+        "Skylake-Client-noTSX-IBRS".into()
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn qemu_version() -> String {
+        "7.2.0".into()
+    }
+    pub fn libvirt_version() -> String {
+        "9.0.0".into()
+    }
+    pub fn host_memory_mib() -> u64 {
+        64 * 1024
+    }
+    pub fn bridges() -> Vec<String> {
+        vec!["br0".into()]
+    }
+    pub fn machine() -> String {
+        "pc-q35-7.2".into()
+    }
+    pub fn bridge() -> String {
+        "br0".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_types_follow_the_qemu_version() {
+        let m = machine_types_of("7.2.0");
+        assert!(m.contains(&"pc-q35-7.2".to_string()) && m.contains(&"pc-q35-5.1".to_string()));
+        assert!(!m.contains(&"pc-q35-8.0".to_string()));
+        assert!(machine_types_of("10.0.2").contains(&"pc-q35-10.0".to_string()));
+        assert!(machine_types_of("nonsense").is_empty());
+    }
+
+    #[test]
+    fn subnets_are_slash_24() {
+        assert_eq!(
+            subnet_of("192.168.100.11").as_deref(),
+            Some("192.168.100.0/24")
+        );
+        assert_eq!(subnet_of("300.1.1.1"), None);
+        assert_eq!(subnet_of("kvm-host-02"), None);
+    }
+}
