@@ -31,6 +31,7 @@ pub mod time;
 pub mod trace;
 pub mod units;
 pub mod workload;
+pub mod world;
 
 pub use error::{LabError, ScenarioError};
 pub use ids::{HostId, VmId};

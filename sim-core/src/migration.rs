@@ -238,6 +238,21 @@ impl Migration {
         &self.vm.name
     }
 
+    /// The host the VM left from.
+    pub fn source_host(&self) -> &str {
+        &self.vm.host
+    }
+
+    /// Job statistics of the finished job (`virsh domjobinfo --completed`), once it has ended.
+    pub fn completed_sample(&self) -> Option<MigrationSample> {
+        self.is_done().then(|| self.sample())
+    }
+
+    /// Is the job still running?
+    pub fn is_active(&self) -> bool {
+        !matches!(self.state, State::Pending | State::Done)
+    }
+
     /// The command as typed.
     pub fn spec(&self) -> &MigrationSpec {
         &self.spec

@@ -10,6 +10,7 @@ use crate::rng::{FastRng, SeedTree};
 use crate::scenario::{MigrationSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{TRACE_FORMAT, Trace, TraceEvent, TraceKind};
+use crate::world::World;
 use std::collections::VecDeque;
 
 /// Granularity at which the link is re-shared between migrations.
@@ -34,6 +35,8 @@ pub struct Simulator {
     outbox: VecDeque<TraceEvent>,
     /// When probing stops: the last migration's end plus the prober's tail.
     stop_at: Option<SimTime>,
+    /// Which domains each host has, updated as migrations start and end.
+    world: World,
 }
 
 impl Simulator {
@@ -61,7 +64,9 @@ impl Simulator {
             }
             _ => None,
         };
+        let world = World::from_scenario(&scenario);
         let mut sim = Simulator {
+            world,
             scenario,
             now: SimTime::ZERO,
             migrations: Vec::new(),
@@ -171,6 +176,7 @@ impl Simulator {
             produced.extend(m.drain_events().map(|(t, k)| (t, name.clone(), k)));
         }
         for (t, source, kind) in produced {
+            self.update_world(&source, &kind);
             self.push(t, &source, kind);
         }
         self.now = now + dt;
@@ -199,6 +205,48 @@ impl Simulator {
                 });
             }
         }
+    }
+
+    /// Keep `virsh list` in step with the migrations' phases.
+    fn update_world(&mut self, vm: &str, kind: &TraceKind) {
+        let Some(m) = self.migrations.iter().rev().find(|m| m.vm_name() == vm) else {
+            return;
+        };
+        match kind {
+            TraceKind::Phase {
+                phase: crate::trace::Phase::Setup,
+            } => self.world.migration_started(m.spec()),
+            TraceKind::Finished(outcome) => {
+                let from = m.source_host().to_string();
+                let spec = m.spec().clone();
+                self.world.migration_finished(&spec, &from, outcome);
+                if outcome.is_completed() {
+                    // The guest lives on the destination now: a later migration starts there.
+                    if let Some(v) = self.scenario.vms.iter_mut().find(|v| v.name == spec.vm) {
+                        v.host = spec.to.clone();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Which domains each host has right now.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Let simulated time pass until `t`, whether or not anything is running (the shell's clock:
+    /// `ping -c 10` takes ten seconds of lab time).
+    pub fn advance_to(&mut self, t: SimTime) {
+        while self.now < t {
+            self.step();
+        }
+    }
+
+    /// The newest migration of `vm`, if it ever had one.
+    pub fn migration_of(&self, vm: &str) -> Option<&Migration> {
+        self.migrations.iter().rev().find(|m| m.vm_name() == vm)
     }
 
     fn push(&mut self, t: SimTime, source: &str, kind: TraceKind) {
@@ -232,6 +280,7 @@ impl Simulator {
                 self.migrations[i].abort(now)?;
                 let events: Vec<_> = self.migrations[i].drain_events().collect();
                 for (t, k) in events {
+                    self.update_world(&vm, &k);
                     self.push(t, &vm, k);
                 }
                 Ok(())

@@ -452,3 +452,28 @@ fn disk_and_memory_are_reported_apart_as_domjobinfo_does() {
     let s = t.samples("vm").last().map(|(_, s)| s.clone()).unwrap();
     assert_eq!(s.data_total(), s.memory_total + s.disk_total);
 }
+
+#[test]
+fn after_the_lessons_command_virsh_list_shows_what_libvirt_would() {
+    use migralab_sim_core::world::DomainState;
+    let s = lab(112.0, "ram_mib = 512", "persistent = true", "");
+    let mut sim = Simulator::new(s);
+    while sim.next_event_at().is_some() {
+        sim.step();
+    }
+    let w = sim.world();
+    // --persistent defines it on the destination and does NOT remove the source definition.
+    assert_eq!(
+        w.domain("b", "vm").map(|d| (d.state, d.persistent)),
+        Some((DomainState::Running, true))
+    );
+    assert_eq!(
+        w.domain("a", "vm").map(|d| d.state),
+        Some(DomainState::ShutOff)
+    );
+    assert!(
+        w.virsh_list("a", false).lines().count() == 3,
+        "no running domain left on the source"
+    );
+    assert!(w.virsh_list("a", true).contains("shut off"));
+}

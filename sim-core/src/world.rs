@@ -1,0 +1,290 @@
+//! Which domains each host has defined or running, as `virsh list --all` shows them, and how a
+//! migration changes that. This is where the lesson's `--persistent` myth is corrected: after a
+//! successful migration the source keeps its definition (shut off) unless `--undefinesource` was
+//! given, and without `--persistent` the destination's copy is transient.
+
+use crate::scenario::{MigrationSpec, Scenario, VmState};
+use crate::trace::Outcome;
+use serde::{Deserialize, Serialize};
+
+/// State of a domain as `virsh list` prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DomainState {
+    /// Running.
+    Running,
+    /// Paused (e.g. the incoming side of a migration).
+    Paused,
+    /// Defined but not running.
+    ShutOff,
+}
+
+impl DomainState {
+    /// The word `virsh list` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainState::Running => "running",
+            DomainState::Paused => "paused",
+            DomainState::ShutOff => "shut off",
+        }
+    }
+}
+
+/// One domain on one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    /// Domain name.
+    pub name: String,
+    /// Running, paused or shut off.
+    pub state: DomainState,
+    /// Has a persistent definition on this host (else transient: gone once it stops).
+    pub persistent: bool,
+    /// Domain id while active (`virsh list` shows `-` for inactive domains).
+    pub id: Option<u32>,
+}
+
+/// Domains of every host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct World {
+    hosts: Vec<(String, Vec<Domain>)>,
+    next_id: u32,
+}
+
+impl World {
+    /// The lab at the start of a scenario: every VM on its host, running or shut off.
+    pub fn from_scenario(s: &Scenario) -> World {
+        let mut w = World {
+            hosts: s
+                .hosts
+                .iter()
+                .map(|h| (h.name.clone(), Vec::new()))
+                .collect(),
+            next_id: 1,
+        };
+        for vm in &s.vms {
+            let running = vm.state == VmState::Running;
+            let id = running.then(|| w.take_id());
+            let dom = Domain {
+                name: vm.name.clone(),
+                state: if running {
+                    DomainState::Running
+                } else {
+                    DomainState::ShutOff
+                },
+                persistent: vm.persistent,
+                id,
+            };
+            if let Some(list) = w.list_mut(&vm.host) {
+                list.push(dom);
+            }
+        }
+        w
+    }
+
+    fn take_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn list_mut(&mut self, host: &str) -> Option<&mut Vec<Domain>> {
+        self.hosts
+            .iter_mut()
+            .find(|(h, _)| h == host)
+            .map(|(_, l)| l)
+    }
+
+    /// The domains of `host` (empty for an unknown host).
+    pub fn domains_on(&self, host: &str) -> &[Domain] {
+        self.hosts
+            .iter()
+            .find(|(h, _)| h == host)
+            .map_or(&[], |(_, l)| l.as_slice())
+    }
+
+    /// The domain `name` on `host`.
+    pub fn domain(&self, host: &str, name: &str) -> Option<&Domain> {
+        self.domains_on(host).iter().find(|d| d.name == name)
+    }
+
+    /// The host where `name` is running (or paused), if any.
+    pub fn running_on(&self, name: &str) -> Option<&str> {
+        self.hosts
+            .iter()
+            .find(|(_, l)| {
+                l.iter()
+                    .any(|d| d.name == name && d.state != DomainState::ShutOff)
+            })
+            .map(|(h, _)| h.as_str())
+    }
+
+    /// A migration started: the destination shows an incoming, paused, transient domain.
+    pub fn migration_started(&mut self, spec: &MigrationSpec) {
+        let id = self.take_id();
+        if let Some(list) = self.list_mut(&spec.to)
+            && !list
+                .iter()
+                .any(|d| d.name == spec.vm && d.state != DomainState::ShutOff)
+        {
+            list.retain(|d| d.name != spec.vm);
+            list.push(Domain {
+                name: spec.vm.clone(),
+                state: DomainState::Paused,
+                persistent: false,
+                id: Some(id),
+            });
+        }
+    }
+
+    /// A migration ended: apply libvirt's rules for definitions on both sides.
+    pub fn migration_finished(&mut self, spec: &MigrationSpec, from: &str, outcome: &Outcome) {
+        let vm = spec.vm.as_str();
+        if !outcome.is_completed() {
+            // The incoming domain on the destination is torn down; the source is untouched.
+            if let Some(list) = self.list_mut(&spec.to) {
+                list.retain(|d| !(d.name == vm && d.state == DomainState::Paused && !d.persistent));
+            }
+            return;
+        }
+        if let Some(list) = self.list_mut(from)
+            && let Some(pos) = list.iter().position(|d| d.name == vm)
+        {
+            let keep = list[pos].persistent && !spec.undefinesource;
+            if keep {
+                list[pos].state = DomainState::ShutOff;
+                list[pos].id = None;
+            } else {
+                list.remove(pos);
+            }
+        }
+        let id = self.take_id();
+        if let Some(list) = self.list_mut(&spec.to) {
+            list.retain(|d| d.name != vm);
+            list.push(Domain {
+                name: vm.to_string(),
+                state: DomainState::Running,
+                persistent: spec.persistent,
+                id: Some(id),
+            });
+        }
+    }
+
+    /// `virsh list` (running domains) or `virsh list --all` on `host`, as virsh prints it.
+    pub fn virsh_list(&self, host: &str, all: bool) -> String {
+        let mut rows: Vec<(String, String, String)> = Vec::new();
+        let mut doms: Vec<&Domain> = self
+            .domains_on(host)
+            .iter()
+            .filter(|d| all || d.state != DomainState::ShutOff)
+            .collect();
+        // Active domains by id first, then inactive ones by name, as virsh sorts them.
+        doms.sort_by(|a, b| match (a.id, b.id) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.name.cmp(&b.name),
+        });
+        for d in doms {
+            rows.push((
+                d.id.map_or("-".into(), |i| i.to_string()),
+                d.name.clone(),
+                d.state.as_str().to_string(),
+            ));
+        }
+        let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(2);
+        let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+        let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(5);
+        // The last column is not padded: no trailing blanks.
+        let mut out = format!(" {:<w0$}   {:<w1$}   State\n", "Id", "Name");
+        out.push_str(&"-".repeat(w0 + w1 + w2 + 10));
+        out.push('\n');
+        for (id, name, state) in rows {
+            out.push_str(&format!(" {id:<w0$}   {name:<w1$}   {state}\n"));
+        }
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn lab() -> Scenario {
+        Scenario::from_toml_str(
+            "name='t'\n[[host]]\nname='a'\n[[host]]\nname='b'\n[link]\nbandwidth_mibps=100.0\n[storage]\nkind='shared'\n[[vm]]\nname='db01'\nhost='a'\nram_mib=64\n[[vm]]\nname='web'\nhost='a'\nram_mib=64\nstate='shut-off'\n[[migration]]\nvm='db01'\nto='b'\n",
+        )
+        .unwrap()
+    }
+
+    fn done() -> Outcome {
+        Outcome::Completed {
+            total_ms: 1,
+            downtime_ms: 1,
+            memory_bytes: 1,
+            disk_bytes: 0,
+            iterations: 3,
+        }
+    }
+
+    #[test]
+    fn persistent_keeps_the_source_definition_and_undefinesource_removes_it() {
+        let s = lab();
+        let mut spec = s.migrations[0].clone();
+        spec.persistent = true;
+        let mut w = World::from_scenario(&s);
+        w.migration_started(&spec);
+        assert_eq!(
+            w.domain("b", "db01").map(|d| d.state),
+            Some(DomainState::Paused)
+        );
+        w.migration_finished(&spec, "a", &done());
+        assert_eq!(
+            w.domain("a", "db01").map(|d| (d.state, d.persistent)),
+            Some((DomainState::ShutOff, true))
+        );
+        assert_eq!(
+            w.domain("b", "db01").map(|d| (d.state, d.persistent)),
+            Some((DomainState::Running, true))
+        );
+
+        let mut spec2 = spec.clone();
+        spec2.undefinesource = true;
+        let mut w = World::from_scenario(&s);
+        w.migration_finished(&spec2, "a", &done());
+        assert!(w.domain("a", "db01").is_none());
+    }
+
+    #[test]
+    fn without_persistent_the_destination_copy_is_transient() {
+        let s = lab();
+        let mut w = World::from_scenario(&s);
+        w.migration_finished(&s.migrations[0], "a", &done());
+        assert_eq!(w.domain("b", "db01").map(|d| d.persistent), Some(false));
+    }
+
+    #[test]
+    fn a_failed_migration_changes_nothing_on_the_source() {
+        let s = lab();
+        let mut w = World::from_scenario(&s);
+        w.migration_started(&s.migrations[0]);
+        w.migration_finished(&s.migrations[0], "a", &Outcome::Aborted { at_ms: 5 });
+        assert_eq!(
+            w.domain("a", "db01").map(|d| d.state),
+            Some(DomainState::Running)
+        );
+        assert!(w.domain("b", "db01").is_none());
+    }
+
+    #[test]
+    fn virsh_list_shows_running_and_with_all_also_shut_off() {
+        let w = World::from_scenario(&lab());
+        let list = w.virsh_list("a", false);
+        assert!(list.starts_with(" Id   Name   State\n"), "{list}");
+        assert!(list.contains(" 1    db01   running"), "{list}");
+        assert!(!list.contains("web"));
+        let all = w.virsh_list("a", true);
+        assert!(all.contains(" -    web    shut off"), "{all}");
+    }
+}
