@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 /// Why a lab operation failed, with libvirt's own wording (see `reference/migration-facts.md` §3).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+// Adjacently tagged: some variants carry a bare string, which an internally tagged enum cannot hold.
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum LabError {
     /// Source and destination report the same host UUID.
@@ -108,4 +109,43 @@ pub enum ScenarioError {
         /// What is wrong.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn every_lab_error_round_trips_through_json() {
+        let all = vec![
+            LabError::SameHost {
+                host_uuid: "u".into(),
+            },
+            LabError::UnsafeNoSharedStorage,
+            LabError::StorageNotAccessible { path: "/p".into() },
+            LabError::NoSuchDomain { name: "d".into() },
+            LabError::CpuIncompatible("Host CPU does not provide required features: avx".into()),
+            LabError::ConnectFailed {
+                detail: "Cannot recv data".into(),
+            },
+            LabError::Aborted,
+            LabError::InvalidOperation("x".into()),
+            LabError::Unsupported("x".into()),
+            LabError::OperationFailed("x".into()),
+            LabError::Internal("x".into()),
+            LabError::Libvirt {
+                code: Some(1),
+                message: "x".into(),
+            },
+        ];
+        for e in all {
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(
+                serde_json::from_str::<LabError>(&json).unwrap(),
+                e,
+                "{json}"
+            );
+        }
+    }
 }

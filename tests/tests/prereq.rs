@@ -100,6 +100,13 @@ fn each_prereq_scenario_fails_its_migration_with_libvirts_message() {
         }
         // A failed migration leaves the guest running on the source: it keeps answering pings.
         assert_eq!(RunSummary::of(&t).ping.lost, 0, "{name}");
+        // Failed traces save and reload like any other (regression: LabError's JSON form).
+        let json = t.to_json().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            migralab_sim_core::Trace::from_json(&json).unwrap(),
+            t,
+            "{name}"
+        );
     }
 }
 
