@@ -7,10 +7,10 @@ use crate::lab::{Lab, LabCommand};
 use crate::migration::{Grant, Migration};
 use crate::ping::ProbeTracker;
 use crate::rng::{FastRng, SeedTree};
-use crate::scenario::{MigrationSpec, Scenario};
+use crate::scenario::{EtcHosts, MigrationSpec, Scenario, StorageKind, VmState};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{TRACE_FORMAT, Trace, TraceEvent, TraceKind};
-use crate::world::World;
+use crate::world::{DomainOp, World};
 use std::collections::VecDeque;
 
 /// Granularity at which the link is re-shared between migrations.
@@ -236,6 +236,76 @@ impl Simulator {
         &self.world
     }
 
+    /// `virsh start/shutdown/destroy/undefine VM` typed on `host` (the shell's commands): the
+    /// world changes as libvirt would change it, and so does the scenario's view of the guest
+    /// (its host and whether it runs), so the next migration's preflight sees the new state.
+    ///
+    /// Refused while a migration job of the domain runs (libvirt holds the domain's job lock),
+    /// and `start` is refused while the guest runs elsewhere on the same shared disk (QEMU's
+    /// image locking).
+    pub fn handle_domain_op(&mut self, host: &str, vm: &str, op: DomainOp) -> Result<(), LabError> {
+        if self
+            .migrations
+            .iter()
+            .any(|m| m.vm_name() == vm && !m.is_done())
+        {
+            // libvirt's VIR_ERR_OPERATION_TIMEOUT for a domain whose job lock is held; the
+            // holder's name varies with the migration API (not verified word for word).
+            return Err(LabError::Libvirt {
+                code: None,
+                message: "Timed out during operation: cannot acquire state change lock (held by monitor=remoteDispatchDomainMigratePerform3Params)".into(),
+            });
+        }
+        if op == DomainOp::Start
+            && self.world.domain(host, vm).is_some()
+            && let Some(other) = self.world.running_on(vm)
+            && other != host
+            && let Some(spec) = self.scenario.vms.iter().find(|v| v.name == vm)
+            && spec.disk_bytes() > 0
+            && self.scenario.storage.kind == StorageKind::Shared
+            && self.scenario.storage.visible_on(host)
+        {
+            let path = spec.disk_path(&self.scenario.storage);
+            // QEMU's image locking as libvirt reports it (real messages also carry a timestamp
+            // and the full -blockdev JSON).
+            return Err(LabError::Internal(format!(
+                "process exited while connecting to monitor: qemu-system-x86_64: -blockdev {{\"driver\":\"file\",\"filename\":\"{path}\",\"node-name\":\"libvirt-1-storage\"}}: Failed to get \"write\" lock\nIs another process using the image [{path}]?"
+            )));
+        }
+        self.world.apply_op(host, vm, op)?;
+        if let Some(spec) = self.scenario.vms.iter_mut().find(|v| v.name == vm) {
+            match op {
+                DomainOp::Start => {
+                    spec.host = host.to_string();
+                    spec.state = VmState::Running;
+                }
+                DomainOp::Shutdown | DomainOp::Destroy if spec.host == host => {
+                    spec.state = VmState::ShutOff;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A new `/etc/hosts` for `host` (a student fixed name resolution); later migrations
+    /// resolve names with it.
+    pub fn set_etc_hosts(&mut self, host: &str, entries: EtcHosts) {
+        if let Some(h) = self.scenario.hosts.iter_mut().find(|h| h.name == host) {
+            h.etc_hosts = Some(entries);
+        }
+    }
+
+    /// `ssh-copy-id root@host` typed on `from`: `host` now accepts root's key from `from`.
+    pub fn trust_ssh_key(&mut self, host: &str, from: &str) {
+        if let Some(h) = self.scenario.hosts.iter_mut().find(|h| h.name == host)
+            && let Some(list) = &mut h.ssh_trusts
+            && !list.iter().any(|x| x == from)
+        {
+            list.push(from.to_string());
+        }
+    }
+
     /// Let simulated time pass until `t`, whether or not anything is running (the shell's clock:
     /// `ping -c 10` takes ten seconds of lab time).
     pub fn advance_to(&mut self, t: SimTime) {
@@ -409,7 +479,70 @@ impl Lab for SimLab {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn two_hosts(extra: &str) -> Scenario {
+        Scenario::from_toml_str(&format!(
+            "name='t'\n[[host]]\nname='a'\n[[host]]\nname='b'\nssh_trusts=[]\n[link]\nbandwidth_mibps=100.0\n[storage]\nkind='shared'\n[[vm]]\nname='db01'\nhost='a'\nram_mib=64\ndisk_gib=1.0\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn domain_ops_change_the_world_and_what_preflight_sees() {
+        let mut sim = Simulator::new(two_hosts(""));
+        sim.handle_domain_op("a", "db01", DomainOp::Shutdown)
+            .unwrap();
+        assert_eq!(sim.scenario().vms[0].state, VmState::ShutOff);
+        assert_eq!(
+            sim.world().domain("a", "db01").map(|d| d.state),
+            Some(crate::world::DomainState::ShutOff)
+        );
+        sim.handle_domain_op("a", "db01", DomainOp::Start).unwrap();
+        assert_eq!(sim.scenario().vms[0].state, VmState::Running);
+    }
+
+    #[test]
+    fn no_state_change_while_a_migration_runs_and_no_second_writer_on_a_shared_disk() {
+        let mut s = two_hosts("[[migration]]\nvm='db01'\nto='b'\npersistent=true\n");
+        s.hosts[1].ssh_trusts = None;
+        let mut sim = Simulator::new(s);
+        sim.step();
+        let err = sim
+            .handle_domain_op("a", "db01", DomainOp::Destroy)
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot acquire state change lock"));
+        while sim.migration_of("db01").is_some_and(|m| !m.is_done()) {
+            sim.step();
+        }
+        assert!(
+            sim.migration_of("db01")
+                .unwrap()
+                .outcome()
+                .unwrap()
+                .is_completed()
+        );
+        // db01 runs on b; its shut-off definition on a cannot start on the same disk.
+        let err = sim
+            .handle_domain_op("a", "db01", DomainOp::Start)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("Failed to get \"write\" lock"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn etc_hosts_and_ssh_keys_can_be_fixed() {
+        let mut sim = Simulator::new(two_hosts(""));
+        sim.trust_ssh_key("b", "a");
+        assert!(sim.scenario().hosts[1].trusts("a"));
+        let mut hosts = EtcHosts::new();
+        hosts.insert("b".into(), "10.0.0.2".into());
+        sim.set_etc_hosts("a", hosts.clone());
+        assert_eq!(sim.scenario().hosts[0].etc_hosts, Some(hosts));
+    }
 
     #[test]
     fn link_is_shared_max_min_fairly() {

@@ -3,6 +3,7 @@
 //! successful migration the source keeps its definition (shut off) unless `--undefinesource` was
 //! given, and without `--persistent` the destination's copy is transient.
 
+use crate::error::LabError;
 use crate::scenario::{MigrationSpec, Scenario, VmState};
 use crate::trace::Outcome;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,23 @@ pub struct Domain {
     pub persistent: bool,
     /// Domain id while active (`virsh list` shows `-` for inactive domains).
     pub id: Option<u32>,
+}
+
+/// A change of a domain's state typed in a shell (`virsh start/shutdown/destroy/undefine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DomainOp {
+    /// `virsh start`: a defined, shut-off domain boots.
+    Start,
+    /// `virsh shutdown`: the guest powers off (at once here; a real guest takes a while).
+    Shutdown,
+    /// `virsh destroy`: the guest is pulled off at once.
+    Destroy,
+    /// `virsh undefine`: the definition is removed (a running domain becomes transient).
+    Undefine,
+    /// `virsh migrate --offline --persistent` arriving: the definition is copied here, shut off
+    /// (an existing domain of that name just becomes persistent).
+    Define,
 }
 
 /// Domains of every host.
@@ -157,7 +175,9 @@ impl World {
                 list.remove(pos);
             }
         }
-        let id = self.take_id();
+        // The incoming domain becomes the running one: it keeps its id.
+        let incoming = self.domain(&spec.to, vm).and_then(|d| d.id);
+        let id = incoming.unwrap_or_else(|| self.take_id());
         if let Some(list) = self.list_mut(&spec.to) {
             list.retain(|d| d.name != vm);
             list.push(Domain {
@@ -169,14 +189,82 @@ impl World {
         }
     }
 
+    /// `virsh start/shutdown/destroy/undefine NAME` on `host`, refused as libvirt refuses it.
+    /// A domain that stops and is not persistent disappears; undefining a running domain makes
+    /// it transient.
+    pub fn apply_op(&mut self, host: &str, name: &str, op: DomainOp) -> Result<(), LabError> {
+        let id = self.next_id;
+        let Some(list) = self.list_mut(host) else {
+            return Err(LabError::NoSuchDomain { name: name.into() });
+        };
+        if op == DomainOp::Define {
+            match list.iter_mut().find(|d| d.name == name) {
+                Some(d) => d.persistent = true,
+                None => list.push(Domain {
+                    name: name.to_string(),
+                    state: DomainState::ShutOff,
+                    persistent: true,
+                    id: None,
+                }),
+            }
+            return Ok(());
+        }
+        let Some(pos) = list.iter().position(|d| d.name == name) else {
+            return Err(LabError::NoSuchDomain { name: name.into() });
+        };
+        let not_running = || LabError::InvalidOperation("domain is not running".into());
+        let d = &mut list[pos];
+        match op {
+            DomainOp::Start => {
+                if d.state != DomainState::ShutOff {
+                    // virsh's own check, before it asks libvirt (tools/virsh-domain.c cmdStart).
+                    return Err(LabError::Libvirt {
+                        code: None,
+                        message: "Domain is already active".into(),
+                    });
+                }
+                d.state = DomainState::Running;
+                d.id = Some(id);
+                self.next_id += 1;
+            }
+            DomainOp::Shutdown | DomainOp::Destroy => {
+                if d.state == DomainState::ShutOff {
+                    return Err(not_running());
+                }
+                if d.persistent {
+                    d.state = DomainState::ShutOff;
+                    d.id = None;
+                } else {
+                    list.remove(pos);
+                }
+            }
+            DomainOp::Define => {}
+            DomainOp::Undefine => {
+                if !d.persistent {
+                    return Err(LabError::InvalidOperation(
+                        "cannot undefine transient domain".into(),
+                    ));
+                }
+                if d.state == DomainState::ShutOff {
+                    list.remove(pos);
+                } else {
+                    d.persistent = false;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `virsh list` (running domains) or `virsh list --all` on `host`, as virsh prints it.
     pub fn virsh_list(&self, host: &str, all: bool) -> String {
+        self.virsh_list_where(host, |d| all || d.state != DomainState::ShutOff)
+    }
+
+    /// `virsh list` with its other filters (`--inactive`, `--state-*`, `--persistent`, ...):
+    /// the domains of `host` for which `keep` holds, laid out as [`World::virsh_list`] does.
+    pub fn virsh_list_where(&self, host: &str, keep: impl Fn(&Domain) -> bool) -> String {
         let mut rows: Vec<(String, String, String)> = Vec::new();
-        let mut doms: Vec<&Domain> = self
-            .domains_on(host)
-            .iter()
-            .filter(|d| all || d.state != DomainState::ShutOff)
-            .collect();
+        let mut doms: Vec<&Domain> = self.domains_on(host).iter().filter(|d| keep(d)).collect();
         // Active domains by id first, then inactive ones by name, as virsh sorts them.
         doms.sort_by(|a, b| match (a.id, b.id) {
             (Some(x), Some(y)) => x.cmp(&y),
@@ -248,6 +336,11 @@ mod tests {
             w.domain("b", "db01").map(|d| (d.state, d.persistent)),
             Some((DomainState::Running, true))
         );
+        assert_eq!(
+            w.domain("b", "db01").and_then(|d| d.id),
+            Some(2),
+            "the incoming domain keeps its id"
+        );
 
         let mut spec2 = spec.clone();
         spec2.undefinesource = true;
@@ -286,5 +379,52 @@ mod tests {
         assert!(!list.contains("web"));
         let all = w.virsh_list("a", true);
         assert!(all.contains(" -    web    shut off"), "{all}");
+        let inactive = w.virsh_list_where("a", |d| d.state == DomainState::ShutOff);
+        assert!(
+            inactive.contains("web") && !inactive.contains("db01"),
+            "{inactive}"
+        );
+    }
+
+    #[test]
+    fn start_shutdown_destroy_undefine_follow_libvirt() {
+        let mut w = World::from_scenario(&lab());
+        assert_eq!(
+            w.apply_op("a", "db01", DomainOp::Start)
+                .unwrap_err()
+                .to_string(),
+            "Domain is already active"
+        );
+        w.apply_op("a", "web", DomainOp::Start).unwrap();
+        assert_eq!(
+            w.domain("a", "web").map(|d| (d.state, d.id)),
+            Some((DomainState::Running, Some(2)))
+        );
+        w.apply_op("a", "web", DomainOp::Shutdown).unwrap();
+        assert_eq!(
+            w.apply_op("a", "web", DomainOp::Destroy)
+                .unwrap_err()
+                .to_string(),
+            "Requested operation is not valid: domain is not running"
+        );
+        // Undefining a running domain leaves it running, transient; destroying it then removes it.
+        w.apply_op("a", "db01", DomainOp::Undefine).unwrap();
+        assert_eq!(w.domain("a", "db01").map(|d| d.persistent), Some(false));
+        assert_eq!(
+            w.apply_op("a", "db01", DomainOp::Undefine)
+                .unwrap_err()
+                .to_string(),
+            "Requested operation is not valid: cannot undefine transient domain"
+        );
+        w.apply_op("a", "db01", DomainOp::Destroy).unwrap();
+        assert!(w.domain("a", "db01").is_none());
+        w.apply_op("a", "web", DomainOp::Undefine).unwrap();
+        assert!(w.domains_on("a").is_empty());
+        assert_eq!(
+            w.apply_op("b", "web", DomainOp::Start)
+                .unwrap_err()
+                .to_string(),
+            "failed to get domain 'web'"
+        );
     }
 }

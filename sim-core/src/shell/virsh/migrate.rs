@@ -1,0 +1,876 @@
+//! `virsh migrate` and the commands around a migration job: `domjobinfo`, `domjobabort`,
+//! `migrate-setmaxdowntime`/`-getmaxdowntime`, `migrate-setspeed`/`-getspeed`,
+//! `migrate-postcopy`.
+//!
+//! The command checks what virsh and libvirt check before a job exists (option combinations,
+//! the domain, the URI), builds a [`MigrationSpec`] and hands it to the simulator, which fails it
+//! at the stage where libvirt would (see `preflight`). In the foreground it then lets lab time
+//! pass until the job ends; with a trailing `&` it becomes a bash job.
+
+use super::opts::Args;
+use super::{Ctx, Io, Shell};
+use crate::error::LabError;
+use crate::lab::LabCommand;
+use crate::preflight::preflight;
+use crate::scenario::{MigrationSpec, StorageKind, TimeoutAction};
+use crate::shell::Job;
+use crate::shell::hint::t;
+use crate::shell::net::{Peer, Resolved};
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{MigrationSample, Outcome};
+use crate::units::LIBVIRT_UNLIMITED_MIBPS;
+use crate::world::{DomainOp, DomainState};
+
+/// Where a destination URI points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(in crate::shell) enum UriTarget {
+    /// `qemu:///system`: this host.
+    Local,
+    /// `qemu+ssh://HOST/system`: HOST as typed (a name or an address).
+    Remote(String),
+}
+
+/// Parse a libvirt connection URI the way the remote driver would refuse it.
+pub(in crate::shell) fn parse_uri(uri: &str) -> Result<UriTarget, LabError> {
+    let no_driver = || LabError::ConnectFailed {
+        detail: format!("no connection driver available for {uri}"),
+    };
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return Err(no_driver());
+    };
+    let transports = [
+        "qemu",
+        "qemu+ssh",
+        "qemu+libssh",
+        "qemu+libssh2",
+        "qemu+tcp",
+        "qemu+tls",
+        "qemu+unix",
+    ];
+    if !transports.contains(&scheme) {
+        return Err(no_driver());
+    }
+    let host = super::uri_host(uri).unwrap_or_default();
+    let path_start = rest.find('/').unwrap_or(rest.len());
+    let path = rest[path_start..].split('?').next().unwrap_or("");
+    if path != "/system" {
+        // The destination's QEMU driver refuses any other path for root (not verified word for
+        // word against the current remote driver).
+        return Err(LabError::ConnectFailed {
+            detail: format!(
+                "internal error: unexpected QEMU URI path '{path}', try qemu:///system"
+            ),
+        });
+    }
+    if host.is_empty() || host == "localhost" || host.starts_with("127.") {
+        return Ok(UriTarget::Local);
+    }
+    Ok(UriTarget::Remote(host))
+}
+
+/// `Numeric value 'x' for <name> option is malformed or out of range`.
+fn numeric(a: &Args, name: &str, max: u64) -> Result<Option<u64>, String> {
+    match a.get(name) {
+        None => Ok(None),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n <= max => Ok(Some(n)),
+            _ => Err(format!(
+                "error: Numeric value '{v}' for <{name}> option is malformed or out of range"
+            )),
+        },
+    }
+}
+
+/// vshPrettyCapacity: `%.3f` and a binary unit.
+fn pretty(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.3} {}", units[u])
+    }
+}
+
+impl Shell {
+    pub(in crate::shell) fn virsh_migrate(
+        &mut self,
+        ctx: &mut Ctx,
+        a: &Args,
+        io: &mut Io,
+        bg: bool,
+        cmdline: &str,
+    ) -> i32 {
+        // Checks virsh makes before it talks to libvirt (tools/virsh-domain.c cmdMigrate).
+        let exclusive = [("live", "offline"), ("timeout-suspend", "timeout-postcopy")];
+        for (x, y) in exclusive {
+            if a.has(x) && a.has(y) {
+                io.errln(format!(
+                    "error: Options --{x} and --{y} are mutually exclusive"
+                ));
+                return 1;
+            }
+        }
+        let requires = [
+            ("timeout-suspend", "timeout"),
+            ("timeout-postcopy", "timeout"),
+            ("postcopy-after-precopy", "postcopy"),
+            ("persistent-xml", "persistent"),
+            ("tls-destination", "tls"),
+        ];
+        for (x, needs) in requires {
+            if a.has(x) && !a.has(needs) {
+                io.errln(format!(
+                    "error: Option --{needs} is required by option --{x}"
+                ));
+                return 1;
+            }
+        }
+        let parsed = (|| -> Result<_, String> {
+            let bandwidth = numeric(a, "bandwidth", LIBVIRT_UNLIMITED_MIBPS)?;
+            let postcopy_bw = numeric(a, "postcopy-bandwidth", LIBVIRT_UNLIMITED_MIBPS)?;
+            let timeout = numeric(a, "timeout", u64::from(i32::MAX as u32 / 1000))?;
+            let ac_initial = numeric(a, "auto-converge-initial", 100)?;
+            let ac_increment = numeric(a, "auto-converge-increment", 100)?;
+            for n in [
+                "disks-port",
+                "comp-mt-level",
+                "comp-mt-threads",
+                "comp-mt-dthreads",
+                "comp-xbzrle-cache",
+                "parallel-connections",
+                "available-switchover-bandwidth",
+            ] {
+                numeric(a, n, u64::MAX)?;
+            }
+            if timeout == Some(0) {
+                return Err(
+                    "error: Numeric value '0' for <timeout> option is malformed or out of range"
+                        .into(),
+                );
+            }
+            Ok((bandwidth, postcopy_bw, timeout, ac_initial, ac_increment))
+        })();
+        let (bandwidth, postcopy_bw, timeout, ac_initial, ac_increment) = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                io.errln(e);
+                return 1;
+            }
+        };
+        let live = a.has("live");
+        if timeout.is_some() && !live {
+            io.errln("error: migrate: Unexpected timeout for offline migration");
+            return 1;
+        }
+        let key = a.get("domain").unwrap_or("").to_string();
+        let Some(vm) = self.lookup_domain(&ctx.host, &key, io) else {
+            return 1;
+        };
+        let uri = a.get("desturi").unwrap_or("").to_string();
+        let dest = match parse_uri(&uri)
+            .and_then(|target| self.migration_destination(&ctx.host, &target))
+        {
+            Ok(d) => d,
+            Err(e) => {
+                io.errln(e.virsh_line());
+                if uri.contains("://") {
+                    self.hint_for_uri(&ctx.host, &uri);
+                } else {
+                    self.set_hint(t(
+                        format!("URI tujuan ditulis `qemu+ssh://HOST/system`, misalnya `qemu+ssh://{}/system`.", self.other_host(&ctx.host)),
+                        format!("the destination URI is written `qemu+ssh://HOST/system`, e.g. `qemu+ssh://{}/system`.", self.other_host(&ctx.host)),
+                    ));
+                }
+                return 1;
+            }
+        };
+        // Flag checks libvirt makes before the migration starts.
+        let p2p = a.has("p2p");
+        let tunnelled = a.has("tunnelled");
+        let copy = a.has("copy-storage-all") || a.has("copy-storage-inc");
+        let libvirt_refusal = if tunnelled && !p2p {
+            Some(LabError::InvalidOperation(
+                "cannot perform tunnelled migration without using peer2peer flag".into(),
+            ))
+        } else if a.has("copy-storage-all") && a.has("copy-storage-inc") {
+            // Wording of libvirt's VIR_EXCLUSIVE_FLAGS check (not verified word for word).
+            Some(LabError::Libvirt {
+                code: None,
+                message: "invalid argument: Flags 'VIR_MIGRATE_NON_SHARED_DISK' and 'VIR_MIGRATE_NON_SHARED_INC' are mutually exclusive".into(),
+            })
+        } else if (ac_initial.is_some() || ac_increment.is_some()) && !a.has("auto-converge") {
+            Some(LabError::Libvirt {
+                code: None,
+                message: "invalid argument: Turn auto convergence on to tune it".into(),
+            })
+        } else if copy && tunnelled {
+            Some(LabError::Libvirt {
+                code: None,
+                message: "Operation not supported: migration of non-shared storage is not supported with tunnelled migration and this QEMU".into(),
+            })
+        } else if a.has("postcopy") && tunnelled {
+            Some(LabError::Libvirt {
+                code: None,
+                message:
+                    "argument unsupported: post-copy is not supported with tunnelled migration"
+                        .into(),
+            })
+        } else if a.has("offline") && !a.has("persistent") {
+            Some(LabError::InvalidOperation(
+                "offline migration must be specified with the persistent flag set".into(),
+            ))
+        } else {
+            None
+        };
+        if let Some(e) = libvirt_refusal {
+            io.errln(e.virsh_line());
+            return 1;
+        }
+        let state = self
+            .sim
+            .world()
+            .domain(&ctx.host, &vm)
+            .map(|d| d.state)
+            .unwrap_or(DomainState::ShutOff);
+        if a.has("offline") {
+            return self.offline_migration(&ctx.host, &vm, &dest, a.has("undefinesource"), io);
+        }
+        if state == DomainState::ShutOff {
+            io.errln(LabError::InvalidOperation("domain is not running".into()).virsh_line());
+            if let Some(other) = self
+                .sim
+                .world()
+                .running_on(&vm)
+                .filter(|h| *h != ctx.host)
+                .map(str::to_string)
+            {
+                self.set_hint(t(
+                    format!("{vm} berjalan di {other}; yang ada di {} hanya definisinya (shut off). Migrasikan dari sana: `ssh {other}`.", ctx.host),
+                    format!("{vm} runs on {other}; {} only has its (shut off) definition. Migrate it from there: `ssh {other}`.", ctx.host),
+                ));
+                return 1;
+            }
+            self.set_hint(t(
+                format!("{vm} mati di sini: `virsh start {vm}` dulu, atau pindahkan definisinya saja dengan `--offline --persistent`."),
+                format!("{vm} is shut off here: `virsh start {vm}` first, or move just its definition with `--offline --persistent`."),
+            ));
+            return 1;
+        }
+        self.migrate_notes(a, io);
+        let tune = self.tune.get(&vm).copied().unwrap_or_default();
+        let spec = MigrationSpec {
+            vm: vm.clone(),
+            to: dest,
+            start_ms: 0,
+            live,
+            persistent: a.has("persistent"),
+            undefinesource: a.has("undefinesource"),
+            copy_storage_all: copy,
+            p2p,
+            tunnelled,
+            auto_converge: a.has("auto-converge"),
+            postcopy: a.has("postcopy"),
+            postcopy_after_precopy: a.has("postcopy-after-precopy"),
+            postcopy_after_pass: None,
+            unsafe_: a.has("unsafe"),
+            bandwidth_mibps: bandwidth.or(tune.speed_mibps).filter(|&b| b > 0),
+            postcopy_bandwidth_mibps: postcopy_bw.or(tune.postcopy_speed_mibps).filter(|&b| b > 0),
+            timeout_s: timeout,
+            timeout_action: if a.has("timeout-postcopy") {
+                TimeoutAction::Postcopy
+            } else {
+                TimeoutAction::Suspend
+            },
+            downtime_limit_ms: tune.downtime_ms,
+            auto_converge_initial: ac_initial.map(|v| v as u8),
+            auto_converge_increment: ac_increment.map(|v| v as u8),
+        };
+        let index = self.sim.migrations().len();
+        if let Err(e) = self.sim.apply(LabCommand::Migrate(spec.clone())) {
+            io.errln(e.virsh_line());
+            self.hint_for_uri(&ctx.host, &uri);
+            return 1;
+        }
+        let now = self.sim.now();
+        let mut job = Job {
+            id: 0,
+            command: cmdline.to_string(),
+            mig: index,
+            spec,
+            verbose: a.has("verbose"),
+            next_progress: now + SimDuration::from_secs(1),
+            io: Io::default(),
+            hint: None,
+            finished: false,
+            status: 0,
+        };
+        if bg {
+            job.id = self.new_job_id();
+            let pid = self.take_pid();
+            io.errln(format!("[{}] {pid}", job.id));
+            self.jobs.push(job);
+            return 0;
+        }
+        self.jobs.push(job);
+        let slot = self.jobs.len() - 1;
+        while !self.jobs[slot].finished {
+            if !self.step_once() {
+                // The line's time budget is used up: the job goes on in the background.
+                let id = self.new_job_id();
+                self.jobs[slot].id = id;
+                io.extend(std::mem::take(&mut self.jobs[slot].io));
+                self.note(
+                    io,
+                    &t(
+                        format!("migrasi masih berjalan; dipindah ke latar belakang sebagai job [{id}] (lihat `jobs`, `virsh domjobinfo {vm}`)."),
+                        format!("the migration is still running; it now runs in the background as job [{id}] (see `jobs`, `virsh domjobinfo {vm}`)."),
+                    ),
+                );
+                return 0;
+            }
+        }
+        let job = self.jobs.remove(slot);
+        io.extend(job.io);
+        if let Some(h) = job.hint {
+            self.set_hint(h);
+        }
+        job.status
+    }
+
+    /// Notes on options the lab accepts but does not simulate.
+    fn migrate_notes(&self, a: &Args, io: &mut Io) {
+        if let Some(u) = a.get("migrateuri") {
+            self.note(
+                io,
+                &t(
+                    format!(
+                        "--migrateuri {u} diabaikan: lab ini hanya punya satu jaringan migrasi."
+                    ),
+                    format!(
+                        "--migrateuri {u} is ignored: this lab has a single migration network."
+                    ),
+                ),
+            );
+        }
+        let ignored: Vec<String> = [
+            "direct",
+            "suspend",
+            "copy-storage-inc",
+            "change-protection",
+            "compressed",
+            "rdma-pin-all",
+            "abort-on-error",
+            "postcopy-resume",
+            "zerocopy",
+            "graphicsuri",
+            "listen-address",
+            "dname",
+            "xml",
+            "migrate-disks",
+            "disks-port",
+            "disks-uri",
+            "comp-methods",
+            "comp-mt-level",
+            "comp-mt-threads",
+            "comp-mt-dthreads",
+            "comp-xbzrle-cache",
+            "persistent-xml",
+            "tls",
+            "tls-destination",
+            "parallel",
+            "parallel-connections",
+            "copy-storage-synchronous-writes",
+            "available-switchover-bandwidth",
+        ]
+        .iter()
+        .filter(|n| a.has(n))
+        .map(|n| format!("--{n}"))
+        .collect();
+        if a.has("copy-storage-inc") {
+            self.note(
+                io,
+                &t(
+                    "--copy-storage-inc diperlakukan seperti --copy-storage-all (seluruh disk disalin).",
+                    "--copy-storage-inc is treated as --copy-storage-all (the whole disk is copied).",
+                ),
+            );
+        }
+        let ignored: Vec<String> = ignored
+            .into_iter()
+            .filter(|n| n != "--copy-storage-inc")
+            .collect();
+        if !ignored.is_empty() {
+            let list = ignored.join(", ");
+            self.note(
+                io,
+                &t(
+                    format!("tidak disimulasikan (diabaikan): {list}."),
+                    format!("not simulated (ignored): {list}."),
+                ),
+            );
+        }
+    }
+
+    /// `--offline --persistent`: copy the definition only (connection checks as for ssh).
+    fn offline_migration(
+        &mut self,
+        from: &str,
+        vm: &str,
+        dest: &str,
+        undefine_source: bool,
+        io: &mut Io,
+    ) -> i32 {
+        if let Err(e) = self.connect_uri(from, &format!("qemu+ssh://{dest}/system")) {
+            io.errln(e.virsh_line());
+            return 1;
+        }
+        if dest == from {
+            let uuid = self
+                .host_spec(from)
+                .map(|h| h.host_uuid())
+                .unwrap_or_default();
+            io.errln(LabError::SameHost { host_uuid: uuid }.virsh_line());
+            return 1;
+        }
+        if let Err(e) = self.sim.handle_domain_op(dest, vm, DomainOp::Define) {
+            io.errln(e.virsh_line());
+            return 1;
+        }
+        if undefine_source {
+            let inactive = self
+                .sim
+                .world()
+                .domain(from, vm)
+                .is_some_and(|d| d.state == DomainState::ShutOff);
+            if inactive {
+                let _ = self.sim.handle_domain_op(from, vm, DomainOp::Undefine);
+            }
+        }
+        0
+    }
+
+    /// The lab host a destination URI names, as seen from `from`. Names the lab does not know
+    /// are passed on, so the simulator fails them as ssh would.
+    fn migration_destination(&self, from: &str, target: &UriTarget) -> Result<String, LabError> {
+        match target {
+            UriTarget::Local => Ok(from.to_string()),
+            UriTarget::Remote(h) => {
+                if self.host_spec(h).is_some() {
+                    return Ok(h.clone());
+                }
+                if h.parse::<std::net::Ipv4Addr>().is_ok() {
+                    return match self.host_by_ip(h) {
+                        Some(name) => Ok(name),
+                        None => Err(LabError::ConnectFailed {
+                            detail: format!(
+                                "Cannot recv data: ssh: connect to host {h} port 22: {}: Connection reset by peer",
+                                if self.vm_by_ip(h).is_some() {
+                                    "Connection refused"
+                                } else {
+                                    "No route to host"
+                                }
+                            ),
+                        }),
+                    };
+                }
+                match self.resolve(from, h) {
+                    Some(Resolved {
+                        peer: Peer::Host(name),
+                        ..
+                    }) => Ok(name),
+                    _ => Ok(h.clone()),
+                }
+            }
+        }
+    }
+
+    fn hint_for_uri(&mut self, from: &str, uri: &str) {
+        let host = match parse_uri(uri) {
+            Ok(UriTarget::Remote(h)) => h,
+            _ => return,
+        };
+        if let Some(h) = self.ssh_failure_hint(from, &host) {
+            self.set_hint(h);
+        }
+    }
+
+    /// The job `i` has ended: its last lines, status and hint.
+    pub(in crate::shell) fn finish_job(&mut self, i: usize) {
+        let Some(job) = self.jobs.get(i) else {
+            return;
+        };
+        let outcome = self
+            .sim
+            .migrations()
+            .get(job.mig)
+            .and_then(|m| m.outcome().cloned());
+        let spec = job.spec.clone();
+        let mut io = Io::default();
+        let mut hint = None;
+        let status = match outcome {
+            Some(Outcome::Completed { .. }) => {
+                if job.verbose {
+                    io.errln("Migration: [100.00 %]");
+                }
+                if spec.copy_storage_all && self.sim.scenario().storage.kind == StorageKind::Local {
+                    self.local_images.insert((spec.to.clone(), spec.vm.clone()));
+                }
+                0
+            }
+            Some(Outcome::Failed { error, .. }) => {
+                io.errln(error.virsh_line());
+                hint = self.migration_hint(&spec);
+                1
+            }
+            Some(Outcome::Aborted { .. }) => {
+                io.errln(LabError::Aborted.virsh_line());
+                1
+            }
+            Some(Outcome::NotConverged {
+                at_ms, iterations, ..
+            }) => {
+                let secs = at_ms / 1000;
+                io.errln(self.lang.note_prefix().to_string() + self.lang.pick(&t(
+                    format!("migrasi tidak konvergen dalam {secs} detik ({iterations} iterasi): QEMU akan terus mengulang tanpa akhir, jadi lab membatalkannya seperti Ctrl-C."),
+                    format!("the migration did not converge in {secs} s ({iterations} iterations): QEMU would iterate forever, so the lab cancelled it as Ctrl-C would."),
+                )));
+                io.errln(LabError::Aborted.virsh_line());
+                hint = Some(t(
+                    "VM menulis memori lebih cepat daripada yang bisa dikirim: coba --auto-converge, --postcopy (lalu `virsh migrate-postcopy`), `virsh migrate-setmaxdowntime`, atau --timeout N.",
+                    "the guest writes memory faster than it can be sent: try --auto-converge, --postcopy (then `virsh migrate-postcopy`), `virsh migrate-setmaxdowntime`, or --timeout N.",
+                ));
+                1
+            }
+            None => 1,
+        };
+        let Some(job) = self.jobs.get_mut(i) else {
+            return;
+        };
+        if job.id != 0 {
+            // virsh exits: its closing empty line.
+            io.out("\n");
+        }
+        job.io.extend(io);
+        job.status = status;
+        job.finished = true;
+        if job.hint.is_none() {
+            job.hint = hint;
+        }
+    }
+
+    /// The preflight fix for a failed migration.
+    fn migration_hint(&self, spec: &MigrationSpec) -> Option<crate::scenario::Text> {
+        let report = preflight(self.sim.scenario(), spec).ok()?;
+        let check = report.first_failure()?;
+        if check.fix.en.is_empty() && check.fix.id.is_empty() {
+            return None;
+        }
+        Some(t(
+            format!("{}: {}", check.title.id, check.fix.id),
+            format!("{}: {}", check.title.en, check.fix.en),
+        ))
+    }
+
+    /// The newest migration of `vm` that involves `host`, if any.
+    fn job_of(&self, host: &str, vm: &str) -> Option<usize> {
+        self.sim
+            .migrations()
+            .iter()
+            .rposition(|m| m.vm_name() == vm && (m.source_host() == host || m.spec().to == host))
+    }
+
+    pub(in crate::shell) fn virsh_domjobinfo(&mut self, host: &str, a: &Args, io: &mut Io) -> i32 {
+        let Some(vm) = self.lookup_domain(host, a.get("domain").unwrap_or(""), io) else {
+            return 1;
+        };
+        let row = |io: &mut Io, k: &str, v: String| io.outln(format!("{k:<17} {v}"));
+        let none = |io: &mut Io| row(io, "Job type:", format!("{:<12}", "None"));
+        let Some(idx) = self.job_of(host, &vm) else {
+            none(io);
+            return 0;
+        };
+        let Some(m) = self.sim.migrations().get(idx) else {
+            none(io);
+            return 0;
+        };
+        let op = if m.source_host() == host {
+            "Outgoing migration"
+        } else {
+            "Incoming migration"
+        };
+        let start = SimTime::ZERO + SimDuration::from_millis(m.spec().start_ms);
+        let setup_ms = self.sim.scenario().sim.setup_ms.round() as u64;
+        if a.has("completed") {
+            let Some(outcome) = m.outcome().cloned() else {
+                none(io);
+                return 0;
+            };
+            let sample = m.completed_sample().unwrap_or_default();
+            match outcome {
+                Outcome::Completed {
+                    total_ms,
+                    downtime_ms,
+                    ..
+                } => {
+                    row(io, "Job type:", format!("{:<12}", "Completed"));
+                    row(io, "Operation:", format!("{op:<12}"));
+                    row(io, "Time elapsed:", format!("{total_ms:<12} ms"));
+                    job_stats(io, &sample, &row);
+                    row(io, "Total downtime:", format!("{downtime_ms:<12} ms"));
+                    row(io, "Setup time:", format!("{setup_ms:<12} ms"));
+                }
+                other => {
+                    let kind = if matches!(
+                        other,
+                        Outcome::Aborted { .. } | Outcome::NotConverged { .. }
+                    ) {
+                        "Cancelled"
+                    } else {
+                        "Failed"
+                    };
+                    row(io, "Job type:", format!("{kind:<12}"));
+                    if a.has("anystats") {
+                        let elapsed = m.finished_at().unwrap_or(start).since(start).as_millis();
+                        row(io, "Operation:", format!("{op:<12}"));
+                        row(io, "Time elapsed:", format!("{elapsed:<12} ms"));
+                        job_stats(io, &sample, &row);
+                        let msg = match other {
+                            Outcome::Failed { error, .. } => error.to_string(),
+                            _ => "operation aborted: job 'migration out' canceled by client".into(),
+                        };
+                        row(io, "Error message:", msg);
+                    }
+                }
+            }
+            return 0;
+        }
+        if m.is_done() {
+            none(io);
+            return 0;
+        }
+        let sample = m.sample();
+        let elapsed = self.sim.now().since(start).as_millis();
+        row(io, "Job type:", format!("{:<12}", "Unbounded"));
+        row(io, "Operation:", format!("{op:<12}"));
+        row(io, "Time elapsed:", format!("{elapsed:<12} ms"));
+        job_stats(io, &sample, &row);
+        row(
+            io,
+            "Expected downtime:",
+            format!("{:<12} ms", sample.expected_downtime_ms),
+        );
+        row(io, "Setup time:", format!("{setup_ms:<12} ms"));
+        if sample.throttle_pct > 0 {
+            row(
+                io,
+                "Auto converge throttle:",
+                format!("{:<12}", sample.throttle_pct),
+            );
+        }
+        0
+    }
+
+    pub(in crate::shell) fn virsh_domjobabort(&mut self, host: &str, a: &Args, io: &mut Io) -> i32 {
+        let Some(vm) = self.lookup_domain(host, a.get("domain").unwrap_or(""), io) else {
+            return 1;
+        };
+        match self.sim.apply(LabCommand::Abort { vm }) {
+            Ok(()) => {
+                while self.sim.poll_trace().is_some() {}
+                self.tick_jobs();
+                0
+            }
+            Err(e) => {
+                io.errln(e.virsh_line());
+                1
+            }
+        }
+    }
+
+    pub(in crate::shell) fn virsh_migrate_tune(
+        &mut self,
+        host: &str,
+        cmd: &str,
+        a: &Args,
+        io: &mut Io,
+    ) -> i32 {
+        let Some(vm) = self.lookup_domain(host, a.get("domain").unwrap_or(""), io) else {
+            return 1;
+        };
+        let running = self
+            .sim
+            .world()
+            .domain(host, &vm)
+            .is_some_and(|d| d.state != DomainState::ShutOff);
+        let active_job = self
+            .sim
+            .migrations()
+            .iter()
+            .any(|m| m.vm_name() == vm && !m.is_done());
+        let mut tune = self.tune.get(&vm).copied().unwrap_or_default();
+        match cmd {
+            "migrate-getmaxdowntime" => {
+                if !running {
+                    io.errln(
+                        LabError::InvalidOperation("domain is not running".into()).virsh_line(),
+                    );
+                    return 1;
+                }
+                io.outln(tune.downtime_ms.to_string());
+                0
+            }
+            "migrate-setmaxdowntime" => {
+                let ms = match numeric(a, "downtime", u64::MAX) {
+                    Ok(Some(ms)) if ms >= 1 => ms,
+                    Ok(_) => {
+                        io.errln("error: migrate: Invalid downtime");
+                        return 1;
+                    }
+                    Err(e) => {
+                        io.errln(e);
+                        return 1;
+                    }
+                };
+                if !running {
+                    io.errln(
+                        LabError::InvalidOperation("domain is not running".into()).virsh_line(),
+                    );
+                    return 1;
+                }
+                tune.downtime_ms = ms;
+                self.tune.insert(vm.clone(), tune);
+                if active_job {
+                    let _ = self.sim.apply(LabCommand::SetMaxDowntime { vm, ms });
+                }
+                0
+            }
+            "migrate-getspeed" => {
+                let v = if a.has("postcopy") {
+                    tune.postcopy_speed_mibps
+                } else {
+                    tune.speed_mibps
+                };
+                io.outln(v.unwrap_or(LIBVIRT_UNLIMITED_MIBPS).to_string());
+                0
+            }
+            "migrate-setspeed" => {
+                let bw = match numeric(a, "bandwidth", LIBVIRT_UNLIMITED_MIBPS) {
+                    Ok(Some(b)) => b,
+                    Ok(None) => return 1,
+                    Err(e) => {
+                        io.errln(e);
+                        return 1;
+                    }
+                };
+                let value = (bw != LIBVIRT_UNLIMITED_MIBPS).then_some(bw);
+                if a.has("postcopy") {
+                    tune.postcopy_speed_mibps = value;
+                } else {
+                    tune.speed_mibps = value;
+                    if active_job {
+                        let _ = self.sim.apply(LabCommand::SetSpeed {
+                            vm: vm.clone(),
+                            mibps: value.filter(|&b| b > 0),
+                        });
+                    }
+                }
+                self.tune.insert(vm, tune);
+                0
+            }
+            _ => match self.sim.apply(LabCommand::StartPostcopy { vm }) {
+                Ok(()) => 0,
+                Err(e) => {
+                    io.errln(e.virsh_line());
+                    1
+                }
+            },
+        }
+    }
+}
+
+/// The data and memory lines of `virsh domjobinfo` (tools/virsh-domain.c cmdDomjobinfo order).
+fn job_stats(io: &mut Io, s: &MigrationSample, row: &dyn Fn(&mut Io, &str, String)) {
+    row(io, "Data processed:", pretty(s.data_processed()));
+    row(io, "Data remaining:", pretty(s.data_remaining()));
+    row(io, "Data total:", pretty(s.data_total()));
+    row(io, "Memory processed:", pretty(s.memory_processed));
+    row(io, "Memory remaining:", pretty(s.memory_remaining));
+    row(io, "Memory total:", pretty(s.memory_total));
+    if s.memory_bps > 0.0 {
+        row(
+            io,
+            "Memory bandwidth:",
+            format!("{}/s", pretty(s.memory_bps as u64)),
+        );
+    }
+    row(
+        io,
+        "Dirty rate:",
+        format!("{:<12} pages/s", s.dirty_rate_pps),
+    );
+    row(
+        io,
+        "Page size:",
+        format!("{:<12} bytes", crate::units::PAGE_SIZE),
+    );
+    row(io, "Iteration:", format!("{:<12}", s.iteration));
+    row(
+        io,
+        "Postcopy requests:",
+        format!("{:<12}", s.postcopy_requests),
+    );
+    if s.disk_total > 0 {
+        row(io, "File processed:", pretty(s.disk_processed));
+        row(io, "File remaining:", pretty(s.disk_remaining));
+        row(io, "File total:", pretty(s.disk_total));
+    }
+    row(io, "Constant pages:", format!("{:<12}", s.constant_pages));
+    row(io, "Normal pages:", format!("{:<12}", s.normal_pages));
+    row(
+        io,
+        "Normal data:",
+        pretty(s.normal_pages * crate::units::PAGE_SIZE),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn uris() {
+        assert_eq!(
+            parse_uri("qemu+ssh://kvm-host-02/system").unwrap(),
+            UriTarget::Remote("kvm-host-02".into())
+        );
+        assert_eq!(
+            parse_uri("qemu+ssh://root@kvm-host-02/system").unwrap(),
+            UriTarget::Remote("kvm-host-02".into())
+        );
+        assert_eq!(parse_uri("qemu:///system").unwrap(), UriTarget::Local);
+        assert_eq!(
+            parse_uri("kvm-host-02").unwrap_err().virsh_line(),
+            "error: failed to connect to the hypervisor\nerror: no connection driver available for kvm-host-02"
+        );
+        assert!(
+            parse_uri("qemu+ssh://kvm-host-02")
+                .unwrap_err()
+                .to_string()
+                .contains("unexpected QEMU URI path ''")
+        );
+    }
+
+    #[test]
+    fn capacities_are_pretty() {
+        assert_eq!(pretty(512), "512 B");
+        assert_eq!(pretty(2 * 1024 * 1024 * 1024), "2.000 GiB");
+        assert_eq!(pretty(1536 * 1024), "1.500 MiB");
+    }
+}

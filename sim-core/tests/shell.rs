@@ -1,0 +1,321 @@
+//! The lab shell on the shipped scenarios: the lesson's commands verbatim, every broken
+//! prerequisite, experiment 2's CPU models, and a ping during a background migration.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use migralab_sim_core::Scenario;
+use migralab_sim_core::shell::{Lang, Shell, ShellOutput};
+
+macro_rules! scenario {
+    ($name:literal) => {
+        Scenario::from_toml_str(include_str!(concat!("../../scenarios/", $name, ".toml")))
+            .unwrap_or_else(|e| panic!("{}: {e}", $name))
+    };
+}
+
+/// Run `line` and show it in the failure message if an assertion on it fails.
+fn run(sh: &mut Shell, line: &str) -> ShellOutput {
+    let prompt = sh.prompt();
+    let out = sh.run_line(line);
+    eprintln!("{prompt}{line}\n{}[exit {}]", out.text, out.status);
+    out
+}
+
+#[test]
+fn the_lessons_commands_work_verbatim() {
+    let mut sh = Shell::new(scenario!("lesson"), Lang::Id);
+    assert_eq!(sh.prompt(), "root@kvm-host-01:~# ");
+    let out = run(
+        &mut sh,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 0);
+    assert_eq!(out.text, "\n", "virsh prints only its closing empty line");
+    // The migration took lab time: the first pass alone sends ~1 GiB at ~112 MiB/s.
+    assert!(sh.now().as_ms_f64() > 5_000.0, "{:?}", sh.now());
+
+    let out = run(&mut sh, "ssh kvm-host-02");
+    assert_eq!((out.status, out.text.as_str()), (0, ""));
+    assert_eq!(sh.prompt(), "root@kvm-host-02:~# ");
+    let out = run(&mut sh, "virsh list");
+    assert!(out.text.contains(" db01   running"), "{}", out.text);
+    let out = run(&mut sh, "virsh capabilities | grep -A5 '<model>'");
+    let first = out.text.lines().next().unwrap_or("");
+    assert_eq!(first.trim(), "<model>Skylake-Client-noTSX-IBRS</model>");
+    assert!(
+        out.text
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains("<vendor>Intel</vendor>")
+    );
+    let out = run(&mut sh, "exit");
+    assert!(out.text.contains("Connection to kvm-host-02 closed."));
+    assert_eq!(sh.current_host(), "kvm-host-01");
+
+    // --persistent does not remove the source definition: db01 stays, shut off.
+    let out = run(&mut sh, "virsh list --all");
+    assert!(out.text.contains(" -    db01   shut off"), "{}", out.text);
+    let out = run(&mut sh, "virsh list");
+    assert!(!out.text.contains("db01"));
+    let out = run(&mut sh, "virsh capabilities | grep -A5 '<model>'");
+    assert!(
+        out.text
+            .starts_with("      <model>Skylake-Client-noTSX-IBRS</model>\n")
+    );
+    assert!(!sh.is_closed());
+    let out = run(&mut sh, "exit");
+    assert_eq!(out.text, "logout\n");
+    assert!(sh.is_closed());
+}
+
+#[test]
+fn every_broken_prerequisite_fails_with_libvirts_message() {
+    let cases: Vec<(Scenario, &str)> = vec![
+        (
+            scenario!("prereq-no-shared-storage"),
+            "error: Unsafe migration: Migration without shared storage is unsafe",
+        ),
+        (
+            scenario!("prereq-no-bridge"),
+            "error: Cannot get interface MTU on 'br0': No such device",
+        ),
+        (
+            scenario!("prereq-no-ssh-trust"),
+            "error: failed to connect to the hypervisor\nerror: Cannot recv data: root@kvm-host-02: Permission denied (publickey,password).: Connection reset by peer",
+        ),
+        (
+            scenario!("prereq-cpu-mismatch"),
+            "error: the CPU is incompatible with host CPU: Host CPU does not provide required features: ",
+        ),
+        (
+            scenario!("prereq-old-qemu"),
+            "error: unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' does not support machine type 'pc-q35-7.2'",
+        ),
+        (
+            scenario!("prereq-firewall"),
+            "error: unable to connect to server at 'kvm-host-02:49152': No route to host",
+        ),
+        (
+            scenario!("prereq-dns"),
+            "error: failed to connect to the hypervisor\nerror: Cannot recv data: ssh: Could not resolve hostname kvm-host-02: Name or service not known: Connection reset by peer",
+        ),
+        (
+            scenario!("prereq-same-host"),
+            "error: internal error: Attempt to migrate guest to the same host 03000200-0400-0500-0006-000700080009",
+        ),
+    ];
+    for (s, message) in cases {
+        let name = s.name.clone();
+        for lang in [Lang::Id, Lang::En] {
+            let mut sh = Shell::new(s.clone(), lang);
+            let out = run(
+                &mut sh,
+                "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+            );
+            assert_eq!(out.status, 1, "{name}");
+            assert!(out.text.starts_with(message), "{name}: {}", out.text);
+            let hint = match lang {
+                Lang::Id => "petunjuk: ",
+                Lang::En => "hint: ",
+            };
+            let last = out.text.lines().last().unwrap_or("");
+            assert!(last.starts_with(hint), "{name}: no hint in {}", out.text);
+            // A failed migration leaves the guest running where it was.
+            let out = run(&mut sh, "virsh list");
+            assert!(out.text.contains("db01   running"), "{name}: {}", out.text);
+        }
+    }
+}
+
+#[test]
+fn a_student_can_fix_name_resolution_and_ssh_trust() {
+    let mut sh = Shell::new(scenario!("prereq-dns"), Lang::En);
+    let out = run(&mut sh, "ssh kvm-host-02");
+    assert_eq!(out.status, 255);
+    assert!(
+        out.text.starts_with(
+            "ssh: Could not resolve hostname kvm-host-02: Name or service not known\n"
+        )
+    );
+    assert!(
+        out.text.contains("192.168.100.12 kvm-host-02"),
+        "{}",
+        out.text
+    );
+    run(&mut sh, "echo '192.168.100.12 kvm-host-02' >> /etc/hosts");
+    let out = run(&mut sh, "cat /etc/hosts | grep kvm-host-02");
+    assert_eq!(out.text, "192.168.100.12 kvm-host-02\n");
+    let out = run(
+        &mut sh,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 0, "{}", out.text);
+
+    let mut sh = Shell::new(scenario!("prereq-no-ssh-trust"), Lang::En);
+    let out = run(&mut sh, "ssh kvm-host-02 hostname");
+    assert_eq!(out.status, 255);
+    assert!(
+        out.text
+            .starts_with("root@kvm-host-02: Permission denied (publickey,password).\n")
+    );
+    assert!(out.text.contains("ssh-copy-id root@kvm-host-02"));
+    let out = run(&mut sh, "ssh-copy-id root@kvm-host-02");
+    assert!(
+        out.text.contains("Number of key(s) added: 1"),
+        "{}",
+        out.text
+    );
+    let out = run(&mut sh, "ssh kvm-host-02 hostname");
+    assert_eq!((out.status, out.text.as_str()), (0, "kvm-host-02\n"));
+    let out = run(
+        &mut sh,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 0, "{}", out.text);
+}
+
+#[test]
+fn experiment_2_baseline_and_host_passthrough() {
+    let mut sh = Shell::new(scenario!("exp2-cpu-models"), Lang::En);
+    let out = run(&mut sh, "virsh capabilities > caps1.xml");
+    assert_eq!((out.status, out.text.as_str()), (0, ""));
+    let out = run(&mut sh, "ssh kvm-host-02 virsh capabilities > caps2.xml");
+    assert_eq!(out.status, 0, "{}", out.text);
+    let out = run(&mut sh, "grep '<model>' caps1.xml caps2.xml | head -n 4");
+    assert!(
+        out.text
+            .contains("caps1.xml:      <model>Skylake-Client-noTSX-IBRS</model>")
+    );
+    assert!(
+        out.text
+            .contains("caps2.xml:      <model>Haswell-noTSX-IBRS</model>")
+    );
+    run(
+        &mut sh,
+        "cat caps1.xml > both.xml; cat caps2.xml >> both.xml",
+    );
+    let out = run(
+        &mut sh,
+        "virsh cpu-baseline both.xml > baseline.xml; cat baseline.xml",
+    );
+    assert!(
+        out.text.starts_with("<cpu mode='custom' match='exact'"),
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text.contains("<model fallback='forbid'>"),
+        "{}",
+        out.text
+    );
+    // The baseline runs here and on kvm-host-02; kvm-host-02's CPU does not run here... and
+    // kvm-host-01's CPU is more than kvm-host-02 has.
+    let out = run(&mut sh, "virsh cpu-compare baseline.xml");
+    assert_eq!(out.status, 0);
+    assert!(
+        out.text
+            .starts_with("Host CPU is a superset of CPU described in baseline.xml")
+    );
+    let out = run(&mut sh, "virsh cpu-compare caps2.xml");
+    assert_eq!(out.status, 0, "{}", out.text);
+    run(&mut sh, "scp baseline.xml caps1.xml kvm-host-02:");
+    let out = run(
+        &mut sh,
+        "ssh kvm-host-02 virsh hypervisor-cpu-compare caps1.xml",
+    );
+    assert_eq!(out.status, 1);
+    assert!(out.text.starts_with(
+        "CPU described in caps1.xml is incompatible with the CPU provided by hypervisor on the host\n"
+    ));
+    let out = run(&mut sh, "ssh kvm-host-02 virsh cpu-compare baseline.xml");
+    assert_eq!(out.status, 0, "{}", out.text);
+
+    // host-passthrough: the guest sees kvm-host-01's CPU, which kvm-host-02 cannot provide.
+    let out = run(
+        &mut sh,
+        "virsh migrate --live app01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 1);
+    assert!(
+        out.text.starts_with(
+            "error: operation failed: guest CPU doesn't match specification: missing features: "
+        ),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("cpu-baseline"), "{}", out.text);
+    let out = run(&mut sh, "virsh dumpxml app01 | grep '<cpu'");
+    assert_eq!(
+        out.text,
+        "  <cpu mode='host-passthrough' check='none' migratable='on'/>\n"
+    );
+    // The baseline model migrates.
+    let out = run(
+        &mut sh,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent --verbose",
+    );
+    assert_eq!(out.status, 0, "{}", out.text);
+    assert!(out.text.contains("Migration: [100.00 %]"));
+}
+
+#[test]
+fn a_ping_during_a_background_migration_loses_replies() {
+    let mut sh = Shell::new(scenario!("lesson"), Lang::En);
+    let out = run(
+        &mut sh,
+        "virsh migrate --live --verbose db01 qemu+ssh://kvm-host-02/system --persistent &",
+    );
+    assert_eq!(out.status, 0);
+    assert!(out.text.starts_with("[1] "), "{}", out.text);
+    let out = run(&mut sh, "jobs");
+    assert!(
+        out.text
+            .starts_with("[1]+  Running                 virsh migrate --live --verbose db01")
+    );
+    let out = run(&mut sh, "virsh domjobinfo db01");
+    assert!(
+        out.text.starts_with("Job type:         Unbounded"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("Operation:        Outgoing migration"));
+    // 300 probes 10 ms apart (3 s) do not cover a 10+ s migration: ping until it ends.
+    let mut lost = 0;
+    let mut done = false;
+    for _ in 0..10 {
+        let out = run(&mut sh, "ping -c 300 -i 0.01 192.168.100.50 | tail -n 3");
+        let stats = out
+            .text
+            .lines()
+            .find(|l| l.contains("packets transmitted"))
+            .unwrap()
+            .to_string();
+        let received: u64 = stats
+            .split(", ")
+            .nth(1)
+            .and_then(|x| x.split(' ').next())
+            .and_then(|x| x.parse().ok())
+            .unwrap();
+        lost += 300 - received;
+        if out.text.contains("[1]+  Done") {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "the migration should have finished");
+    // About 0.3 s of downtime plus the announce: tens of lost replies at 10 ms.
+    assert!((5..200).contains(&lost), "lost {lost}");
+    let out = run(&mut sh, "ping -c 3 192.168.100.50");
+    assert!(
+        out.text
+            .contains("3 packets transmitted, 3 received, 0% packet loss"),
+        "{}",
+        out.text
+    );
+    let out = run(&mut sh, "virsh domjobinfo db01");
+    assert!(
+        out.text.starts_with("Job type:         None"),
+        "{}",
+        out.text
+    );
+}
