@@ -57,6 +57,12 @@ enum Command {
     /// Check every prerequisite of a migration, as `virsh migrate` would meet them.
     #[command(long_about = PREFLIGHT_LONG_ABOUT, after_long_help = EXIT_CODES_PREFLIGHT)]
     Preflight(PreflightArgs),
+    /// Take a self-assessment quiz in the terminal, or check a question bank.
+    #[command(long_about = crate::quiz::QUIZ_LONG_ABOUT, after_help = crate::quiz::QUIZ_AFTER_HELP)]
+    Quiz(crate::quiz::QuizArgs),
+    /// Open a root shell on the scenario's simulated hosts and type the lesson's commands.
+    #[command(long_about = crate::shell::SHELL_LONG_ABOUT, after_help = crate::shell::SHELL_AFTER_HELP)]
+    Shell(crate::shell::ShellArgs),
 }
 
 const PREFLIGHT_LONG_ABOUT: &str = "\
@@ -193,6 +199,8 @@ enum Format {
 enum RunConfig {
     Sim(SimConfig),
     Preflight(PreflightConfig),
+    Quiz(crate::quiz::QuizConfig),
+    Shell(crate::shell::ShellConfig),
 }
 
 #[derive(Debug)]
@@ -258,6 +266,12 @@ impl RunConfig {
             Some(Command::Preflight(args)) => {
                 Ok(RunConfig::Preflight(PreflightConfig::from_args(args)?))
             }
+            Some(Command::Quiz(args)) => {
+                Ok(RunConfig::Quiz(crate::quiz::QuizConfig::from_args(args)?))
+            }
+            Some(Command::Shell(args)) => Ok(RunConfig::Shell(
+                crate::shell::ShellConfig::from_args(args)?,
+            )),
             None => {
                 let args = SimArgs {
                     scenario: None,
@@ -342,6 +356,8 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
     match config {
         RunConfig::Sim(sim) => run_sim(sim),
         RunConfig::Preflight(p) => run_preflight(p),
+        RunConfig::Quiz(q) => crate::quiz::run(q),
+        RunConfig::Shell(sh) => crate::shell::run(sh),
     }
 }
 

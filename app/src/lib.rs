@@ -13,5 +13,7 @@
 
 pub mod cli;
 pub mod preflight;
+pub mod quiz;
 pub mod report;
 pub mod scenarios;
+pub mod shell;
