@@ -2,14 +2,15 @@
 //! into a `RunConfig` (the scenario file read, the overrides applied, the scenario checked), and
 //! `run` does the work. Exit codes have fixed meanings: see [`EXIT_COMPLETED`] and friends.
 
-use crate::preflight::{Lang, PreflightText};
+use crate::preflight::{LangArg, PreflightText};
 use crate::report::{self, HumanSummary, ProgressCsv};
 use crate::scenarios;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::preflight;
 use migralab_sim_core::scenario::MigrationSpec;
-use migralab_sim_core::{Located, RunSummary, Scenario, Simulator};
+use migralab_sim_core::{RunSummary, Scenario, Simulator};
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -110,7 +111,7 @@ struct PreflightArgs {
 
     /// Language of the report
     #[arg(long, value_enum, default_value = "id")]
-    lang: Lang,
+    lang: LangArg,
 }
 
 const SIM_LONG_ABOUT: &str = "\
@@ -213,17 +214,7 @@ struct PreflightConfig {
 
 impl PreflightConfig {
     fn from_args(args: PreflightArgs) -> anyhow::Result<PreflightConfig> {
-        let arg = args
-            .scenario
-            .unwrap_or_else(|| PathBuf::from(scenarios::DEFAULT));
-        let source = scenarios::resolve(&arg)?;
-        let scenario = Scenario::load(
-            Located {
-                text: &source.text,
-                origin: &source.origin,
-            },
-            &args.overrides,
-        )?;
+        let scenario = scenarios::load(args.scenario.as_deref(), &args.overrides)?;
         let first = scenario.migrations.first();
         let vm = args
             .vm
@@ -245,7 +236,7 @@ impl PreflightConfig {
             scenario,
             migration,
             json: args.json,
-            lang: args.lang,
+            lang: args.lang.into(),
         })
     }
 }
@@ -289,21 +280,10 @@ impl RunConfig {
 
 impl SimConfig {
     fn from_args(args: SimArgs, hint: bool) -> anyhow::Result<SimConfig> {
-        let arg = args
-            .scenario
-            .unwrap_or_else(|| PathBuf::from(scenarios::DEFAULT));
-        let source = scenarios::resolve(&arg)?;
         let mut overrides = args.overrides;
         // Last, so that it wins over a `--set seed=...`.
         overrides.extend(args.seed.map(|s| format!("seed={s}")));
-        // ScenarioError already names the file, line and column: no context to add.
-        let scenario = Scenario::load(
-            Located {
-                text: &source.text,
-                origin: &source.origin,
-            },
-            &overrides,
-        )?;
+        let scenario = scenarios::load(args.scenario.as_deref(), &overrides)?;
         let format = match (args.json, args.csv) {
             (true, _) => Format::Json,
             (_, true) => Format::Csv,

@@ -2,24 +2,24 @@
 //! JSON for scripts. The checks themselves live in sim-core; this only picks a language and lays
 //! them out.
 
+use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::{CheckStatus, PreflightReport};
-use migralab_sim_core::scenario::Text;
 use std::fmt;
 
-/// Language of the report.
+/// `--lang`: the language of what a command prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
+pub enum LangArg {
     /// Bahasa Indonesia (default).
     Id,
     /// English.
     En,
 }
 
-impl Lang {
-    fn pick(self, t: &Text) -> &str {
-        match self {
-            Lang::Id if !t.id.is_empty() => &t.id,
-            _ => &t.en,
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::Id => Lang::Id,
+            LangArg::En => Lang::En,
         }
     }
 }

@@ -7,7 +7,7 @@
 //! directory. Input is read line by line, so a quiz can be answered from a pipe (tests do).
 
 use crate::cli::{EXIT_COMPLETED, EXIT_ERROR};
-use crate::preflight::Lang as CliLang;
+use crate::preflight::LangArg as CliLang;
 use crate::scenarios;
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -161,10 +161,7 @@ impl QuizConfig {
         Ok(QuizConfig {
             mode,
             source,
-            lang: match args.lang {
-                CliLang::Id => Lang::Id,
-                CliLang::En => Lang::En,
-            },
+            lang: args.lang.into(),
             selection: Selection {
                 seed,
                 objective,

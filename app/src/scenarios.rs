@@ -7,6 +7,7 @@
 //!    name, listing the shipped names.
 
 use anyhow::{Context as _, bail};
+use migralab_sim_core::{Located, Scenario};
 use std::path::Path;
 
 /// A scenario that ships with migralab, embedded at compile time.
@@ -118,6 +119,19 @@ pub struct Source {
     pub origin: String,
     /// The TOML text.
     pub text: String,
+}
+
+/// Resolve a `SCENARIO` argument (the default scenario when `None`), apply `--set` overrides and
+/// check it. Scenario errors already name the file, line and column: no context is added.
+pub fn load(arg: Option<&Path>, overrides: &[String]) -> anyhow::Result<Scenario> {
+    let source = resolve(arg.unwrap_or(Path::new(DEFAULT)))?;
+    Ok(Scenario::load(
+        Located {
+            text: &source.text,
+            origin: &source.origin,
+        },
+        overrides,
+    )?)
 }
 
 /// Resolve a `SCENARIO` argument: a file path, else a shipped name (see the module docs).

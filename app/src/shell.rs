@@ -8,12 +8,12 @@
 //! - anything else on stdin is read line by line; each line is echoed after the prompt, so the
 //!   output reads like a recorded session.
 
-use crate::preflight::Lang as CliLang;
+use crate::preflight::LangArg as CliLang;
 use crate::scenarios;
 use anyhow::Context as _;
 use clap::Args;
+use migralab_sim_core::Scenario;
 use migralab_sim_core::shell::{Lang, Shell};
-use migralab_sim_core::{Located, Scenario};
 use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,25 +72,11 @@ pub struct ShellConfig {
 impl ShellConfig {
     /// Read and check the scenario.
     pub fn from_args(args: ShellArgs) -> anyhow::Result<ShellConfig> {
-        let arg = args
-            .scenario
-            .unwrap_or_else(|| PathBuf::from(scenarios::DEFAULT));
-        let source = scenarios::resolve(&arg)?;
-        // ScenarioError already names the file, line and column.
-        let scenario = Scenario::load(
-            Located {
-                text: &source.text,
-                origin: &source.origin,
-            },
-            &args.overrides,
-        )?;
+        let scenario = scenarios::load(args.scenario.as_deref(), &args.overrides)?;
         Ok(ShellConfig {
             scenario,
             commands: args.commands,
-            lang: match args.lang {
-                CliLang::Id => Lang::Id,
-                CliLang::En => Lang::En,
-            },
+            lang: args.lang.into(),
         })
     }
 }

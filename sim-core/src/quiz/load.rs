@@ -12,9 +12,10 @@ use super::{
     Step, Tolerance,
 };
 use crate::scenario::Text;
+use crate::tomlspan::{line_col, offset_of_path};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 
 /// A question bank file that cannot be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -767,17 +768,7 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
 }
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// Finds where a dotted path (`question.3.option.1.why.en`) is written. Like the scenario
-/// loader's lookup; kept separate so the quiz module stays self-contained.
+/// Finds where a dotted path (`question.3.option.1.why.en`) is written.
 struct Spans<'a> {
     text: &'a str,
     root: Option<toml::Spanned<DeTable<'a>>>,
@@ -800,34 +791,11 @@ impl<'a> Spans<'a> {
         }
     }
 
-    /// The value at `path`, or the deepest table on that path that exists (a missing key is
-    /// reported where its table is).
+    /// The value at `path`, or the deepest table on that path that exists.
     fn line_col_of(&self, path: &str) -> (usize, usize) {
-        let Some(root) = &self.root else {
-            return (1, 1);
-        };
-        let mut span = root.span();
-        let mut current: Option<&DeValue<'_>> = None;
-        let mut table: Option<&DeTable<'_>> = Some(root.get_ref());
-        for seg in path.split('.') {
-            let next = match (table, current) {
-                (Some(t), _) => t
-                    .iter()
-                    .find(|(k, _)| k.get_ref().as_ref() == seg)
-                    .map(|(_, v)| v),
-                (None, Some(DeValue::Array(items))) => {
-                    seg.parse::<usize>().ok().and_then(|i| items.get(i))
-                }
-                _ => None,
-            };
-            let Some(v) = next else { break };
-            span = v.span();
-            current = Some(v.get_ref());
-            table = match v.get_ref() {
-                DeValue::Table(t) => Some(t),
-                _ => None,
-            };
+        match &self.root {
+            Some(root) => line_col(self.text, offset_of_path(root, path)),
+            None => (1, 1),
         }
-        line_col(self.text, span.start)
     }
 }

@@ -253,25 +253,7 @@ impl Kind {
     }
 }
 
-/// A language of the quiz texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// Bahasa Indonesia (the default).
-    #[default]
-    Id,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// The text in this language.
-    pub fn pick(self, t: &Text) -> &str {
-        match self {
-            Lang::Id => &t.id,
-            Lang::En => &t.en,
-        }
-    }
-}
+pub use crate::lang::Lang;
 
 /// Where something was written: file, 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -4,7 +4,6 @@
 use super::Scenario;
 use crate::error::ScenarioError;
 use serde::Deserialize as _;
-use toml::de::{DeTable, DeValue};
 use toml::{Table, Value};
 
 /// Where a scenario's text came from, for error messages.
@@ -52,7 +51,7 @@ impl Scenario {
             let set_by_override = touched.iter().any(|k| {
                 path.starts_with(k.as_str()) || k.starts_with(&path) || entry(k) == entry(&path)
             });
-            let (line, column) = span_of_path(src.text, &path);
+            let (line, column) = crate::tomlspan::line_col_of_path(src.text, &path);
             let message = if set_by_override {
                 format!("{message} (after --set {})", overrides.join(" --set "))
             } else {
@@ -78,7 +77,7 @@ impl Scenario {
 fn parse_error(src: Located<'_>, e: &toml::de::Error) -> ScenarioError {
     let (line, column) = e
         .span()
-        .map(|s| line_col(src.text, s.start))
+        .map(|s| crate::tomlspan::line_col(src.text, s.start))
         .unwrap_or((1, 1));
     ScenarioError::Parse {
         origin: src.origin.to_string(),
@@ -86,46 +85,6 @@ fn parse_error(src: Located<'_>, e: &toml::de::Error) -> ScenarioError {
         column,
         message: e.message().trim().to_string(),
     }
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// Line and column of the value at a dotted path (`vm.0.workload.set_mib`), or of the deepest
-/// table on that path that exists (a missing key is reported where its table is).
-fn span_of_path(text: &str, path: &str) -> (usize, usize) {
-    let Ok(root) = DeTable::parse(text) else {
-        return (1, 1);
-    };
-    let mut span = root.span();
-    let mut current: Option<&DeValue<'_>> = None;
-    let mut table: Option<&DeTable<'_>> = Some(root.get_ref());
-    for seg in path.split('.') {
-        let next = match (table, current) {
-            (Some(t), _) => t
-                .iter()
-                .find(|(k, _)| k.get_ref().as_ref() == seg)
-                .map(|(_, v)| v),
-            (None, Some(DeValue::Array(items))) => {
-                seg.parse::<usize>().ok().and_then(|i| items.get(i))
-            }
-            _ => None,
-        };
-        let Some(v) = next else { break };
-        span = v.span();
-        current = Some(v.get_ref());
-        table = match v.get_ref() {
-            DeValue::Table(t) => Some(t),
-            _ => None,
-        };
-    }
-    line_col(text, span.start)
 }
 
 /// Apply one `dotted.path=value` override to a scenario table.
@@ -224,14 +183,6 @@ fn parse_value(raw: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_col_counts_from_one() {
-        let text = "a = 1\nbb = 2\n";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 6), (2, 1));
-        assert_eq!(line_col(text, 11), (2, 6));
-    }
 
     #[test]
     fn override_reaches_into_arrays_by_index_name_and_single_entry() {

@@ -3,25 +3,10 @@
 
 use crate::scenario::Text;
 
-/// Language of hints, notes and `help` (the real tools' output stays as the tools print it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    /// Bahasa Indonesia (the default).
-    #[default]
-    Id,
-    /// English.
-    En,
-}
+pub use crate::lang::Lang;
 
+/// Hint and note prefixes in the shell's language.
 impl Lang {
-    /// The text in this language (English when the Indonesian text is missing).
-    pub fn pick(self, t: &Text) -> &str {
-        match self {
-            Lang::Id if !t.id.is_empty() => &t.id,
-            _ => &t.en,
-        }
-    }
-
     /// The prefix of a hint line.
     pub fn hint_prefix(self) -> &'static str {
         match self {

@@ -1,0 +1,31 @@
+//! The two languages of migralab's texts: Bahasa Indonesia (the default) and English.
+
+use crate::scenario::Text;
+
+/// A language of the app's texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Bahasa Indonesia (the default).
+    #[default]
+    Id,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The text in this language (English when the Indonesian text is missing).
+    pub fn pick(self, t: &Text) -> &str {
+        match self {
+            Lang::Id if !t.id.is_empty() => &t.id,
+            _ => &t.en,
+        }
+    }
+
+    /// One of two literal texts: `id` in Indonesian, `en` in English.
+    pub fn choose<'a>(self, id: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Id => id,
+            Lang::En => en,
+        }
+    }
+}
