@@ -64,6 +64,9 @@ enum Command {
     /// Open a root shell on the scenario's simulated hosts and type the lesson's commands.
     #[command(long_about = crate::shell::SHELL_LONG_ABOUT, after_help = crate::shell::SHELL_AFTER_HELP)]
     Shell(crate::shell::ShellArgs),
+    /// Export students' saved quiz results (JSON or CSV) for the instructor.
+    #[command(long_about = crate::progress::PROGRESS_LONG_ABOUT)]
+    Progress(crate::progress::ProgressArgs),
 }
 
 const PREFLIGHT_LONG_ABOUT: &str = "\
@@ -202,6 +205,7 @@ enum RunConfig {
     Preflight(PreflightConfig),
     Quiz(crate::quiz::QuizConfig),
     Shell(crate::shell::ShellConfig),
+    Progress(crate::progress::ProgressConfig),
 }
 
 #[derive(Debug)]
@@ -262,6 +266,9 @@ impl RunConfig {
             }
             Some(Command::Shell(args)) => Ok(RunConfig::Shell(
                 crate::shell::ShellConfig::from_args(args)?,
+            )),
+            Some(Command::Progress(args)) => Ok(RunConfig::Progress(
+                crate::progress::ProgressConfig::from_args(args)?,
             )),
             None => {
                 let args = SimArgs {
@@ -338,6 +345,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Preflight(p) => run_preflight(p),
         RunConfig::Quiz(q) => crate::quiz::run(q),
         RunConfig::Shell(sh) => crate::shell::run(sh),
+        RunConfig::Progress(p) => crate::progress::run(p),
     }
 }
 

@@ -12,7 +12,9 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod instructor;
 pub mod preflight;
+pub mod progress;
 pub mod quiz;
 pub mod report;
 pub mod scenarios;

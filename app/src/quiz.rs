@@ -121,6 +121,10 @@ pub struct QuizArgs {
     /// With --stats: print JSON
     #[arg(long, requires = "stats")]
     json: bool,
+
+    /// Save every answer to this student's progress profile (see `migralab progress`)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["check", "stats"])]
+    student: Option<String>,
 }
 
 /// What `migralab quiz` does, validated.
@@ -130,6 +134,7 @@ pub struct QuizConfig {
     source: BankSource,
     lang: Lang,
     selection: Selection,
+    student: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +163,9 @@ impl QuizConfig {
             .map(|id| Objective::from_id(id).with_context(|| format!("unknown objective `{id}`")))
             .transpose()?;
         let seed = args.seed.unwrap_or_else(fresh_seed);
+        if let Some(name) = &args.student {
+            crate::progress::valid_name(name)?;
+        }
         Ok(QuizConfig {
             mode,
             source,
@@ -168,6 +176,7 @@ impl QuizConfig {
                 only: args.only,
                 count: args.count,
             },
+            student: args.student,
         })
     }
 }
@@ -336,7 +345,10 @@ pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
                 bank_arg: source.dir.clone(),
                 echo: !io::stdin().is_terminal(),
             };
-            take_quiz(&bank, &settings, &mut input, &mut out, &simulate)?;
+            let results = take_quiz(&bank, &settings, &mut input, &mut out, &simulate)?;
+            if let Some(student) = &config.student {
+                crate::progress::record_quiz(student, &results, crate::progress::unix_now())?;
+            }
             Ok(ExitCode::from(EXIT_COMPLETED))
         }
     }

@@ -1,0 +1,663 @@
+//! Student progress: one JSON profile per student in the data directory, and
+//! `migralab progress export` for the instructor.
+//!
+//! Invariants:
+//! - **Writes are atomic.** A profile is written to a hidden temporary file in the same folder,
+//!   flushed to disk, then renamed over the old one: a crash or a kill leaves either the old or
+//!   the new profile, never half of one. Stray temporaries are ignored when loading and listing.
+//! - **A bad file never crashes the app or loses data.** A profile that does not parse, or that
+//!   was written by a newer migralab, is renamed aside (`NAME.corrupt-N.json`,
+//!   `NAME.newer-N.json`), the caller gets a message saying so, and a fresh profile is used.
+//!   Other students' files are never touched.
+//! - **Time is passed in** (seconds since the Unix epoch), so everything here is testable.
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use migralab_sim_core::quiz::Graded;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The profile format this build writes. A file with a larger `format` is kept aside, not read.
+pub const PROFILE_FORMAT: u32 = 1;
+
+/// Environment variable that overrides the data directory (tests point it at a temp folder).
+pub const DATA_DIR_ENV: &str = "MIGRALAB_DATA_DIR";
+
+/// The folder of the data directory that holds the student profiles.
+const STUDENTS_DIR: &str = "students";
+
+/// Where migralab keeps its data: `$MIGRALAB_DATA_DIR` if set, else the platform data directory
+/// (`~/.local/share/migralab` on Linux, `%APPDATA%\migralab\data` on Windows,
+/// `~/Library/Application Support/migralab` on macOS).
+pub fn data_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "migralab")
+        .map(|p| p.data_dir().to_path_buf())
+        .with_context(|| {
+            format!("cannot find a home directory for migralab's data: set {DATA_DIR_ENV}")
+        })
+}
+
+/// One answered quiz question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    /// When, in seconds since the Unix epoch.
+    pub at: u64,
+    /// The question's id.
+    pub question: String,
+    /// Its learning objective's id.
+    pub objective: String,
+    /// 0.0..=1.0.
+    pub score: f64,
+    /// Full marks?
+    pub correct: bool,
+}
+
+/// What a student noted during an experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    /// When, in seconds since the Unix epoch.
+    pub at: u64,
+    /// The experiment (scenario) id.
+    pub experiment: String,
+    /// The student's text.
+    pub text: String,
+}
+
+/// Running totals for one objective.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveTotals {
+    /// Questions answered.
+    pub asked: u32,
+    /// Answered with full marks.
+    pub correct: u32,
+    /// Sum of the scores.
+    pub points: f64,
+}
+
+/// Everything migralab remembers about one student.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// File format version ([`PROFILE_FORMAT`]).
+    pub format: u32,
+    /// The student's name as typed.
+    pub name: String,
+    /// Every quiz answer, oldest first.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    /// Notes from the experiments, oldest first.
+    #[serde(default)]
+    pub observations: Vec<Observation>,
+    /// Totals per objective id.
+    #[serde(default)]
+    pub objectives: BTreeMap<String, ObjectiveTotals>,
+}
+
+impl Profile {
+    /// An empty profile.
+    pub fn new(name: &str) -> Profile {
+        Profile {
+            format: PROFILE_FORMAT,
+            name: name.to_owned(),
+            attempts: Vec::new(),
+            observations: Vec::new(),
+            objectives: BTreeMap::new(),
+        }
+    }
+
+    /// Record one answer and update the objective's totals.
+    pub fn record_attempt(&mut self, attempt: Attempt) {
+        let t = self
+            .objectives
+            .entry(attempt.objective.clone())
+            .or_default();
+        t.asked += 1;
+        t.points += attempt.score;
+        if attempt.correct {
+            t.correct += 1;
+        }
+        self.attempts.push(attempt);
+    }
+
+    /// Record graded quiz answers, all at time `at`.
+    pub fn record_graded(&mut self, results: &[Graded], at: u64) {
+        for g in results {
+            self.record_attempt(Attempt {
+                at,
+                question: g.id.clone(),
+                objective: g.objective.as_str().to_owned(),
+                score: g.score,
+                correct: g.correct,
+            });
+        }
+    }
+
+    /// Record a note from an experiment.
+    pub fn record_observation(&mut self, experiment: &str, text: &str, at: u64) {
+        self.observations.push(Observation {
+            at,
+            experiment: experiment.to_owned(),
+            text: text.to_owned(),
+        });
+    }
+}
+
+/// A loaded file, and what happened to a bad one on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<T> {
+    /// The value (fresh when the file was missing or set aside).
+    pub value: T,
+    /// Set when the file was bad and renamed aside: say it to the user.
+    pub notice: Option<String>,
+}
+
+/// Why a file was set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Aside {
+    Corrupt,
+    Newer,
+}
+
+impl Aside {
+    fn tag(self) -> &'static str {
+        match self {
+            Aside::Corrupt => "corrupt",
+            Aside::Newer => "newer",
+        }
+    }
+}
+
+/// Rename `path` (`DIR/STEM.EXT`) to the first free `DIR/STEM.corrupt-N.EXT` (or `newer-N`) and
+/// return the new path. Never overwrites an earlier kept file.
+pub(crate) fn set_aside(path: &Path, why: Aside) -> anyhow::Result<PathBuf> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
+    for n in 1..10_000u32 {
+        let aside = path.with_file_name(format!("{stem}.{}-{n}.{ext}", why.tag()));
+        if aside.exists() {
+            continue;
+        }
+        std::fs::rename(path, &aside).with_context(|| {
+            format!(
+                "cannot keep {} aside as {}",
+                path.display(),
+                aside.display()
+            )
+        })?;
+        return Ok(aside);
+    }
+    bail!("{}: too many files kept aside already", path.display())
+}
+
+/// A counter so two writes from one process never share a temporary file.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Replace `path` with `bytes` atomically: write `.NAME.PID.SEQ.tmp` beside it, fsync, rename,
+/// then fsync the folder (best effort: not every platform can open a folder).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        TEMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = dir.join(tmp_name);
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        // Best effort: the temporary may not exist. The write error is the one to report.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Makes the rename itself durable on Linux; an error here loses nothing already written.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The file stem for a student's name: letters, digits, `-` and `_` kept, every other byte
+/// written as `~XX`, so different names never share a file and no stem contains a dot.
+fn file_stem(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            s.push(char::from(b));
+        } else {
+            let _ = write!(s, "~{b:02X}");
+        }
+    }
+    s
+}
+
+/// The student profiles in `DATA_DIR/students/`.
+#[derive(Debug, Clone)]
+pub struct ProfileStore {
+    dir: PathBuf,
+}
+
+impl ProfileStore {
+    /// Profiles under `data_dir/students`.
+    pub fn new(data_dir: &Path) -> ProfileStore {
+        ProfileStore {
+            dir: data_dir.join(STUDENTS_DIR),
+        }
+    }
+
+    /// Profiles under [`data_dir()`].
+    pub fn open_default() -> anyhow::Result<ProfileStore> {
+        Ok(ProfileStore::new(&data_dir()?))
+    }
+
+    /// The folder of the profiles.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of a student's profile.
+    pub fn path_of(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{}.json", file_stem(name)))
+    }
+
+    /// Load a student's profile: fresh if there is none; a bad file is set aside (see the
+    /// module's invariants) and reported in `notice`. Errors only when the file cannot be read
+    /// or set aside at all (permissions, I/O).
+    pub fn load(&self, name: &str) -> anyhow::Result<Loaded<Profile>> {
+        let name = valid_name(name)?;
+        let path = self.path_of(name);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Loaded {
+                    value: Profile::new(name),
+                    notice: None,
+                });
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        match parse_profile(&bytes) {
+            Ok(profile) => Ok(Loaded {
+                value: profile,
+                notice: None,
+            }),
+            Err((why, detail)) => {
+                let aside = set_aside(&path, why)?;
+                let what = match why {
+                    Aside::Corrupt => format!("is damaged ({detail})"),
+                    Aside::Newer => format!("was written by a newer migralab ({detail})"),
+                };
+                Ok(Loaded {
+                    value: Profile::new(name),
+                    notice: Some(format!(
+                        "the progress file {} {what}; it was kept as {} and a new profile was \
+                         started for {name}",
+                        path.display(),
+                        aside.display()
+                    )),
+                })
+            }
+        }
+    }
+
+    /// Save a profile atomically.
+    pub fn save(&self, profile: &Profile) -> anyhow::Result<()> {
+        let name = valid_name(&profile.name)?;
+        let mut text =
+            serde_json::to_string_pretty(profile).context("cannot serialise the profile")?;
+        text.push('\n');
+        write_atomically(&self.path_of(name), text.as_bytes())
+    }
+
+    /// Load, change and save a profile; returns the notice of [`ProfileStore::load`].
+    pub fn update(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Profile),
+    ) -> anyhow::Result<Option<String>> {
+        let Loaded { mut value, notice } = self.load(name)?;
+        change(&mut value);
+        self.save(&value)?;
+        Ok(notice)
+    }
+
+    /// Every saved profile, sorted by name. Bad files are set aside and reported in the notices,
+    /// not returned. Temporaries and kept-aside files are skipped.
+    pub fn load_all(&self) -> anyhow::Result<(Vec<Profile>, Vec<String>)> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+            Err(e) => return Err(e).with_context(|| format!("cannot list {}", self.dir.display())),
+        };
+        let mut profiles = Vec::new();
+        let mut notices = Vec::new();
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|e| e == "json")
+                    && p.file_stem()
+                        .and_then(|s| s.to_str())
+                        .is_some_and(|s| !s.is_empty() && !s.contains('.'))
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            match parse_profile(&bytes) {
+                Ok(p) => profiles.push(p),
+                Err((why, detail)) => {
+                    let aside = set_aside(&path, why)?;
+                    notices.push(format!(
+                        "the progress file {} is not readable ({detail}); it was kept as {}",
+                        path.display(),
+                        aside.display()
+                    ));
+                }
+            }
+        }
+        profiles.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok((profiles, notices))
+    }
+}
+
+/// Check a student name (not empty, at most 80 characters, no control characters); returns it
+/// trimmed.
+pub fn valid_name(name: &str) -> anyhow::Result<&str> {
+    let name = name.trim();
+    if name.is_empty() {
+        bail!("a student name cannot be empty");
+    }
+    if name.chars().count() > 80 {
+        bail!("a student name can have at most 80 characters");
+    }
+    if name.chars().any(char::is_control) {
+        bail!("a student name cannot contain control characters");
+    }
+    Ok(name)
+}
+
+/// Parse a profile file, or say why it must be set aside.
+fn parse_profile(bytes: &[u8]) -> Result<Profile, (Aside, String)> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| (Aside::Corrupt, e.to_string()))?;
+    let format = value.get("format").and_then(serde_json::Value::as_u64);
+    match format {
+        Some(f) if f > u64::from(PROFILE_FORMAT) => {
+            return Err((
+                Aside::Newer,
+                format!("format {f}, this migralab reads up to {PROFILE_FORMAT}"),
+            ));
+        }
+        Some(_) => {}
+        None => return Err((Aside::Corrupt, "no `format` number".into())),
+    }
+    serde_json::from_value(value).map_err(|e| (Aside::Corrupt, e.to_string()))
+}
+
+/// The JSON an instructor collects: `{"format": 1, "students": [profile, ...]}`.
+pub fn export_json(profiles: &[Profile]) -> anyhow::Result<String> {
+    #[derive(Serialize)]
+    struct Export<'a> {
+        format: u32,
+        students: &'a [Profile],
+    }
+    let mut s = serde_json::to_string_pretty(&Export {
+        format: PROFILE_FORMAT,
+        students: profiles,
+    })
+    .context("cannot serialise the export")?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// CSV with one row per quiz answer:
+/// `student,time_unix,question,objective,score,correct`.
+pub fn export_csv(profiles: &[Profile]) -> String {
+    let mut s = String::from("student,time_unix,question,objective,score,correct\n");
+    for p in profiles {
+        for a in &p.attempts {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{}",
+                csv_field(&p.name),
+                a.at,
+                csv_field(&a.question),
+                csv_field(&a.objective),
+                a.score,
+                a.correct
+            );
+        }
+    }
+    s
+}
+
+/// Quote a CSV field when it needs it (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Record graded quiz answers into a student's profile (the `migralab quiz --student` hook).
+/// A notice about a bad file that was set aside is printed to standard error.
+pub fn record_quiz(student: &str, results: &[Graded], at: u64) -> anyhow::Result<()> {
+    let store = ProfileStore::open_default()?;
+    let notice = store
+        .update(student, |p| p.record_graded(results, at))
+        .with_context(|| format!("cannot save the progress of {student}"))?;
+    if let Some(n) = notice {
+        eprintln!("warning: {n}");
+    }
+    Ok(())
+}
+
+/// Seconds since the Unix epoch, for the CLI (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `migralab progress --help`.
+pub const PROGRESS_LONG_ABOUT: &str = "\
+Students' saved quiz results, for the instructor.
+
+Each student's answers are saved when they take a quiz with `migralab quiz --student NAME`. \
+The profiles live in the data directory (`~/.local/share/migralab/students/` on Linux; set \
+MIGRALAB_DATA_DIR to use another folder).
+
+Examples:
+  migralab progress export --csv --out results.csv     every student, one row per answer
+  migralab progress export --student Ana               Ana's profile as JSON";
+
+/// `migralab progress` arguments.
+#[derive(Debug, Args)]
+pub struct ProgressArgs {
+    #[command(subcommand)]
+    action: ProgressAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum ProgressAction {
+    /// Export one or every student's results as JSON (the default) or CSV.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Only this student [default: every student]
+    #[arg(long, value_name = "NAME")]
+    student: Option<String>,
+
+    /// Print JSON: every profile (the default)
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+
+    /// Print CSV: one row per quiz answer
+    #[arg(long)]
+    csv: bool,
+
+    /// Write to FILE (atomically) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// A validated `migralab progress` run.
+#[derive(Debug)]
+pub struct ProgressConfig {
+    store: ProfileStore,
+    student: Option<String>,
+    csv: bool,
+    out: Option<PathBuf>,
+}
+
+impl ProgressConfig {
+    /// Validate the arguments and find the data directory.
+    pub fn from_args(args: ProgressArgs) -> anyhow::Result<ProgressConfig> {
+        let ProgressAction::Export(e) = args.action;
+        if let Some(out) = &e.out
+            && out.is_dir()
+        {
+            bail!("--out {}: is a directory; name a file in it", out.display());
+        }
+        if let Some(s) = &e.student {
+            valid_name(s)?;
+        }
+        Ok(ProgressConfig {
+            store: ProfileStore::open_default()?,
+            student: e.student,
+            csv: e.csv,
+            out: e.out,
+        })
+    }
+}
+
+/// Run `migralab progress export`.
+pub fn run(config: ProgressConfig) -> anyhow::Result<ExitCode> {
+    let (profiles, notices) = match &config.student {
+        Some(name) => {
+            if !config.store.path_of(name).exists() {
+                bail!(
+                    "no saved progress for `{name}` in {}",
+                    config.store.dir().display()
+                );
+            }
+            let loaded = config.store.load(name)?;
+            (vec![loaded.value], loaded.notice.into_iter().collect())
+        }
+        None => config.store.load_all()?,
+    };
+    for n in notices {
+        eprintln!("warning: {n}");
+    }
+    let text = if config.csv {
+        export_csv(&profiles)
+    } else {
+        export_json(&profiles)?
+    };
+    match &config.out {
+        Some(path) => {
+            write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other.context("cannot write to standard output")?,
+            }
+        }
+    }
+    Ok(ExitCode::from(crate::cli::EXIT_COMPLETED))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn file_stems_are_distinct_and_dotless() {
+        assert_eq!(file_stem("Ana"), "Ana");
+        assert_eq!(file_stem("Ana B"), "Ana~20B");
+        assert_ne!(file_stem("Ana B"), file_stem("Ana_B"));
+        assert!(!file_stem("../x.y").contains(['.', '/']));
+    }
+
+    #[test]
+    fn totals_follow_the_attempts() {
+        let mut p = Profile::new("Ana");
+        for (score, correct) in [(1.0, true), (0.5, false)] {
+            p.record_attempt(Attempt {
+                at: 1,
+                question: "q".into(),
+                objective: "flag-live".into(),
+                score,
+                correct,
+            });
+        }
+        let t = &p.objectives["flag-live"];
+        assert_eq!((t.asked, t.correct), (2, 1));
+        assert!((t.points - 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn csv_quotes_awkward_names() {
+        let mut p = Profile::new("Lee, \"Sam\"");
+        p.record_attempt(Attempt {
+            at: 7,
+            question: "q1".into(),
+            objective: "o".into(),
+            score: 1.0,
+            correct: true,
+        });
+        let csv = export_csv(&[p]);
+        assert_eq!(
+            csv.lines().nth(1),
+            Some("\"Lee, \"\"Sam\"\"\",7,q1,o,1,true")
+        );
+    }
+
+    #[test]
+    fn newer_and_missing_format_are_recognised() {
+        assert!(matches!(
+            parse_profile(br#"{"format": 99, "name": "x"}"#),
+            Err((Aside::Newer, _))
+        ));
+        assert!(matches!(
+            parse_profile(br#"{"name": "x"}"#),
+            Err((Aside::Corrupt, _))
+        ));
+        assert!(matches!(
+            parse_profile(b"{\"form"),
+            Err((Aside::Corrupt, _))
+        ));
+    }
+}
