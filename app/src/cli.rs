@@ -2,6 +2,7 @@
 //! into a `RunConfig` (the scenario file read, the overrides applied, the scenario checked), and
 //! `run` does the work. Exit codes have fixed meanings: see [`EXIT_COMPLETED`] and friends.
 
+use crate::fsutil::write_atomically;
 use crate::preflight::{LangArg, PreflightText};
 use crate::report::{self, HumanSummary, ProgressCsv};
 use crate::scenarios;
@@ -11,9 +12,9 @@ use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::preflight;
 use migralab_sim_core::scenario::MigrationSpec;
 use migralab_sim_core::{RunSummary, Scenario, Simulator};
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Every migration completed.
@@ -415,36 +416,6 @@ fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     }
 }
 
-/// Replace `path` with `bytes` in one step: write a temporary file beside it, then rename it over
-/// the target, so a crash never leaves half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("--out {}: not a file name", path.display()))?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(temp_name(name));
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        // Best effort: the temporary may not even exist. The write error is the one to report.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
-    }
-    Ok(())
-}
-
-/// `.NAME.PID.tmp`: hidden, unique per process, in the target's directory (so rename stays atomic).
-fn temp_name(name: &OsStr) -> OsString {
-    let mut tmp = OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    tmp
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -532,11 +503,5 @@ mod tests {
                 s.name
             );
         }
-    }
-
-    #[test]
-    fn temp_file_is_hidden_beside_the_target() {
-        let t = temp_name(OsStr::new("run.json")).into_string().unwrap();
-        assert!(t.starts_with(".run.json.") && t.ends_with(".tmp"), "{t}");
     }
 }

@@ -10,7 +10,7 @@
 //!   Note: the fresh settings then have no PIN; anyone who can edit the file could delete it
 //!   anyway, so the PIN guards against switching modes in the app, not against the file system.
 
-use crate::progress::{Aside, Loaded, set_aside, write_atomically};
+use crate::progress::{Aside, Loaded, set_aside, write_creating_dir};
 use anyhow::{Context as _, bail};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -266,7 +266,7 @@ impl InstructorSettings {
     /// Save atomically.
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let text = self.to_toml_string()?;
-        write_atomically(path, text.as_bytes())
+        write_creating_dir(path, text.as_bytes())
     }
 }
 

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+mod fsutil;
 pub mod instructor;
 pub mod preflight;
 pub mod progress;

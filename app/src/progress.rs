@@ -11,17 +11,16 @@
 //!   Other students' files are never touched.
 //! - **Time is passed in** (seconds since the Unix epoch), so everything here is testable.
 
+use crate::fsutil::write_atomically;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use migralab_sim_core::quiz::Graded;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The profile format this build writes. A file with a larger `format` is kept aside, not read.
 pub const PROFILE_FORMAT: u32 = 1;
@@ -204,41 +203,13 @@ pub(crate) fn set_aside(path: &Path, why: Aside) -> anyhow::Result<PathBuf> {
     bail!("{}: too many files kept aside already", path.display())
 }
 
-/// A counter so two writes from one process never share a temporary file.
-static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
-
-/// Replace `path` with `bytes` atomically: write `.NAME.PID.SEQ.tmp` beside it, fsync, rename,
-/// then fsync the folder (best effort: not every platform can open a folder).
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{}: not a file name", path.display()))?;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(
-        ".{}.{}.tmp",
-        std::process::id(),
-        TEMP_SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = dir.join(tmp_name);
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        // Best effort: the temporary may not exist. The write error is the one to report.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+/// Replace `path` with `bytes` atomically, creating its folder first (the data directory may
+/// not exist yet on a new machine).
+pub(crate) fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    if let Ok(d) = std::fs::File::open(dir) {
-        // Makes the rename itself durable on Linux; an error here loses nothing already written.
-        let _ = d.sync_all();
-    }
-    Ok(())
+    write_atomically(path, bytes)
 }
 
 /// The file stem for a student's name: letters, digits, `-` and `_` kept, every other byte
@@ -330,7 +301,7 @@ impl ProfileStore {
         let mut text =
             serde_json::to_string_pretty(profile).context("cannot serialise the profile")?;
         text.push('\n');
-        write_atomically(&self.path_of(name), text.as_bytes())
+        write_creating_dir(&self.path_of(name), text.as_bytes())
     }
 
     /// Load, change and save a profile; returns the notice of [`ProfileStore::load`].
