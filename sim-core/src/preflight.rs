@@ -207,6 +207,37 @@ pub fn preflight(scenario: &Scenario, spec: &MigrationSpec) -> Result<PreflightR
     })
 }
 
+fn fail(
+    id: CheckId,
+    stage: Stage,
+    title: Text,
+    evidence: Text,
+    fix: Text,
+    error: LabError,
+) -> Check {
+    Check {
+        id,
+        status: CheckStatus::Fail,
+        title,
+        evidence,
+        fix,
+        stage,
+        error: Some(error),
+    }
+}
+
+fn warn(id: CheckId, stage: Stage, title: Text, evidence: Text, fix: Text) -> Check {
+    Check {
+        id,
+        status: CheckStatus::Warn,
+        title,
+        evidence,
+        fix,
+        stage,
+        error: None,
+    }
+}
+
 fn pass(id: CheckId, stage: Stage, title: Text, evidence: Text) -> Check {
     Check {
         id,
@@ -233,11 +264,11 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
     }
     if c.scenario.storage.kind == StorageKind::Local {
         if c.spec.copy_storage_all {
-            return Check {
+            return warn(
                 id,
-                status: CheckStatus::Warn,
+                Stage::Begin,
                 title,
-                evidence: text(
+                text(
                     format!(
                         "{path} ada di disk lokal {}; --copy-storage-all akan menyalin seluruh disk lewat jaringan sebelum RAM.",
                         c.src.name
@@ -247,24 +278,26 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                         c.src.name
                     ),
                 ),
-                fix: text(
+                text(
                     "Pakai storage bersama (NFS/iSCSI) di path yang sama pada kedua host agar hanya RAM yang dipindahkan.",
                     "Use shared storage (NFS/iSCSI) at the same path on both hosts so only RAM has to move.",
                 ),
-                stage: Stage::Begin,
-                error: None,
-            };
+            );
         }
         let error = if c.spec.unsafe_ {
             LabError::StorageNotAccessible { path: path.clone() }
         } else {
             LabError::UnsafeNoSharedStorage
         };
-        return Check {
+        return fail(
             id,
-            status: CheckStatus::Fail,
+            if c.spec.unsafe_ {
+                Stage::Prepare
+            } else {
+                Stage::Begin
+            },
             title,
-            evidence: text(
+            text(
                 format!(
                     "{path} ada di disk lokal {}; {} tidak bisa melihatnya.",
                     c.src.name, c.dst.name
@@ -274,7 +307,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                     c.src.name, c.dst.name
                 ),
             ),
-            fix: text(
+            text(
                 format!(
                     "Mount storage bersama yang sama di {} pada kedua host, atau tambahkan --copy-storage-all.",
                     c.scenario.storage.path
@@ -284,20 +317,15 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                     c.scenario.storage.path
                 ),
             ),
-            stage: if c.spec.unsafe_ {
-                Stage::Prepare
-            } else {
-                Stage::Begin
-            },
-            error: Some(error),
-        };
+            error,
+        );
     }
     if !c.scenario.storage.visible_on(&c.dst.name) && !c.spec.copy_storage_all {
-        return Check {
+        return fail(
             id,
-            status: CheckStatus::Fail,
+            Stage::Prepare,
             title,
-            evidence: text(
+            text(
                 format!(
                     "Storage bersama tidak di-mount di {} pada {}: {path} tidak ada di sana.",
                     c.scenario.storage.path, c.dst.name
@@ -307,7 +335,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                     c.scenario.storage.path, c.dst.name
                 ),
             ),
-            fix: text(
+            text(
                 format!(
                     "Mount export NFS yang sama di {} pada {} (cek dengan `ls {}`).",
                     c.scenario.storage.path, c.dst.name, c.scenario.storage.path
@@ -317,9 +345,8 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                     c.scenario.storage.path, c.dst.name, c.scenario.storage.path
                 ),
             ),
-            stage: Stage::Prepare,
-            error: Some(LabError::StorageNotAccessible { path }),
-        };
+            LabError::StorageNotAccessible { path },
+        );
     }
     pass(
         id,
@@ -352,11 +379,11 @@ fn bridge(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    Check {
-        id: CheckId::Bridge,
-        status: CheckStatus::Fail,
+    fail(
+        CheckId::Bridge,
+        Stage::Prepare,
         title,
-        evidence: text(
+        text(
             format!(
                 "NIC VM terpasang ke {br}, tetapi {} hanya punya: {}.",
                 c.dst.name,
@@ -368,7 +395,7 @@ fn bridge(c: &Ctx<'_>) -> Check {
                 list_or_none(&c.dst.bridges, "none")
             ),
         ),
-        fix: text(
+        text(
             format!(
                 "Buat bridge {br} di {} dengan NIC fisik yang terhubung ke jaringan yang sama.",
                 c.dst.name
@@ -378,12 +405,11 @@ fn bridge(c: &Ctx<'_>) -> Check {
                 c.dst.name
             ),
         ),
-        stage: Stage::Prepare,
-        error: Some(LabError::Libvirt {
+        LabError::Libvirt {
             code: None,
             message: format!("Cannot get interface MTU on '{br}': No such device"),
-        }),
-    }
+        },
+    )
 }
 
 fn list_or_none(items: &[String], none: &str) -> String {
@@ -408,11 +434,11 @@ fn same_subnet(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    Check {
-        id: CheckId::SameSubnet,
-        status: CheckStatus::Warn,
+    warn(
+        CheckId::SameSubnet,
+        Stage::After,
         title,
-        evidence: text(
+        text(
             format!(
                 "{} ada di {s}, {} di {d}: migrasi berhasil, tetapi IP VM tidak lagi bisa dijangkau setelah pindah.",
                 c.src.name, c.dst.name
@@ -422,13 +448,11 @@ fn same_subnet(c: &Ctx<'_>) -> Check {
                 c.src.name, c.dst.name
             ),
         ),
-        fix: text(
+        text(
             "Hubungkan bridge kedua host ke segmen L2 (VLAN/subnet) yang sama.",
             "Attach both hosts' bridges to the same L2 segment (VLAN/subnet).",
         ),
-        stage: Stage::After,
-        error: None,
-    }
+    )
 }
 
 /// Where the destination's name leads from the source: `Ok(host)` or the ssh error.
@@ -477,11 +501,11 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
                 ),
             ),
         ),
-        Ok(h) => Check {
-            id: CheckId::NameResolution,
-            status: CheckStatus::Fail,
+        Ok(h) => fail(
+            CheckId::NameResolution,
+            Stage::Prepare,
             title,
-            evidence: text(
+            text(
                 format!(
                     "Di {}, {name} mengarah ke {} — itu host {}, bukan {name}.",
                     c.src.name,
@@ -495,20 +519,19 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
                     h.name
                 ),
             ),
-            fix: text(
+            text(
                 format!("Perbaiki baris {name} di /etc/hosts pada {}.", c.src.name),
                 format!("Fix the {name} line in /etc/hosts on {}.", c.src.name),
             ),
-            stage: Stage::Prepare,
-            error: Some(LabError::SameHost {
+            LabError::SameHost {
                 host_uuid: h.host_uuid(),
-            }),
-        },
-        Err(detail) => Check {
-            id: CheckId::NameResolution,
-            status: CheckStatus::Fail,
+            },
+        ),
+        Err(detail) => fail(
+            CheckId::NameResolution,
+            Stage::Connect,
             title,
-            evidence: text(
+            text(
                 format!(
                     "Di {}, nama {name} tidak bisa di-resolve ke alamat yang benar.",
                     c.src.name
@@ -518,7 +541,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
                     c.src.name
                 ),
             ),
-            fix: text(
+            text(
                 format!(
                     "Tambahkan `{} {name}` ke /etc/hosts di {} (atau perbaiki DNS).",
                     c.dst.ip.as_deref().unwrap_or("IP"),
@@ -530,9 +553,8 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
                     c.src.name
                 ),
             ),
-            stage: Stage::Connect,
-            error: Some(LabError::ConnectFailed { detail }),
-        },
+            LabError::ConnectFailed { detail },
+        ),
     }
 }
 
@@ -540,25 +562,24 @@ fn ssh_trust(c: &Ctx<'_>) -> Check {
     let title = text("SSH tanpa password", "SSH trust");
     let d = &c.dst.name;
     if !c.dst.firewall.ssh_open {
-        return Check {
-            id: CheckId::SshTrust,
-            status: CheckStatus::Fail,
+        return fail(
+            CheckId::SshTrust,
+            Stage::Connect,
             title,
-            evidence: text(
+            text(
                 format!("Firewall {d} menolak port 22."),
                 format!("{d}'s firewall rejects port 22."),
             ),
-            fix: text(
+            text(
                 format!("Buka port 22/tcp di firewall {d}."),
                 format!("Open port 22/tcp in {d}'s firewall."),
             ),
-            stage: Stage::Connect,
-            error: Some(LabError::ConnectFailed {
+            LabError::ConnectFailed {
                 detail: format!(
                     "Cannot recv data: ssh: connect to host {d} port 22: No route to host: Connection reset by peer"
                 ),
-            }),
-        };
+            },
+        );
     }
     if c.dst.trusts(&c.src.name) {
         return pass(
@@ -577,15 +598,15 @@ fn ssh_trust(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    Check {
-        id: CheckId::SshTrust,
-        status: CheckStatus::Fail,
+    fail(
+        CheckId::SshTrust,
+        Stage::Connect,
         title,
-        evidence: text(
+        text(
             format!("{d} tidak menerima kunci root dari {}.", c.src.name),
             format!("{d} does not accept root's key from {}.", c.src.name),
         ),
-        fix: text(
+        text(
             format!(
                 "Di {}: `ssh-copy-id root@{d}` (libvirt hanya memakai SSH untuk koneksi kontrol).",
                 c.src.name
@@ -595,13 +616,12 @@ fn ssh_trust(c: &Ctx<'_>) -> Check {
                 c.src.name
             ),
         ),
-        stage: Stage::Connect,
-        error: Some(LabError::ConnectFailed {
+        LabError::ConnectFailed {
             detail: format!(
                 "Cannot recv data: root@{d}: Permission denied (publickey,password).: Connection reset by peer"
             ),
-        }),
-    }
+        },
+    )
 }
 
 /// A host's CPU as libvirt describes it.
@@ -633,36 +653,33 @@ fn cpu(c: &Ctx<'_>) -> Check {
     let map = match CpuMap::x86() {
         Ok(m) => m,
         Err(e) => {
-            return Check {
-                id: CheckId::Cpu,
-                status: CheckStatus::Warn,
+            return warn(
+                CheckId::Cpu,
+                Stage::Prepare,
                 title,
-                evidence: text(
+                text(
                     format!("Data model CPU tidak terbaca: {e}"),
                     format!("CPU model data could not be read: {e}"),
                 ),
-                fix: none(),
-                stage: Stage::Prepare,
-                error: None,
-            };
+                none(),
+            );
         }
     };
     let guest = guest_cpu_def(c.vm, c.src);
     let dest = host_cpu_def(c.dst);
     let model = guest.model.clone().unwrap_or_default();
     match map.compare(&dest, &guest) {
-        Err(e) => Check {
-            id: CheckId::Cpu,
-            status: CheckStatus::Fail,
+        Err(e) => fail(
+            CheckId::Cpu,
+            Stage::Prepare,
             title,
-            evidence: text(format!("{e}"), format!("{e}")),
-            fix: text(
+            text(format!("{e}"), format!("{e}")),
+            text(
                 "Perbaiki nama model/fitur CPU di skenario.",
                 "Fix the CPU model/feature names in the scenario.",
             ),
-            stage: Stage::Prepare,
-            error: Some(LabError::Internal(e.to_string())),
-        },
+            LabError::Internal(e.to_string()),
+        ),
         Ok(CpuCompare::Identical) => pass(
             CheckId::Cpu,
             Stage::Prepare,
@@ -678,11 +695,11 @@ fn cpu(c: &Ctx<'_>) -> Check {
                 ),
             ),
         ),
-        Ok(CpuCompare::Superset) if matches!(c.vm.cpu, GuestCpuSpec::HostPassthrough) => Check {
-            id: CheckId::Cpu,
-            status: CheckStatus::Warn,
+        Ok(CpuCompare::Superset) if matches!(c.vm.cpu, GuestCpuSpec::HostPassthrough) => warn(
+            CheckId::Cpu,
+            Stage::Prepare,
             title,
-            evidence: text(
+            text(
                 format!(
                     "host-passthrough: CPU {} bukan CPU yang sama dengan {} — tamu bisa hang atau crash setelah pindah.",
                     c.dst.name, c.src.name
@@ -692,13 +709,11 @@ fn cpu(c: &Ctx<'_>) -> Check {
                     c.dst.name, c.src.name
                 ),
             ),
-            fix: text(
+            text(
                 "Pakai model CPU dasar (`virsh cpu-baseline` dari capabilities kedua host) sebagai mode custom.",
                 "Use a baseline CPU model (`virsh cpu-baseline` of both hosts' capabilities) in custom mode.",
             ),
-            stage: Stage::Prepare,
-            error: None,
-        },
+        ),
         Ok(CpuCompare::Superset) => pass(
             CheckId::Cpu,
             Stage::Prepare,
@@ -735,11 +750,11 @@ fn cpu(c: &Ctx<'_>) -> Check {
                     format!("Host CPU does not provide required features: {list}")
                 }))
             };
-            Check {
-                id: CheckId::Cpu,
-                status: CheckStatus::Fail,
+            fail(
+                CheckId::Cpu,
+                Stage::Prepare,
                 title,
-                evidence: text(
+                text(
                     format!(
                         "CPU tamu ({mode}, {model}) butuh fitur yang tidak ada di {}: {list}.",
                         c.dst.name
@@ -749,13 +764,12 @@ fn cpu(c: &Ctx<'_>) -> Check {
                         c.dst.name
                     ),
                 ),
-                fix: text(
+                text(
                     "Pakai model CPU dasar yang dimiliki kedua host (`virsh cpu-baseline`).",
                     "Use a baseline CPU model both hosts have (`virsh cpu-baseline`).",
                 ),
-                stage: Stage::Prepare,
-                error: Some(error),
-            }
+                error,
+            )
         }
     }
 }
@@ -783,11 +797,11 @@ fn machine_type(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    Check {
-        id: CheckId::MachineType,
-        status: CheckStatus::Fail,
+    fail(
+        CheckId::MachineType,
+        Stage::Prepare,
         title,
-        evidence: text(
+        text(
             format!(
                 "VM memakai {m} (QEMU {} di {}), tetapi QEMU {} di {} tidak mengenalnya.",
                 c.src.qemu_version, c.src.name, c.dst.qemu_version, c.dst.name
@@ -797,7 +811,7 @@ fn machine_type(c: &Ctx<'_>) -> Check {
                 c.src.qemu_version, c.src.name, c.dst.qemu_version, c.dst.name
             ),
         ),
-        fix: text(
+        text(
             format!(
                 "Perbarui QEMU di {} ke versi yang sama dengan {}, atau pakai machine type lama yang dikenal keduanya.",
                 c.dst.name, c.src.name
@@ -807,11 +821,10 @@ fn machine_type(c: &Ctx<'_>) -> Check {
                 c.dst.name, c.src.name
             ),
         ),
-        stage: Stage::Prepare,
-        error: Some(LabError::Unsupported(format!(
+        LabError::Unsupported(format!(
             "Emulator '/usr/bin/qemu-system-x86_64' does not support machine type '{m}'"
-        ))),
-    }
+        )),
+    )
 }
 
 fn migration_ports(c: &Ctx<'_>) -> Check {
@@ -845,11 +858,11 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
             message: format!("unable to connect to server at '{d}:49152': No route to host"),
         }
     };
-    Check {
-        id: CheckId::MigrationPorts,
-        status: CheckStatus::Fail,
+    fail(
+        CheckId::MigrationPorts,
+        Stage::Perform,
         title,
-        evidence: text(
+        text(
             format!(
                 "Firewall {d} menolak port 49152–49215. SSH saja tidak cukup: data migrasi tidak lewat SSH."
             ),
@@ -857,7 +870,7 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
                 "{d}'s firewall rejects ports 49152–49215. SSH alone is not enough: migration data does not go over SSH."
             ),
         ),
-        fix: text(
+        text(
             format!(
                 "Buka 49152–49215/tcp di {d} (mis. `firewall-cmd --add-port=49152-49215/tcp`), atau pakai --p2p --tunnelled."
             ),
@@ -865,9 +878,8 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
                 "Open 49152–49215/tcp on {d} (e.g. `firewall-cmd --add-port=49152-49215/tcp`), or use --p2p --tunnelled."
             ),
         ),
-        stage: Stage::Perform,
-        error: Some(error),
-    }
+        error,
+    )
 }
 
 fn not_same_host(c: &Ctx<'_>) -> Check {
@@ -890,11 +902,11 @@ fn not_same_host(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    Check {
-        id: CheckId::NotSameHost,
-        status: CheckStatus::Fail,
+    fail(
+        CheckId::NotSameHost,
+        Stage::Prepare,
         title,
-        evidence: text(
+        text(
             format!(
                 "{} dan {} melaporkan UUID host yang sama ({du}) — misalnya host hasil clone.",
                 c.src.name, c.dst.name
@@ -904,13 +916,12 @@ fn not_same_host(c: &Ctx<'_>) -> Check {
                 c.src.name, c.dst.name
             ),
         ),
-        fix: text(
+        text(
             "Beri UUID unik di /etc/libvirt/libvirtd.conf (`host_uuid = \"...\"`) lalu restart libvirtd.",
             "Set a unique `host_uuid` in /etc/libvirt/libvirtd.conf and restart libvirtd.",
         ),
-        stage: Stage::Prepare,
-        error: Some(LabError::SameHost { host_uuid: du }),
-    }
+        LabError::SameHost { host_uuid: du },
+    )
 }
 
 fn domain_running(c: &Ctx<'_>) -> Check {
@@ -927,15 +938,15 @@ fn domain_running(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    Check {
-        id: CheckId::DomainRunning,
-        status: CheckStatus::Fail,
+    fail(
+        CheckId::DomainRunning,
+        Stage::Begin,
         title,
-        evidence: text(
+        text(
             format!("{n} dalam keadaan mati (shut off)."),
             format!("{n} is shut off."),
         ),
-        fix: text(
+        text(
             format!(
                 "`virsh start {n}` dulu, atau pindahkan definisinya saja dengan --offline --persistent."
             ),
@@ -943,9 +954,8 @@ fn domain_running(c: &Ctx<'_>) -> Check {
                 "`virsh start {n}` first, or move just its definition with --offline --persistent."
             ),
         ),
-        stage: Stage::Begin,
-        error: Some(LabError::InvalidOperation("domain is not running".into())),
-    }
+        LabError::InvalidOperation("domain is not running".into()),
+    )
 }
 
 fn free_memory(c: &Ctx<'_>) -> Check {
@@ -976,23 +986,15 @@ fn free_memory(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    Check {
-        id: CheckId::FreeMemory,
-        status: CheckStatus::Fail,
-        title,
-        evidence: text(
+    fail(CheckId::FreeMemory, Stage::Prepare, title, text(
             format!("{} hanya punya {free} MiB bebas; VM butuh {need} MiB.", c.dst.name),
             format!("{} has only {free} MiB free; the VM needs {need} MiB.", c.dst.name),
-        ),
-        fix: text(
+        ), text(
             format!("Kosongkan memori di {} (pindahkan atau matikan VM lain).", c.dst.name),
             format!("Free memory on {} (move or stop other VMs).", c.dst.name),
-        ),
-        stage: Stage::Prepare,
-        error: Some(LabError::Internal(
+        ), LabError::Internal(
             "qemu unexpectedly closed the monitor: qemu-system-x86_64: cannot set up guest memory 'pc.ram': Cannot allocate memory".into(),
-        )),
-    }
+        ))
 }
 
 #[cfg(test)]
