@@ -50,3 +50,18 @@ pub trait Lab {
     /// True when nothing is running and every event has been produced.
     fn is_idle(&self) -> bool;
 }
+
+/// Drive any lab until it is idle, collecting every event in the order it was produced. Each
+/// `advance` covers `step` of lab time; the same body records a simulated or a real run.
+pub fn record(lab: &mut dyn Lab, step: SimDuration) -> Vec<TraceEvent> {
+    let mut events = Vec::new();
+    loop {
+        events.extend(std::iter::from_fn(|| lab.poll_event()));
+        if lab.is_idle() {
+            break;
+        }
+        lab.advance(step);
+    }
+    events.extend(std::iter::from_fn(|| lab.poll_event()));
+    events
+}

@@ -374,13 +374,10 @@ impl Simulator {
 
     /// Run the whole scenario and return its trace (events in time order).
     pub fn run(scenario: Scenario) -> Trace {
-        let mut sim = Simulator::new(scenario);
-        let mut events = Vec::new();
-        while sim.next_event_at().is_some() {
-            sim.step();
-            events.extend(std::iter::from_fn(|| sim.poll_trace()));
-        }
-        sim.into_trace(events)
+        // Through the Lab trait, as every other driver (CLI, app, tests) runs a lab.
+        let mut lab = SimLab::new(scenario);
+        let events = crate::lab::record(&mut lab, SimDuration::from_secs(1));
+        lab.sim.into_trace(events)
     }
 
     /// Package recorded events with this run's scenario into a `Trace` (sorted by time, stably).
