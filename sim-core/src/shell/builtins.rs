@@ -140,14 +140,7 @@ impl Shell {
                 0
             }
             "jobs" => {
-                let live: Vec<u32> = self
-                    .jobs
-                    .iter()
-                    .filter(|j| j.id > 0)
-                    .map(|j| j.id)
-                    .collect();
-                let current = live.iter().copied().max();
-                let previous = live.iter().copied().filter(|&x| Some(x) != current).max();
+                let (current, previous) = self.current_and_previous_job();
                 for j in self.jobs.iter().filter(|j| j.id > 0 && !j.finished) {
                     let mark = if Some(j.id) == current {
                         '+'
@@ -672,12 +665,7 @@ impl Shell {
         let Some(slot) = self.jobs.iter().position(|j| j.id == id) else {
             return 0;
         };
-        let job = self.jobs.remove(slot);
-        io.extend(job.io);
-        if let Some(h) = job.hint {
-            self.set_hint(h);
-        }
-        job.status
+        self.reap_job(slot, io)
     }
 }
 

@@ -661,8 +661,8 @@ impl Shell {
         }
     }
 
-    /// Show what background jobs printed, and report the finished ones as bash does.
-    fn flush_jobs(&mut self, io: &mut Io) {
+    /// bash's `+` and `-` jobs: the newest and the one before it.
+    fn current_and_previous_job(&self) -> (Option<u32>, Option<u32>) {
         let live: Vec<u32> = self
             .jobs
             .iter()
@@ -671,6 +671,22 @@ impl Shell {
             .collect();
         let current = live.iter().copied().max();
         let previous = live.iter().copied().filter(|&x| Some(x) != current).max();
+        (current, previous)
+    }
+
+    /// Take a finished job out of the list: its output, its hint, its exit status.
+    fn reap_job(&mut self, slot: usize, io: &mut Io) -> i32 {
+        let job = self.jobs.remove(slot);
+        io.extend(job.io);
+        if let Some(h) = job.hint {
+            self.set_hint(h);
+        }
+        job.status
+    }
+
+    /// Show what background jobs printed, and report the finished ones as bash does.
+    fn flush_jobs(&mut self, io: &mut Io) {
+        let (current, previous) = self.current_and_previous_job();
         let mut keep = Vec::new();
         for mut job in std::mem::take(&mut self.jobs) {
             if job.id == 0 {

@@ -335,12 +335,7 @@ impl Shell {
                 return 0;
             }
         }
-        let job = self.jobs.remove(slot);
-        io.extend(job.io);
-        if let Some(h) = job.hint {
-            self.set_hint(h);
-        }
-        job.status
+        self.reap_job(slot, io)
     }
 
     /// Notes on options the lab accepts but does not simulate.
