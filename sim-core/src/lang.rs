@@ -2,8 +2,9 @@
 
 use crate::scenario::Text;
 
-/// A language of the app's texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// A language of the app's texts (`"id"` / `"en"` in files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Bahasa Indonesia (the default).
     #[default]

@@ -16,6 +16,8 @@ pub struct ProbeTracker {
     rtt_ms: f64,
     jitter_ms: f64,
     next_seq: u64,
+    /// When the first probe is sent.
+    start: SimTime,
     rng: FastRng,
 }
 
@@ -29,8 +31,15 @@ impl ProbeTracker {
             rtt_ms: spec.rtt_ms,
             jitter_ms: spec.jitter_ms,
             next_seq: 0,
+            start: SimTime::ZERO,
             rng,
         }
+    }
+
+    /// The same prober, sending its first probe at `t` instead of at time zero.
+    pub fn starting_at(mut self, t: SimTime) -> Self {
+        self.start = t;
+        self
     }
 
     /// The VM being pinged.
@@ -40,7 +49,7 @@ impl ProbeTracker {
 
     /// When the next probe is sent.
     pub fn next_send(&self) -> SimTime {
-        SimTime(self.interval.0.saturating_mul(self.next_seq))
+        self.start + SimDuration(self.interval.0.saturating_mul(self.next_seq))
     }
 
     /// Resolve every probe that has reached the guest by `now` and was sent before `stop`.

@@ -381,7 +381,12 @@ impl Simulator {
     }
 
     /// Package recorded events with this run's scenario into a `Trace` (sorted by time, stably).
-    pub fn into_trace(self, mut events: Vec<TraceEvent>) -> Trace {
+    pub fn into_trace(self, events: Vec<TraceEvent>) -> Trace {
+        self.trace_of(events)
+    }
+
+    /// Package events with the scenario as it is now into a `Trace` (sorted by time, stably).
+    pub fn trace_of(&self, mut events: Vec<TraceEvent>) -> Trace {
         events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
         Trace {
             format: TRACE_FORMAT,

@@ -34,6 +34,7 @@ mod fs;
 mod hint;
 mod lex;
 mod net;
+mod runs;
 mod text;
 mod virsh;
 mod xml;
@@ -42,13 +43,15 @@ mod xml;
 mod tests;
 
 pub use hint::Lang;
+pub use runs::ShellRun;
 
 use crate::rng::SeedTree;
 use crate::scenario::{MigrationSpec, Scenario, Text};
 use crate::simulator::{Simulator, TICK};
 use crate::time::{SimDuration, SimTime};
+use crate::trace::TraceEvent;
 use lex::{Connector, Pipeline, Target};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// What one line printed on the terminal and its exit status (`$?`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +189,8 @@ struct Job {
     hint: Option<Text>,
     finished: bool,
     status: i32,
+    /// Lab time the command started.
+    started: SimTime,
 }
 
 /// A root shell on the lab's hosts. See the [module docs](self).
@@ -215,6 +220,10 @@ pub struct Shell {
     budget: SimDuration,
     closed: bool,
     last_status: i32,
+    /// Events of the migrations still running (and of the one just finished), for their runs.
+    recorded: Vec<TraceEvent>,
+    /// Runs finished and not yet taken by [`Shell::poll_run`].
+    finished_runs: VecDeque<ShellRun>,
 }
 
 impl Shell {
@@ -264,6 +273,8 @@ impl Shell {
             budget: LINE_TIME_BUDGET,
             closed: false,
             last_status: 0,
+            recorded: Vec::new(),
+            finished_runs: VecDeque::new(),
         }
     }
 
@@ -295,6 +306,11 @@ impl Shell {
     /// The language of hints and `help`.
     pub fn lang(&self) -> Lang {
         self.lang
+    }
+
+    /// Switch the language of hints and `help` (the student changed the app's language).
+    pub fn set_lang(&mut self, lang: Lang) {
+        self.lang = lang;
     }
 
     /// The scenario's own `[[migration]]` commands, kept as a reference (not run).
@@ -616,7 +632,9 @@ impl Shell {
         }
         self.budget = SimDuration(self.budget.0 - TICK.0);
         self.sim.step();
-        while self.sim.poll_trace().is_some() {}
+        while let Some(ev) = self.sim.poll_trace() {
+            self.record_event(ev);
+        }
         self.tick_jobs();
         true
     }

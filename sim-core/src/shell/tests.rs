@@ -740,3 +740,87 @@ fn virsh_reads_files_on_the_client_even_when_connected_elsewhere() {
             .starts_with("error: Failed to open file 'here.xml': No such file or directory\n")
     );
 }
+
+// ---- runs left behind for the app ----------------------------------------------------------
+
+#[test]
+fn a_typed_migration_leaves_a_run_with_its_events_and_the_pings_around_it() {
+    let mut s = sh("");
+    run(&mut s, "sleep 5");
+    assert!(s.poll_run().is_none(), "no migration yet");
+    let out = run(
+        &mut s,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 0, "{}", out.text);
+    let r = s.poll_run().expect("a run");
+    assert!(s.poll_run().is_none(), "each run is returned once");
+    assert_eq!(r.from, "kvm-host-01");
+    assert_eq!(r.spec.to, "kvm-host-02");
+    assert!(r.spec.persistent);
+    assert!(r.command.starts_with("virsh migrate --live db01"));
+    assert!(r.started >= SimTime::ZERO + SimDuration::from_secs(5));
+    assert!(r.ended > r.started);
+    assert!(matches!(
+        r.outcome(),
+        Some(crate::trace::Outcome::Completed { .. })
+    ));
+    // Only this VM's events, none from before the command.
+    let t0 = r.started.as_ms_f64();
+    assert!(r.trace.samples("db01").count() > 3);
+    assert!(
+        r.trace
+            .events
+            .iter()
+            .all(|e| e.source == "db01" || e.source == "prober")
+    );
+    assert!(
+        r.trace
+            .events
+            .iter()
+            .filter(|e| e.source == "db01")
+            .all(|e| e.t_ms >= t0)
+    );
+    // Probes from a second before until after the end, some lost around the switch-over.
+    let pings: Vec<_> = r.trace.pings().collect();
+    assert!(pings.first().unwrap().sent_ms < t0);
+    assert!(pings.last().unwrap().sent_ms > r.ended.as_ms_f64());
+    let lost = pings.iter().filter(|p| p.rtt_ms.is_none()).count();
+    assert!(
+        lost > 0 && lost < pings.len() / 2,
+        "{lost} of {}",
+        pings.len()
+    );
+    assert!(pings.iter().all(|p| p.target == "db01"));
+}
+
+#[test]
+fn a_refused_migration_leaves_a_failed_run() {
+    let mut s = sh("");
+    let out = run(
+        &mut s,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-01/system",
+    );
+    assert_ne!(out.status, 0);
+    let r = s.poll_run().expect("a run");
+    match r.outcome() {
+        Some(crate::trace::Outcome::Failed { error, .. }) => {
+            assert!(out.text.contains(&error.virsh_line()), "{}", out.text);
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_background_migration_leaves_its_run_when_it_ends() {
+    let mut s = sh("");
+    run(
+        &mut s,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system &",
+    );
+    assert!(s.poll_run().is_none(), "still running");
+    run(&mut s, "wait");
+    let r = s.poll_run().expect("a run once the job ended");
+    assert!(r.outcome().is_some_and(|o| o.is_completed()));
+    assert!(r.trace.samples("db01").count() > 3);
+}

@@ -294,6 +294,7 @@ impl Shell {
         let index = self.sim.migrations().len();
         if let Err(e) = self.sim.apply(LabCommand::Migrate(spec.clone())) {
             io.errln(e.virsh_line());
+            self.record_refused(cmdline, &spec, &e);
             self.hint_for_uri(&ctx.host, &uri);
             return 1;
         }
@@ -309,6 +310,7 @@ impl Shell {
             hint: None,
             finished: false,
             status: 0,
+            started: now,
         };
         if bg {
             job.id = self.new_job_id();
@@ -557,6 +559,7 @@ impl Shell {
         if job.hint.is_none() {
             job.hint = hint;
         }
+        self.record_finished_job(i);
     }
 
     /// The preflight fix for a failed migration.
