@@ -1,0 +1,53 @@
+//! A trace as data for other tools: the progress samples as CSV (the same CSV `migralab sim --csv`
+//! prints) and the plain trace as JSON, plus reading a saved trace back.
+
+use super::ExportError;
+use crate::report::ProgressCsv;
+use migralab_sim_core::Trace;
+
+/// Every progress sample of `trace` as CSV, header first (see [`crate::report::CSV_HEADER`]).
+pub fn csv(trace: &Trace) -> String {
+    ProgressCsv(trace).to_string()
+}
+
+/// `trace` as pretty JSON with a final newline: a plain trace, without the summary keys
+/// `migralab sim --json` adds (they are recomputed from the events).
+pub fn json(trace: &Trace) -> Result<String, ExportError> {
+    let mut text = trace.to_json()?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Read a saved trace: a plain [`Trace`] or the output of `migralab sim --json`, whose extra
+/// `outcome`, `ping` and `vms` keys are derived from the events and so are ignored.
+pub fn parse_trace(text: &str) -> Result<Trace, serde_json::Error> {
+    Trace::from_json(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use migralab_sim_core::{RunSummary, Simulator};
+    use std::path::Path;
+
+    #[test]
+    fn both_the_sim_json_and_a_plain_trace_read_back_to_the_same_trace() {
+        let scenario = crate::scenarios::load(Some(Path::new("lesson")), &[]).unwrap();
+        let trace = Simulator::run(scenario);
+        let with_summary = crate::report::json(&trace, &RunSummary::of(&trace)).unwrap();
+        assert_eq!(parse_trace(&with_summary).unwrap(), trace);
+        assert_eq!(parse_trace(&json(&trace).unwrap()).unwrap(), trace);
+        assert!(parse_trace("{\"hello\": 1}").is_err());
+    }
+
+    #[test]
+    fn csv_has_a_header_and_one_row_per_sample() {
+        let scenario = crate::scenarios::load(Some(Path::new("lesson")), &[]).unwrap();
+        let trace = Simulator::run(scenario);
+        let text = csv(&trace);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(crate::report::CSV_HEADER));
+        assert_eq!(lines.count(), trace.samples("db01").count());
+    }
+}
