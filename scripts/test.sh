@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages the tests need. Simulated mode needs none yet; real mode and the GUI add theirs
-# here (apt on Debian, as CI's machine is).
-APT_PACKAGES=()
+# System packages the tests need (apt on Debian, as CI's machine is). The desktop app's tests
+# render on the CPU: lavapipe (Vulkan, from mesa-vulkan-drivers) for egui_kittest's snapshots,
+# and an Xvfb display for the smoke test that starts the real binary.
+APT_PACKAGES=(xvfb xauth mesa-vulkan-drivers libvulkan1)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -27,6 +28,8 @@ cargo fmt --all --check
 echo "==> cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
+# wgpu and winit want a runtime directory; a fresh root shell may not have one.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"

@@ -38,7 +38,8 @@ Exit codes:
     about,
     long_about = "Simulate libvirt/QEMU live migration and see what `virsh migrate`, `virsh domjobinfo` \
                   and a running `ping` would show.\n\n\
-                  Without a subcommand, migralab runs the lesson's scenario (`migralab sim lesson`).",
+                  Without a subcommand, migralab opens the desktop app (the simulated lab: no \
+                  libvirt needed). Every subcommand below works headless, in a terminal or a script.",
     after_help = "Run `migralab sim --help` for scenarios, examples and exit codes.",
     max_term_width = 100
 )]
@@ -49,6 +50,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the desktop app (what `migralab` alone does).
+    #[command(long_about = crate::gui::GUI_LONG_ABOUT)]
+    Gui(crate::gui::GuiArgs),
     /// Run a scenario in the simulator and summarise the migration.
     #[command(
         long_about = SIM_LONG_ABOUT,
@@ -68,6 +72,9 @@ enum Command {
     /// Export students' saved quiz results (JSON or CSV) for the instructor.
     #[command(long_about = crate::progress::PROGRESS_LONG_ABOUT)]
     Progress(crate::progress::ProgressArgs),
+    /// Turn a saved run into a lab report (HTML), figures (PNG, SVG) and data (CSV, JSON).
+    #[command(long_about = crate::export::REPORT_LONG_ABOUT)]
+    Report(crate::export::ReportArgs),
 }
 
 const PREFLIGHT_LONG_ABOUT: &str = "\
@@ -207,6 +214,8 @@ enum RunConfig {
     Quiz(crate::quiz::QuizConfig),
     Shell(crate::shell::ShellConfig),
     Progress(crate::progress::ProgressConfig),
+    Report(crate::export::ReportConfig),
+    Gui(crate::gui::GuiConfig),
 }
 
 #[derive(Debug)]
@@ -251,14 +260,12 @@ struct SimConfig {
     scenario: Scenario,
     format: Format,
     out: Option<PathBuf>,
-    /// Print a hint that `--help` shows more (when run without a subcommand).
-    hint: bool,
 }
 
 impl RunConfig {
     fn from_cli(cli: Cli) -> anyhow::Result<RunConfig> {
         match cli.command {
-            Some(Command::Sim(args)) => Ok(RunConfig::Sim(SimConfig::from_args(args, false)?)),
+            Some(Command::Sim(args)) => Ok(RunConfig::Sim(SimConfig::from_args(args)?)),
             Some(Command::Preflight(args)) => {
                 Ok(RunConfig::Preflight(PreflightConfig::from_args(args)?))
             }
@@ -271,23 +278,19 @@ impl RunConfig {
             Some(Command::Progress(args)) => Ok(RunConfig::Progress(
                 crate::progress::ProgressConfig::from_args(args)?,
             )),
-            None => {
-                let args = SimArgs {
-                    scenario: None,
-                    seed: None,
-                    overrides: Vec::new(),
-                    json: false,
-                    csv: false,
-                    out: None,
-                };
-                Ok(RunConfig::Sim(SimConfig::from_args(args, true)?))
-            }
+            Some(Command::Report(args)) => Ok(RunConfig::Report(
+                crate::export::ReportConfig::from_args(args)?,
+            )),
+            Some(Command::Gui(args)) => Ok(RunConfig::Gui(crate::gui::GuiConfig::from_args(args)?)),
+            None => Ok(RunConfig::Gui(crate::gui::GuiConfig::from_args(
+                crate::gui::GuiArgs::default(),
+            )?)),
         }
     }
 }
 
 impl SimConfig {
-    fn from_args(args: SimArgs, hint: bool) -> anyhow::Result<SimConfig> {
+    fn from_args(args: SimArgs) -> anyhow::Result<SimConfig> {
         let mut overrides = args.overrides;
         // Last, so that it wins over a `--set seed=...`.
         overrides.extend(args.seed.map(|s| format!("seed={s}")));
@@ -306,7 +309,6 @@ impl SimConfig {
             scenario,
             format,
             out: args.out,
-            hint,
         })
     }
 }
@@ -347,6 +349,8 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Quiz(q) => crate::quiz::run(q),
         RunConfig::Shell(sh) => crate::shell::run(sh),
         RunConfig::Progress(p) => crate::progress::run(p),
+        RunConfig::Report(r) => crate::export::run(r),
+        RunConfig::Gui(g) => crate::gui::run(g),
     }
 }
 
@@ -377,7 +381,7 @@ fn run_preflight(config: PreflightConfig) -> anyhow::Result<ExitCode> {
 fn run_sim(config: SimConfig) -> anyhow::Result<ExitCode> {
     let trace = Simulator::run(config.scenario.clone());
     let summary = RunSummary::of(&trace);
-    let mut text = match config.format {
+    let text = match config.format {
         Format::Human => HumanSummary {
             scenario: &config.scenario,
             trace: &trace,
@@ -389,9 +393,6 @@ fn run_sim(config: SimConfig) -> anyhow::Result<ExitCode> {
         }
         Format::Csv => ProgressCsv(&trace).to_string(),
     };
-    if config.hint {
-        text.push_str("\n`migralab --help` lists the other scenarios and the options.\n");
-    }
     match &config.out {
         Some(path) => {
             write_atomically(path, text.as_bytes())?;
@@ -433,13 +434,8 @@ mod tests {
     }
 
     #[test]
-    fn no_subcommand_runs_the_lesson_with_a_hint() {
-        let RunConfig::Sim(c) = config(&[]).unwrap() else {
-            panic!("expected a sim run");
-        };
-        assert_eq!(c.scenario.name, "lesson");
-        assert_eq!(c.format, Format::Human);
-        assert!(c.hint);
+    fn no_subcommand_opens_the_desktop_app() {
+        assert!(matches!(config(&[]).unwrap(), RunConfig::Gui(_)));
     }
 
     #[test]
@@ -457,7 +453,6 @@ mod tests {
         };
         assert_eq!(c.scenario.name, "exp1-shared-storage");
         assert_eq!(c.scenario.seed, 7);
-        assert!(!c.hint);
     }
 
     #[test]

@@ -12,11 +12,17 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod content;
+pub mod export;
 mod fsutil;
+pub mod gui;
+pub mod i18n;
 pub mod instructor;
+pub mod lab_session;
 pub mod preflight;
 pub mod progress;
 pub mod quiz;
 pub mod report;
 pub mod scenarios;
+pub mod series;
 pub mod shell;

@@ -183,7 +183,7 @@ impl QuizConfig {
 
 /// A seed for a student who did not ask for one: different each run, printed so the same quiz
 /// can be taken again with `--seed`. (The app may read the clock; sim-core may not.)
-fn fresh_seed() -> u64 {
+pub fn fresh_seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_secs() % 100_000)
@@ -428,8 +428,8 @@ fn run_stats(source: &BankSource, json: bool) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Run a predict question's scenario in the simulator.
-fn simulate(source: &BankSource, q: &Question) -> anyhow::Result<RunOutcome> {
+/// Run a predict question's scenario in the simulator (the CLI and the Quiz tab both use it).
+pub fn simulate(source: &BankSource, q: &Question) -> anyhow::Result<RunOutcome> {
     let scenario = source
         .predict_scenario(q)?
         .context("not a predict question")?;
@@ -459,7 +459,8 @@ fn tr(lang: Lang, id: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-fn kind_label(lang: Lang, kind: Kind) -> &'static str {
+/// The name of a kind of question, as the student reads it.
+pub fn kind_label(lang: Lang, kind: Kind) -> &'static str {
     match kind {
         Kind::Single => tr(lang, "pilihan ganda", "single choice"),
         Kind::Multi => tr(lang, "pilih semua yang benar", "choose all that apply"),

@@ -85,15 +85,17 @@ fn sim_lesson_completes_with_exit_0() {
 }
 
 #[test]
-fn no_subcommand_runs_the_lesson_and_points_at_help() {
-    let run = migralab(&[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("Scenario lesson:"), "{}", run.stdout);
-    assert!(
-        run.stdout
-            .trim_end()
-            .ends_with("`migralab --help` lists the other scenarios and the options.")
-    );
+fn no_subcommand_without_a_display_points_at_the_terminal_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no display"), "{stderr}");
+    assert!(stderr.contains("migralab sim"), "{stderr}");
 }
 
 #[test]

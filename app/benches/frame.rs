@@ -1,0 +1,72 @@
+//! What a frame of the desktop app costs on the CPU, without rendering: the Lab tab with a long
+//! run (about 10,000 progress samples and 80,000 ping probes) playing back, and the Lesson tab.
+//! `cargo bench -p migralab_app --bench frame`; the numbers are in the README.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use migralab_app::gui::MigralabApp;
+use migralab_app::gui::state::{AppState, Tab};
+use migralab_app::lab_session::LabSession;
+use migralab_sim_core::lang::Lang;
+
+fn main() {
+    divan::main();
+}
+
+/// An app on `tab` whose lab holds one long run, half played.
+fn app_with_long_run(tab: Tab) -> (MigralabApp, egui::Context) {
+    // 8 GiB over 10 MiB/s: a migration of about 14 minutes, sampled every 100 ms.
+    let scenario = migralab_app::scenarios::load(
+        Some(std::path::Path::new("lesson")),
+        &[
+            "link.bandwidth_mibps=10".into(),
+            "vm.db01.ram_mib=8192".into(),
+        ],
+    )
+    .unwrap();
+    let mut app = MigralabApp::new(AppState {
+        tab,
+        lang: Lang::Id,
+        ..AppState::default()
+    });
+    let mut session = LabSession::open("lesson", scenario, Lang::Id, Box::new(|| {}));
+    session.submit_line("virsh migrate --live db01 qemu+ssh://kvm-host-02/system");
+    app.lab.session = Some(session);
+    app.lab.wait_idle();
+    let run = &app.lab.runs[0];
+    let samples = run.series.memory_remaining_mib.len();
+    assert!(samples >= 8_000, "{samples} samples");
+    if let Some(p) = &mut app.lab.playback {
+        p.cursor_s = run.span_end_s() / 2.0;
+    }
+    let ctx = egui::Context::default();
+    // First frames lay out fonts and open everything.
+    for _ in 0..3 {
+        frame(&ctx, &mut app);
+    }
+    (app, ctx)
+}
+
+fn frame(ctx: &egui::Context, app: &mut MigralabApp) {
+    let input = egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1280.0, 720.0),
+        )),
+        ..Default::default()
+    };
+    let out = ctx.run_ui(input, |ui| app.ui_root(ui));
+    divan::black_box(out);
+}
+
+#[divan::bench(sample_count = 30)]
+fn lab_tab_frame_with_a_10k_sample_run_playing(bencher: divan::Bencher) {
+    let (mut app, ctx) = app_with_long_run(Tab::Lab);
+    bencher.bench_local(|| frame(&ctx, &mut app));
+}
+
+#[divan::bench(sample_count = 30)]
+fn lesson_tab_frame(bencher: divan::Bencher) {
+    let (mut app, ctx) = app_with_long_run(Tab::Lesson);
+    bencher.bench_local(|| frame(&ctx, &mut app));
+}

@@ -1,0 +1,37 @@
+//! What panels ask for that reaches beyond their own view state. Applied after every panel has
+//! drawn, so a frame never sees half of a change.
+
+use super::state::Tab;
+use crate::lab_session::RunId;
+use migralab_sim_core::lang::Lang;
+
+/// One request from a panel.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show a tab.
+    GoTo(Tab),
+    /// Open the lab on a scenario (shipped name or file), replacing the current lab.
+    OpenScenario(String),
+    /// Type a line into the lab terminal, as if the student had typed it.
+    RunLine(String),
+    /// Switch the UI language.
+    SetLang(Lang),
+    /// Play a run from the start.
+    Play(RunId),
+    /// Overlay a run on the plots (`None`: no overlay).
+    Compare(Option<RunId>),
+    /// Export something of the current run.
+    Export(ExportWhat),
+}
+
+/// What to export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportWhat {
+    /// Every plot as PNG and SVG into a folder.
+    Figures(std::path::PathBuf),
+    /// The trace as CSV (progress samples) and JSON into a folder.
+    Data(std::path::PathBuf),
+    /// The self-contained HTML lab report to a file.
+    Report(std::path::PathBuf),
+}

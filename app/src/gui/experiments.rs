@@ -1,0 +1,276 @@
+//! The Experiments tab (Sesi 2): guided activities over the lab. Each experiment has a
+//! hypothesis, steps (done by the step's button or by typing the command: both reach the same
+//! terminal, and completion is judged from what happened in the lab), an observation the student
+//! writes, and the explanation, filled with the student's own measured numbers.
+
+use super::LabRuntime;
+use super::command::Command;
+use super::lab;
+use super::state::AppState;
+use crate::content::experiments::{self as content, Experiment, LabFacts, RunFact};
+use crate::lab_session::RunRecord;
+use crate::tr;
+use migralab_sim_core::Outcome;
+use migralab_sim_core::lang::Lang;
+use std::collections::BTreeMap;
+
+/// What happened in the lab, as the experiments judge it.
+pub fn run_facts(lab: &LabRuntime) -> Vec<RunFact> {
+    lab.runs
+        .iter()
+        .map(|r| RunFact {
+            scenario: r.scenario.clone(),
+            vm: r.vm.clone(),
+            copy_storage_all: r.spec.copy_storage_all,
+            outcome: r.outcome().map_or("unknown", Outcome::status).to_string(),
+        })
+        .collect()
+}
+
+/// Which steps of `exp` are done (computed now, or remembered from an earlier session).
+pub fn steps_done(exp: &Experiment, state: &AppState, lab: &LabRuntime) -> Vec<bool> {
+    let runs = run_facts(lab);
+    let facts = LabFacts {
+        typed: &lab.typed,
+        runs: &runs,
+    };
+    let remembered = state.experiments.done.get(&exp.id);
+    exp.steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            remembered.is_some_and(|d| d.contains(&step.id))
+                || exp
+                    .step_scenario(i)
+                    .is_some_and(|sc| content::step_done(&step.done, sc, &facts))
+        })
+        .collect()
+}
+
+/// The newest run that satisfies step `step_id` of `exp`.
+fn run_of_step<'a>(exp: &Experiment, step_id: &str, lab: &'a LabRuntime) -> Option<&'a RunRecord> {
+    let i = exp.steps.iter().position(|s| s.id == step_id)?;
+    let scenario = exp.step_scenario(i)?;
+    let done = &exp.steps[i].done;
+    lab.runs.iter().rev().find(|r| {
+        let fact = [RunFact {
+            scenario: r.scenario.clone(),
+            vm: r.vm.clone(),
+            copy_storage_all: r.spec.copy_storage_all,
+            outcome: r.outcome().map_or("unknown", Outcome::status).to_string(),
+        }];
+        content::step_done(
+            done,
+            scenario,
+            &LabFacts {
+                typed: &[],
+                runs: &fact,
+            },
+        )
+    })
+}
+
+/// A number with `decimals` decimals, with the language's decimal separator.
+pub fn number(lang: Lang, x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    match lang {
+        Lang::Id => s.replace('.', ","),
+        Lang::En => s,
+    }
+}
+
+/// The placeholder values of `exp`'s explanation from the student's compared runs.
+pub fn placeholder_values(
+    exp: &Experiment,
+    lab: &LabRuntime,
+    lang: Lang,
+) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    let Some(cmp) = &exp.compare else {
+        return values;
+    };
+    for (suffix, step) in [("a", &cmp.a), ("b", &cmp.b)] {
+        let Some(run) = run_of_step(exp, step, lab) else {
+            continue;
+        };
+        if let Some(Outcome::Completed {
+            total_ms,
+            downtime_ms,
+            disk_bytes,
+            ..
+        }) = run.outcome()
+        {
+            values.insert(format!("downtime_ms_{suffix}"), downtime_ms.to_string());
+            values.insert(
+                format!("total_s_{suffix}"),
+                number(lang, *total_ms as f64 / 1000.0, 1),
+            );
+            values.insert(
+                format!("disk_gib_{suffix}"),
+                number(lang, *disk_bytes as f64 / f64::from(1u32 << 30), 1),
+            );
+        }
+        values.insert(
+            format!("lost_pings_{suffix}"),
+            run.series.lost_pings().to_string(),
+        );
+    }
+    values
+}
+
+/// The Experiments tab: the guide on the left, the lab (terminal, playback, plots) on the right.
+pub fn experiments_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    lab: &mut LabRuntime,
+    cmds: &mut Vec<Command>,
+) {
+    let lang = state.lang;
+    let all = content::experiments();
+    if all.is_empty() {
+        ui.label(tr!(lang, "exp-none"));
+        return;
+    }
+    if !all.iter().any(|e| e.id == state.experiments.selected) {
+        state.experiments.selected = all[0].id.clone();
+    }
+    egui::Panel::left("exp_guide")
+        .resizable(true)
+        .default_size(470.0)
+        .min_size(320.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("exp_guide_scroll")
+                .show(ui, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        for e in all {
+                            let selected = state.experiments.selected == e.id;
+                            if ui.selectable_label(selected, lang.pick(&e.title)).clicked() {
+                                state.experiments.selected = e.id.clone();
+                            }
+                        }
+                    });
+                    ui.separator();
+                    if let Some(exp) = all.iter().find(|e| e.id == state.experiments.selected) {
+                        guide_ui(ui, exp, state, lab, cmds);
+                    }
+                });
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        if let Some(s) = &lab.session {
+            ui.label(
+                egui::RichText::new(format!("{} {}", tr!(lang, "lab-scenario"), s.scenario_name))
+                    .strong(),
+            );
+        }
+        lab::terminal::terminal_ui(ui, lang, lab, cmds, 150.0);
+        lab::lab_main_ui(ui, state, lab, cmds, false);
+    });
+}
+
+fn guide_ui(
+    ui: &mut egui::Ui,
+    exp: &Experiment,
+    state: &mut AppState,
+    lab: &LabRuntime,
+    cmds: &mut Vec<Command>,
+) {
+    let lang = state.lang;
+    ui.heading(lang.pick(&exp.title));
+    ui.label(egui::RichText::new(tr!(lang, "exp-hypothesis")).strong());
+    ui.label(lang.pick(&exp.hypothesis));
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new(tr!(lang, "exp-steps")).strong());
+    let done = steps_done(exp, state, lab);
+    // Remember what is done, so a restart keeps the progress.
+    let remembered = state.experiments.done.entry(exp.id.clone()).or_default();
+    for (step, d) in exp.steps.iter().zip(&done) {
+        if *d && !remembered.contains(&step.id) {
+            remembered.push(step.id.clone());
+        }
+    }
+    let current = lab
+        .session
+        .as_ref()
+        .map(|s| s.scenario_name.clone())
+        .unwrap_or_default();
+    let busy = lab.session.as_ref().is_some_and(|s| s.is_busy());
+    for (i, step) in exp.steps.iter().enumerate() {
+        ui.horizontal_top(|ui| {
+            let mark = if done[i] { "✔" } else { "○" };
+            ui.label(egui::RichText::new(mark).strong());
+            ui.vertical(|ui| {
+                ui.label(lang.pick(&step.text));
+                ui.horizontal_wrapped(|ui| {
+                    let scenario = exp.step_scenario(i).unwrap_or_default().to_string();
+                    if let Some(sc) = &step.scenario
+                        && *sc != current
+                        && ui
+                            .button(tr!(lang, "exp-open-lab", scenario = sc.clone()))
+                            .clicked()
+                    {
+                        cmds.push(Command::OpenScenario(sc.clone()));
+                    }
+                    if let Some(line) = &step.command {
+                        let label = tr!(lang, "exp-run-step");
+                        if ui
+                            .add_enabled(!busy, egui::Button::new(label))
+                            .on_hover_text(egui::RichText::new(line).monospace())
+                            .clicked()
+                        {
+                            if scenario != current {
+                                cmds.push(Command::OpenScenario(scenario.clone()));
+                            }
+                            cmds.push(Command::RunLine(line.clone()));
+                        }
+                        ui.label(egui::RichText::new(line).monospace().small());
+                    }
+                });
+            });
+        });
+    }
+    if let Some(cmp) = &exp.compare
+        && let (Some(a), Some(b)) = (run_of_step(exp, &cmp.a, lab), run_of_step(exp, &cmp.b, lab))
+        && ui
+            .button(tr!(lang, "exp-compare"))
+            .on_hover_text(tr!(lang, "exp-compare-hover"))
+            .clicked()
+    {
+        cmds.push(Command::Play(a.id));
+        cmds.push(Command::Compare(Some(b.id)));
+    }
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new(tr!(lang, "exp-observation")).strong());
+    ui.label(lang.pick(&exp.observation));
+    let text = state
+        .experiments
+        .observations
+        .entry(exp.id.clone())
+        .or_default();
+    ui.add(
+        egui::TextEdit::multiline(text)
+            .desired_rows(4)
+            .desired_width(f32::INFINITY)
+            .hint_text(tr!(lang, "exp-observation-hint")),
+    )
+    .widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::TextInput, true, tr!(lang, "exp-observation"))
+    });
+    let written = text.trim().chars().count() >= 10;
+    let revealed = state.experiments.revealed.contains(&exp.id);
+    if !revealed {
+        let resp = ui.add_enabled(written, egui::Button::new(tr!(lang, "exp-reveal")));
+        if !written {
+            resp.on_disabled_hover_text(tr!(lang, "exp-reveal-why"));
+        } else if resp.clicked() {
+            state.experiments.revealed.push(exp.id.clone());
+        }
+    } else {
+        ui.label(egui::RichText::new(tr!(lang, "exp-explanation")).strong());
+        let values = placeholder_values(exp, lab, lang);
+        ui.label(content::fill_placeholders(
+            lang.pick(&exp.explanation),
+            &values,
+        ));
+    }
+}

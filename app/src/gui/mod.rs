@@ -1,0 +1,505 @@
+//! The desktop app (eframe/egui): lesson, lab, experiments, quiz and instructor tabs over the
+//! same sim-core lab the command line uses.
+//!
+//! Shape (after egui_demo_app and rerun): one persisted [`AppState`]; runtime state (the open
+//! lab, its runs, playback) in [`LabRuntime`]; panels are `*_ui(ui, ...)` functions that edit
+//! view state directly and push a `#[must_use]` [`Command`] for anything that touches the lab,
+//! files or several panels, applied after every panel has drawn. Long work (a migration in the
+//! lab shell) runs on a worker thread and wakes the UI when it is done.
+
+pub mod command;
+pub mod experiments;
+pub mod instructor_tab;
+pub mod lab;
+pub mod lesson;
+pub mod quiz_tab;
+pub mod state;
+mod top_bar;
+pub mod widgets;
+
+use crate::lab_session::{LabSession, Playback, RunId, RunRecord};
+use clap::Args;
+pub use command::Command;
+use migralab_sim_core::lang::Lang;
+use state::{AppState, Tab, ThemePref};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `migralab gui --help`.
+pub const GUI_LONG_ABOUT: &str = "\
+Open the desktop app: the lesson, the simulated lab with its virsh terminal and live plots, the \
+guided experiments, the quiz and the instructor's settings. This is what `migralab` alone does.
+
+The app needs a display (X11 or Wayland). On a machine without one, use the terminal commands: \
+`migralab sim`, `migralab shell`, `migralab preflight`, `migralab quiz`.
+
+The app remembers its tab, language, theme, zoom, lab settings and the student's observations \
+in migralab's data directory (MIGRALAB_DATA_DIR if set).
+
+Examples:
+  migralab
+  migralab gui --scenario prereq-no-bridge --lang en
+  migralab gui --screenshot first-frame.png";
+
+/// Options of `migralab gui`.
+#[derive(Debug, Default, Args)]
+pub struct GuiArgs {
+    /// Open the Lab tab on this scenario (a file or a shipped name)
+    #[arg(long, value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
+
+    /// Language of the interface for this run [default: the saved choice, else id]
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::preflight::LangArg>,
+
+    /// Save a PNG of the window once it has drawn, then quit (for tests and documentation)
+    #[arg(long, value_name = "FILE")]
+    pub screenshot: Option<PathBuf>,
+}
+
+/// A validated `migralab gui`.
+#[derive(Debug)]
+pub struct GuiConfig {
+    /// Scenario to open the lab on, if given (checked to load).
+    pub scenario: Option<String>,
+    /// Language override.
+    pub lang: Option<Lang>,
+    /// Screenshot-and-quit target.
+    pub screenshot: Option<PathBuf>,
+}
+
+impl GuiConfig {
+    /// Check the arguments: a scenario must load, a screenshot's folder must exist.
+    pub fn from_args(args: GuiArgs) -> anyhow::Result<GuiConfig> {
+        let scenario = match args.scenario {
+            Some(p) => {
+                crate::scenarios::load(Some(&p), &[])?;
+                Some(p.to_string_lossy().into_owned())
+            }
+            None => None,
+        };
+        if let Some(shot) = &args.screenshot
+            && let Some(dir) = shot.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.is_dir()
+        {
+            anyhow::bail!("--screenshot {}: no such directory", shot.display());
+        }
+        Ok(GuiConfig {
+            scenario,
+            lang: args.lang.map(Into::into),
+            screenshot: args.screenshot,
+        })
+    }
+}
+
+/// Open the window and run until it is closed.
+pub fn run(config: GuiConfig) -> anyhow::Result<std::process::ExitCode> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        anyhow::bail!(
+            "no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the desktop app cannot open; \
+             in a terminal use `migralab sim`, `migralab shell`, `migralab preflight` or `migralab quiz` \
+             (see `migralab --help`)"
+        );
+    }
+    let launched = std::time::Instant::now();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("migralab")
+            .with_app_id("migralab")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 560.0]),
+        persistence_path: data_dir().map(|d| d.join("gui.ron")),
+        ..Default::default()
+    };
+    let screenshot = config.screenshot.clone();
+    let failed = Arc::new(std::sync::Mutex::new(None::<String>));
+    let failed_in_app = failed.clone();
+    eframe::run_native(
+        "migralab",
+        options,
+        Box::new(move |cc| {
+            let mut state: AppState = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+                .unwrap_or_default();
+            if let Some(lang) = config.lang {
+                state.lang = lang;
+            }
+            if let Some(s) = &config.scenario {
+                state.lab.scenario = s.clone();
+                state.tab = Tab::Lab;
+            }
+            let mut app = MigralabApp::new(state);
+            app.launched = Some(launched);
+            app.screenshot = screenshot.map(|path| ScreenshotJob {
+                path,
+                requested: false,
+                failed: failed_in_app,
+            });
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("the desktop app failed: {e}"))?;
+    if let Ok(guard) = failed.lock()
+        && let Some(msg) = guard.as_ref()
+    {
+        anyhow::bail!("{msg}");
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Where the GUI keeps its state: `MIGRALAB_DATA_DIR`, else the platform's data directory
+/// (`None`: eframe's own default).
+fn data_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("MIGRALAB_DATA_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    directories::ProjectDirs::from("", "", "migralab").map(|p| p.data_dir().to_path_buf())
+}
+
+/// `--screenshot FILE`: save the first settled frame and quit.
+struct ScreenshotJob {
+    path: PathBuf,
+    requested: bool,
+    failed: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// The open lab and everything that lives only as long as the app runs.
+#[derive(Debug, Default)]
+pub struct LabRuntime {
+    /// The simulated lab (opened on first use).
+    pub session: Option<LabSession>,
+    /// Why the last scenario could not be opened.
+    pub open_error: Option<String>,
+    /// Every run of this session, oldest first (kept across scenarios, for comparisons).
+    pub runs: Vec<RunRecord>,
+    /// The last run id handed out.
+    pub next_run_id: u32,
+    /// The run being shown and where its playback stands.
+    pub playback: Option<Playback>,
+    /// A second run overlaid on the plots.
+    pub compare: Option<RunId>,
+    /// The terminal's input line.
+    pub input: String,
+    /// Position while walking the history with ↑/↓.
+    pub history_pos: Option<usize>,
+    /// The last export's result, shown under the export buttons.
+    pub export_status: Option<String>,
+    /// Every line typed in a lab terminal: `(scenario, line)` (the experiments judge by it).
+    pub typed: Vec<(String, String)>,
+    /// `wait_idle` took runs that the next frame has not seen yet.
+    waited: bool,
+}
+
+impl LabRuntime {
+    /// A run by id.
+    pub fn run(&self, id: RunId) -> Option<&RunRecord> {
+        self.runs.iter().find(|r| r.id == id)
+    }
+
+    /// The run shown (the one being played back).
+    pub fn current_run(&self) -> Option<&RunRecord> {
+        self.playback.and_then(|p| self.run(p.run))
+    }
+
+    /// Is `id` still being played back (its command's output not shown yet)?
+    pub fn is_playing(&self, id: RunId) -> bool {
+        match (self.playback, self.run(id)) {
+            (Some(p), Some(r)) if p.run == id => !p.is_done(r.span_end_s()),
+            _ => false,
+        }
+    }
+
+    /// Take new runs from the lab and start playing the newest. True when runs arrived.
+    fn poll(&mut self) -> bool {
+        let Some(session) = &mut self.session else {
+            return false;
+        };
+        let new = session.poll(&mut self.next_run_id);
+        let any = !new.is_empty();
+        self.add_runs(new);
+        any
+    }
+
+    fn add_runs(&mut self, new: Vec<RunRecord>) {
+        if let Some(last) = new.last() {
+            self.playback = Some(Playback {
+                run: last.id,
+                cursor_s: 0.0,
+                paused: false,
+            });
+        }
+        self.runs.extend(new);
+    }
+
+    /// Block until the lab's running line is done (tests; never called from a frame).
+    pub fn wait_idle(&mut self) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let new = session.wait(&mut self.next_run_id, Duration::from_secs(120));
+        self.add_runs(new);
+        self.waited = true;
+    }
+}
+
+/// The desktop app.
+pub struct MigralabApp {
+    /// Persisted state.
+    pub state: AppState,
+    /// Runtime lab state.
+    pub lab: LabRuntime,
+    /// Quiz tab runtime state.
+    pub quiz: quiz_tab::QuizRuntime,
+    /// Lesson tab runtime state.
+    pub lesson: lesson::LessonRuntime,
+    /// Commands from the last frame (kept for tests to inspect).
+    pub last_commands: Vec<Command>,
+    ctx: Option<egui::Context>,
+    applied_zoom: Option<f32>,
+    applied_theme: Option<ThemePref>,
+    launched: Option<std::time::Instant>,
+    first_frame_logged: bool,
+    screenshot: Option<ScreenshotJob>,
+    frames: u64,
+}
+
+impl MigralabApp {
+    /// An app with `state` (restored or default).
+    pub fn new(state: AppState) -> MigralabApp {
+        MigralabApp {
+            state,
+            lab: LabRuntime::default(),
+            quiz: quiz_tab::QuizRuntime::default(),
+            lesson: lesson::LessonRuntime::default(),
+            last_commands: Vec::new(),
+            ctx: None,
+            applied_zoom: None,
+            applied_theme: None,
+            launched: None,
+            first_frame_logged: false,
+            screenshot: None,
+            frames: 0,
+        }
+    }
+
+    /// Draw one frame into `ui` and apply what the panels asked for. This is the whole app;
+    /// eframe and the kittest harness both call it.
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.ctx = Some(ctx.clone());
+        self.apply_view_settings(&ctx);
+        self.ensure_lab(&ctx);
+        let arrived = self.lab.poll() || std::mem::take(&mut self.lab.waited);
+        if arrived && let Some(s) = &self.lab.session {
+            let guest_host = s
+                .world()
+                .running_on(&self.state.lab.form.vm)
+                .map(str::to_owned);
+            lab::form::follow_guest(
+                &mut self.state.lab.form,
+                s.scenario(),
+                guest_host.as_deref(),
+            );
+        }
+        self.tick_playback(ui);
+
+        let mut cmds = Vec::new();
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            top_bar::top_bar_ui(ui, &mut self.state, &mut cmds);
+        });
+        egui::CentralPanel::default().show(ui, |ui| match self.state.tab {
+            Tab::Lesson => lesson::lesson_ui(ui, &mut self.state, &mut self.lesson, &mut cmds),
+            Tab::Lab => lab::lab_tab_ui(ui, &mut self.state, &mut self.lab, &mut cmds),
+            Tab::Experiments => {
+                experiments::experiments_ui(ui, &mut self.state, &mut self.lab, &mut cmds)
+            }
+            Tab::Quiz => quiz_tab::quiz_ui(ui, &mut self.state, &mut self.quiz),
+            Tab::Instructor => instructor_tab::instructor_ui(ui, &mut self.state, &mut self.quiz),
+        });
+        for cmd in &cmds {
+            self.apply(cmd, &ctx);
+        }
+        self.last_commands = cmds;
+        self.frames += 1;
+    }
+
+    /// Zoom and theme follow the state (changed by the top bar or a restored session).
+    fn apply_view_settings(&mut self, ctx: &egui::Context) {
+        let zoom = self
+            .state
+            .zoom
+            .clamp(*state::ZOOM_RANGE.start(), *state::ZOOM_RANGE.end());
+        if self.applied_zoom != Some(zoom) {
+            ctx.set_zoom_factor(zoom);
+            self.applied_zoom = Some(zoom);
+        } else if (ctx.zoom_factor() - zoom).abs() > 1e-3 {
+            // Ctrl +/- changed it: remember the new value.
+            self.state.zoom = ctx.zoom_factor();
+            self.applied_zoom = Some(self.state.zoom);
+        }
+        if self.applied_theme != Some(self.state.theme) {
+            ctx.set_theme(match self.state.theme {
+                ThemePref::System => egui::ThemePreference::System,
+                ThemePref::Light => egui::ThemePreference::Light,
+                ThemePref::Dark => egui::ThemePreference::Dark,
+            });
+            self.applied_theme = Some(self.state.theme);
+        }
+    }
+
+    /// Open the lab on the saved scenario the first time it is needed.
+    fn ensure_lab(&mut self, ctx: &egui::Context) {
+        if self.lab.session.is_none() && self.lab.open_error.is_none() {
+            let name = self.state.lab.scenario.clone();
+            self.open_scenario(&name, ctx);
+        }
+    }
+
+    fn open_scenario(&mut self, name: &str, ctx: &egui::Context) {
+        match crate::scenarios::load(Some(std::path::Path::new(name)), &[]) {
+            Ok(scenario) => {
+                lab::form::reset_for(&mut self.state.lab.form, &scenario);
+                let waker_ctx = ctx.clone();
+                let session = LabSession::open(
+                    name,
+                    scenario,
+                    self.state.lang,
+                    Box::new(move || waker_ctx.request_repaint()),
+                );
+                self.lab.session = Some(session);
+                self.lab.open_error = None;
+                self.lab.input.clear();
+                self.lab.history_pos = None;
+                self.state.lab.scenario = name.to_string();
+            }
+            Err(e) => {
+                self.lab.open_error = Some(format!("{name}: {e:#}"));
+                if self.lab.session.is_none() && name != "lesson" {
+                    // Keep a working lab behind the message.
+                    self.state.lab.scenario = "lesson".into();
+                    let err = self.lab.open_error.take();
+                    self.open_scenario("lesson", ctx);
+                    self.lab.open_error = err;
+                }
+            }
+        }
+    }
+
+    fn tick_playback(&mut self, ui: &egui::Ui) {
+        let dt = f64::from(ui.input(|i| i.stable_dt)).min(0.1);
+        let speed = self.state.lab.speed;
+        let Some(p) = &mut self.lab.playback else {
+            return;
+        };
+        let Some(end) = self
+            .lab
+            .runs
+            .iter()
+            .find(|r| r.id == p.run)
+            .map(|r| r.span_end_s())
+        else {
+            return;
+        };
+        if !p.is_done(end) {
+            p.tick(dt, speed, end);
+            if !p.paused {
+                // Live plots: ~30 frames/s while a run plays, nothing when idle.
+                ui.ctx().request_repaint_after(Duration::from_millis(33));
+            }
+        }
+    }
+
+    fn apply(&mut self, cmd: &Command, ctx: &egui::Context) {
+        match cmd {
+            Command::GoTo(tab) => self.state.tab = *tab,
+            Command::OpenScenario(name) => self.open_scenario(name, ctx),
+            Command::RunLine(line) => {
+                if let Some(s) = &mut self.lab.session
+                    && s.submit_line(line)
+                {
+                    self.lab.typed.push((s.scenario_name.clone(), line.clone()));
+                }
+                self.lab.history_pos = None;
+            }
+            Command::SetLang(lang) => {
+                self.state.lang = *lang;
+                if let Some(s) = &mut self.lab.session {
+                    s.set_lang(*lang);
+                }
+            }
+            Command::Play(id) => {
+                self.lab.playback = Some(Playback {
+                    run: *id,
+                    cursor_s: 0.0,
+                    paused: false,
+                });
+            }
+            Command::Compare(id) => self.lab.compare = *id,
+            Command::Export(what) => {
+                self.lab.export_status = Some(lab::export::export(what, &self.state, &self.lab));
+            }
+        }
+    }
+
+    /// Frames drawn so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+}
+
+impl eframe::App for MigralabApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+        if !self.first_frame_logged {
+            self.first_frame_logged = true;
+            if let Some(t) = self.launched {
+                tracing::info!(
+                    "first frame after {:.0} ms",
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+                if std::env::var_os("MIGRALAB_TIMING").is_some() {
+                    eprintln!(
+                        "first frame after {:.0} ms",
+                        t.elapsed().as_secs_f64() * 1e3
+                    );
+                }
+            }
+        }
+        if let Some(job) = &mut self.screenshot
+            && !job.requested
+            && self.frames >= 3
+        {
+            job.requested = true;
+            let path = job.path.clone();
+            let failed = job.failed.clone();
+            let ctx = ui.ctx().clone();
+            ui.ctx().request_screenshot(move |img| {
+                if let Err(e) = widgets::save_png(&img, &path)
+                    && let Ok(mut f) = failed.lock()
+                {
+                    *f = Some(format!("--screenshot {}: {e:#}", path.display()));
+                }
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                ctx.request_repaint();
+            });
+        }
+        if self.screenshot.is_some() {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+
+    fn auto_save_interval(&self) -> Duration {
+        // Observations are typed here: lose at most a few seconds of them on a crash.
+        Duration::from_secs(5)
+    }
+}

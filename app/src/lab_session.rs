@@ -1,0 +1,503 @@
+//! The app's side of a simulated lab: a sim-core [`Shell`] on a worker thread (so a long
+//! migration never freezes a frame), the terminal's scroll-back, the runs the student made and
+//! their playback. No egui here: the panels in `gui::lab` draw this, and tests drive it directly.
+//!
+//! One path for everything: the migration form, the experiment buttons and the keyboard all end
+//! up as a line typed into the same shell, so "done by a button or by typing" cannot differ.
+//!
+//! Playback: the shell computes a migration at once (lab time is simulated); the app then plays
+//! its trace back at real time, ×10, ×100 or instantly. The terminal shows the command's output
+//! when playback reaches the end, as a real terminal would when `virsh migrate` returns.
+
+use crate::series::RunSeries;
+use migralab_sim_core::lang::Lang;
+use migralab_sim_core::scenario::{MigrationSpec, Scenario};
+use migralab_sim_core::shell::{Shell, ShellRun};
+use migralab_sim_core::time::SimTime;
+use migralab_sim_core::trace::{Outcome, Trace};
+use migralab_sim_core::world::World;
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::time::Duration;
+
+/// Called by the worker when a line is done (the GUI passes `ctx.request_repaint`).
+pub type Waker = Box<dyn Fn() + Send>;
+
+/// Identifies a run in the session history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(pub u32);
+
+/// One line in the terminal's scroll-back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermEntry {
+    /// The prompt shown before the line (e.g. `root@kvm-host-01:~# `).
+    pub prompt: String,
+    /// What was typed.
+    pub input: String,
+    /// What the shell printed; `None` while the line still runs on the worker.
+    pub output: Option<String>,
+    /// Exit status.
+    pub status: i32,
+    /// Migrations this line started and finished, shown when their playback ends.
+    pub runs: Vec<RunId>,
+}
+
+/// A finished migration kept in the session history.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// Its id (numbered from 1 in the order runs finished).
+    pub id: RunId,
+    /// The scenario it ran in.
+    pub scenario: String,
+    /// The command line.
+    pub command: String,
+    /// The guest.
+    pub vm: String,
+    /// Source host.
+    pub from: String,
+    /// Destination host.
+    pub to: String,
+    /// What virsh was asked.
+    pub spec: MigrationSpec,
+    /// Every event (lab time).
+    pub trace: Trace,
+    /// The plotted series (seconds from the run's first event).
+    pub series: RunSeries,
+}
+
+impl RunRecord {
+    fn from_shell(id: RunId, scenario: &str, run: ShellRun) -> RunRecord {
+        let series = RunSeries::from_events(&run.spec.vm, &run.trace.events);
+        RunRecord {
+            id,
+            scenario: scenario.to_string(),
+            command: run.command,
+            vm: run.spec.vm.clone(),
+            from: run.from,
+            to: run.spec.to.clone(),
+            spec: run.spec,
+            trace: run.trace,
+            series,
+        }
+    }
+
+    /// How it ended.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.series.outcome.as_ref()
+    }
+
+    /// A short label for lists and legends: `#2 db01 -> kvm-host-02`.
+    pub fn label(&self) -> String {
+        format!("#{} {} -> {}", self.id.0, self.vm, self.to)
+    }
+
+    /// Where playback of this run ends, s: the last event or probe.
+    pub fn span_end_s(&self) -> f64 {
+        let last_ping = self.series.pings.last().map_or(0.0, |p| p.t_s);
+        self.series.end_s.max(last_ping)
+    }
+}
+
+/// How fast a run is played back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Speed {
+    /// One lab second per second.
+    RealTime,
+    /// Ten lab seconds per second.
+    #[default]
+    X10,
+    /// A hundred lab seconds per second.
+    X100,
+    /// The whole run at once.
+    Instant,
+}
+
+impl Speed {
+    /// Every speed, slowest first.
+    pub const ALL: [Speed; 4] = [Speed::RealTime, Speed::X10, Speed::X100, Speed::Instant];
+
+    /// Lab seconds per wall second (`None`: instant).
+    pub fn factor(self) -> Option<f64> {
+        match self {
+            Speed::RealTime => Some(1.0),
+            Speed::X10 => Some(10.0),
+            Speed::X100 => Some(100.0),
+            Speed::Instant => None,
+        }
+    }
+}
+
+/// Where the playback of one run stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Playback {
+    /// The run being played.
+    pub run: RunId,
+    /// Playback time, s since the run's first event.
+    pub cursor_s: f64,
+    /// Paused by the student.
+    pub paused: bool,
+}
+
+impl Playback {
+    /// Move on by `wall_s` of wall time at `speed`, stopping at `end_s`.
+    pub fn tick(&mut self, wall_s: f64, speed: Speed, end_s: f64) {
+        if self.paused {
+            return;
+        }
+        self.cursor_s = match speed.factor() {
+            Some(f) => (self.cursor_s + wall_s.max(0.0) * f).min(end_s),
+            None => end_s,
+        };
+    }
+
+    /// Jump to the next iteration boundary (dirty-bitmap sync), or to the end; pauses.
+    pub fn step_iteration(&mut self, series: &RunSeries, end_s: f64) {
+        self.paused = true;
+        let next = series
+            .iterations
+            .iter()
+            .copied()
+            .find(|&t| t > self.cursor_s + 1e-9);
+        self.cursor_s = next.unwrap_or(end_s).min(end_s);
+    }
+
+    /// Has playback reached `end_s`?
+    pub fn is_done(&self, end_s: f64) -> bool {
+        self.cursor_s >= end_s - 1e-9
+    }
+}
+
+/// What the worker sends back for each line.
+struct LineDone {
+    text: String,
+    status: i32,
+    prompt: String,
+    scenario: Scenario,
+    world: World,
+    now: SimTime,
+    runs: Vec<ShellRun>,
+    history: Vec<String>,
+}
+
+enum ToWorker {
+    Line(String),
+    Lang(Lang),
+}
+
+/// A simulated lab open in the app.
+pub struct LabSession {
+    /// The scenario's name (`lesson`, `prereq-no-bridge`, a file stem, ...).
+    pub scenario_name: String,
+    scenario: Scenario,
+    world: World,
+    prompt: String,
+    now: SimTime,
+    history: Vec<String>,
+    terminal: Vec<TermEntry>,
+    tx: Sender<ToWorker>,
+    rx: Receiver<LineDone>,
+    /// Index in `terminal` of the line the worker is running.
+    pending: Option<usize>,
+    /// The worker thread ended (it never should): reported once in the terminal.
+    worker_lost: bool,
+}
+
+impl std::fmt::Debug for LabSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabSession")
+            .field("scenario_name", &self.scenario_name)
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LabSession {
+    /// Open a lab on `scenario` with a shell worker. `waker` is called when a line finishes.
+    pub fn open(name: &str, scenario: Scenario, lang: Lang, waker: Waker) -> LabSession {
+        let shell = Shell::new(scenario.clone(), lang);
+        let prompt = shell.prompt();
+        let world = shell.simulator().world().clone();
+        let live = shell.simulator().scenario().clone();
+        let (tx, worker_rx) = mpsc::channel::<ToWorker>();
+        let (worker_tx, rx) = mpsc::channel::<LineDone>();
+        std::thread::Builder::new()
+            .name(format!("lab-{name}"))
+            .spawn(move || worker(shell, worker_rx, worker_tx, waker))
+            .map_or_else(
+                |e| tracing::error!("cannot start the lab worker: {e}"),
+                |_| (),
+            );
+        LabSession {
+            scenario_name: name.to_string(),
+            scenario: live,
+            world,
+            prompt,
+            now: SimTime::ZERO,
+            history: Vec::new(),
+            terminal: Vec::new(),
+            tx,
+            rx,
+            pending: None,
+            worker_lost: false,
+        }
+    }
+
+    /// The scenario as it stands now (hosts fixed by the student, VMs where they run).
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Which domains each host has (as of the last finished line).
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The prompt for the next line.
+    pub fn prompt(&self) -> &str {
+        &self.prompt
+    }
+
+    /// Lab time after the last finished line.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Lines typed so far (for ↑/↓ in the terminal), oldest first.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// The scroll-back.
+    pub fn terminal(&self) -> &[TermEntry] {
+        &self.terminal
+    }
+
+    /// Is a line still running on the worker?
+    pub fn is_busy(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Clear the scroll-back (`clear`, Ctrl+L).
+    pub fn clear_terminal(&mut self) {
+        match self.pending {
+            Some(i) => {
+                self.terminal.drain(..i);
+                self.pending = Some(0);
+            }
+            None => self.terminal.clear(),
+        }
+    }
+
+    /// Type `line` into the shell. Refused (returns false) while another line runs.
+    pub fn submit_line(&mut self, line: &str) -> bool {
+        if self.pending.is_some() {
+            return false;
+        }
+        if line.trim() == "clear" {
+            self.clear_terminal();
+            return true;
+        }
+        self.terminal.push(TermEntry {
+            prompt: self.prompt.clone(),
+            input: line.to_string(),
+            output: None,
+            status: 0,
+            runs: Vec::new(),
+        });
+        self.pending = Some(self.terminal.len() - 1);
+        if self.tx.send(ToWorker::Line(line.to_string())).is_err() {
+            self.lose_worker();
+        }
+        true
+    }
+
+    /// Change the language of the shell's hints.
+    pub fn set_lang(&mut self, lang: Lang) {
+        let _ = self.tx.send(ToWorker::Lang(lang));
+    }
+
+    /// Take what the worker finished; new runs get ids from `next_id` and are returned.
+    pub fn poll(&mut self, next_id: &mut u32) -> Vec<RunRecord> {
+        match self.rx.try_recv() {
+            Ok(done) => self.apply(done, next_id),
+            Err(TryRecvError::Empty) => Vec::new(),
+            Err(TryRecvError::Disconnected) => {
+                self.lose_worker();
+                Vec::new()
+            }
+        }
+    }
+
+    /// Block until the running line is done (tests and headless use), at most `timeout`.
+    pub fn wait(&mut self, next_id: &mut u32, timeout: Duration) -> Vec<RunRecord> {
+        if self.pending.is_none() {
+            return Vec::new();
+        }
+        match self.rx.recv_timeout(timeout) {
+            Ok(done) => self.apply(done, next_id),
+            Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                self.lose_worker();
+                Vec::new()
+            }
+        }
+    }
+
+    fn apply(&mut self, done: LineDone, next_id: &mut u32) -> Vec<RunRecord> {
+        let runs: Vec<RunRecord> = done
+            .runs
+            .into_iter()
+            .map(|r| {
+                *next_id += 1;
+                RunRecord::from_shell(RunId(*next_id), &self.scenario_name, r)
+            })
+            .collect();
+        if let Some(entry) = self.pending.take().and_then(|i| self.terminal.get_mut(i)) {
+            entry.output = Some(done.text);
+            entry.status = done.status;
+            entry.runs = runs.iter().map(|r| r.id).collect();
+        }
+        self.prompt = done.prompt;
+        self.scenario = done.scenario;
+        self.world = done.world;
+        self.now = done.now;
+        self.history = done.history;
+        runs
+    }
+
+    fn lose_worker(&mut self) {
+        if self.worker_lost {
+            return;
+        }
+        self.worker_lost = true;
+        if let Some(entry) = self.pending.take().and_then(|i| self.terminal.get_mut(i)) {
+            entry.output = Some(
+                "migralab: the lab stopped unexpectedly; reopen the scenario to continue\n".into(),
+            );
+            entry.status = 1;
+        }
+    }
+}
+
+fn worker(mut shell: Shell, rx: Receiver<ToWorker>, tx: Sender<LineDone>, waker: Waker) {
+    for msg in rx {
+        match msg {
+            ToWorker::Lang(lang) => shell.set_lang(lang),
+            ToWorker::Line(line) => {
+                let out = shell.run_line(&line);
+                let runs = std::iter::from_fn(|| shell.poll_run()).collect();
+                let done = LineDone {
+                    text: out.text,
+                    status: out.status,
+                    prompt: shell.prompt(),
+                    scenario: shell.simulator().scenario().clone(),
+                    world: shell.simulator().world().clone(),
+                    now: shell.now(),
+                    runs,
+                    history: shell.history().to_vec(),
+                };
+                if tx.send(done).is_err() {
+                    return;
+                }
+                waker();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn open(name: &str) -> LabSession {
+        let scenario = crate::scenarios::load(Some(std::path::Path::new(name)), &[]).unwrap();
+        LabSession::open(name, scenario, Lang::En, Box::new(|| {}))
+    }
+
+    fn run(s: &mut LabSession, line: &str, next: &mut u32) -> Vec<RunRecord> {
+        assert!(s.submit_line(line));
+        assert!(s.is_busy());
+        let runs = s.wait(next, Duration::from_secs(60));
+        assert!(!s.is_busy(), "the line finished");
+        runs
+    }
+
+    #[test]
+    fn a_migration_typed_in_the_terminal_becomes_a_run_and_moves_the_guest() {
+        let mut s = open("lesson");
+        let mut next = 0;
+        assert_eq!(s.world().running_on("db01"), Some("kvm-host-01"));
+        let runs = run(
+            &mut s,
+            "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+            &mut next,
+        );
+        assert_eq!(runs.len(), 1);
+        let r = &runs[0];
+        assert_eq!(
+            (r.id, r.vm.as_str(), r.from.as_str()),
+            (RunId(1), "db01", "kvm-host-01")
+        );
+        assert!(r.outcome().is_some_and(|o| o.is_completed()));
+        assert!(!r.series.memory_remaining_mib.is_empty());
+        assert_eq!(s.world().running_on("db01"), Some("kvm-host-02"));
+        let entry = s.terminal().last().unwrap();
+        assert_eq!(entry.runs, vec![RunId(1)]);
+        assert_eq!(entry.status, 0);
+        assert_eq!(s.history().len(), 1);
+    }
+
+    #[test]
+    fn a_second_line_waits_for_the_first() {
+        let mut s = open("lesson");
+        assert!(s.submit_line("sleep 1"));
+        assert!(!s.submit_line("virsh list"), "refused while busy");
+        let mut next = 0;
+        s.wait(&mut next, Duration::from_secs(60));
+        assert!(s.submit_line("virsh list"));
+        s.wait(&mut next, Duration::from_secs(60));
+        let out = s.terminal().last().unwrap().output.clone().unwrap();
+        assert!(out.contains("db01"), "{out}");
+    }
+
+    #[test]
+    fn clear_empties_the_scrollback() {
+        let mut s = open("lesson");
+        let mut next = 0;
+        run(&mut s, "virsh list", &mut next);
+        assert!(s.submit_line("clear"));
+        assert!(s.terminal().is_empty());
+    }
+
+    #[test]
+    fn playback_moves_with_the_speed_and_steps_by_iteration() {
+        let mut s = open("lesson");
+        let mut next = 0;
+        let runs = run(
+            &mut s,
+            "virsh migrate --live db01 qemu+ssh://kvm-host-02/system",
+            &mut next,
+        );
+        let r = &runs[0];
+        let end = r.span_end_s();
+        let mut p = Playback {
+            run: r.id,
+            cursor_s: 0.0,
+            paused: false,
+        };
+        p.tick(0.5, Speed::RealTime, end);
+        assert!((p.cursor_s - 0.5).abs() < 1e-9);
+        p.tick(0.1, Speed::X10, end);
+        assert!((p.cursor_s - 1.5).abs() < 1e-9);
+        assert!(!p.is_done(end));
+        p.step_iteration(&r.series, end);
+        assert!(p.paused);
+        let first_after = r.series.iterations.iter().find(|&&t| t > 1.5).copied();
+        assert_eq!(Some(p.cursor_s), first_after.or(Some(end)));
+        p.tick(10.0, Speed::X100, end);
+        assert!(!p.is_done(end) || first_after.is_none(), "paused stays put");
+        p.paused = false;
+        p.tick(0.0, Speed::Instant, end);
+        assert!(p.is_done(end));
+    }
+}
