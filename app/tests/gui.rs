@@ -18,7 +18,22 @@ fn app(tab: Tab, lang: Lang) -> MigralabApp {
     };
     // Tests look at results, not at the animation of getting there.
     state.lab.speed = Speed::Instant;
-    MigralabApp::new(state)
+    let mut app = MigralabApp::new(state);
+    // Never the machine's own data directory: no instructor settings unless a test writes them.
+    app.quiz.data_dir = Some(scratch_dir());
+    app
+}
+
+fn scratch_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "migralab-gui-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn harness(app: MigralabApp) -> Harness<'static, MigralabApp> {
@@ -129,43 +144,40 @@ fn switching_language_changes_the_visible_strings() {
     assert!(h.query_by_label("⏵ Run in the terminal").is_some());
 }
 
-#[test]
-fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_the_explanation() {
-    let mut h = harness(app(Tab::Experiments, Lang::En));
-    h.run();
+/// Do every step of experiment `id` with its ▶ Run button, then check each step counts as done.
+fn do_experiment_with_buttons(h: &mut Harness<'static, MigralabApp>, id: &str) {
     let exp = migralab_app::content::experiments::experiments()
         .iter()
-        .find(|e| e.id == "exp1")
+        .find(|e| e.id == id)
         .unwrap()
         .clone();
-    for step in &exp.steps {
-        if step.command.is_none() {
-            continue;
-        }
-        // Each step's ▶ Run button; the n-th one belongs to the n-th step with a command.
-        let buttons = h.query_all_by_label("⏵ Run").count();
-        assert!(buttons > 0);
-        let idx = exp
-            .steps
-            .iter()
-            .filter(|s| s.command.is_some())
-            .position(|s| s.id == step.id)
-            .unwrap();
+    h.state_mut().state.experiments.selected = id.to_string();
+    h.run();
+    let with_command: Vec<_> = exp.steps.iter().filter(|s| s.command.is_some()).collect();
+    for idx in 0..with_command.len() {
+        // The n-th ▶ Run button belongs to the n-th step that has a command.
         h.query_all_by_label("⏵ Run")
             .nth(idx)
             .unwrap()
             .click_accesskit();
-        settle(&mut h);
+        settle(h);
     }
     let done = migralab_app::gui::experiments::steps_done(&exp, &h.state().state, &h.state().lab);
-    let with_commands: Vec<bool> = exp
+    let done_with_command: Vec<bool> = exp
         .steps
         .iter()
         .zip(&done)
         .filter(|(s, _)| s.command.is_some())
         .map(|(_, d)| *d)
         .collect();
-    assert!(with_commands.iter().all(|d| *d), "{done:?}");
+    assert!(done_with_command.iter().all(|d| *d), "{id}: {done:?}");
+}
+
+#[test]
+fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_the_explanation() {
+    let mut h = harness(app(Tab::Experiments, Lang::En));
+    h.run();
+    do_experiment_with_buttons(&mut h, "exp1");
     // Write the observation, then the explanation shows the measured numbers.
     let obs = h.get_by_role_and_label(egui::Role::TextInput, "Observation");
     obs.focus();
@@ -179,10 +191,110 @@ fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_th
         s.state.experiments.observations["exp1"].contains("ping stopped"),
         "observations are kept in the persisted state"
     );
-    let values = migralab_app::gui::experiments::placeholder_values(&exp, &s.lab, Lang::En);
+    let exp = migralab_app::content::experiments::experiments()
+        .iter()
+        .find(|e| e.id == "exp1")
+        .unwrap();
+    let values = migralab_app::gui::experiments::placeholder_values(exp, &s.lab, Lang::En);
     assert!(
         values.contains_key("downtime_ms_a") && values.contains_key("disk_gib_b"),
         "{values:?}"
+    );
+    // The shown explanation has the numbers, not the placeholders.
+    let shown = migralab_app::content::experiments::fill_placeholders(&exp.explanation.en, &values);
+    assert!(!shown.contains("{downtime_ms_a}"));
+    assert!(h.query_by_label(shown.as_str()).is_some());
+}
+
+#[test]
+fn experiment_2_fails_with_host_passthrough_and_succeeds_with_the_baseline_model() {
+    let mut h = harness(app(Tab::Experiments, Lang::En));
+    h.run();
+    do_experiment_with_buttons(&mut h, "exp2");
+    let runs = &h.state().lab.runs;
+    let failed = runs
+        .iter()
+        .find(|r| !r.outcome().unwrap().is_completed())
+        .unwrap();
+    match failed.outcome().unwrap() {
+        migralab_sim_core::Outcome::Failed { error, .. } => {
+            assert!(error.to_string().contains("CPU"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(runs.iter().any(|r| r.outcome().unwrap().is_completed()));
+}
+
+#[test]
+fn a_lab_report_is_exported_from_the_lab_tab() {
+    let mut a = app(Tab::Lab, Lang::En);
+    let dir = scratch_dir();
+    a.lab.export_dir = Some(dir.clone());
+    let mut h = harness(a);
+    h.run();
+    h.get_by_label("⏵ Run in the terminal").click();
+    settle(&mut h);
+    h.get_by_label("Lab report (HTML)").click_accesskit();
+    h.step();
+    h.state_mut().lab.wait_export();
+    h.run();
+    let status = h.state().lab.export_status.clone().unwrap();
+    assert!(status.starts_with("Saved:"), "{status}");
+    let html = std::fs::read_to_string(dir.join("laporan-lab.html")).unwrap();
+    assert!(html.contains("<svg"));
+    assert!(html.contains("virsh migrate --live --persistent db01"));
+    h.get_by_label("Plot images (PNG + SVG)").click_accesskit();
+    h.step();
+    h.state_mut().lab.wait_export();
+    let pngs = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert_eq!(pngs, 4, "one PNG per figure");
+    h.get_by_label("Data (CSV + JSON)").click_accesskit();
+    h.step();
+    h.state_mut().lab.wait_export();
+    let json = std::fs::read_to_string(dir.join("run-1.json")).unwrap();
+    let trace = migralab_sim_core::Trace::from_json(&json).unwrap();
+    assert_eq!(trace.events, h.state().lab.runs[0].trace.events);
+}
+
+#[test]
+fn the_instructors_visibility_list_hides_lessons_and_experiments() {
+    let a = app(Tab::Experiments, Lang::En);
+    let dir = a.quiz.data_dir.clone().unwrap();
+    std::fs::write(
+        dir.join("instructor.toml"),
+        "format = 1\nmode_locked = \"simulated\"\n[visible]\nlessons = []\nexperiments = [\"exp2-cpu-models\"]\n",
+    )
+    .unwrap();
+    let mut h = harness(a);
+    h.run();
+    let exp2 = migralab_app::content::experiments::experiments()
+        .iter()
+        .find(|e| e.id == "exp2")
+        .unwrap();
+    let exp1 = migralab_app::content::experiments::experiments()
+        .iter()
+        .find(|e| e.id == "exp1")
+        .unwrap();
+    assert!(h.query_all_by_label(exp2.title.en.as_str()).count() > 0);
+    assert_eq!(
+        h.query_all_by_label(exp1.title.en.as_str()).count(),
+        0,
+        "exp1 is hidden"
+    );
+    h.state_mut().state.tab = Tab::Lesson;
+    h.run();
+    assert!(
+        h.query_by_label("The instructor has hidden this part.")
+            .is_some()
     );
 }
 

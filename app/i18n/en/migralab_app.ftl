@@ -287,3 +287,17 @@ outcome-completed = completed
 outcome-failed = failed
 outcome-aborted = aborted
 outcome-not-converged = not converged
+instr-folder-questions = { $dir }: { $n ->
+    [one] 1 question, valid.
+   *[other] { $n } questions, all valid.
+}
+instr-folder-scenarios = { $dir }: { $n ->
+    [one] 1 valid scenario.
+   *[other] { $n } valid scenarios.
+}
+instr-folder-empty = { $dir }: no .toml files.
+
+## Instructor settings in other tabs
+mode-locked-sim = The instructor locked the lab to simulated mode.
+hidden-by-instructor = The instructor has hidden this part.
+export-running = Exporting…

@@ -278,3 +278,11 @@ outcome-completed = berhasil
 outcome-failed = gagal
 outcome-aborted = dibatalkan
 outcome-not-converged = tidak konvergen
+instr-folder-questions = { $dir }: { $n } soal, semuanya valid.
+instr-folder-scenarios = { $dir }: { $n } skenario valid.
+instr-folder-empty = { $dir }: tidak ada berkas .toml.
+
+## Pengaturan instruktur di tab lain
+mode-locked-sim = Instruktur mengunci lab pada mode simulasi.
+hidden-by-instructor = Bagian ini disembunyikan oleh instruktur.
+export-running = Mengekspor…

@@ -462,45 +462,12 @@ fn lost_markers(pings: &[PingPoint], x: &std::ops::Range<f64>, max: usize) -> Ve
     out
 }
 
-/// At most about four points per column of `columns` over `x`: the first, lowest, highest and
-/// last point of each column, in order, so the drawn line keeps every peak and trough.
+/// [`crate::series::thin`] as the tuples plotters draws.
 fn thin(points: &[[f64; 2]], x: &std::ops::Range<f64>, columns: usize) -> Vec<(f64, f64)> {
-    let all = || points.iter().map(|p| (p[0], p[1])).collect();
-    let width = x.end - x.start;
-    if points.len() <= 4 * columns || width.is_nan() || width <= 0.0 {
-        return all();
-    }
-    let column = |p: &[f64; 2]| (((p[0] - x.start) / width) * columns as f64).floor() as i64;
-    let mut out = Vec::with_capacity(4 * columns);
-    let mut i = 0;
-    while i < points.len() {
-        let c = column(&points[i]);
-        let mut j = i;
-        while j < points.len() && column(&points[j]) == c {
-            j += 1;
-        }
-        let group = &points[i..j];
-        let (mut lo, mut hi) = (0, 0);
-        for (k, p) in group.iter().enumerate() {
-            if p[1] < group[lo][1] {
-                lo = k;
-            }
-            if p[1] > group[hi][1] {
-                hi = k;
-            }
-        }
-        let mut keep = [0, lo, hi, group.len() - 1];
-        keep.sort_unstable();
-        let mut last = None;
-        for k in keep {
-            if last != Some(k) {
-                out.push((group[k][0], group[k][1]));
-                last = Some(k);
-            }
-        }
-        i = j;
-    }
-    out
+    crate::series::thin(points, x, columns)
+        .into_iter()
+        .map(|p| (p[0], p[1]))
+        .collect()
 }
 
 #[cfg(test)]

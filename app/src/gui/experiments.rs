@@ -14,6 +14,20 @@ use migralab_sim_core::Outcome;
 use migralab_sim_core::lang::Lang;
 use std::collections::BTreeMap;
 
+/// Is `exp` on the instructor's `[visible] experiments` list (by its id or the name of a scenario
+/// it uses)? No list: every experiment is.
+pub fn is_visible(exp: &Experiment, visible: Option<&[String]>) -> bool {
+    visible.is_none_or(|v| {
+        v.iter().any(|name| {
+            *name == exp.id
+                || exp
+                    .steps
+                    .iter()
+                    .any(|s| s.scenario.as_deref() == Some(name.as_str()))
+        })
+    })
+}
+
 /// What happened in the lab, as the experiments judge it.
 pub fn run_facts(lab: &LabRuntime) -> Vec<RunFact> {
     lab.runs
@@ -123,10 +137,14 @@ pub fn experiments_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
     lab: &mut LabRuntime,
+    visible: Option<&[String]>,
     cmds: &mut Vec<Command>,
 ) {
     let lang = state.lang;
-    let all = content::experiments();
+    let all: Vec<&Experiment> = content::experiments()
+        .iter()
+        .filter(|e| is_visible(e, visible))
+        .collect();
     if all.is_empty() {
         ui.label(tr!(lang, "exp-none"));
         return;
@@ -143,7 +161,7 @@ pub fn experiments_ui(
                 .id_salt("exp_guide_scroll")
                 .show(ui, |ui| {
                     ui.horizontal_wrapped(|ui| {
-                        for e in all {
+                        for e in &all {
                             let selected = state.experiments.selected == e.id;
                             if ui.selectable_label(selected, lang.pick(&e.title)).clicked() {
                                 state.experiments.selected = e.id.clone();

@@ -241,12 +241,12 @@ pub fn instructor_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRunti
                     lock_ui(ui, lang, ir, &mut actions);
                 }
                 Ok(saved) => {
+                    // No PIN, or unlocked with it.
                     ir.unlocked = true;
-                    let draft = ir
+                    let mut draft = ir
                         .draft
-                        .get_or_insert_with(|| Draft::from_settings(saved))
-                        .clone();
-                    let mut draft = draft;
+                        .take()
+                        .unwrap_or_else(|| Draft::from_settings(saved));
                     unlocked_ui(ui, lang, &file, saved, &mut draft, ir, &mut actions);
                     ir.draft = Some(draft);
                 }
@@ -312,16 +312,16 @@ fn status_ui(ui: &mut egui::Ui, status: Option<&Status>) {
     }
 }
 
-/// A multi-line list field, one entry per line, with an accessible name.
+/// A multi-line list field, one entry per line, named by its label.
 fn list_field(ui: &mut egui::Ui, label: String, hint: &str, text: &mut String) {
-    ui.label(&label);
+    let label = ui.label(label);
     ui.add(
         egui::TextEdit::multiline(text)
             .desired_rows(2)
             .hint_text(hint)
             .desired_width(f32::INFINITY),
     )
-    .accessible_name(label);
+    .labelled_by(label.id);
 }
 
 /// Everything an unlocked instructor can do.
@@ -724,7 +724,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
             let new = draft.apply(saved);
             let status = match save_checked(&new, &file.path) {
                 Ok(()) => {
-                    rt.instructor.folder_report = check_folders(&new);
+                    rt.instructor.folder_report = check_folders(&new, lang);
                     rt.settings = Some(SettingsFile {
                         path: file.path.clone(),
                         loaded: Ok(new),
@@ -742,7 +742,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
         }
         Action::CheckFolders => {
             if let (Ok(saved), Some(draft)) = (&file.loaded, &rt.instructor.draft) {
-                rt.instructor.folder_report = check_folders(&draft.apply(saved));
+                rt.instructor.folder_report = check_folders(&draft.apply(saved), lang);
                 if rt.instructor.folder_report.is_empty() {
                     rt.instructor
                         .folder_report
@@ -792,7 +792,7 @@ fn save_checked(s: &InstructorSettings, path: &Path) -> Result<(), String> {
 
 /// Load every extra folder the way the app and the CLI would, and report what each holds or
 /// every error with its file and line.
-fn check_folders(s: &InstructorSettings) -> Vec<(bool, String)> {
+fn check_folders(s: &InstructorSettings, lang: Lang) -> Vec<(bool, String)> {
     let mut report = Vec::new();
     for dir in &s.quiz_dirs {
         match BankSource::read_dir(dir) {
@@ -800,7 +800,12 @@ fn check_folders(s: &InstructorSettings) -> Vec<(bool, String)> {
             Ok(source) => match source.check() {
                 Ok(bank) => report.push((
                     true,
-                    format!("{}: {} ✔", dir.display(), bank.questions().len()),
+                    tr!(
+                        lang,
+                        "instr-folder-questions",
+                        dir = dir.display().to_string(),
+                        n = bank.questions().len()
+                    ),
                 )),
                 Err(errors) => report.extend(errors.into_iter().map(|e| (false, e))),
             },
@@ -824,9 +829,12 @@ fn check_folders(s: &InstructorSettings) -> Vec<(bool, String)> {
             .collect();
         files.sort();
         if files.is_empty() {
-            report.push((false, format!("{}: no .toml files", dir.display())));
+            report.push((
+                false,
+                tr!(lang, "instr-folder-empty", dir = dir.display().to_string()),
+            ));
         }
-        let mut fine = 0;
+        let mut fine = 0usize;
         for f in files {
             match crate::scenarios::load(Some(&f), &[]) {
                 Ok(_) => fine += 1,
@@ -834,7 +842,15 @@ fn check_folders(s: &InstructorSettings) -> Vec<(bool, String)> {
             }
         }
         if fine > 0 {
-            report.push((true, format!("{}: {fine} ✔", dir.display())));
+            report.push((
+                true,
+                tr!(
+                    lang,
+                    "instr-folder-scenarios",
+                    dir = dir.display().to_string(),
+                    n = fine
+                ),
+            ));
         }
     }
     report

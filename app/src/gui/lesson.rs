@@ -10,6 +10,9 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
 use migralab_sim_core::lang::Lang;
 
+/// The lesson's id in the instructor's `[visible] lessons` list.
+pub const LESSON_ID: &str = "lesson";
+
 /// Lesson view state that lives only while the app runs.
 #[derive(Debug, Default)]
 pub struct LessonRuntime {
@@ -25,9 +28,14 @@ pub fn lesson_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
     rt: &mut LessonRuntime,
+    visible: Option<&[String]>,
     cmds: &mut Vec<Command>,
 ) {
     let lang = state.lang;
+    if visible.is_some_and(|v| !v.iter().any(|l| l == LESSON_ID)) {
+        ui.label(tr!(lang, "hidden-by-instructor"));
+        return;
+    }
     let md = rt.md.get_or_insert_with(CommonMarkCache::default);
     egui::ScrollArea::vertical()
         .id_salt("lesson_scroll")

@@ -194,6 +194,10 @@ pub struct LabRuntime {
     pub typed: Vec<(String, String)>,
     /// `wait_idle` took runs that the next frame has not seen yet.
     waited: bool,
+    /// Where exports go (`None`: `MIGRALAB_EXPORT_DIR`, else `~/migralab-laporan`). Tests set it.
+    pub export_dir: Option<PathBuf>,
+    /// The export running on its worker, if any.
+    pub export_job: Option<std::sync::mpsc::Receiver<String>>,
 }
 
 impl LabRuntime {
@@ -235,6 +239,29 @@ impl LabRuntime {
             });
         }
         self.runs.extend(new);
+    }
+
+    /// Take the result of a finished export.
+    fn poll_export(&mut self) {
+        if let Some(rx) = &self.export_job {
+            match rx.try_recv() {
+                Ok(msg) => {
+                    self.export_status = Some(msg);
+                    self.export_job = None;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.export_job = None,
+            }
+        }
+    }
+
+    /// Block until the running export is done (tests; never called from a frame).
+    pub fn wait_export(&mut self) {
+        if let Some(rx) = self.export_job.take()
+            && let Ok(msg) = rx.recv_timeout(Duration::from_secs(120))
+        {
+            self.export_status = Some(msg);
+        }
     }
 
     /// Block until the lab's running line is done (tests; never called from a frame).
@@ -307,18 +334,31 @@ impl MigralabApp {
                 guest_host.as_deref(),
             );
         }
+        self.lab.poll_export();
         self.tick_playback(ui);
 
         let mut cmds = Vec::new();
+        // The instructor's settings decide what students see (read once, cached by the quiz tab).
+        let settings = self.quiz.settings().effective();
         egui::Panel::top("top_bar").show(ui, |ui| {
-            top_bar::top_bar_ui(ui, &mut self.state, &mut cmds);
+            top_bar::top_bar_ui(ui, &mut self.state, settings.mode_locked, &mut cmds);
         });
         egui::CentralPanel::default().show(ui, |ui| match self.state.tab {
-            Tab::Lesson => lesson::lesson_ui(ui, &mut self.state, &mut self.lesson, &mut cmds),
+            Tab::Lesson => lesson::lesson_ui(
+                ui,
+                &mut self.state,
+                &mut self.lesson,
+                settings.visible.lessons.as_deref(),
+                &mut cmds,
+            ),
             Tab::Lab => lab::lab_tab_ui(ui, &mut self.state, &mut self.lab, &mut cmds),
-            Tab::Experiments => {
-                experiments::experiments_ui(ui, &mut self.state, &mut self.lab, &mut cmds)
-            }
+            Tab::Experiments => experiments::experiments_ui(
+                ui,
+                &mut self.state,
+                &mut self.lab,
+                settings.visible.experiments.as_deref(),
+                &mut cmds,
+            ),
             Tab::Quiz => quiz_tab::quiz_ui(ui, &mut self.state, &mut self.quiz),
             Tab::Instructor => instructor_tab::instructor_ui(ui, &mut self.state, &mut self.quiz),
         });
@@ -442,7 +482,14 @@ impl MigralabApp {
             }
             Command::Compare(id) => self.lab.compare = *id,
             Command::Export(what) => {
-                self.lab.export_status = Some(lab::export::export(what, &self.state, &self.lab));
+                let input = lab::export::ExportInput::gather(&self.state, &self.lab);
+                let waker_ctx = ctx.clone();
+                self.lab.export_status = None;
+                self.lab.export_job = Some(lab::export::start(
+                    what.clone(),
+                    input,
+                    Box::new(move || waker_ctx.request_repaint()),
+                ));
             }
         }
     }

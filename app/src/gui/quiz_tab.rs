@@ -101,24 +101,26 @@ impl QuizRuntime {
 
     /// The instructor's settings, read on first use.
     pub fn settings(&mut self) -> &SettingsFile {
-        if self.settings.is_none() {
-            self.reload_settings();
-        }
-        self.settings.get_or_insert_with(|| SettingsFile {
-            path: PathBuf::from(crate::instructor::SETTINGS_FILE),
-            loaded: Ok(Default::default()),
-        })
+        let file = match self.settings.take() {
+            Some(f) => f,
+            None => self.read_settings(),
+        };
+        self.settings.insert(file)
     }
 
     /// Read the instructor's settings again (after they were saved or edited outside the app).
     pub fn reload_settings(&mut self) {
-        self.settings = Some(match self.data_dir() {
+        self.settings = Some(self.read_settings());
+    }
+
+    fn read_settings(&self) -> SettingsFile {
+        match self.data_dir() {
             Ok(dir) => SettingsFile::read(&dir),
             Err(e) => SettingsFile {
                 path: PathBuf::from(crate::instructor::SETTINGS_FILE),
                 loaded: Err(format!("{e:#}")),
             },
-        });
+        }
     }
 
     /// The chosen bank, loaded (and checked) on first use.
@@ -171,8 +173,8 @@ impl QuizRuntime {
                     Some(s) => {
                         self.session = Some(s);
                         self.record = Some(match student {
-                            Some(_) => RecordStatus::Saved {
-                                student: student.unwrap_or_default(),
+                            Some(name) => RecordStatus::Saved {
+                                student: name,
                                 answers: 0,
                             },
                             None => RecordStatus::NoStudent,

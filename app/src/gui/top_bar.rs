@@ -2,6 +2,7 @@
 
 use super::command::Command;
 use super::state::{AppState, Tab, ThemePref, ZOOM_RANGE};
+use crate::instructor::LabMode;
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 
@@ -10,7 +11,12 @@ fn real_mode_reason(lang: Lang) -> String {
     tr!(lang, "mode-real-unavailable")
 }
 
-pub(super) fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, cmds: &mut Vec<Command>) {
+pub(super) fn top_bar_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    mode_locked: Option<LabMode>,
+    cmds: &mut Vec<Command>,
+) {
     let lang = state.lang;
     ui.horizontal_wrapped(|ui| {
         ui.strong("migralab");
@@ -22,8 +28,13 @@ pub(super) fn top_bar_ui(ui: &mut egui::Ui, state: &mut AppState, cmds: &mut Vec
             .color(egui::Color32::WHITE)
             .background_color(egui::Color32::from_rgb(0x1f, 0x6f, 0xb5));
         ui.label(sim).on_hover_text(tr!(lang, "mode-sim-hover"));
+        let reason = match mode_locked {
+            // The instructor's lock wins over everything else: say who decided.
+            Some(LabMode::Simulated) => tr!(lang, "mode-locked-sim"),
+            _ => real_mode_reason(lang),
+        };
         ui.add_enabled(false, egui::Button::new(tr!(lang, "mode-real")))
-            .on_disabled_hover_text(real_mode_reason(lang));
+            .on_disabled_hover_text(reason);
         ui.separator();
         for tab in Tab::ALL {
             let label = tab_label(tab, lang);

@@ -9,11 +9,16 @@ use crate::gui::state::AppState;
 use crate::lab_session::RunRecord;
 use crate::tr;
 use anyhow::Context as _;
+use migralab_sim_core::lang::Lang;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 
 /// Where exports go: `MIGRALAB_EXPORT_DIR`, else `~/migralab-laporan` (the home folder's
 /// `migralab-laporan`), else the current directory.
-pub fn default_dir(_state: &AppState) -> PathBuf {
+pub fn default_dir(lab: &LabRuntime) -> PathBuf {
+    if let Some(d) = &lab.export_dir {
+        return d.clone();
+    }
     if let Some(d) = std::env::var_os("MIGRALAB_EXPORT_DIR") {
         return PathBuf::from(d);
     }
@@ -22,44 +27,99 @@ pub fn default_dir(_state: &AppState) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Run an export and say what happened (shown under the buttons).
-pub fn export(what: &ExportWhat, state: &AppState, lab: &LabRuntime) -> String {
-    let lang = state.lang;
-    match try_export(what, state, lab) {
-        Ok(paths) => tr!(
+/// Everything an export needs, owned, so it can run off the UI thread.
+pub struct ExportInput {
+    lang: Lang,
+    student: Option<String>,
+    runs: Vec<RunRecord>,
+    scenario_toml: String,
+    commands: Vec<String>,
+    observations: Vec<(String, String)>,
+}
+
+impl ExportInput {
+    /// Take what the export needs from the app: the run shown and the compared one, the
+    /// scenario, the commands typed and the observations written.
+    pub fn gather(state: &AppState, lab: &LabRuntime) -> ExportInput {
+        let lang = state.lang;
+        let mut runs: Vec<RunRecord> = lab.current_run().into_iter().cloned().collect();
+        if let Some(c) = lab.compare.and_then(|c| lab.run(c))
+            && runs.first().is_none_or(|r| r.id != c.id)
+        {
+            runs.push(c.clone());
+        }
+        let scenario_toml = lab
+            .session
+            .as_ref()
+            .and_then(|s| toml::to_string(s.scenario()).ok())
+            .unwrap_or_default();
+        let observations = crate::content::experiments::experiments()
+            .iter()
+            .filter_map(|e| {
+                let answer = state.experiments.observations.get(&e.id)?;
+                (!answer.trim().is_empty())
+                    .then(|| (lang.pick(&e.observation).to_string(), answer.clone()))
+            })
+            .collect();
+        let commands = lab
+            .session
+            .as_ref()
+            .map(|s| s.history().to_vec())
+            .unwrap_or_default();
+        ExportInput {
             lang,
-            "export-done",
-            files = paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Err(e) => tr!(lang, "export-failed", error = format!("{e:#}")),
+            student: (!state.student.trim().is_empty()).then(|| state.student.clone()),
+            runs,
+            scenario_toml,
+            commands,
+            observations,
+        }
     }
 }
 
-/// The runs to export: the one shown, and the compared one.
-fn runs_of(lab: &LabRuntime) -> Vec<&RunRecord> {
-    let mut runs: Vec<&RunRecord> = lab.current_run().into_iter().collect();
-    if let Some(c) = lab.compare.and_then(|c| lab.run(c))
-        && runs.first().is_none_or(|r| r.id != c.id)
-    {
-        runs.push(c);
+/// Start an export on a worker thread; the message saying what happened arrives on the channel
+/// (and `waker` is called) when it is done. Rendering PNGs of long runs takes a moment: the
+/// window must not freeze meanwhile.
+pub fn start(
+    what: ExportWhat,
+    input: ExportInput,
+    waker: Box<dyn Fn() + Send>,
+) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("export".into())
+        .spawn(move || {
+            let lang = input.lang;
+            let msg = match try_export(&what, &input) {
+                Ok(paths) => tr!(
+                    lang,
+                    "export-done",
+                    files = paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(e) => tr!(lang, "export-failed", error = format!("{e:#}")),
+            };
+            let _ = tx.send(msg);
+            waker();
+        });
+    if let Err(e) = spawned {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _ = tx.send(format!("cannot start the export: {e}"));
+        return rx;
     }
-    runs
+    rx
 }
 
-fn try_export(
-    what: &ExportWhat,
-    state: &AppState,
-    lab: &LabRuntime,
-) -> anyhow::Result<Vec<PathBuf>> {
-    let runs = runs_of(lab);
+/// Do the export now (the worker's body; also what tests call).
+pub fn try_export(what: &ExportWhat, input: &ExportInput) -> anyhow::Result<Vec<PathBuf>> {
+    let runs = &input.runs;
     let first = runs
         .first()
         .context("no run to export yet: run a migration first")?;
-    let lang = state.lang;
+    let lang = input.lang;
     let mut written = Vec::new();
     let mkdir = |d: &Path| {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))
@@ -103,32 +163,14 @@ fn try_export(
             {
                 mkdir(dir)?;
             }
-            let scenario_toml = lab
-                .session
-                .as_ref()
-                .and_then(|s| toml::to_string(s.scenario()).ok())
-                .unwrap_or_default();
-            let observations = crate::content::experiments::experiments()
-                .iter()
-                .filter_map(|e| {
-                    let answer = state.experiments.observations.get(&e.id)?;
-                    (!answer.trim().is_empty())
-                        .then(|| (lang.pick(&e.observation).to_string(), answer.clone()))
-                })
-                .collect();
-            let commands = lab
-                .session
-                .as_ref()
-                .map(|s| s.history().to_vec())
-                .unwrap_or_default();
             let report = LabReport {
                 lang,
                 title: tr!(lang, "report-title"),
-                student: (!state.student.trim().is_empty()).then(|| state.student.clone()),
+                student: input.student.clone(),
                 scenario_name: first.scenario.clone(),
-                scenario_toml,
-                commands,
-                observations,
+                scenario_toml: input.scenario_toml.clone(),
+                commands: input.commands.clone(),
+                observations: input.observations.clone(),
                 runs: runs
                     .iter()
                     .map(|r| ReportRun {

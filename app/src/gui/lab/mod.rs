@@ -169,7 +169,7 @@ pub fn lab_main_ui(
             let cursor = lab.playback.map(|p| p.cursor_s);
             plots::plots_ui(ui, lang, &shown, cursor, 120.0);
             ui.separator();
-            export_ui(ui, lang, state, lab, cmds);
+            export_ui(ui, lang, lab, cmds);
         });
 }
 
@@ -345,15 +345,9 @@ pub fn progress_ui(ui: &mut egui::Ui, lang: Lang, lab: &LabRuntime) {
 }
 
 /// Export buttons: figures, data, lab report.
-fn export_ui(
-    ui: &mut egui::Ui,
-    lang: Lang,
-    state: &AppState,
-    lab: &LabRuntime,
-    cmds: &mut Vec<Command>,
-) {
-    let has_run = lab.current_run().is_some();
-    let dir = export::default_dir(state);
+fn export_ui(ui: &mut egui::Ui, lang: Lang, lab: &LabRuntime, cmds: &mut Vec<Command>) {
+    let has_run = lab.current_run().is_some() && lab.export_job.is_none();
+    let dir = export::default_dir(lab);
     ui.horizontal_wrapped(|ui| {
         ui.label(tr!(lang, "export-label"));
         if ui
@@ -377,7 +371,12 @@ fn export_ui(
             )));
         }
     });
-    if let Some(s) = &lab.export_status {
+    if lab.export_job.is_some() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(tr!(lang, "export-running"));
+        });
+    } else if let Some(s) = &lab.export_status {
         ui.label(s);
     }
 }
