@@ -1,154 +1,86 @@
-//! A small `virsh migrate` parser for "write the command" questions, and the comparison of a
-//! student's command with the expected one.
+//! "Write the command" questions: a student's `virsh migrate` line is read by the lab shell's
+//! own `virsh` parser ([`crate::shell`]'s tokenizer, virsh's global options and the `migrate`
+//! option table), so the quiz and the lab accept exactly the same command lines, and then
+//! compared with the model answer.
 //!
-//! TODO(quiz): switch to the lab shell's `virsh` parser once it lands in sim-core, so the quiz
-//! and the shell accept exactly the same command lines. Until then this parser follows virsh's
-//! own rules for the `migrate` command (libvirt `tools/virsh-domain.c`, `opts_migrate`):
+//! What the shell's parser gives (see `shell/virsh/opts.rs`, which follows libvirt's vsh):
 //!
-//! - the line is split like a shell does: `'single'` and `"double"` quotes, backslash escapes
-//!   and `\` line continuations; a leading `$`/`#` prompt and `sudo` are skipped;
-//! - `virsh` may carry the global `-c URI`/`--connect URI` (and `-q`/`--quiet`) before `migrate`;
-//! - options may come in any order, as `--name value` or `--name=value`;
-//! - `domain` and `desturi` are positional, or named with `--domain`/`--desturi`; the optional
+//! - bash's word splitting: `'single'` and `"double"` quotes, backslash escapes, `\` line
+//!   continuations;
+//! - `virsh` may carry the global `-c URI`/`--connect URI`/`--connect=URI` (and `-q`, `-r`, `-t`)
+//!   before `migrate`;
+//! - options in any order, as `--name value` or `--name=value`; `--tunneled` is virsh's alias of
+//!   `--tunnelled`; `virsh migrate` has no one-letter options (virsh reads `-l` as data);
+//! - `domain` and `desturi` are positional or named (`--domain`, `--desturi`); the optional
 //!   `migrateuri graphicsuri listen-address dname` follow positionally;
-//! - `--tunneled` is virsh's alias of `--tunnelled`. `virsh migrate` has no one-letter options,
-//!   so there are no other short forms to accept;
-//! - an option given twice is an error, as in virsh.
+//! - an option given twice, an unknown option, a flag given a value are errors worded as virsh's.
+//!
+//! On top of that, a pasted prompt (`$ `, `# `) is dropped, and a leading `sudo` and a program
+//! path (`/usr/bin/virsh`) are accepted, as a student on a real host types them.
 //!
 //! Two commands are the same answer when they have the same flag set, the same option values, the
 //! same domain and an equivalent destination URI: `qemu+ssh://HOST/system`,
 //! `qemu+ssh://root@HOST/system/`, `qemu+ssh://HOST:22/system?no_tty=1` all name one libvirtd.
 
 use crate::scenario::Text;
+use crate::shell::{MigrateParseError, migrate_option, parse_migrate_line};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// `virsh migrate` options that take no value (canonical names, without `--`).
-const BOOL_OPTIONS: &[&str] = &[
-    "live",
-    "offline",
-    "p2p",
-    "direct",
-    "tunnelled",
-    "persistent",
-    "undefinesource",
-    "suspend",
-    "copy-storage-all",
-    "copy-storage-inc",
-    "copy-storage-synchronous-writes",
-    "change-protection",
-    "unsafe",
-    "verbose",
-    "compressed",
-    "auto-converge",
-    "rdma-pin-all",
-    "abort-on-error",
-    "postcopy",
-    "postcopy-after-precopy",
-    "postcopy-resume",
-    "timeout-suspend",
-    "timeout-postcopy",
-    "tls",
-    "parallel",
-    "zerocopy",
-];
-
-/// `virsh migrate` options that take a value. The first six can also be given positionally, in
-/// this order.
-const VALUE_OPTIONS: &[&str] = &[
-    "domain",
-    "desturi",
-    "migrateuri",
-    "graphicsuri",
-    "listen-address",
-    "dname",
-    "timeout",
-    "xml",
-    "persistent-xml",
-    "migrate-disks",
-    "migrate-disks-detect-zeroes",
-    "disks-port",
-    "disks-uri",
-    "comp-methods",
-    "comp-mt-level",
-    "comp-mt-threads",
-    "comp-mt-dthreads",
-    "comp-xbzrle-cache",
-    "comp-zlib-level",
-    "comp-zstd-level",
-    "auto-converge-initial",
-    "auto-converge-increment",
-    "postcopy-bandwidth",
-    "parallel-connections",
-    "bandwidth",
-    "tls-destination",
-    "available-switchover-bandwidth",
-];
-
-/// Positional arguments, in virsh's order.
-const POSITIONAL: &[&str] = &[
-    "domain",
-    "desturi",
-    "migrateuri",
-    "graphicsuri",
-    "listen-address",
-    "dname",
-];
-
-/// Aliases virsh accepts, mapped to the canonical option.
-const ALIASES: &[(&str, &str)] = &[("tunneled", "tunnelled")];
-
-/// Is `name` (without `--`, aliases allowed) a `virsh migrate` flag that takes no value?
+/// Is `name` (with or without `--`, aliases allowed) a `virsh migrate` flag that takes no value?
 pub fn is_migrate_flag(name: &str) -> bool {
-    let name = name.trim_start_matches("--");
-    let name = canonical(name).unwrap_or(name);
-    BOOL_OPTIONS.contains(&name)
+    migrate_option(name).is_some_and(|o| !o.takes_value)
 }
 
-fn canonical(name: &str) -> Option<&'static str> {
-    if let Some((_, to)) = ALIASES.iter().find(|(from, _)| *from == name) {
-        return Some(to);
-    }
-    BOOL_OPTIONS
-        .iter()
-        .chain(VALUE_OPTIONS)
-        .find(|o| **o == name)
-        .copied()
+/// The canonical name of a `virsh migrate` option written by a teacher (`--tunneled` →
+/// `tunnelled`), or the text without `--` when virsh has no such option.
+fn canonical(name: &str) -> &str {
+    migrate_option(name).map_or(name.trim_start_matches("--"), |o| o.name)
 }
 
-/// Why a command line is not a usable `virsh migrate` command. The messages follow virsh's.
+/// Why a command line is not a usable `virsh migrate` command. The messages follow virsh's (and
+/// bash's, for a line bash itself would refuse).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CommandError {
     /// A quote was opened and never closed.
     UnclosedQuote(char),
+    /// Another bash syntax error, as bash words it.
+    Syntax(String),
     /// Nothing was typed.
     Empty,
+    /// Several commands joined by `;`, `&&`, `||` or `|`.
+    SeveralCommands,
     /// The line does not start with `virsh`.
     NotVirsh(String),
-    /// `virsh` is followed by another command than `migrate`.
+    /// virsh refused its global options (before the command), as virsh words it.
+    Global(String),
+    /// `virsh` is followed by another command than `migrate` (empty: by none).
     NotMigrate(String),
-    /// An option `virsh migrate` does not have.
-    UnknownOption(String),
-    /// An option that needs a value came last.
-    MissingValue(&'static str),
-    /// A flag was given a value (`--live=yes`).
-    UnexpectedValue(&'static str),
-    /// The same option twice.
-    Repeated(&'static str),
-    /// More positional arguments than `virsh migrate` takes.
-    UnexpectedData(String),
-    /// `domain` or `desturi` is missing.
-    Required(&'static str),
+    /// virsh refused the options of `migrate`: its message without `error: `
+    /// (`command 'migrate' doesn't support option --foo`, `option --live already seen`,
+    /// `command 'migrate' requires <desturi> option`, ...).
+    Virsh(String),
+    /// `--help`: virsh prints the help and migrates nothing.
+    Help,
 }
 
 impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CommandError::UnclosedQuote(q) => write!(f, "unterminated {q} quote"),
+            CommandError::Syntax(m) => write!(f, "{m}"),
             CommandError::Empty => write!(f, "no command was given"),
+            CommandError::SeveralCommands => write!(
+                f,
+                "write one `virsh migrate` command, not several joined by `;`, `&&`, `||` or `|`"
+            ),
             CommandError::NotVirsh(w) => {
                 write!(f, "`{w}` is not virsh: start with `virsh migrate`")
+            }
+            CommandError::Global(m) => write!(f, "{m}"),
+            CommandError::NotMigrate(w) if w.is_empty() => {
+                write!(f, "`virsh` alone runs no command: use `virsh migrate`")
             }
             CommandError::NotMigrate(w) => {
                 write!(
@@ -156,85 +88,48 @@ impl fmt::Display for CommandError {
                     "`virsh {w}` is not the migrate command: use `virsh migrate`"
                 )
             }
-            CommandError::UnknownOption(o) => {
-                write!(f, "command 'migrate' doesn't support option {o}")
-            }
-            CommandError::MissingValue(o) => write!(f, "expected syntax: --{o} <string>"),
-            CommandError::UnexpectedValue(o) => write!(f, "option --{o} takes no value"),
-            CommandError::Repeated(o) => write!(f, "option --{o} already seen"),
-            CommandError::UnexpectedData(d) => write!(f, "unexpected data '{d}'"),
-            CommandError::Required(o) => write!(f, "command 'migrate' requires <{o}> option"),
+            CommandError::Virsh(m) => write!(f, "{m}"),
+            CommandError::Help => write!(
+                f,
+                "--help only prints the help of `virsh migrate`: it migrates nothing"
+            ),
         }
     }
 }
 
 impl std::error::Error for CommandError {}
 
-/// Split a command line into words as a POSIX shell would (no variables, no globbing).
-pub fn tokenize(line: &str) -> Result<Vec<String>, CommandError> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(ch) => word.push(ch),
-                        None => return Err(CommandError::UnclosedQuote('\'')),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(ch @ ('"' | '\\' | '$' | '`')) => word.push(ch),
-                            Some('\n') => {}
-                            Some(ch) => {
-                                word.push('\\');
-                                word.push(ch);
-                            }
-                            None => return Err(CommandError::UnclosedQuote('"')),
-                        },
-                        Some(ch) => word.push(ch),
-                        None => return Err(CommandError::UnclosedQuote('"')),
-                    }
-                }
-            }
-            '\\' => match chars.next() {
-                // A line continuation: the backslash and the newline vanish.
-                Some('\n') => {}
-                Some('\r') if chars.peek() == Some(&'\n') => {
-                    chars.next();
-                }
-                Some(ch) => {
-                    in_word = true;
-                    word.push(ch);
-                }
-                None => {}
-            },
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
+impl From<MigrateParseError> for CommandError {
+    fn from(e: MigrateParseError) -> CommandError {
+        match e {
+            MigrateParseError::UnmatchedQuote(q) => CommandError::UnclosedQuote(q),
+            MigrateParseError::Syntax(m) => CommandError::Syntax(m),
+            MigrateParseError::Empty => CommandError::Empty,
+            MigrateParseError::SeveralCommands => CommandError::SeveralCommands,
+            MigrateParseError::NotVirsh(w) => CommandError::NotVirsh(w),
+            MigrateParseError::Global(lines) => CommandError::Global(
+                lines
+                    .iter()
+                    .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ),
+            MigrateParseError::NoCommand => CommandError::NotMigrate(String::new()),
+            MigrateParseError::NotMigrate(w) => CommandError::NotMigrate(w),
+            MigrateParseError::Options(m) => CommandError::Virsh(m),
+            MigrateParseError::Help => CommandError::Help,
         }
     }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+}
+
+/// Drop a prompt pasted with the command (`$ virsh ...`, `# virsh ...`): bash would read `$` as a
+/// command and `#` as the start of a comment.
+fn strip_prompt(line: &str) -> &str {
+    let t = line.trim_start();
+    ["$ ", "# ", "$\t", "#\t"]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .unwrap_or(t)
 }
 
 /// A libvirt connection URI, split into the parts that decide which libvirtd it reaches.
@@ -337,100 +232,23 @@ pub struct MigrateCommand {
 }
 
 impl MigrateCommand {
-    /// Parse a command line.
+    /// Parse a command line with the lab shell's `virsh migrate` parser.
     pub fn parse(line: &str) -> Result<MigrateCommand, CommandError> {
-        let words = tokenize(line)?;
-        let mut it = words.iter().map(String::as_str).peekable();
-        // A pasted prompt and sudo are not part of the command.
-        while let Some(&w) = it.peek() {
-            if matches!(w, "$" | "#" | "sudo") {
-                it.next();
-            } else {
-                break;
-            }
-        }
-        match it.next() {
-            None => return Err(CommandError::Empty),
-            Some("virsh") => {}
-            Some(w) if w.ends_with("/virsh") => {}
-            Some(w) => return Err(CommandError::NotVirsh(w.to_string())),
-        }
-        let mut connect = None;
-        loop {
-            match it.next() {
-                None => return Err(CommandError::NotMigrate(String::new())),
-                Some("-c" | "--connect") => {
-                    connect = Some(
-                        it.next()
-                            .ok_or(CommandError::MissingValue("connect"))?
-                            .to_string(),
-                    );
-                }
-                Some(w) if w.starts_with("--connect=") => {
-                    connect = Some(w.trim_start_matches("--connect=").to_string());
-                }
-                Some("-q" | "--quiet" | "-r" | "--readonly") => {}
-                Some("migrate") => break,
-                Some(w) => return Err(CommandError::NotMigrate(w.to_string())),
-            }
-        }
-        let mut flags = BTreeSet::new();
-        let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
-        let mut positional: Vec<String> = Vec::new();
-        while let Some(w) = it.next() {
-            if let Some(body) = w.strip_prefix("--").filter(|b| !b.is_empty()) {
-                let (name, inline) = match body.split_once('=') {
-                    Some((n, v)) => (n, Some(v)),
-                    None => (body, None),
-                };
-                let name = canonical(name).ok_or_else(|| CommandError::UnknownOption(w.into()))?;
-                if BOOL_OPTIONS.contains(&name) {
-                    if inline.is_some() {
-                        return Err(CommandError::UnexpectedValue(name));
-                    }
-                    if !flags.insert(name) {
-                        return Err(CommandError::Repeated(name));
-                    }
-                } else {
-                    let value = match inline {
-                        Some(v) => v.to_string(),
-                        None => it
-                            .next()
-                            .ok_or(CommandError::MissingValue(name))?
-                            .to_string(),
-                    };
-                    if values.insert(name, value).is_some() {
-                        return Err(CommandError::Repeated(name));
-                    }
-                }
-            } else if w.starts_with('-') && w.len() > 1 && w.parse::<f64>().is_err() {
-                return Err(CommandError::UnknownOption(w.to_string()));
-            } else {
-                positional.push(w.to_string());
-            }
-        }
-        // Positional arguments fill the data options not already named, in virsh's order.
-        let mut free = POSITIONAL.iter().filter(|p| !values.contains_key(*p));
-        let mut assigned = Vec::new();
-        for p in positional {
-            match free.next() {
-                Some(name) => assigned.push((*name, p)),
-                None => return Err(CommandError::UnexpectedData(p)),
-            }
-        }
-        values.extend(assigned);
-        let domain = values
-            .remove("domain")
-            .ok_or(CommandError::Required("domain"))?;
-        let desturi = values
-            .remove("desturi")
-            .ok_or(CommandError::Required("desturi"))?;
+        let parsed = parse_migrate_line(strip_prompt(line))?;
+        let mut values = parsed.values;
+        // The shell's parser already requires both; keep the error if that ever changes.
+        let domain = values.remove("domain").ok_or_else(|| {
+            CommandError::Virsh("command 'migrate' requires <domain> option".into())
+        })?;
+        let desturi = values.remove("desturi").ok_or_else(|| {
+            CommandError::Virsh("command 'migrate' requires <desturi> option".into())
+        })?;
         Ok(MigrateCommand {
             domain,
             desturi: DestUri::parse(&desturi),
-            flags,
+            flags: parsed.flags,
             options: values,
-            connect,
+            connect: parsed.connect,
         })
     }
 }
@@ -439,6 +257,14 @@ impl MigrateCommand {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Issue {
+    /// A word with one dash (`-l`) where virsh expects data: virsh has no one-letter options for
+    /// `migrate` and took the word as the value of a positional option.
+    SingleDash {
+        /// The word as typed.
+        word: String,
+        /// The option virsh filled with it (`domain`, `desturi`, `migrateuri`, ...).
+        read_as: &'static str,
+    },
     /// A flag the answer needs is not there.
     MissingFlag(&'static str),
     /// A flag the answer does not want is there.
@@ -534,51 +360,32 @@ pub fn compare(
     optional: &[String],
 ) -> Vec<Issue> {
     let mut issues = Vec::new();
-    if expected.domain != given.domain {
-        issues.push(Issue::WrongDomain {
-            expected: expected.domain.clone(),
-            given: given.domain.clone(),
-        });
-    }
-    let (e, g) = (&expected.desturi, &given.desturi);
-    if g.scheme.is_empty() && !e.scheme.is_empty() {
-        issues.push(Issue::NotAUri(g.raw.clone()));
-    } else {
-        if e.host != g.host {
-            issues.push(Issue::WrongHost {
-                expected: e.host.clone(),
-                given: g.host.clone(),
-            });
-        }
-        if e.scheme != g.scheme {
-            issues.push(Issue::WrongScheme {
-                expected: e.scheme.clone(),
-                given: g.scheme.clone(),
-            });
-        } else if e.effective_user() != g.effective_user()
-            || e.effective_port() != g.effective_port()
-        {
-            let login = |u: &DestUri| {
-                format!(
-                    "{}@{}:{}",
-                    u.effective_user().unwrap_or("root"),
-                    u.host,
-                    u.effective_port().map_or("?".into(), |p| p.to_string())
-                )
-            };
-            issues.push(Issue::WrongLogin {
-                expected: login(e),
-                given: login(g),
-            });
-        }
-        if e.path != g.path {
-            issues.push(Issue::WrongPath {
-                expected: e.path.clone(),
-                given: g.path.clone(),
+    // `-l` is data to virsh: it fills the next positional option and shifts the others, so
+    // comparing the positional options would only repeat that one mistake.
+    let positional = |name: &str| migrate_option(name).is_some_and(|o| o.positional);
+    let dashed = |v: &str| v.len() > 1 && v.starts_with('-') && v.parse::<f64>().is_err();
+    let given_positional = std::iter::once(("domain", given.domain.as_str()))
+        .chain(std::iter::once(("desturi", given.desturi.raw.as_str())))
+        .chain(
+            given
+                .options
+                .iter()
+                .filter(|(n, _)| positional(n))
+                .map(|(n, v)| (*n, v.as_str())),
+        );
+    for (read_as, word) in given_positional {
+        if dashed(word) {
+            issues.push(Issue::SingleDash {
+                word: word.to_string(),
+                read_as,
             });
         }
     }
-    let is_optional = |f: &str| optional.iter().any(|o| o.trim_start_matches("--") == f);
+    let shifted = !issues.is_empty();
+    if !shifted {
+        compare_target(expected, given, &mut issues);
+    }
+    let is_optional = |f: &str| optional.iter().any(|o| canonical(o) == f);
     for f in expected.flags.difference(&given.flags) {
         if !is_optional(f) {
             issues.push(Issue::MissingFlag(f));
@@ -590,6 +397,9 @@ pub fn compare(
         }
     }
     for (name, value) in &expected.options {
+        if shifted && positional(name) {
+            continue;
+        }
         match given.options.get(name) {
             None => issues.push(Issue::MissingOption {
                 name,
@@ -604,6 +414,9 @@ pub fn compare(
         }
     }
     for (name, value) in &given.options {
+        if shifted && positional(name) {
+            continue;
+        }
         if !expected.options.contains_key(name) && !is_optional(name) {
             issues.push(Issue::ExtraOption {
                 name,
@@ -612,6 +425,52 @@ pub fn compare(
         }
     }
     issues
+}
+
+/// The domain and the destination URI.
+fn compare_target(expected: &MigrateCommand, given: &MigrateCommand, issues: &mut Vec<Issue>) {
+    if expected.domain != given.domain {
+        issues.push(Issue::WrongDomain {
+            expected: expected.domain.clone(),
+            given: given.domain.clone(),
+        });
+    }
+    let (e, g) = (&expected.desturi, &given.desturi);
+    if g.scheme.is_empty() && !e.scheme.is_empty() {
+        issues.push(Issue::NotAUri(g.raw.clone()));
+        return;
+    }
+    if e.host != g.host {
+        issues.push(Issue::WrongHost {
+            expected: e.host.clone(),
+            given: g.host.clone(),
+        });
+    }
+    if e.scheme != g.scheme {
+        issues.push(Issue::WrongScheme {
+            expected: e.scheme.clone(),
+            given: g.scheme.clone(),
+        });
+    } else if e.effective_user() != g.effective_user() || e.effective_port() != g.effective_port() {
+        let login = |u: &DestUri| {
+            format!(
+                "{}@{}:{}",
+                u.effective_user().unwrap_or("root"),
+                u.host,
+                u.effective_port().map_or("?".into(), |p| p.to_string())
+            )
+        };
+        issues.push(Issue::WrongLogin {
+            expected: login(e),
+            given: login(g),
+        });
+    }
+    if e.path != g.path {
+        issues.push(Issue::WrongPath {
+            expected: e.path.clone(),
+            given: g.path.clone(),
+        });
+    }
 }
 
 /// Option values compare as numbers when both are numbers (`100` = `100.0`), as URIs when both
@@ -698,7 +557,7 @@ impl Issue {
         let teacher = |flag: &str, when: MistakeWhen| {
             mistakes
                 .iter()
-                .find(|m| m.when == when && m.flag.trim_start_matches("--") == flag)
+                .find(|m| m.when == when && canonical(&m.flag) == flag)
                 .map(|m| m.why.clone())
         };
         let meaning = |flag: &str| {
@@ -708,6 +567,14 @@ impl Issue {
             )
         };
         match self {
+            Issue::SingleDash { word, read_as } => Text {
+                id: format!(
+                    "`{word}` bukan opsi virsh migrate: opsinya ditulis dengan dua tanda minus (mis. `--live`), dan virsh membaca `{word}` sebagai data, di sini sebagai <{read_as}>."
+                ),
+                en: format!(
+                    "`{word}` is not a virsh migrate option: its options are written with two dashes (e.g. `--live`), and virsh reads `{word}` as data, here as the <{read_as}>."
+                ),
+            },
             Issue::MissingFlag(f) => teacher(f, MistakeWhen::Missing).unwrap_or_else(|| {
                 let (id, en) = meaning(f);
                 Text {
@@ -806,17 +673,17 @@ mod tests {
     }
 
     #[test]
-    fn tokenizer_handles_quotes_escapes_and_continuations() {
-        assert_eq!(
-            tokenize(
-                r#"virsh migrate 'my vm' "a \"b\"" c\ d \
- --live"#
-            )
-            .unwrap_or_default(),
-            vec!["virsh", "migrate", "my vm", "a \"b\"", "c d", "--live"]
+    fn words_are_split_by_the_shell_tokenizer() {
+        let c = parse(
+            r#"virsh migrate 'my vm' "qemu+ssh://kvm-host-02/system" --dname a\ b \
+ --live"#,
         );
+        assert_eq!(c.domain, "my vm");
+        assert_eq!(c.desturi.host, "kvm-host-02");
+        assert_eq!(c.options.get("dname").map(String::as_str), Some("a b"));
+        assert!(c.flags.contains("live"));
         assert_eq!(
-            tokenize("virsh 'open"),
+            MigrateCommand::parse("virsh 'open"),
             Err(CommandError::UnclosedQuote('\''))
         );
     }
@@ -871,7 +738,29 @@ mod tests {
         );
         assert!(err("virsh list --all").is_some());
         assert!(err("scp db01 h:").is_some());
-        assert!(err("virsh migrate -l db01 qemu+ssh://h/system").is_some());
+        assert_eq!(
+            err("virsh migrate --live=yes db01 qemu+ssh://h/system").as_deref(),
+            Some("invalid '=' after option --live")
+        );
+    }
+
+    #[test]
+    fn a_single_dash_word_is_data_as_in_virsh() {
+        // virsh has no one-letter `migrate` options: `-l` is taken as the domain, which shifts
+        // the other positional words. Only that mistake is reported, with the flags.
+        let a = parse("virsh migrate --live db01 qemu+ssh://h/system");
+        let b = parse("virsh migrate -l db01 qemu+ssh://h/system");
+        assert_eq!(b.domain, "-l");
+        assert_eq!(
+            compare(&a, &b, &[]),
+            vec![
+                Issue::SingleDash {
+                    word: "-l".into(),
+                    read_as: "domain"
+                },
+                Issue::MissingFlag("live"),
+            ]
+        );
     }
 
     #[test]

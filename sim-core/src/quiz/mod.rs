@@ -22,7 +22,6 @@ mod present;
 
 pub use command::{
     CommandError, DestUri, Issue, MigrateCommand, Mistake, MistakeWhen, compare, is_migrate_flag,
-    tokenize,
 };
 pub use grade::{
     Answer, Graded, Mark, Note, ObjectiveScore, Summary, grade, grade_prediction, review_mistakes,

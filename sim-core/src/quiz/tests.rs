@@ -921,3 +921,262 @@ fn the_instructors_example_is_a_valid_bank_with_every_kind() {
             .any(|n| n.text.en.starts_with("Without --undefinesource, web01"))
     );
 }
+
+// Issue 5: command answers are graded by the lab shell's own `virsh migrate` parser.
+
+/// A two-host lab with db01 running on kvm-host-01 on shared storage, for the lab's virsh.
+fn issue_5_lab() -> crate::shell::Shell {
+    let scenario = crate::Scenario::from_toml_str(
+        r#"
+name = "t"
+seed = 7
+[[host]]
+name = "kvm-host-01"
+ip = "192.168.100.11"
+[[host]]
+name = "kvm-host-02"
+ip = "192.168.100.12"
+[link]
+bandwidth_mibps = 112.0
+[storage]
+kind = "shared"
+[[vm]]
+name = "db01"
+host = "kvm-host-01"
+ip = "192.168.100.50"
+ram_mib = 256
+disk_gib = 4.0
+"#,
+    )
+    .unwrap();
+    crate::shell::Shell::new(scenario, crate::shell::Lang::En)
+}
+
+/// The first line the lab's virsh prints for `line`, and its exit status.
+fn issue_5_shell_says(line: &str) -> (i32, String) {
+    let out = issue_5_lab().run_line(line);
+    let first = out.text.lines().next().unwrap_or_default().to_string();
+    (out.status, first)
+}
+
+#[test]
+fn issue_5_equivalent_command_answers_are_right() {
+    let bank = shipped();
+    let q = q(&bank, "persist-command");
+    // Each line is also run by the lab's virsh: what the quiz accepts, the lab migrates.
+    let also_in_the_lab = [
+        // Flag order.
+        "virsh migrate --undefinesource --live db01 --persistent qemu+ssh://kvm-host-02/system",
+        // `--name=value` and `--name value`, named positionals.
+        "virsh migrate --live --persistent --undefinesource --domain=db01 --desturi qemu+ssh://kvm-host-02/system",
+        "virsh migrate --desturi=qemu+ssh://kvm-host-02/system --live --persistent --undefinesource --domain db01",
+        // Quoted arguments.
+        r#"virsh migrate --live --persistent --undefinesource "db01" 'qemu+ssh://kvm-host-02/system'"#,
+        r#"virsh migrate "--live" --persistent --undefinesource --domain="db01" qemu+ssh://kvm-host-02/system"#,
+        // virsh's global connection option, in its three spellings.
+        "virsh -c qemu:///system migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+        "virsh --connect qemu:///system migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+        "virsh --connect=qemu:///system migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+        // Equivalent URIs: root@, trailing slash, the SSH port.
+        "virsh migrate --live --persistent --undefinesource db01 qemu+ssh://root@kvm-host-02/system",
+        "virsh migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02:22/system",
+        // A line continuation and an allowed optional flag.
+        "virsh migrate --live --persistent \\\n  --undefinesource --verbose db01 qemu+ssh://kvm-host-02/system",
+    ];
+    for answer in also_in_the_lab {
+        let g = grade(&q, &Answer::Command(answer.into()));
+        assert!(g.correct, "{answer}: {:?}", g.notes);
+        let (status, first) = issue_5_shell_says(answer);
+        assert_eq!(status, 0, "the lab's virsh refused {answer}: {first}");
+    }
+    // What a student pastes from a real host: a prompt, sudo, the program's path. And a trailing
+    // slash after /system, which the quiz counts as the same libvirtd but the lab's URI check
+    // (`shell::virsh::migrate::parse_uri`) refuses.
+    for answer in [
+        "virsh migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system/",
+        "$ virsh migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+        "# virsh migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+        "sudo virsh migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+        "/usr/bin/virsh migrate --live --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+    ] {
+        let g = grade(&q, &Answer::Command(answer.into()));
+        assert!(g.correct, "{answer}: {:?}", g.notes);
+    }
+    // virsh's alias --tunneled is --tunnelled, for the quiz and for the lab's virsh alike.
+    let tunnel = q_tunnel(&bank);
+    let answer = "virsh migrate --tunneled --p2p --live db01 qemu+ssh://kvm-host-02/system";
+    assert!(grade(&tunnel, &Answer::Command(answer.into())).correct);
+    let (_, first) = issue_5_shell_says(answer);
+    assert!(!first.contains("doesn't support option"), "{first}");
+}
+
+#[test]
+fn issue_5_plausible_wrong_commands_are_explained() {
+    let bank = shipped();
+    let persist = q(&bank, "persist-command");
+    let live = q(&bank, "live-command");
+
+    // Missing --live.
+    let notes = wrong_notes(
+        &persist,
+        "virsh migrate --persistent --undefinesource db01 qemu+ssh://kvm-host-02/system",
+    );
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("Missing --live"), "{notes:?}");
+
+    // --persistent alone where --undefinesource was asked for too.
+    let notes = wrong_notes(
+        &persist,
+        "virsh migrate --live --persistent db01 qemu+ssh://kvm-host-02/system",
+    );
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("Missing --undefinesource"), "{notes:?}");
+    // ... and --persistent where only a live migration was asked for.
+    let notes = wrong_notes(
+        &live,
+        "virsh migrate --live --persistent db01 qemu+ssh://kvm-host-02/system",
+    );
+    assert!(
+        notes[0].contains("--persistent is not asked for"),
+        "{notes:?}"
+    );
+
+    // A one-dash "short form": virsh reads it as data (the domain), as the lab's virsh does.
+    let notes = wrong_notes(&live, "virsh migrate -l db01 qemu+ssh://kvm-host-02/system");
+    assert!(
+        notes[0].contains("`-l` is not a virsh migrate option") && notes[0].contains("<domain>"),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("Missing --live")),
+        "{notes:?}"
+    );
+    let (status, first) = issue_5_shell_says("virsh migrate -l db01 qemu+ssh://kvm-host-02/system");
+    assert_eq!(
+        (status, first.as_str()),
+        (1, "error: failed to get domain '-l'")
+    );
+}
+
+#[test]
+fn issue_5_refused_commands_are_refused_with_the_lab_virsh_words() {
+    let bank = shipped();
+    let live = q(&bank, "live-command");
+    // (answer, virsh's message): the quiz quotes exactly what the lab's virsh prints.
+    for (answer, message) in [
+        // An unknown flag.
+        (
+            "virsh migrate --live --fast db01 qemu+ssh://kvm-host-02/system",
+            "error: command 'migrate' doesn't support option --fast",
+        ),
+        // A typo'd flag, also as `--flag=value`.
+        (
+            "virsh migrate --lvie db01 qemu+ssh://kvm-host-02/system",
+            "error: command 'migrate' doesn't support option --lvie",
+        ),
+        (
+            "virsh migrate --live --undefinesorce db01 qemu+ssh://kvm-host-02/system",
+            "error: command 'migrate' doesn't support option --undefinesorce",
+        ),
+        (
+            "virsh migrate --live --desturl=qemu+ssh://kvm-host-02/system db01",
+            "error: command 'migrate' doesn't support option --desturl",
+        ),
+        // Missing destination.
+        (
+            "virsh migrate --live db01",
+            "error: command 'migrate' requires <desturi> option",
+        ),
+        // Missing everything but the flags.
+        (
+            "virsh migrate --live",
+            "error: command 'migrate' requires <domain> option",
+        ),
+        // A value given to a flag.
+        (
+            "virsh migrate --live=yes db01 qemu+ssh://kvm-host-02/system",
+            "error: invalid '=' after option --live",
+        ),
+        // A flag twice, through its alias.
+        (
+            "virsh migrate --live --tunnelled --tunneled db01 qemu+ssh://kvm-host-02/system",
+            "error: option --tunnelled already seen",
+        ),
+        // A value option at the end with no value.
+        (
+            "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --bandwidth",
+            "error: expected syntax: --bandwidth <number>",
+        ),
+        // Too many positional words.
+        (
+            "virsh migrate --live db01 qemu+ssh://kvm-host-02/system a b c d e",
+            "error: unexpected data 'e'",
+        ),
+    ] {
+        let notes = wrong_notes(&live, answer);
+        assert_eq!(
+            notes,
+            vec![format!("virsh would reject this command: {message}")],
+            "{answer}"
+        );
+        let (status, first) = issue_5_shell_says(answer);
+        assert_eq!((status, first.as_str()), (1, message), "{answer}");
+    }
+    // Not a migrate command at all, and a line bash itself refuses.
+    for (answer, says) in [
+        (
+            "virsh list --all",
+            "`virsh list` is not the migrate command",
+        ),
+        ("virsh", "`virsh` alone runs no command"),
+        ("ssh kvm-host-02", "`ssh` is not virsh"),
+        (
+            "virsh migrate --live db01 'qemu+ssh://kvm-host-02/system",
+            "unterminated ' quote",
+        ),
+        (
+            "virsh migrate --live db01 qemu+ssh://kvm-host-02/system; virsh list",
+            "not several",
+        ),
+        ("virsh migrate --help", "--help only prints the help"),
+        (
+            "virsh -x migrate --live db01 qemu+ssh://kvm-host-02/system",
+            "unsupported option '-x'",
+        ),
+    ] {
+        let notes = wrong_notes(&live, answer);
+        assert!(
+            notes.len() == 1 && notes[0].contains(says),
+            "{answer}: {notes:?}"
+        );
+    }
+}
+
+#[test]
+fn issue_5_optional_flags_and_mistakes_accept_virsh_aliases() {
+    // A bank may name a flag by virsh's alias; it means the canonical flag.
+    let text = r#"[[question]]
+id = "c1"
+kind = "command"
+objective = "flag-p2p-tunnelled"
+expected = "virsh migrate --live --p2p db01 qemu+ssh://kvm-host-02/system"
+optional_flags = ["--tunneled"]
+prompt.id = "a"
+prompt.en = "b"
+explanation.id = "c"
+explanation.en = "d"
+"#;
+    let bank = load_one(text).unwrap_or_else(|e| panic!("{}", messages(&e)));
+    let c = bank.get("c1").unwrap();
+    for answer in [
+        "virsh migrate --live --p2p db01 qemu+ssh://kvm-host-02/system",
+        "virsh migrate --live --p2p --tunnelled db01 qemu+ssh://kvm-host-02/system",
+    ] {
+        assert!(
+            grade(c, &Answer::Command(answer.into())).correct,
+            "{answer}"
+        );
+    }
+    assert!(is_migrate_flag("--tunneled") && is_migrate_flag("live"));
+    assert!(!is_migrate_flag("--bandwidth") && !is_migrate_flag("--lvie"));
+}

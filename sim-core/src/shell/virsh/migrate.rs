@@ -68,6 +68,138 @@ pub(in crate::shell) fn parse_uri(uri: &str) -> Result<UriTarget, LabError> {
     Ok(UriTarget::Remote(host))
 }
 
+/// A `virsh migrate` command line, read as the lab's virsh reads it: the words of the lab
+/// shell's tokenizer, virsh's global options, then the `migrate` option table and vsh's parser.
+/// Only parsing happens here; nothing is checked against the lab (domains, hosts, URIs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParsedMigrate {
+    /// virsh's global `-c URI` / `--connect URI`, if given.
+    pub connect: Option<String>,
+    /// Options without a value that were given, by their canonical names (an alias such as
+    /// `--tunneled` is stored as the option it stands for).
+    pub flags: std::collections::BTreeSet<&'static str>,
+    /// Options with a value, by canonical name, `domain` and `desturi` included (given by
+    /// position or by name).
+    pub values: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// Why a line is not a `virsh migrate` command the lab's virsh would start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MigrateParseError {
+    /// bash stops at an unmatched quote.
+    UnmatchedQuote(char),
+    /// Another bash syntax error: the lines bash prints.
+    Syntax(String),
+    /// Nothing to run (empty, or only a comment).
+    Empty,
+    /// Several commands (`;`, `&&`, `||`, `|`, several lines).
+    SeveralCommands,
+    /// The command is not `virsh`: the word typed.
+    NotVirsh(String),
+    /// virsh refused its global options: the lines it prints.
+    Global(Vec<String>),
+    /// `virsh` without a command, or with `-h`/`-v`, which run none.
+    NoCommand,
+    /// Another virsh command than `migrate`.
+    NotMigrate(String),
+    /// vsh refused the options: its line without the leading `error: `.
+    Options(String),
+    /// `--help`: virsh prints the help and migrates nothing.
+    Help,
+}
+
+/// Parse one command line as the lab's `virsh migrate`. A leading `sudo` is skipped, and the
+/// program may be given by path (`/usr/bin/virsh`), as on a real host.
+pub(crate) fn parse_migrate_line(line: &str) -> Result<ParsedMigrate, MigrateParseError> {
+    use crate::shell::lex::{SyntaxError, parse};
+    use std::collections::{BTreeMap, BTreeSet};
+    let script = parse(line).map_err(|e| match e {
+        SyntaxError::UnmatchedQuote(q) => MigrateParseError::UnmatchedQuote(q),
+        other => MigrateParseError::Syntax(other.message()),
+    })?;
+    let simple = match script.as_slice() {
+        [] => return Err(MigrateParseError::Empty),
+        [(_, pipeline)] => match pipeline.cmds.as_slice() {
+            [simple] => simple,
+            _ => return Err(MigrateParseError::SeveralCommands),
+        },
+        _ => return Err(MigrateParseError::SeveralCommands),
+    };
+    let mut words: &[crate::shell::lex::Word] = &simple.words;
+    while let [first, rest @ ..] = words
+        && first.text == "sudo"
+    {
+        words = rest;
+    }
+    let args: Vec<String> = words.iter().map(|w| w.text.clone()).collect();
+    let Some((program, args)) = args.split_first() else {
+        return Err(MigrateParseError::Empty);
+    };
+    if program != "virsh" && !program.ends_with("/virsh") {
+        return Err(MigrateParseError::NotVirsh(program.clone()));
+    }
+    let (connect, at) = match super::parse_globals(args) {
+        Ok(super::Globals::Run { uri, command, .. }) => (uri, command),
+        Ok(super::Globals::Version | super::Globals::Help) => {
+            return Err(MigrateParseError::NoCommand);
+        }
+        Err(lines) => return Err(MigrateParseError::Global(lines)),
+    };
+    let Some((command, rest)) = args.get(at..).and_then(<[String]>::split_first) else {
+        return Err(MigrateParseError::NoCommand);
+    };
+    let def = match super::opts::find(command) {
+        Some(def) if def.name == "migrate" => def,
+        _ => return Err(MigrateParseError::NotMigrate(command.clone())),
+    };
+    let parsed = super::opts::parse(def, rest).map_err(MigrateParseError::Options)?;
+    if parsed.help {
+        return Err(MigrateParseError::Help);
+    }
+    let mut flags = BTreeSet::new();
+    let mut values = BTreeMap::new();
+    for o in def.opts {
+        match (o.kind, parsed.get(o.name)) {
+            (_, None) | (super::opts::Kind::Alias, _) => {}
+            (super::opts::Kind::Bool, Some(_)) => {
+                flags.insert(o.name);
+            }
+            (_, Some(v)) => {
+                values.insert(o.name, v.to_string());
+            }
+        }
+    }
+    Ok(ParsedMigrate {
+        connect,
+        flags,
+        values,
+    })
+}
+
+/// A `virsh migrate` option: its canonical name (aliases resolved, without `--`), whether it
+/// takes a value, and whether it may be given by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MigrateOption {
+    /// The name virsh stores it under.
+    pub name: &'static str,
+    /// `--name VALUE` rather than a flag.
+    pub takes_value: bool,
+    /// May be given by position (`domain`, `desturi`, ...).
+    pub positional: bool,
+}
+
+/// The `virsh migrate` option `name` (with or without `--`), if the lab's virsh has it.
+pub(crate) fn migrate_option(name: &str) -> Option<MigrateOption> {
+    use super::opts::{Kind, Pos, find, option};
+    let def = find("migrate")?;
+    let o = option(def, name.strip_prefix("--").unwrap_or(name))?;
+    Some(MigrateOption {
+        name: o.name,
+        takes_value: o.kind != Kind::Bool,
+        positional: o.pos != Pos::Named,
+    })
+}
+
 /// `Numeric value 'x' for <name> option is malformed or out of range`.
 fn numeric(a: &Args, name: &str, max: u64) -> Result<Option<u64>, String> {
     match a.get(name) {
@@ -862,6 +994,83 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("unexpected QEMU URI path ''")
+        );
+    }
+
+    #[test]
+    fn issue_5_parse_migrate_line_reads_a_line_as_the_lab_virsh_does() {
+        let p = parse_migrate_line(
+            "virsh -c qemu:///system migrate --tunneled --p2p --live=\"\" 'db 01' --desturi=qemu+ssh://h/system",
+        );
+        assert_eq!(
+            p,
+            Err(MigrateParseError::Options(
+                "invalid '=' after option --live".into()
+            ))
+        );
+        let p = parse_migrate_line(
+            "sudo virsh -c qemu:///system migrate --tunneled --p2p 'db 01' \\\n --desturi=qemu+ssh://h/system --bandwidth 10 &",
+        )
+        .unwrap();
+        assert_eq!(p.connect.as_deref(), Some("qemu:///system"));
+        assert_eq!(
+            p.flags.iter().copied().collect::<Vec<_>>(),
+            ["p2p", "tunnelled"]
+        );
+        assert_eq!(p.values.get("domain").map(String::as_str), Some("db 01"));
+        assert_eq!(
+            p.values.get("desturi").map(String::as_str),
+            Some("qemu+ssh://h/system")
+        );
+        assert_eq!(p.values.get("bandwidth").map(String::as_str), Some("10"));
+        let err = |l: &str| parse_migrate_line(l).unwrap_err();
+        assert_eq!(
+            err("virsh migrate 'db01"),
+            MigrateParseError::UnmatchedQuote('\'')
+        );
+        assert_eq!(err("  # a comment"), MigrateParseError::Empty);
+        assert_eq!(
+            err("virsh migrate a b | cat"),
+            MigrateParseError::SeveralCommands
+        );
+        assert_eq!(
+            err("virsh list && true"),
+            MigrateParseError::SeveralCommands
+        );
+        assert_eq!(err("ssh h"), MigrateParseError::NotVirsh("ssh".into()));
+        assert_eq!(err("virsh -q"), MigrateParseError::NoCommand);
+        assert_eq!(err("virsh --version migrate"), MigrateParseError::NoCommand);
+        assert_eq!(
+            err("virsh list"),
+            MigrateParseError::NotMigrate("list".into())
+        );
+        assert_eq!(err("virsh migrate --help"), MigrateParseError::Help);
+        assert_eq!(
+            err("virsh --bogus migrate"),
+            MigrateParseError::Global(vec![
+                "virsh: unrecognized option '--bogus'".into(),
+                "error: unsupported option '--bogus'. See --help.".into()
+            ])
+        );
+        assert_eq!(
+            err("virsh migrate --foo db01 qemu+ssh://h/system"),
+            MigrateParseError::Options("command 'migrate' doesn't support option --foo".into())
+        );
+    }
+
+    #[test]
+    fn issue_5_the_option_table_answers_for_the_quiz() {
+        let o = |n: &str| migrate_option(n).map(|o| (o.name, o.takes_value, o.positional));
+        assert_eq!(o("--live"), Some(("live", false, false)));
+        assert_eq!(o("tunneled"), Some(("tunnelled", false, false)));
+        assert_eq!(o("desturi"), Some(("desturi", true, true)));
+        assert_eq!(o("--bandwidth"), Some(("bandwidth", true, false)));
+        assert_eq!(o("--lvie"), None);
+        // vsh keeps aliases out of the help.
+        let help = super::super::opts::help_text(super::super::opts::find("migrate").unwrap());
+        assert!(
+            help.contains("[--tunnelled]") && !help.contains("tunneled"),
+            "{help}"
         );
     }
 

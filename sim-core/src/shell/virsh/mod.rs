@@ -21,7 +21,80 @@ use crate::error::LabError;
 use crate::world::{DomainOp, DomainState};
 use opts::Args;
 
+pub(crate) use migrate::{MigrateParseError, migrate_option, parse_migrate_line};
 pub(super) use opts::COMMANDS;
+
+/// What virsh's global options (before the command) ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Globals {
+    /// Run the command at `args[command]` (there may be none: `virsh` alone).
+    Run {
+        /// `-c URI` / `--connect URI` / `--connect=URI`.
+        uri: Option<String>,
+        /// `-q` / `--quiet`.
+        quiet: bool,
+        /// Index of the command name in the arguments.
+        command: usize,
+    },
+    /// `-v` / `--version` / `-V`: print the version.
+    Version,
+    /// `-h` / `--help`: print the usage.
+    Help,
+}
+
+/// Read virsh's global options from `args` (the words after `virsh`). An error is the lines
+/// virsh prints, exit status 1.
+pub(super) fn parse_globals(args: &[String]) -> Result<Globals, Vec<String>> {
+    let mut i = 0;
+    let mut uri: Option<String> = None;
+    let mut quiet = false;
+    while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
+        let a = args[i].as_str();
+        match a {
+            "-c" | "--connect" => {
+                let Some(u) = args.get(i + 1) else {
+                    let (short, long) = if a == "-c" {
+                        ("option requires an argument -- 'c'", "-c")
+                    } else {
+                        ("option '--connect' requires an argument", "--connect")
+                    };
+                    return Err(vec![
+                        format!("virsh: {short}"),
+                        format!("error: unsupported option '{long}'. See --help."),
+                    ]);
+                };
+                uri = Some(u.clone());
+                i += 2;
+                continue;
+            }
+            "-q" | "--quiet" => quiet = true,
+            "-r" | "--readonly" | "-t" | "--timing" => {}
+            "-v" | "--version" | "-V" => return Ok(Globals::Version),
+            "-h" | "--help" => return Ok(Globals::Help),
+            _ if a.starts_with("--connect=") => {
+                uri = Some(a["--connect=".len()..].to_string());
+            }
+            _ => {
+                let first = if a.starts_with("--") {
+                    format!("virsh: unrecognized option '{a}'")
+                } else {
+                    let c = a.chars().nth(1).unwrap_or('-');
+                    format!("virsh: invalid option -- '{c}'")
+                };
+                return Err(vec![
+                    first,
+                    format!("error: unsupported option '{a}'. See --help."),
+                ]);
+            }
+        }
+        i += 1;
+    }
+    Ok(Globals::Run {
+        uri,
+        quiet,
+        command: i,
+    })
+}
 
 /// libvirt's error for a domain lookup that found nothing.
 fn no_domain(name: &str) -> String {
@@ -31,54 +104,28 @@ fn no_domain(name: &str) -> String {
 impl Shell {
     /// `virsh [OPTIONS] COMMAND [ARGS]`.
     pub(super) fn virsh(&mut self, args: &[String], ctx: &mut Ctx, io: &mut Io, bg: bool) -> i32 {
-        let mut i = 0;
-        let mut uri: Option<String> = None;
-        let mut quiet = false;
-        while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
-            let a = args[i].as_str();
-            match a {
-                "-c" | "--connect" => {
-                    let Some(u) = args.get(i + 1) else {
-                        let (short, long) = if a == "-c" {
-                            ("option requires an argument -- 'c'", "-c")
-                        } else {
-                            ("option '--connect' requires an argument", "--connect")
-                        };
-                        io.errln(format!("virsh: {short}"));
-                        io.errln(format!("error: unsupported option '{long}'. See --help."));
-                        return 1;
-                    };
-                    uri = Some(u.clone());
-                    i += 2;
-                    continue;
-                }
-                "-q" | "--quiet" => quiet = true,
-                "-r" | "--readonly" | "-t" | "--timing" => {}
-                "-v" | "--version" | "-V" => {
-                    let v = self.host_spec(&ctx.host).map(|h| h.libvirt_version.clone());
-                    io.outln(v.unwrap_or_else(|| "9.0.0".into()));
-                    return 0;
-                }
-                "-h" | "--help" => {
-                    io.out(VIRSH_USAGE);
-                    return 0;
-                }
-                _ if a.starts_with("--connect=") => {
-                    uri = Some(a["--connect=".len()..].to_string());
-                }
-                _ => {
-                    if a.starts_with("--") {
-                        io.errln(format!("virsh: unrecognized option '{a}'"));
-                    } else {
-                        let c = a.chars().nth(1).unwrap_or('-');
-                        io.errln(format!("virsh: invalid option -- '{c}'"));
-                    }
-                    io.errln(format!("error: unsupported option '{a}'. See --help."));
-                    return 1;
-                }
+        let (uri, quiet, i) = match parse_globals(args) {
+            Ok(Globals::Run {
+                uri,
+                quiet,
+                command,
+            }) => (uri, quiet, command),
+            Ok(Globals::Version) => {
+                let v = self.host_spec(&ctx.host).map(|h| h.libvirt_version.clone());
+                io.outln(v.unwrap_or_else(|| "9.0.0".into()));
+                return 0;
             }
-            i += 1;
-        }
+            Ok(Globals::Help) => {
+                io.out(VIRSH_USAGE);
+                return 0;
+            }
+            Err(lines) => {
+                for l in lines {
+                    io.errln(l);
+                }
+                return 1;
+            }
+        };
         let Some(name) = args.get(i) else {
             // The interactive `virsh #` prompt is not simulated.
             io.out(
@@ -125,7 +172,13 @@ impl Shell {
                 if let Some(bad) =
                     e.strip_prefix(&format!("command '{}' doesn't support option --", def.name))
                 {
-                    match closest(bad, def.opts.iter().map(|o| o.name)) {
+                    match closest(
+                        bad,
+                        def.opts
+                            .iter()
+                            .filter(|o| o.kind != opts::Kind::Alias)
+                            .map(|o| o.name),
+                    ) {
                         Some(o) => self.set_hint(t(
                             format!(
                                 "maksud Anda `--{o}`? Opsi yang dikenal: `virsh help {}`.",

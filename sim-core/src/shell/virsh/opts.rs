@@ -10,6 +10,8 @@ pub(in crate::shell) enum Kind {
     Bool,
     Str,
     Int,
+    /// vsh's `VSH_OT_ALIAS`: another name for the option named in `help`.
+    Alias,
 }
 
 /// How an option may be given.
@@ -54,6 +56,15 @@ const fn i(name: &'static str, help: &'static str) -> Opt {
         kind: Kind::Int,
         pos: Pos::Named,
         help,
+    }
+}
+/// `--name` is another spelling of `--target` (vsh keeps the target's name in `help`).
+const fn alias(name: &'static str, target: &'static str) -> Opt {
+    Opt {
+        name,
+        kind: Kind::Alias,
+        pos: Pos::Named,
+        help: target,
     }
 }
 const fn req(name: &'static str, help: &'static str) -> Opt {
@@ -164,6 +175,7 @@ pub(in crate::shell) const COMMANDS: &[Def] = &[
             b("offline", "offline migration"),
             b("p2p", "peer-2-peer migration"),
             b("direct", "direct migration"),
+            alias("tunneled", "tunnelled"),
             b("tunnelled", "tunnelled migration"),
             b("persistent", "persist VM on destination"),
             b("undefinesource", "undefine VM on source"),
@@ -540,6 +552,18 @@ pub(in crate::shell) fn find(name: &str) -> Option<&'static Def> {
     COMMANDS.iter().find(|d| d.name == name)
 }
 
+/// The option `--name` of `def`, with an alias resolved to the option it stands for.
+pub(in crate::shell) fn option(def: &'static Def, name: &str) -> Option<&'static Opt> {
+    let o = def.opts.iter().find(|o| o.name == name)?;
+    if o.kind == Kind::Alias {
+        return def
+            .opts
+            .iter()
+            .find(|t| t.name == o.help && t.kind != Kind::Alias);
+    }
+    Some(o)
+}
+
 /// Parsed options of one command.
 #[derive(Debug, Clone, Default)]
 pub(in crate::shell) struct Args {
@@ -560,7 +584,7 @@ impl Args {
 }
 
 /// Parse `args` for `def` as vsh does. Errors are the lines vsh prints (without `error: `).
-pub(in crate::shell) fn parse(def: &Def, args: &[String]) -> Result<Args, String> {
+pub(in crate::shell) fn parse(def: &'static Def, args: &[String]) -> Result<Args, String> {
     let mut out = Args::default();
     let mut positional_only = false;
     let mut i = 0;
@@ -598,7 +622,7 @@ pub(in crate::shell) fn parse(def: &Def, args: &[String]) -> Result<Args, String
             out.help = true;
             continue;
         }
-        let Some(o) = def.opts.iter().find(|o| o.name == name) else {
+        let Some(o) = option(def, name) else {
             if def.name == "help" {
                 continue;
             }
@@ -607,7 +631,9 @@ pub(in crate::shell) fn parse(def: &Def, args: &[String]) -> Result<Args, String
                 def.name
             ));
         };
-        if out.values.contains_key(o.name) {
+        // vsh names the option an alias stands for when it reports a repeat.
+        let name = o.name;
+        if out.values.contains_key(name) {
             return Err(format!("option --{name} already seen"));
         }
         match o.kind {
@@ -617,7 +643,8 @@ pub(in crate::shell) fn parse(def: &Def, args: &[String]) -> Result<Args, String
                 }
                 out.values.insert(o.name, String::new());
             }
-            Kind::Str | Kind::Int => {
+            // `option` never returns an alias.
+            Kind::Str | Kind::Int | Kind::Alias => {
                 let value = match inline {
                     Some(v) => v,
                     None => match args.get(i) {
@@ -663,6 +690,8 @@ pub(in crate::shell) fn help_text(def: &Def) -> String {
     );
     for o in def.opts {
         match (o.kind, o.pos) {
+            // vsh leaves aliases out of the help.
+            (Kind::Alias, _) => {}
             (Kind::Bool, _) => out.push_str(&format!(" [--{}]", o.name)),
             (_, Pos::Required) => out.push_str(&format!(" <{}>", o.name)),
             (_, Pos::Positional) => out.push_str(&format!(" [<{}>]", o.name)),
@@ -678,6 +707,7 @@ pub(in crate::shell) fn help_text(def: &Def) -> String {
         out.push_str("\n  OPTIONS\n");
         for o in def.opts {
             let left = match (o.kind, o.pos) {
+                (Kind::Alias, _) => continue,
                 (Kind::Bool, _) => format!("--{}", o.name),
                 (Kind::Int, Pos::Named) => format!("--{} <number>", o.name),
                 (Kind::Str, Pos::Named) => format!("--{} <string>", o.name),
