@@ -23,6 +23,13 @@ pub enum Command {
     Compare(Option<RunId>),
     /// Export something of the current run.
     Export(ExportWhat),
+    /// Save an experiment's observation in the student's progress profile.
+    RecordObservation {
+        /// Experiment id.
+        experiment: String,
+        /// The student's text.
+        text: String,
+    },
 }
 
 /// What to export.

@@ -7,6 +7,7 @@ use super::LabRuntime;
 use super::command::Command;
 use super::lab;
 use super::state::AppState;
+use super::widgets;
 use crate::content::experiments::{self as content, Experiment, LabFacts, RunFact};
 use crate::lab_session::RunRecord;
 use crate::tr;
@@ -196,7 +197,7 @@ fn guide_ui(
     let lang = state.lang;
     ui.heading(lang.pick(&exp.title));
     ui.label(egui::RichText::new(tr!(lang, "exp-hypothesis")).strong());
-    ui.label(lang.pick(&exp.hypothesis));
+    widgets::text_with_code(ui, lang.pick(&exp.hypothesis));
     ui.add_space(6.0);
     ui.label(egui::RichText::new(tr!(lang, "exp-steps")).strong());
     let done = steps_done(exp, state, lab);
@@ -218,7 +219,7 @@ fn guide_ui(
             let mark = if done[i] { "✔" } else { "○" };
             ui.label(egui::RichText::new(mark).strong());
             ui.vertical(|ui| {
-                ui.label(lang.pick(&step.text));
+                widgets::text_with_code(ui, lang.pick(&step.text));
                 ui.horizontal_wrapped(|ui| {
                     let scenario = exp.step_scenario(i).unwrap_or_default().to_string();
                     if let Some(sc) = &step.scenario
@@ -259,7 +260,7 @@ fn guide_ui(
     }
     ui.add_space(6.0);
     ui.label(egui::RichText::new(tr!(lang, "exp-observation")).strong());
-    ui.label(lang.pick(&exp.observation));
+    widgets::text_with_code(ui, lang.pick(&exp.observation));
     let text = state
         .experiments
         .observations
@@ -276,19 +277,45 @@ fn guide_ui(
     });
     let written = text.trim().chars().count() >= 10;
     let revealed = state.experiments.revealed.contains(&exp.id);
+    let text = text.clone();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(tr!(lang, "exp-student"));
+        ui.add(egui::TextEdit::singleline(&mut state.student).desired_width(160.0))
+            .widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, tr!(lang, "exp-student"))
+            });
+        if ui
+            .add_enabled(written, egui::Button::new(tr!(lang, "exp-save")))
+            .on_hover_text(tr!(lang, "exp-save-hover"))
+            .clicked()
+        {
+            cmds.push(Command::RecordObservation {
+                experiment: exp.id.clone(),
+                text: text.clone(),
+            });
+        }
+    });
+    if let Some(s) = &lab.observation_status {
+        ui.label(egui::RichText::new(s).small());
+    }
     if !revealed {
         let resp = ui.add_enabled(written, egui::Button::new(tr!(lang, "exp-reveal")));
         if !written {
             resp.on_disabled_hover_text(tr!(lang, "exp-reveal-why"));
         } else if resp.clicked() {
             state.experiments.revealed.push(exp.id.clone());
+            // Revealing the explanation is handing the observation in: keep it in the profile.
+            cmds.push(Command::RecordObservation {
+                experiment: exp.id.clone(),
+                text,
+            });
         }
     } else {
         ui.label(egui::RichText::new(tr!(lang, "exp-explanation")).strong());
         let values = placeholder_values(exp, lab, lang);
-        ui.label(content::fill_placeholders(
-            lang.pick(&exp.explanation),
-            &values,
-        ));
+        widgets::text_with_code(
+            ui,
+            &content::fill_placeholders(lang.pick(&exp.explanation), &values),
+        );
     }
 }

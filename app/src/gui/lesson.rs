@@ -41,7 +41,8 @@ pub fn lesson_ui(
         .id_salt("lesson_scroll")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            ui.set_max_width(900.0);
+            // Comfortable line length, but never wider than the window (200 % zoom).
+            ui.set_max_width(ui.available_width().min(900.0));
             for (i, block) in lesson::blocks(lang).iter().enumerate() {
                 match block {
                     Block::Markdown(text) => {

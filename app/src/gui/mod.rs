@@ -40,6 +40,7 @@ in migralab's data directory (MIGRALAB_DATA_DIR if set).
 Examples:
   migralab
   migralab gui --scenario prereq-no-bridge --lang en
+  migralab gui --tab experiments
   migralab gui --screenshot first-frame.png";
 
 /// Options of `migralab gui`.
@@ -53,9 +54,40 @@ pub struct GuiArgs {
     #[arg(long, value_enum)]
     pub lang: Option<crate::preflight::LangArg>,
 
+    /// Open on this tab [default: the tab shown last]
+    #[arg(long, value_enum)]
+    pub tab: Option<TabArg>,
+
     /// Save a PNG of the window once it has drawn, then quit (for tests and documentation)
     #[arg(long, value_name = "FILE")]
     pub screenshot: Option<PathBuf>,
+}
+
+/// `--tab`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TabArg {
+    /// Pelajaran.
+    Lesson,
+    /// Lab.
+    Lab,
+    /// Eksperimen.
+    Experiments,
+    /// Kuis.
+    Quiz,
+    /// Instruktur.
+    Instructor,
+}
+
+impl From<TabArg> for Tab {
+    fn from(t: TabArg) -> Tab {
+        match t {
+            TabArg::Lesson => Tab::Lesson,
+            TabArg::Lab => Tab::Lab,
+            TabArg::Experiments => Tab::Experiments,
+            TabArg::Quiz => Tab::Quiz,
+            TabArg::Instructor => Tab::Instructor,
+        }
+    }
 }
 
 /// A validated `migralab gui`.
@@ -67,6 +99,8 @@ pub struct GuiConfig {
     pub lang: Option<Lang>,
     /// Screenshot-and-quit target.
     pub screenshot: Option<PathBuf>,
+    /// Tab override.
+    pub tab: Option<Tab>,
 }
 
 impl GuiConfig {
@@ -90,6 +124,7 @@ impl GuiConfig {
             scenario,
             lang: args.lang.map(Into::into),
             screenshot: args.screenshot,
+            tab: args.tab.map(Into::into),
         })
     }
 }
@@ -133,6 +168,9 @@ pub fn run(config: GuiConfig) -> anyhow::Result<std::process::ExitCode> {
             if let Some(s) = &config.scenario {
                 state.lab.scenario = s.clone();
                 state.tab = Tab::Lab;
+            }
+            if let Some(tab) = config.tab {
+                state.tab = tab;
             }
             let mut app = MigralabApp::new(state);
             app.launched = Some(launched);
@@ -198,6 +236,8 @@ pub struct LabRuntime {
     pub export_dir: Option<PathBuf>,
     /// The export running on its worker, if any.
     pub export_job: Option<std::sync::mpsc::Receiver<String>>,
+    /// What happened to the last observation saved in the student's profile.
+    pub observation_status: Option<String>,
 }
 
 impl LabRuntime {
@@ -351,7 +391,13 @@ impl MigralabApp {
                 settings.visible.lessons.as_deref(),
                 &mut cmds,
             ),
-            Tab::Lab => lab::lab_tab_ui(ui, &mut self.state, &mut self.lab, &mut cmds),
+            Tab::Lab => lab::lab_tab_ui(
+                ui,
+                &mut self.state,
+                &mut self.lab,
+                &settings.scenario_dirs,
+                &mut cmds,
+            ),
             Tab::Experiments => experiments::experiments_ui(
                 ui,
                 &mut self.state,
@@ -481,6 +527,9 @@ impl MigralabApp {
                 });
             }
             Command::Compare(id) => self.lab.compare = *id,
+            Command::RecordObservation { experiment, text } => {
+                self.lab.observation_status = Some(self.record_observation(experiment, text));
+            }
             Command::Export(what) => {
                 let input = lab::export::ExportInput::gather(&self.state, &self.lab);
                 let waker_ctx = ctx.clone();
@@ -491,6 +540,30 @@ impl MigralabApp {
                     Box::new(move || waker_ctx.request_repaint()),
                 ));
             }
+        }
+    }
+
+    /// Save an observation in the student's profile; says what happened, in the UI language.
+    fn record_observation(&self, experiment: &str, text: &str) -> String {
+        let lang = self.state.lang;
+        let student = self.state.student.trim();
+        if student.is_empty() {
+            return crate::tr!(lang, "exp-saved-no-student");
+        }
+        let saved = self.quiz.data_dir().and_then(|dir| {
+            crate::progress::ProfileStore::new(&dir).update(student, |p| {
+                p.record_observation(experiment, text, crate::progress::unix_now());
+            })
+        });
+        match saved {
+            Ok(notice) => {
+                let mut msg = crate::tr!(lang, "exp-saved", student = student.to_string());
+                if let Some(n) = notice {
+                    msg.push_str(&format!(" ({n})"));
+                }
+                msg
+            }
+            Err(e) => crate::tr!(lang, "exp-save-failed", error = format!("{e:#}")),
         }
     }
 

@@ -15,16 +15,31 @@ use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::{CheckStatus, PreflightReport, preflight};
 use migralab_sim_core::{Outcome, Phase};
 
+/// Below this width (points) the Lab tab stacks its two columns.
+const NARROW: f32 = 820.0;
+
 /// The Lab tab.
 pub fn lab_tab_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
     lab: &mut LabRuntime,
+    extra_dirs: &[std::path::PathBuf],
     cmds: &mut Vec<Command>,
 ) {
     let lang = state.lang;
-    scenario_bar_ui(ui, lang, state, lab, cmds);
+    scenario_bar_ui(ui, lang, state, lab, extra_dirs, cmds);
     ui.separator();
+    if ui.available_width() < NARROW {
+        // Large zoom or a small window: one column, the picture and the form first.
+        egui::ScrollArea::vertical()
+            .id_salt("lab_narrow_scroll")
+            .show(ui, |ui| {
+                left_column_ui(ui, state, lab, cmds);
+                ui.separator();
+                lab_main_ui(ui, state, lab, cmds, true);
+            });
+        return;
+    }
     egui::Panel::left("lab_left")
         .resizable(true)
         .default_size(430.0)
@@ -47,6 +62,7 @@ fn scenario_bar_ui(
     lang: Lang,
     state: &mut AppState,
     lab: &LabRuntime,
+    extra_dirs: &[std::path::PathBuf],
     cmds: &mut Vec<Command>,
 ) {
     ui.horizontal_wrapped(|ui| {
@@ -60,6 +76,11 @@ fn scenario_bar_ui(
                 for s in crate::scenarios::SHIPPED {
                     ui.selectable_value(&mut chosen, s.name.to_string(), s.name)
                         .on_hover_text(s.about);
+                }
+                // The instructor's extra folders (read only while the list is open).
+                for path in extra_scenarios(extra_dirs) {
+                    let shown = path.display().to_string();
+                    ui.selectable_value(&mut chosen, shown.clone(), shown);
                 }
             })
             .response
@@ -80,9 +101,29 @@ fn scenario_bar_ui(
             ui.label(egui::RichText::new(lang.pick(&s.scenario().title)).italics());
         }
     });
+    if let Some(s) = &lab.session
+        && !s.scenario().teaches.en.is_empty()
+    {
+        ui.collapsing(tr!(lang, "lab-teaches"), |ui| {
+            crate::gui::widgets::text_with_code(ui, lang.pick(&s.scenario().teaches));
+        });
+    }
     if let Some(err) = &lab.open_error {
         ui.colored_label(ui.visuals().error_fg_color, err);
     }
+}
+
+/// The `*.toml` files of the instructor's scenario folders, sorted; unreadable folders are
+/// skipped (the Instructor tab reports them when the settings are saved).
+pub fn extra_scenarios(dirs: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flat_map(|entries| entries.filter_map(Result::ok).map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// Topology, what the preflight found, and the form.
@@ -162,15 +203,21 @@ pub fn lab_main_ui(
         terminal::terminal_ui(ui, lang, lab, cmds, 170.0);
     }
     ui.separator();
-    egui::ScrollArea::vertical()
-        .id_salt("plots_scroll")
-        .show(ui, |ui| {
-            let shown = shown_runs(lab);
-            let cursor = lab.playback.map(|p| p.cursor_s);
-            plots::plots_ui(ui, lang, &shown, cursor, 120.0);
-            ui.separator();
-            export_ui(ui, lang, lab, cmds);
-        });
+    let mut plots_and_export = |ui: &mut egui::Ui| {
+        let shown = shown_runs(lab);
+        let cursor = lab.playback.map(|p| p.cursor_s);
+        plots::plots_ui(ui, lang, &shown, cursor, 120.0);
+        ui.separator();
+        export_ui(ui, lang, lab, cmds);
+    };
+    if ui.available_height().is_finite() && ui.available_height() < 10_000.0 {
+        egui::ScrollArea::vertical()
+            .id_salt("plots_scroll")
+            .show(ui, plots_and_export);
+    } else {
+        // Already inside a scrolling column (narrow layout).
+        plots_and_export(ui);
+    }
 }
 
 /// The runs on the plots: the one playing (up to the cursor) and the compared one (whole).
