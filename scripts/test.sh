@@ -6,16 +6,19 @@ cd "$(dirname "$0")/.."
 
 # System packages the tests need (apt on Debian, as CI's machine is). The desktop app's tests
 # render on the CPU: lavapipe (Vulkan, from mesa-vulkan-drivers) for egui_kittest's snapshots,
-# and an Xvfb display for the smoke test that starts the real binary.
-APT_PACKAGES=(xvfb xauth mesa-vulkan-drivers libvulkan1)
+# and an Xvfb display for the smoke test that starts the real binary. The real-mode prober's
+# tests build network namespaces with iproute2 (they need root, as CI has).
+APT_PACKAGES=(xvfb xauth mesa-vulkan-drivers libvulkan1 iproute2)
 if ((${#APT_PACKAGES[@]})); then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if ((${#missing[@]})); then
     echo "==> installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}"
+    sudo=()
+    if [ "$(id -u)" != 0 ]; then sudo=(sudo -E); fi
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq "${missing[@]}"
   fi
 fi
 
