@@ -373,24 +373,27 @@ pub fn topology_ui(ui: &mut egui::Ui, pic: &Picture, lang: Lang) {
     // Guests.
     let host_index = |name: &str| pic.hosts.iter().position(|h| h == name);
     let mut per_host = vec![0usize; n];
+    let size = Vec2::new((host_w - 16.0).min(110.0), 22.0);
+    // The next free slot for a guest in host `i`'s box, one row per guest.
+    let mut next_slot = |i: usize| {
+        let h = host_rect(i);
+        let k = per_host[i];
+        per_host[i] += 1;
+        let r = Rect::from_min_size(
+            Pos2::new(
+                h.center().x - size.x / 2.0,
+                h.top() + 24.0 + k as f32 * 26.0,
+            ),
+            size,
+        );
+        (r.bottom() <= h.bottom()).then_some(r)
+    };
     for g in &pic.guests {
-        let size = Vec2::new((host_w - 16.0).min(110.0), 22.0);
         match &g.place {
             GuestPlace::On { host, running } => {
-                let Some(i) = host_index(host) else { continue };
-                let h = host_rect(i);
-                let k = per_host[i];
-                per_host[i] += 1;
-                let r = Rect::from_min_size(
-                    Pos2::new(
-                        h.center().x - size.x / 2.0,
-                        h.top() + 24.0 + k as f32 * 26.0,
-                    ),
-                    size,
-                );
-                if r.bottom() > h.bottom() {
+                let Some(r) = host_index(host).and_then(&mut next_slot) else {
                     continue;
-                }
+                };
                 let fill = if *running {
                     OK
                 } else {
@@ -419,16 +422,10 @@ pub fn topology_ui(ui: &mut egui::Ui, pic: &Picture, lang: Lang) {
                 let (Some(i), Some(j)) = (host_index(from), host_index(to)) else {
                     continue;
                 };
-                let (a, b) = (host_rect(i), host_rect(j));
-                let k = per_host[i];
-                per_host[i] += 1;
-                let src = Rect::from_min_size(
-                    Pos2::new(
-                        a.center().x - size.x / 2.0,
-                        a.top() + 24.0 + k as f32 * 26.0,
-                    ),
-                    size,
-                );
+                let Some(src) = next_slot(i) else {
+                    continue;
+                };
+                let b = host_rect(j);
                 let fill = if *paused { WARN } else { OK };
                 painter.rect_filled(src, 4.0, fill);
                 let label = if *paused {
