@@ -50,6 +50,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Ping a VM every 10 ms and report the loss windows (for real migrations).
+    #[command(long_about = crate::ping::PING_LONG_ABOUT)]
+    Ping(crate::ping::PingArgs),
     /// Open the desktop app (what `migralab` alone does).
     #[command(long_about = crate::gui::GUI_LONG_ABOUT)]
     Gui(crate::gui::GuiArgs),
@@ -216,6 +219,7 @@ enum RunConfig {
     Progress(crate::progress::ProgressConfig),
     Report(crate::export::ReportConfig),
     Gui(crate::gui::GuiConfig),
+    Ping(crate::ping::PingConfig),
 }
 
 #[derive(Debug)]
@@ -281,6 +285,9 @@ impl RunConfig {
             Some(Command::Report(args)) => Ok(RunConfig::Report(
                 crate::export::ReportConfig::from_args(args)?,
             )),
+            Some(Command::Ping(args)) => {
+                Ok(RunConfig::Ping(crate::ping::PingConfig::from_args(args)?))
+            }
             Some(Command::Gui(args)) => Ok(RunConfig::Gui(crate::gui::GuiConfig::from_args(args)?)),
             None => Ok(RunConfig::Gui(crate::gui::GuiConfig::from_args(
                 crate::gui::GuiArgs::default(),
@@ -351,6 +358,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Progress(p) => crate::progress::run(p),
         RunConfig::Report(r) => crate::export::run(r),
         RunConfig::Gui(g) => crate::gui::run(g),
+        RunConfig::Ping(p) => crate::ping::run(p),
     }
 }
 

@@ -45,7 +45,7 @@ pub struct ProbePlan {
 }
 
 /// A maximal run of consecutive lost probes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LossWindow {
     /// First lost sequence number.
     pub first_seq: u64,
@@ -64,7 +64,7 @@ pub struct LossWindow {
 }
 
 /// The prober's schedule drift: actual send time − scheduled send time, ms.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct DriftStats {
     /// Largest drift.
     pub max_ms: f64,
@@ -73,7 +73,7 @@ pub struct DriftStats {
 }
 
 /// What a run of probes amounted to.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct ProbeSummary {
     /// Probes sent.
     pub sent: u64,
