@@ -414,3 +414,49 @@ fn issue_5_extra_scenario_folders_are_offered_and_a_broken_file_is_named_with_it
             .ends_with("class-a.toml")
     );
 }
+
+#[test]
+fn playback_holds_the_commands_output_until_the_run_is_played_and_steps_by_iteration() {
+    let mut a = app(Tab::Lab, Lang::En);
+    a.state.lab.speed = Speed::X10;
+    let mut h = harness(a);
+    h.run();
+    h.state_mut().state.lab.form.verbose = true;
+    h.step();
+    h.get_by_label("⏵ Run in the terminal").click();
+    settle_playing(&mut h);
+    let id = h.state().lab.runs[0].id;
+    assert!(
+        h.state().lab.is_playing(id),
+        "played back, not shown at once"
+    );
+    assert!(h.query_by_label_contains("(playback)").is_some());
+    assert!(h.query_by_label_contains("Migration: [100.00 %]").is_none());
+    // Step to the next iteration: paused on a dirty-bitmap sync.
+    h.get_by_label("⏭").click();
+    h.step();
+    h.step();
+    let p = h.state().lab.playback.unwrap();
+    assert!(p.paused);
+    let iterations = &h.state().lab.runs[0].series.iterations;
+    assert!(
+        iterations.iter().any(|t| (t - p.cursor_s).abs() < 1e-9),
+        "{p:?}"
+    );
+    // Instant playback, resume: the run ends and virsh's output appears.
+    h.get_by_label("instant").click();
+    h.step();
+    h.get_by_label("⏵").click();
+    h.run();
+    assert!(!h.state().lab.is_playing(id));
+    assert!(h.query_by_label_contains("Migration: [100.00 %]").is_some());
+}
+
+/// Like `settle`, but a run then plays back (the UI keeps repainting): a few frames, no `run()`.
+fn settle_playing(h: &mut Harness<'static, MigralabApp>) {
+    h.step();
+    h.state_mut().lab.wait_idle();
+    for _ in 0..3 {
+        h.step();
+    }
+}
