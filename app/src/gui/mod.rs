@@ -325,8 +325,6 @@ pub struct MigralabApp {
     pub quiz: quiz_tab::QuizRuntime,
     /// Lesson tab runtime state.
     pub lesson: lesson::LessonRuntime,
-    /// Commands from the last frame (kept for tests to inspect).
-    pub last_commands: Vec<Command>,
     ctx: Option<egui::Context>,
     applied_zoom: Option<f32>,
     applied_theme: Option<ThemePref>,
@@ -344,7 +342,6 @@ impl MigralabApp {
             lab: LabRuntime::default(),
             quiz: quiz_tab::QuizRuntime::default(),
             lesson: lesson::LessonRuntime::default(),
-            last_commands: Vec::new(),
             ctx: None,
             applied_zoom: None,
             applied_theme: None,
@@ -411,7 +408,6 @@ impl MigralabApp {
         for cmd in &cmds {
             self.apply(cmd, &ctx);
         }
-        self.last_commands = cmds;
         self.frames += 1;
     }
 
@@ -565,11 +561,6 @@ impl MigralabApp {
             }
             Err(e) => crate::tr!(lang, "exp-save-failed", error = format!("{e:#}")),
         }
-    }
-
-    /// Frames drawn so far.
-    pub fn frames(&self) -> u64 {
-        self.frames
     }
 }
 
