@@ -37,8 +37,13 @@ fn scratch_dir() -> std::path::PathBuf {
 }
 
 fn harness(app: MigralabApp) -> Harness<'static, MigralabApp> {
+    harness_sized(app, egui::vec2(1280.0, 800.0))
+}
+
+/// A harness whose screen is `size` points.
+fn harness_sized(app: MigralabApp, size: egui::Vec2) -> Harness<'static, MigralabApp> {
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
         .with_max_steps(16)
         .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), app)
 }
@@ -314,13 +319,7 @@ fn the_instructors_visibility_list_hides_lessons_and_experiments() {
 
 #[test]
 fn snapshot_lab_after_the_lessons_migration() {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .with_max_steps(16)
-        .build_ui_state(
-            |ui, app: &mut MigralabApp| app.ui_root(ui),
-            app(Tab::Lab, Lang::Id),
-        );
+    let mut h = harness_sized(app(Tab::Lab, Lang::Id), egui::vec2(1280.0, 720.0));
     h.run();
     h.get_by_label("⏵ Jalankan di terminal").click();
     settle(&mut h);
@@ -331,10 +330,8 @@ fn snapshot_lab_after_the_lessons_migration() {
 fn snapshot_lesson_at_200_percent_zoom_in_english() {
     let mut a = app(Tab::Lesson, Lang::En);
     a.state.zoom = 2.0;
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(640.0, 360.0)) // a 1280×720 window at 200 %
-        .with_max_steps(16)
-        .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), a);
+    // A 1280×720 window at 200 %.
+    let mut h = harness_sized(a, egui::vec2(640.0, 360.0));
     h.run();
     h.snapshot("lesson_zoom_200_en");
 }
@@ -343,10 +340,8 @@ fn snapshot_lesson_at_200_percent_zoom_in_english() {
 fn snapshot_lab_at_200_percent_zoom_stacks_its_columns() {
     let mut a = app(Tab::Lab, Lang::Id);
     a.state.zoom = 2.0;
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(640.0, 360.0)) // a 1280×720 window at 200 %
-        .with_max_steps(16)
-        .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), a);
+    // A 1280×720 window at 200 %.
+    let mut h = harness_sized(a, egui::vec2(640.0, 360.0));
     h.run();
     // Everything is still reachable: the form's run button and the terminal.
     assert!(h.query_by_label("⏵ Jalankan di terminal").is_some());

@@ -926,30 +926,7 @@ fn the_instructors_example_is_a_valid_bank_with_every_kind() {
 
 /// A two-host lab with db01 running on kvm-host-01 on shared storage, for the lab's virsh.
 fn issue_5_lab() -> crate::shell::Shell {
-    let scenario = crate::Scenario::from_toml_str(
-        r#"
-name = "t"
-seed = 7
-[[host]]
-name = "kvm-host-01"
-ip = "192.168.100.11"
-[[host]]
-name = "kvm-host-02"
-ip = "192.168.100.12"
-[link]
-bandwidth_mibps = 112.0
-[storage]
-kind = "shared"
-[[vm]]
-name = "db01"
-host = "kvm-host-01"
-ip = "192.168.100.50"
-ram_mib = 256
-disk_gib = 4.0
-"#,
-    )
-    .unwrap();
-    crate::shell::Shell::new(scenario, crate::shell::Lang::En)
+    crate::shell::Shell::new(crate::shell::tests::lab(""), crate::shell::Lang::En)
 }
 
 /// The first line the lab's virsh prints for `line`, and its exit status.

@@ -40,7 +40,7 @@ mod virsh;
 mod xml;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use hint::Lang;
 pub use runs::ShellRun;

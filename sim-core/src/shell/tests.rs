@@ -3,7 +3,9 @@
 
 use super::*;
 
-fn lab(extra: &str) -> Scenario {
+/// A two-host lab with db01 running on kvm-host-01 on shared storage, plus `extra` TOML (also
+/// the quiz tests' lab for the shell's virsh).
+pub(crate) fn lab(extra: &str) -> Scenario {
     Scenario::from_toml_str(&format!(
         r#"
 name = "t"
