@@ -66,6 +66,9 @@ enum Command {
     /// Check every prerequisite of a migration, as `virsh migrate` would meet them.
     #[command(long_about = PREFLIGHT_LONG_ABOUT, after_long_help = EXIT_CODES_PREFLIGHT)]
     Preflight(PreflightArgs),
+    /// Migrate a real VM between real hosts through libvirt and measure it (needs --real).
+    #[command(long_about = crate::real::MIGRATE_LONG_ABOUT)]
+    Migrate(crate::real::MigrateArgs),
     /// Take a self-assessment quiz in the terminal, or check a question bank.
     #[command(long_about = crate::quiz::QUIZ_LONG_ABOUT, after_help = crate::quiz::QUIZ_AFTER_HELP)]
     Quiz(crate::quiz::QuizArgs),
@@ -93,7 +96,14 @@ and the exact error libvirt would print. The migration checked is the scenario's
 Examples:
   migralab preflight prereq-firewall
   migralab preflight lesson --vm db01 --to kvm-host-02 --lang en
-  migralab preflight exp2-cpu-models --vm app01 --json";
+  migralab preflight exp2-cpu-models --vm app01 --json
+
+With --real the same checks are measured on real hosts through libvirt (a build with the `real` \
+feature): host UUIDs and versions from `virsh capabilities`, the guest CPU against the \
+destination's QEMU (virConnectCompareHypervisorCPU), its machine type, bridges, disks in the \
+destination's storage pools, free memory, and the connection itself (ssh). What libvirt cannot \
+tell (ports, name resolution, subnets) is shown as ???? with the reason.
+  migralab preflight --real --src qemu:///system --dst qemu+ssh://kvm-host-02/system --vm db01";
 
 const EXIT_CODES_PREFLIGHT: &str = "\
 Exit codes:
@@ -122,6 +132,9 @@ struct PreflightArgs {
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
+
+    #[command(flatten)]
+    real: crate::real::RealPreflightArgs,
 
     /// Language of the report
     #[arg(long, value_enum, default_value = "id")]
@@ -220,6 +233,8 @@ enum RunConfig {
     Report(crate::export::ReportConfig),
     Gui(crate::gui::GuiConfig),
     Ping(crate::ping::PingConfig),
+    RealPreflight(crate::real::PreflightConfig),
+    Migrate(crate::real::MigrateConfig),
 }
 
 #[derive(Debug)]
@@ -270,9 +285,15 @@ impl RunConfig {
     fn from_cli(cli: Cli) -> anyhow::Result<RunConfig> {
         match cli.command {
             Some(Command::Sim(args)) => Ok(RunConfig::Sim(SimConfig::from_args(args)?)),
+            Some(Command::Preflight(args)) if args.real.real => Ok(RunConfig::RealPreflight(
+                crate::real::PreflightConfig::new(args.real, args.vm, args.json, args.lang)?,
+            )),
             Some(Command::Preflight(args)) => {
                 Ok(RunConfig::Preflight(PreflightConfig::from_args(args)?))
             }
+            Some(Command::Migrate(args)) => Ok(RunConfig::Migrate(
+                crate::real::MigrateConfig::from_args(args)?,
+            )),
             Some(Command::Quiz(args)) => {
                 Ok(RunConfig::Quiz(crate::quiz::QuizConfig::from_args(args)?))
             }
@@ -359,6 +380,8 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Report(r) => crate::export::run(r),
         RunConfig::Gui(g) => crate::gui::run(g),
         RunConfig::Ping(p) => crate::ping::run(p),
+        RunConfig::RealPreflight(p) => crate::real::run_preflight(p),
+        RunConfig::Migrate(m) => crate::real::run_migrate(m),
     }
 }
 
@@ -390,12 +413,7 @@ fn run_sim(config: SimConfig) -> anyhow::Result<ExitCode> {
     let trace = Simulator::run(config.scenario.clone());
     let summary = RunSummary::of(&trace);
     let text = match config.format {
-        Format::Human => HumanSummary {
-            scenario: &config.scenario,
-            trace: &trace,
-            summary: &summary,
-        }
-        .to_string(),
+        Format::Human => HumanSummary::of_scenario(&config.scenario, &trace, &summary).to_string(),
         Format::Json => {
             report::json(&trace, &summary).context("cannot serialise the trace as JSON")?
         }
@@ -417,7 +435,7 @@ fn run_sim(config: SimConfig) -> anyhow::Result<ExitCode> {
 }
 
 /// Write to stdout; a closed pipe (`migralab sim --csv | head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),

@@ -23,6 +23,7 @@ pub mod ping;
 pub mod preflight;
 pub mod progress;
 pub mod quiz;
+pub mod real;
 pub mod report;
 pub mod scenarios;
 pub mod series;

@@ -52,6 +52,8 @@ impl fmt::Display for PreflightText<'_> {
                 CheckStatus::Pass => "PASS",
                 CheckStatus::Warn => "WARN",
                 CheckStatus::Fail => "FAIL",
+                // Real mode only: libvirt could not tell; the evidence says why.
+                CheckStatus::Unknown => "????",
             };
             let title = l.pick(&c.title);
             let pad = width.saturating_sub(title.chars().count());

@@ -2,7 +2,7 @@
 //! samples. Pure functions of the scenario, trace and summary: no I/O here, so the GUI's export can
 //! use them too.
 
-use migralab_sim_core::scenario::StorageKind;
+use migralab_sim_core::scenario::{MigrationSpec, StorageKind};
 use migralab_sim_core::trace::SyncRecord;
 use migralab_sim_core::units::{GIB, MIB};
 use migralab_sim_core::{Outcome, Phase, RunSummary, Scenario, Trace, TraceKind};
@@ -88,28 +88,52 @@ fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// The short summary a person reads after `migralab sim`.
 pub struct HumanSummary<'a> {
-    /// The scenario that ran (after overrides).
-    pub scenario: &'a Scenario,
+    /// First line: what ran (`Scenario lesson: ... (seed 1)`, or the real hosts).
+    pub heading: String,
+    /// The commands that ran.
+    pub migrations: Vec<MigrationSpec>,
+    /// Disks stay where they are (shared storage), so "no disk sent" is the expected case.
+    pub shared_storage: bool,
+    /// The prober's interval, ms.
+    pub ping_interval_ms: f64,
     /// Its trace.
     pub trace: &'a Trace,
     /// The trace summarised.
     pub summary: &'a RunSummary,
 }
 
-impl fmt::Display for HumanSummary<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sc = self.scenario;
+impl<'a> HumanSummary<'a> {
+    /// The summary of a simulated scenario run.
+    pub fn of_scenario(
+        sc: &Scenario,
+        trace: &'a Trace,
+        summary: &'a RunSummary,
+    ) -> HumanSummary<'a> {
         let title = if sc.title.en.is_empty() {
             &sc.title.id
         } else {
             &sc.title.en
         };
-        if title.is_empty() {
-            writeln!(f, "Scenario {} (seed {})", sc.name, sc.seed)?;
+        let heading = if title.is_empty() {
+            format!("Scenario {} (seed {})", sc.name, sc.seed)
         } else {
-            writeln!(f, "Scenario {}: {title} (seed {})", sc.name, sc.seed)?;
+            format!("Scenario {}: {title} (seed {})", sc.name, sc.seed)
+        };
+        HumanSummary {
+            heading,
+            migrations: sc.migrations.clone(),
+            shared_storage: sc.storage.kind == StorageKind::Shared,
+            ping_interval_ms: sc.prober.interval_ms,
+            trace,
+            summary,
         }
-        for m in &sc.migrations {
+    }
+}
+
+impl fmt::Display for HumanSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.heading)?;
+        for m in &self.migrations {
             let at = if m.start_ms > 0 {
                 format!("   # at {}", seconds(m.start_ms))
             } else {
@@ -117,7 +141,7 @@ impl fmt::Display for HumanSummary<'_> {
             };
             writeln!(f, "  $ {}{at}", m.virsh_command())?;
         }
-        if sc.migrations.is_empty() {
+        if self.migrations.is_empty() {
             writeln!(f, "  (the scenario runs no migration)")?;
         }
 
@@ -241,7 +265,7 @@ impl HumanSummary<'_> {
     }
 
     fn disk(&self, bytes: u64) -> String {
-        if bytes == 0 && self.scenario.storage.kind == StorageKind::Shared {
+        if bytes == 0 && self.shared_storage {
             "none (the disk stays on shared storage)".into()
         } else if bytes >= GIB {
             format!("{:.2} GiB", bytes as f64 / GIB as f64)
@@ -261,7 +285,7 @@ impl HumanSummary<'_> {
         writeln!(
             f,
             "Ping {target} every {} ms: {} sent, {} lost, largest gap between replies {:.1} ms",
-            self.scenario.prober.interval_ms, p.sent, p.lost, p.max_gap_ms
+            self.ping_interval_ms, p.sent, p.lost, p.max_gap_ms
         )?;
         for w in p.loss_windows.iter().take(LOSS_WINDOWS_SHOWN) {
             writeln!(

@@ -1,14 +1,29 @@
 //! # migralab real-backend
 //!
 //! Real mode: the same [`migralab_sim_core::Lab`] questions answered by real hosts through
-//! libvirt. This crate holds what real mode needs that does not touch libvirt itself (URI
-//! handling, the ICMP [`prober`], always built); the libvirt connection and the migration driver
-//! arrive with the `real` cargo feature.
+//! libvirt. Always built: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]), the ICMP
+//! [`prober`]. With the
+//! `real` cargo feature (needs `libvirt-dev` and `pkg-config`): the libvirt connection, real
+//! preflight and the migration driver ([`libvirt`]) behind [`real_lab::RealLab`].
 //!
 //! Invariants: no UI code here; nothing here blocks a UI thread (libvirt calls run on worker
-//! threads); every connection URI is made non-interactive (see [`uri`]).
+//! threads with deadlines); every connection URI is made non-interactive (see [`uri`]).
 
 #![warn(missing_docs)]
 
+pub mod domain_xml;
+// The lab in a box (`labbox`) lands next.
+#[cfg(feature = "real")]
+pub mod libvirt;
 pub mod prober;
+#[cfg(feature = "real")]
+pub mod real_lab;
 pub mod uri;
+
+/// Was this build made with real mode (the `real` cargo feature)?
+pub const REAL_MODE_BUILT: bool = cfg!(feature = "real");
+
+/// What to tell a user who asks for real mode in a build without it.
+pub const REAL_MODE_MISSING: &str = "this migralab was built without real mode. Rebuild it with \
+the `real` feature (needs the Debian packages libvirt-dev and pkg-config): \
+`cargo run --release --features real -- ...`";

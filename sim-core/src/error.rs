@@ -19,7 +19,10 @@ pub enum LabError {
     #[error("Unsafe migration: Migration without shared storage is unsafe")]
     UnsafeNoSharedStorage,
     /// The destination cannot open a disk image (local storage forced through with `--unsafe`).
-    #[error("Cannot access storage file '{path}' (as uid:107, gid:107): No such file or directory")]
+    // 64055 is the libvirt-qemu user on Debian and Ubuntu (the lab in a box runs Debian); RHEL uses 107.
+    #[error(
+        "Cannot access storage file '{path}' (as uid:64055, gid:64055): No such file or directory"
+    )]
     StorageNotAccessible {
         /// The disk image path the destination QEMU tried to open.
         path: String,
@@ -54,6 +57,14 @@ pub enum LabError {
     /// libvirt's VIR_ERR_INTERNAL_ERROR.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A real libvirt did not answer in time (real mode: every call has a deadline).
+    #[error("no answer from libvirt within {seconds} s: {what}")]
+    Timeout {
+        /// The call that was waited for, e.g. `connect to qemu+ssh://kvm-host-02/system`.
+        what: String,
+        /// The deadline, seconds.
+        seconds: u64,
+    },
     /// A message passed through unchanged from a real libvirt (real mode).
     #[error("{message}")]
     Libvirt {
@@ -134,6 +145,10 @@ mod tests {
             LabError::Unsupported("x".into()),
             LabError::OperationFailed("x".into()),
             LabError::Internal("x".into()),
+            LabError::Timeout {
+                what: "connect".into(),
+                seconds: 10,
+            },
             LabError::Libvirt {
                 code: Some(1),
                 message: "x".into(),

@@ -24,6 +24,8 @@ pub enum CheckStatus {
     Warn,
     /// The migration fails.
     Fail,
+    /// Could not be measured (real mode: libvirt cannot tell); the evidence says why.
+    Unknown,
 }
 
 /// What is checked.
@@ -52,6 +54,29 @@ pub enum CheckId {
     DomainRunning,
     /// The destination has enough free memory for the guest.
     FreeMemory,
+}
+
+impl CheckId {
+    /// The prerequisite's short name, the same in the simulated and the real lab.
+    pub fn title(self) -> Text {
+        let (id, en) = match self {
+            CheckId::SharedStorage => ("Penyimpanan bersama", "Shared storage"),
+            CheckId::Bridge => ("Bridge yang sama", "Same bridge"),
+            CheckId::SameSubnet => ("Jaringan yang sama", "Same network"),
+            CheckId::NameResolution => ("Resolusi nama host", "Name resolution"),
+            CheckId::SshTrust => ("SSH tanpa password", "SSH trust"),
+            CheckId::Cpu => ("CPU yang kompatibel", "Compatible CPU"),
+            CheckId::MachineType => (
+                "Versi QEMU/libvirt yang kompatibel",
+                "Compatible QEMU/libvirt",
+            ),
+            CheckId::MigrationPorts => ("Port migrasi 49152–49215", "Migration ports 49152–49215"),
+            CheckId::NotSameHost => ("Host yang berbeda", "Not the same host"),
+            CheckId::DomainRunning => ("Domain berjalan", "Domain running"),
+            CheckId::FreeMemory => ("Memori kosong di tujuan", "Free memory on the destination"),
+        };
+        text(id, en)
+    }
 }
 
 /// When libvirt notices a problem, in the order a `virsh migrate` goes through.
@@ -251,7 +276,7 @@ fn pass(id: CheckId, stage: Stage, title: Text, evidence: Text) -> Check {
 }
 
 fn shared_storage(c: &Ctx<'_>) -> Check {
-    let title = text("Penyimpanan bersama", "Shared storage");
+    let title = CheckId::SharedStorage.title();
     let path = c.vm.disk_path(&c.scenario.storage);
     let id = CheckId::SharedStorage;
     if c.vm.disk_bytes() == 0 {
@@ -366,7 +391,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
 }
 
 fn bridge(c: &Ctx<'_>) -> Check {
-    let title = text("Bridge yang sama", "Same bridge");
+    let title = CheckId::Bridge.title();
     let br = &c.vm.bridge;
     if c.dst.bridges.iter().any(|b| b == br) {
         return pass(
@@ -421,7 +446,7 @@ fn list_or_none(items: &[String], none: &str) -> String {
 }
 
 fn same_subnet(c: &Ctx<'_>) -> Check {
-    let title = text("Jaringan yang sama", "Same network");
+    let title = CheckId::SameSubnet.title();
     let (s, d) = (c.src.subnet(), c.dst.subnet());
     if s == d {
         return pass(
@@ -481,7 +506,7 @@ fn resolve<'a>(c: &Ctx<'a>) -> Result<&'a HostSpec, String> {
 }
 
 fn name_resolution(c: &Ctx<'_>) -> Check {
-    let title = text("Resolusi nama host", "Name resolution");
+    let title = CheckId::NameResolution.title();
     let name = &c.dst.name;
     match resolve(c) {
         Ok(h) if h.name == c.dst.name => pass(
@@ -559,7 +584,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
 }
 
 fn ssh_trust(c: &Ctx<'_>) -> Check {
-    let title = text("SSH tanpa password", "SSH trust");
+    let title = CheckId::SshTrust.title();
     let d = &c.dst.name;
     if !c.dst.firewall.ssh_open {
         return fail(
@@ -648,7 +673,7 @@ pub fn guest_cpu_def(vm: &VmSpec, host: &HostSpec) -> CpuDef {
 }
 
 fn cpu(c: &Ctx<'_>) -> Check {
-    let title = text("CPU yang kompatibel", "Compatible CPU");
+    let title = CheckId::Cpu.title();
     let mode = c.vm.cpu.mode_name();
     let map = match CpuMap::x86() {
         Ok(m) => m,
@@ -775,10 +800,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
 }
 
 fn machine_type(c: &Ctx<'_>) -> Check {
-    let title = text(
-        "Versi QEMU/libvirt yang kompatibel",
-        "Compatible QEMU/libvirt",
-    );
+    let title = CheckId::MachineType.title();
     let m = &c.vm.machine;
     if c.dst.machine_types().iter().any(|t| t == m) {
         return pass(
@@ -828,7 +850,7 @@ fn machine_type(c: &Ctx<'_>) -> Check {
 }
 
 fn migration_ports(c: &Ctx<'_>) -> Check {
-    let title = text("Port migrasi 49152–49215", "Migration ports 49152–49215");
+    let title = CheckId::MigrationPorts.title();
     let d = &c.dst.name;
     if c.dst.firewall.migration_ports_open || c.spec.tunnelled {
         let (id_txt, en_txt) = if c.spec.tunnelled {
@@ -883,7 +905,7 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
 }
 
 fn not_same_host(c: &Ctx<'_>) -> Check {
-    let title = text("Host yang berbeda", "Not the same host");
+    let title = CheckId::NotSameHost.title();
     let (su, du) = (c.src.host_uuid(), c.dst.host_uuid());
     if su != du {
         return pass(
@@ -925,7 +947,7 @@ fn not_same_host(c: &Ctx<'_>) -> Check {
 }
 
 fn domain_running(c: &Ctx<'_>) -> Check {
-    let title = text("Domain berjalan", "Domain running");
+    let title = CheckId::DomainRunning.title();
     let n = &c.vm.name;
     if c.vm.state == VmState::Running {
         return pass(
@@ -959,7 +981,7 @@ fn domain_running(c: &Ctx<'_>) -> Check {
 }
 
 fn free_memory(c: &Ctx<'_>) -> Check {
-    let title = text("Memori kosong di tujuan", "Free memory on the destination");
+    let title = CheckId::FreeMemory.title();
     let used: u64 = c
         .scenario
         .vms

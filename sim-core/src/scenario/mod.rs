@@ -445,6 +445,33 @@ pub struct MigrationSpec {
 }
 
 impl MigrationSpec {
+    /// `virsh migrate --live VM qemu+ssh://TO/system` with every other option at its default.
+    pub fn new(vm: &str, to: &str) -> MigrationSpec {
+        MigrationSpec {
+            vm: vm.to_string(),
+            to: to.to_string(),
+            start_ms: 0,
+            live: true,
+            persistent: false,
+            undefinesource: false,
+            copy_storage_all: false,
+            p2p: false,
+            tunnelled: false,
+            auto_converge: false,
+            postcopy: false,
+            postcopy_after_precopy: false,
+            postcopy_after_pass: None,
+            unsafe_: false,
+            bandwidth_mibps: None,
+            postcopy_bandwidth_mibps: None,
+            timeout_s: None,
+            timeout_action: TimeoutAction::default(),
+            downtime_limit_ms: defaults::downtime_limit_ms(),
+            auto_converge_initial: None,
+            auto_converge_increment: None,
+        }
+    }
+
     /// The `virsh migrate` command this spec stands for.
     pub fn virsh_command(&self) -> String {
         let mut parts = vec!["virsh migrate".to_string()];

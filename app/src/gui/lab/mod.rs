@@ -168,6 +168,7 @@ fn preflight_ui(ui: &mut egui::Ui, lang: Lang, report: &PreflightReport) {
     for c in problems {
         let (mark, color) = match c.status {
             CheckStatus::Fail => ("×", ui.visuals().error_fg_color),
+            CheckStatus::Unknown => ("?", ui.visuals().weak_text_color()),
             _ => ("!", ui.visuals().warn_fg_color),
         };
         ui.collapsing(
