@@ -289,7 +289,7 @@ mod run_impl {
     use crate::fsutil::write_atomically;
     use crate::report::{self, HumanSummary};
     use anyhow::Context as _;
-    use migralab_real::libvirt::preflight::real_preflight;
+    use migralab_real::libvirt::preflight::{PreflightOptions, real_preflight};
     use migralab_real::real_lab::{RealLab, RealLabConfig};
     use migralab_sim_core::lab::{Lab, LabCommand};
     use migralab_sim_core::time::SimDuration;
@@ -300,8 +300,8 @@ mod run_impl {
 
     pub fn preflight(c: PreflightConfig) -> anyhow::Result<ExitCode> {
         // The source must answer; anything wrong with the destination is a failed check.
-        let (report, _) =
-            real_preflight(&c.src, &c.dst, &c.vm).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (report, _) = real_preflight(&c.src, &c.dst, &c.vm, &PreflightOptions::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         print_preflight(&report, c.json, c.lang)
     }
 

@@ -102,6 +102,10 @@ pub const SHIPPED: &[Shipped] = &[
         "prereq-same-host",
         "forgotten prerequisite: cloned hosts share one host UUID"
     ),
+    shipped!(
+        "labbox",
+        "the lab in a box (`migralab labbox up`) simulated: compare it with the real one"
+    ),
 ];
 
 /// The scenario used when none is named.

@@ -15,6 +15,7 @@ pub mod domain_xml;
 // The lab in a box (`labbox`) lands next.
 #[cfg(feature = "real")]
 pub mod libvirt;
+pub mod port_probe;
 pub mod prober;
 #[cfg(feature = "real")]
 pub mod real_lab;

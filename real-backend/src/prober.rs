@@ -580,3 +580,9 @@ mod tests {
         assert_eq!(ms_since(later, start), 0.0);
     }
 }
+
+/// Enter the network namespace `/run/netns/NAME` on the calling thread (for other probes of the
+/// real backend, e.g. the migration-port probe).
+pub(crate) fn enter_netns_for_probe(name: &str) -> Result<(), ProberError> {
+    icmp::enter_netns(name)
+}

@@ -4,7 +4,7 @@
 
 use crate::libvirt::host::RealHost;
 use crate::libvirt::job::MigrationJob;
-use crate::libvirt::preflight::real_preflight;
+use crate::libvirt::preflight::{PreflightOptions, real_preflight};
 use crate::prober::{Prober, ProberConfig, ping_event};
 use migralab_sim_core::LabError;
 use migralab_sim_core::lab::{Lab, LabCommand};
@@ -32,6 +32,8 @@ pub struct RealLabConfig {
     pub ping_netns: Option<String>,
     /// Keep pinging this long after a migration ends, so the recovery is in the trace.
     pub ping_tail: Duration,
+    /// How preflight measures what libvirt cannot (the migration port).
+    pub preflight: PreflightOptions,
 }
 
 impl RealLabConfig {
@@ -44,6 +46,7 @@ impl RealLabConfig {
             ping: None,
             ping_netns: None,
             ping_tail: Duration::from_millis(1000),
+            preflight: PreflightOptions::default(),
         }
     }
 }
@@ -86,7 +89,13 @@ impl RealLab {
 
     /// Check every prerequisite of migrating `vm` between the two hosts, measured on them.
     pub fn preflight(&self, vm: &str) -> Result<PreflightReport, LabError> {
-        real_preflight(&self.config.src_uri, &self.config.dst_uri, vm).map(|(r, _)| r)
+        real_preflight(
+            &self.config.src_uri,
+            &self.config.dst_uri,
+            vm,
+            &self.config.preflight,
+        )
+        .map(|(r, _)| r)
     }
 
     /// The source host's connection.

@@ -42,7 +42,7 @@ fn the_test_driver_answers_host_and_domain_questions() {
 
 #[test]
 fn preflight_to_the_same_host_fails_on_not_same_host_with_libvirts_words() {
-    let (report, hosts) = real_preflight(TEST, TEST, "test").unwrap();
+    let (report, hosts) = real_preflight(TEST, TEST, "test", &Default::default()).unwrap();
     assert!(hosts.is_some());
     assert_eq!(report.checks.len(), 11, "every check of the simulator");
     let same = report.check(CheckId::NotSameHost).unwrap();
@@ -75,8 +75,13 @@ fn preflight_to_the_same_host_fails_on_not_same_host_with_libvirts_words() {
 
 #[test]
 fn an_unreachable_destination_fails_the_ssh_check_without_prompting() {
-    let (report, hosts) =
-        real_preflight(TEST, "qemu+ssh://no-such-host.invalid/system", "test").unwrap();
+    let (report, hosts) = real_preflight(
+        TEST,
+        "qemu+ssh://no-such-host.invalid/system",
+        "test",
+        &Default::default(),
+    )
+    .unwrap();
     assert!(hosts.is_none());
     let ssh = report.check(CheckId::SshTrust).unwrap();
     assert_eq!(ssh.status, CheckStatus::Fail);
@@ -94,7 +99,7 @@ fn an_unreachable_destination_fails_the_ssh_check_without_prompting() {
 
 #[test]
 fn an_unknown_source_domain_is_refused_as_virsh_does() {
-    let e = real_preflight(TEST, TEST, "db99").unwrap_err();
+    let e = real_preflight(TEST, TEST, "db99", &Default::default()).unwrap_err();
     assert_eq!(e.to_string(), "failed to get domain 'db99'");
 }
 

@@ -5,6 +5,7 @@
 
 use super::host::{HostInfo, PoolView, RealHost};
 use crate::domain_xml::DomainFacts;
+use crate::port_probe::{PortProbe, PortVerdict};
 use crate::uri::LibvirtUri;
 use migralab_sim_core::LabError;
 use migralab_sim_core::preflight::{Check, CheckId, CheckStatus, PreflightReport, Stage};
@@ -42,12 +43,21 @@ fn transport(uri: &str) -> Option<String> {
     LibvirtUri::parse(uri).ok().and_then(|u| u.transport)
 }
 
+/// How real preflight measures what libvirt cannot tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreflightOptions {
+    /// Probe the destination's migration port this way. `None`: probe the destination URI's
+    /// host from this machine when the URI names one (ssh, tcp), else leave the check Unknown.
+    pub port_probe: Option<PortProbe>,
+}
+
 /// Check migrating `vm` from `src_uri` to `dst_uri`. Opens both connections (that is the SSH
 /// check); fails only when the source itself cannot be reached or has no such domain.
 pub fn real_preflight(
     src_uri: &str,
     dst_uri: &str,
     vm: &str,
+    options: &PreflightOptions,
 ) -> Result<(PreflightReport, Option<(RealHost, RealHost)>), LabError> {
     let src = RealHost::open(src_uri)?;
     let dom = src.domain(vm)?;
@@ -86,7 +96,13 @@ pub fn real_preflight(
         &dst_info,
         dst.knows_machine(&facts)?,
     ));
-    checks.push(migration_ports(&dst_info));
+    let probe = options.port_probe.clone().or_else(|| {
+        LibvirtUri::parse(dst_uri)
+            .ok()
+            .and_then(|u| u.host().map(PortProbe::migration_port))
+    });
+    let verdict = probe.as_ref().map(|p| (p, p.run()));
+    checks.push(migration_ports(&dst_info, verdict));
     checks.push(name_resolution(&src_info, &dst_info));
     checks.push(not_same_host(&src_info, &dst_info));
     checks.push(domain_running(vm, &src_info, running));
@@ -442,21 +458,80 @@ fn machine_type(
     }
 }
 
-fn migration_ports(d: &HostInfo) -> Check {
-    check(
-        CheckId::MigrationPorts,
-        CheckStatus::Unknown,
+fn migration_ports(d: &HostInfo, probe: Option<(&PortProbe, PortVerdict)>) -> Check {
+    let id = CheckId::MigrationPorts;
+    let Some((p, verdict)) = probe else {
+        return check(
+            id,
+            CheckStatus::Unknown,
+            Stage::Perform,
+            t(
+                format!(
+                    "libvirt tidak punya panggilan untuk menguji port 49152–49215 di {}, dan tujuan dihubungi lewat socket lokal; migrasi sendiri yang membuktikannya (atau `nc -z {} 49152` dari sumber).",
+                    d.hostname, d.hostname
+                ),
+                format!(
+                    "libvirt has no call to test ports 49152–49215 on {}, and the destination was reached through a local socket; only migrating proves it (or `nc -z {} 49152` from the source).",
+                    d.hostname, d.hostname
+                ),
+            ),
+        );
+    };
+    let target = format!("{}:{}", p.host, p.port);
+    let (from_id, from_en) = match &p.netns {
+        Some(ns) => (
+            format!("dari namespace jaringan {ns}"),
+            format!("from network namespace {ns}"),
+        ),
+        None => (
+            "dari mesin ini".to_string(),
+            "from this machine".to_string(),
+        ),
+    };
+    let (status, id_txt, en_txt) = match &verdict {
+        PortVerdict::Open => (CheckStatus::Pass, "terbuka (ada yang mendengarkan)".to_string(), "open (something listens)".to_string()),
+        PortVerdict::Refused => (
+            CheckStatus::Pass,
+            "ditolak dengan reset: host terjangkau dan firewall meloloskannya (QEMU baru mendengarkan saat migrasi)".to_string(),
+            "refused with a reset: the host is reachable and its firewall lets it through (QEMU listens only during a migration)".to_string(),
+        ),
+        PortVerdict::Blocked(why) => (CheckStatus::Fail, format!("diblokir: {why}"), format!("blocked: {why}")),
+        PortVerdict::Silent => (
+            CheckStatus::Fail,
+            "tidak ada jawaban (firewall membuang paket, atau host mati)".to_string(),
+            "no answer (a firewall drops the packets, or the host is down)".to_string(),
+        ),
+        PortVerdict::CannotProbe(why) => (CheckStatus::Unknown, format!("tidak bisa diuji: {why}"), format!("could not be tested: {why}")),
+    };
+    let evidence = t(
+        format!("Koneksi TCP ke {target} {from_id}: {id_txt}."),
+        format!("TCP connection to {target} {from_en}: {en_txt}."),
+    );
+    if status != CheckStatus::Fail {
+        return check(id, status, Stage::Perform, evidence);
+    }
+    let why = match verdict {
+        PortVerdict::Blocked(why) => why,
+        _ => "Connection timed out".to_string(),
+    };
+    failed(
+        id,
         Stage::Perform,
+        evidence,
         t(
             format!(
-                "libvirt tidak punya panggilan untuk menguji port 49152–49215 di {}; migrasi sendiri yang membuktikannya (atau `nc -z {} 49152` dari sumber).",
-                d.hostname, d.hostname
+                "Buka port 49152–49215/tcp di firewall {} (misalnya `firewall-cmd --add-port=49152-49215/tcp --permanent`).",
+                d.hostname
             ),
             format!(
-                "libvirt has no call to test ports 49152–49215 on {}; only migrating proves it (or `nc -z {} 49152` from the source).",
-                d.hostname, d.hostname
+                "Open ports 49152–49215/tcp in {}'s firewall (e.g. `firewall-cmd --add-port=49152-49215/tcp --permanent`).",
+                d.hostname
             ),
         ),
+        LabError::Libvirt {
+            code: None,
+            message: format!("unable to connect to server at '{target}': {why}"),
+        },
     )
 }
 
@@ -695,6 +770,30 @@ mod tests {
         assert_eq!(c.error, Some(e));
         assert!(c.evidence.en.contains("virConnectCompareHypervisorCPU"));
         assert_eq!(cpu(&guest(), &d, Ok(())).status, CheckStatus::Pass);
+    }
+
+    #[test]
+    fn the_port_check_reads_the_probe() {
+        let d = host("kvm-host-02", "b");
+        assert_eq!(migration_ports(&d, None).status, CheckStatus::Unknown);
+        let p = PortProbe::migration_port("kvm-host-02");
+        assert_eq!(
+            migration_ports(&d, Some((&p, PortVerdict::Refused))).status,
+            CheckStatus::Pass
+        );
+        let c = migration_ports(
+            &d,
+            Some((&p, PortVerdict::Blocked("No route to host".into()))),
+        );
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert_eq!(
+            c.error.unwrap().to_string(),
+            "unable to connect to server at 'kvm-host-02:49152': No route to host"
+        );
+        assert_eq!(
+            migration_ports(&d, Some((&p, PortVerdict::Silent))).status,
+            CheckStatus::Fail
+        );
     }
 
     #[test]
