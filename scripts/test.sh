@@ -13,8 +13,8 @@ APT_PACKAGES=(xvfb xauth mesa-vulkan-drivers libvulkan1 iproute2)
 # qemu-utils already comes from there, so bookworm's own QEMU 7.2 would conflict), the
 # libvirt-dev headers the `virt` crate links against, and what the lab's hosts and guest need.
 BACKPORTS_PACKAGES=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-storage
-  libvirt-daemon-driver-interface libvirt-clients libvirt-dev)
-APT_PACKAGES+=(pkg-config openssh-server openssh-client busybox-static cpio iputils-ping)
+  libvirt-daemon-driver-interface libvirt-clients libvirt-dev qemu-utils)
+APT_PACKAGES+=(pkg-config openssh-server openssh-client busybox-static cpio iputils-ping nftables gzip)
 
 sudo=()
 if [ "$(id -u)" != 0 ]; then sudo=(sudo -E); fi

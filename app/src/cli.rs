@@ -53,6 +53,9 @@ enum Command {
     /// Ping a VM every 10 ms and report the loss windows (for real migrations).
     #[command(long_about = crate::ping::PING_LONG_ABOUT)]
     Ping(crate::ping::PingArgs),
+    /// Build, break and fix a lab of two real libvirt hosts on this machine (root).
+    #[command(long_about = crate::labbox::LABBOX_LONG_ABOUT)]
+    Labbox(crate::labbox::LabboxArgs),
     /// Open the desktop app (what `migralab` alone does).
     #[command(long_about = crate::gui::GUI_LONG_ABOUT)]
     Gui(crate::gui::GuiArgs),
@@ -233,6 +236,7 @@ enum RunConfig {
     Report(crate::export::ReportConfig),
     Gui(crate::gui::GuiConfig),
     Ping(crate::ping::PingConfig),
+    Labbox(crate::labbox::LabboxConfig),
     RealPreflight(crate::real::PreflightConfig),
     Migrate(crate::real::MigrateConfig),
 }
@@ -309,6 +313,9 @@ impl RunConfig {
             Some(Command::Ping(args)) => {
                 Ok(RunConfig::Ping(crate::ping::PingConfig::from_args(args)?))
             }
+            Some(Command::Labbox(args)) => Ok(RunConfig::Labbox(
+                crate::labbox::LabboxConfig::from_args(args)?,
+            )),
             Some(Command::Gui(args)) => Ok(RunConfig::Gui(crate::gui::GuiConfig::from_args(args)?)),
             None => Ok(RunConfig::Gui(crate::gui::GuiConfig::from_args(
                 crate::gui::GuiArgs::default(),
@@ -380,6 +387,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Report(r) => crate::export::run(r),
         RunConfig::Gui(g) => crate::gui::run(g),
         RunConfig::Ping(p) => crate::ping::run(p),
+        RunConfig::Labbox(l) => crate::labbox::run(l),
         RunConfig::RealPreflight(p) => crate::real::run_preflight(p),
         RunConfig::Migrate(m) => crate::real::run_migrate(m),
     }

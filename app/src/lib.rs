@@ -19,6 +19,7 @@ pub mod gui;
 pub mod i18n;
 pub mod instructor;
 pub mod lab_session;
+pub mod labbox;
 pub mod ping;
 pub mod preflight;
 pub mod progress;

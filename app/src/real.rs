@@ -3,8 +3,7 @@
 //! to get it. Output follows `migralab sim`: the same human summary, the same JSON (trace +
 //! summary), the same exit codes.
 
-use crate::cli::{EXIT_COMPLETED, EXIT_NOT_COMPLETED};
-use crate::preflight::{LangArg, PreflightText};
+use crate::preflight::LangArg;
 use clap::Args;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::scenario::{MigrationSpec, TimeoutAction};
@@ -211,6 +210,10 @@ pub struct RealPreflightArgs {
     /// With --real: the destination's libvirt URI
     #[arg(long, value_name = "URI", requires = "real")]
     pub dst: Option<String>,
+    /// With --real: check the CPU with libvirt's comparison only, without starting a paused
+    /// 32 MiB probe domain on the destination
+    #[arg(long, requires = "real")]
+    pub no_trial_start: bool,
 }
 
 /// A validated `migralab preflight --real`.
@@ -226,6 +229,8 @@ pub struct PreflightConfig {
     pub json: bool,
     /// Language of the human output.
     pub lang: Lang,
+    /// `--no-trial-start`.
+    pub no_trial_start: bool,
 }
 
 impl PreflightConfig {
@@ -243,31 +248,9 @@ impl PreflightConfig {
             vm: vm.ok_or_else(|| missing("--vm NAME"))?,
             json,
             lang: lang.into(),
+            no_trial_start: real.no_trial_start,
         })
     }
-}
-
-/// Print a preflight report as `migralab preflight` does; exit 1 when a check fails.
-fn print_preflight(
-    report: &migralab_sim_core::preflight::PreflightReport,
-    json: bool,
-    lang: Lang,
-) -> anyhow::Result<ExitCode> {
-    use anyhow::Context as _;
-    let text = if json {
-        let mut s =
-            serde_json::to_string_pretty(report).context("cannot serialise the report as JSON")?;
-        s.push('\n');
-        s
-    } else {
-        PreflightText { report, lang }.to_string()
-    };
-    crate::cli::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
-    Ok(ExitCode::from(if report.first_failure().is_some() {
-        EXIT_NOT_COMPLETED
-    } else {
-        EXIT_COMPLETED
-    }))
 }
 
 #[cfg(not(feature = "real"))]
@@ -286,7 +269,9 @@ mod run_impl {
 #[cfg(feature = "real")]
 mod run_impl {
     use super::*;
+    use crate::cli::{EXIT_COMPLETED, EXIT_NOT_COMPLETED};
     use crate::fsutil::write_atomically;
+    use crate::preflight::PreflightText;
     use crate::report::{self, HumanSummary};
     use anyhow::Context as _;
     use migralab_real::libvirt::preflight::{PreflightOptions, real_preflight};
@@ -298,10 +283,36 @@ mod run_impl {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
+    /// Print a preflight report as `migralab preflight` does; exit 1 when a check fails.
+    fn print_preflight(
+        report: &migralab_sim_core::preflight::PreflightReport,
+        json: bool,
+        lang: Lang,
+    ) -> anyhow::Result<ExitCode> {
+        let text = if json {
+            let mut s = serde_json::to_string_pretty(report)
+                .context("cannot serialise the report as JSON")?;
+            s.push('\n');
+            s
+        } else {
+            PreflightText { report, lang }.to_string()
+        };
+        crate::cli::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
+        Ok(ExitCode::from(if report.first_failure().is_some() {
+            EXIT_NOT_COMPLETED
+        } else {
+            EXIT_COMPLETED
+        }))
+    }
+
     pub fn preflight(c: PreflightConfig) -> anyhow::Result<ExitCode> {
         // The source must answer; anything wrong with the destination is a failed check.
-        let (report, _) = real_preflight(&c.src, &c.dst, &c.vm, &PreflightOptions::default())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let options = PreflightOptions {
+            no_trial_start: c.no_trial_start,
+            ..PreflightOptions::default()
+        };
+        let (report, _) =
+            real_preflight(&c.src, &c.dst, &c.vm, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
         print_preflight(&report, c.json, c.lang)
     }
 

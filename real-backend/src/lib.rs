@@ -2,7 +2,7 @@
 //!
 //! Real mode: the same [`migralab_sim_core::Lab`] questions answered by real hosts through
 //! libvirt. Always built: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]), the ICMP
-//! [`prober`]. With the
+//! [`prober`] and the [`labbox`] (two libvirt hosts in namespaces on one machine). With the
 //! `real` cargo feature (needs `libvirt-dev` and `pkg-config`): the libvirt connection, real
 //! preflight and the migration driver ([`libvirt`]) behind [`real_lab::RealLab`].
 //!
@@ -12,7 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod domain_xml;
-// The lab in a box (`labbox`) lands next.
+pub mod labbox;
 #[cfg(feature = "real")]
 pub mod libvirt;
 pub mod port_probe;

@@ -520,6 +520,12 @@ fn receive(socket: &Socket, kind: SocketKind, token: u64, stop: &AtomicBool, tx:
     }
 }
 
+/// Enter the network namespace `/run/netns/NAME` on the calling thread (for other probes of the
+/// real backend, e.g. the migration-port probe).
+pub(crate) fn enter_netns_for_probe(name: &str) -> Result<(), ProberError> {
+    icmp::enter_netns(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,10 +585,4 @@ mod tests {
         assert!((ms_since(start, later) - 12.345).abs() < 1e-9);
         assert_eq!(ms_since(later, start), 0.0);
     }
-}
-
-/// Enter the network namespace `/run/netns/NAME` on the calling thread (for other probes of the
-/// real backend, e.g. the migration-port probe).
-pub(crate) fn enter_netns_for_probe(name: &str) -> Result<(), ProberError> {
-    icmp::enter_netns(name)
 }

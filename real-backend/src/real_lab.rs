@@ -158,7 +158,8 @@ impl RealLab {
 
 impl Lab for RealLab {
     fn now(&self) -> SimTime {
-        SimTime(self.t0.elapsed().as_micros() as u64)
+        // Lab time is in nanoseconds, as the simulator's.
+        SimTime(self.t0.elapsed().as_nanos() as u64)
     }
 
     fn submit(&mut self, cmd: LabCommand) -> Result<(), LabError> {
@@ -174,6 +175,8 @@ impl Lab for RealLab {
                 {
                     let mut pc = ProberConfig::new(ip, self.t0);
                     pc.netns = self.config.ping_netns.clone();
+                    // The simulator names the pinged guest, not its address; plots look it up so.
+                    pc.target_name = spec.vm.clone();
                     let prober = Prober::start(pc).map_err(|e| {
                         LabError::Internal(format!("cannot start the ping prober: {e}"))
                     })?;
@@ -211,7 +214,7 @@ impl Lab for RealLab {
     }
 
     fn advance(&mut self, budget: SimDuration) {
-        let until = Instant::now() + Duration::from_micros(budget.0);
+        let until = Instant::now() + Duration::from_nanos(budget.0);
         loop {
             self.pump();
             let now = Instant::now();

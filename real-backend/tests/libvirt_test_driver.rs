@@ -106,6 +106,14 @@ fn an_unknown_source_domain_is_refused_as_virsh_does() {
 #[test]
 fn a_refused_migration_ends_the_trace_with_libvirts_message_unchanged() {
     let mut lab = RealLab::connect(RealLabConfig::new(TEST, TEST)).unwrap();
+    // Lab time is wall time in the simulator's unit (nanoseconds).
+    let before = lab.now();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let waited = lab.now().since(before);
+    assert!(
+        waited >= SimDuration::from_millis(20) && waited < SimDuration::from_secs(5),
+        "{waited:?}"
+    );
     // The test driver cannot migrate: libvirt refuses at the first migration call.
     let e = lab
         .submit(LabCommand::Migrate(MigrationSpec::new("test", "vm")))

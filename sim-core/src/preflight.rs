@@ -10,7 +10,7 @@
 use crate::cpu::{CpuCompare, CpuDef, CpuMap};
 use crate::error::LabError;
 use crate::scenario::{
-    GuestCpuSpec, HostSpec, MigrationSpec, Scenario, StorageKind, Text, VmSpec, VmState,
+    DomainType, GuestCpuSpec, HostSpec, MigrationSpec, Scenario, StorageKind, Text, VmSpec, VmState,
 };
 use serde::{Deserialize, Serialize};
 
@@ -643,7 +643,8 @@ fn ssh_trust(c: &Ctx<'_>) -> Check {
         ),
         LabError::ConnectFailed {
             detail: format!(
-                "Cannot recv data: root@{d}: Permission denied (publickey,password).: Connection reset by peer"
+                "Cannot recv data: root@{d}: Permission denied ({}).: Connection reset by peer",
+                c.dst.ssh_auth_methods()
             ),
         },
     )
@@ -764,8 +765,11 @@ fn cpu(c: &Ctx<'_>) -> Check {
             } else {
                 missing.join(", ")
             };
-            let error = if matches!(c.vm.cpu, GuestCpuSpec::HostPassthrough) && !missing.is_empty()
-            {
+            // libvirt compares a KVM guest's CPU with the destination's before migrating; a
+            // host-passthrough or TCG guest is only found wanting when QEMU starts there.
+            let at_qemu_start = matches!(c.vm.cpu, GuestCpuSpec::HostPassthrough)
+                || c.vm.domain_type == DomainType::Qemu;
+            let error = if at_qemu_start && !missing.is_empty() {
                 LabError::OperationFailed(format!(
                     "guest CPU doesn't match specification: missing features: {}",
                     missing.join(",")

@@ -148,6 +148,26 @@ impl RealHost {
         })
     }
 
+    /// Start a paused, throwaway 32 MiB domain with the guest's CPU, machine and emulator, then
+    /// destroy it: QEMU itself says whether it can give that CPU. `compare_cpu` cannot see
+    /// everything (a TCG guest, a QEMU that masks features), and this is what a migration's
+    /// destination does first. Auto-destroyed with the connection should we die in between.
+    /// `Ok(())` when it started; libvirt's error when it did not.
+    pub fn trial_start(&self, d: &DomainFacts) -> Result<Result<(), LabError>, LabError> {
+        let xml = trial_domain_xml(d, std::process::id());
+        self.ask("start a paused CPU probe domain", call::CONNECT, move |c| {
+            let flags =
+                virt::sys::VIR_DOMAIN_START_PAUSED | virt::sys::VIR_DOMAIN_START_AUTODESTROY;
+            Ok(match c.create_domain_xml(&xml, flags) {
+                Ok(dom) => {
+                    let _ = dom.destroy();
+                    Ok(())
+                }
+                Err(e) => Err(lab_error(&e)),
+            })
+        })
+    }
+
     /// Does this host's QEMU know the machine type? `Err` carries libvirt's refusal.
     pub fn knows_machine(&self, d: &DomainFacts) -> Result<Result<(), LabError>, LabError> {
         let (arch, machine, virt_type) = (d.arch.clone(), d.machine.clone(), d.virt_type.clone());
@@ -214,6 +234,23 @@ pub struct PoolView {
     pub volumes: Vec<String>,
 }
 
+/// The probe domain of [`RealHost::trial_start`]: the guest's CPU on an empty machine.
+fn trial_domain_xml(d: &DomainFacts, pid: u32) -> String {
+    let emulator = d
+        .emulator
+        .as_deref()
+        .map(|e| format!("<devices><emulator>{e}</emulator></devices>"))
+        .unwrap_or_default();
+    format!(
+        "<domain type='{}'><name>migralab-cpu-check-{pid}</name><memory unit='MiB'>32</memory>\
+         <vcpu>1</vcpu><os><type arch='{}' machine='{}'>hvm</type></os>{}{emulator}</domain>",
+        d.virt_type,
+        d.arch,
+        d.machine,
+        d.cpu_xml.as_deref().unwrap_or("")
+    )
+}
+
 fn pool_target(xml: &str) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     let path = doc
@@ -235,6 +272,27 @@ mod tests {
     fn versions_unpack_as_virsh_prints_them() {
         assert_eq!(version_text(11_003_000), "11.3.0");
         assert_eq!(version_text(10_000_002), "10.0.2");
+    }
+
+    #[test]
+    fn the_cpu_probe_domain_carries_the_guests_cpu_and_nothing_else() {
+        let d = DomainFacts {
+            virt_type: "qemu".into(),
+            arch: "x86_64".into(),
+            machine: "pc-i440fx-10.0".into(),
+            emulator: Some("/usr/bin/qemu-system-x86_64".into()),
+            cpu_xml: Some("<cpu mode='custom'><model>qemu64</model></cpu>".into()),
+            disks: vec!["/x.qcow2".into()],
+            ..DomainFacts::default()
+        };
+        let xml = trial_domain_xml(&d, 42);
+        let parsed = crate::domain_xml::domain_facts(&xml).unwrap_or_default();
+        assert_eq!(parsed.name, "migralab-cpu-check-42");
+        assert_eq!(parsed.virt_type, "qemu");
+        assert_eq!(parsed.machine, "pc-i440fx-10.0");
+        assert_eq!(parsed.memory_kib, 32 * 1024);
+        assert_eq!(parsed.cpu_xml, d.cpu_xml);
+        assert!(parsed.disks.is_empty() && parsed.bridges.is_empty());
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct PreflightOptions {
     /// Probe the destination's migration port this way. `None`: probe the destination URI's
     /// host from this machine when the URI names one (ssh, tcp), else leave the check Unknown.
     pub port_probe: Option<PortProbe>,
+    /// Skip the CPU check's trial start of a paused 32 MiB domain on the destination and rely
+    /// on `virConnectCompareHypervisorCPU` alone.
+    pub no_trial_start: bool,
 }
 
 /// Check migrating `vm` from `src_uri` to `dst_uri`. Opens both connections (that is the SSH
@@ -89,7 +92,12 @@ pub fn real_preflight(
     checks.push(bridge(&facts, &dst_info, dst.interfaces()?));
     checks.push(same_subnet(&dst_info));
     checks.push(ssh_ok(dst_uri, &dst_info));
-    checks.push(cpu(&facts, &dst_info, dst.compare_cpu(&facts)?));
+    let compared = dst.compare_cpu(&facts)?;
+    let started = match (&compared, options.no_trial_start) {
+        (Ok(()), false) => Some(dst.trial_start(&facts)?),
+        _ => None,
+    };
+    checks.push(cpu(&facts, &dst_info, compared, started));
     checks.push(machine_type(
         &facts,
         &src_info,
@@ -354,14 +362,23 @@ fn same_subnet(d: &HostInfo) -> Check {
     )
 }
 
-fn cpu(f: &DomainFacts, d: &HostInfo, verdict: Result<(), LabError>) -> Check {
+fn cpu(
+    f: &DomainFacts,
+    d: &HostInfo,
+    compared: Result<(), LabError>,
+    started: Option<Result<(), LabError>>,
+) -> Check {
     let id = CheckId::Cpu;
     let how = format!(
         "virConnectCompareHypervisorCPU ({} {} {})",
         f.virt_type, f.arch, f.machine
     );
-    match (f.cpu_mode.as_str(), verdict) {
-        ("host-passthrough", _) => check(
+    let fix = t(
+        "Pakai model CPU dasar yang dimiliki kedua host (`virsh cpu-baseline`).",
+        "Use a baseline CPU model both hosts have (`virsh cpu-baseline`).",
+    );
+    if f.cpu_mode == "host-passthrough" {
+        return check(
             id,
             CheckStatus::Unknown,
             Stage::Prepare,
@@ -375,8 +392,22 @@ fn cpu(f: &DomainFacts, d: &HostInfo, verdict: Result<(), LabError>) -> Check {
                     d.facts.cpu_model.as_deref().unwrap_or("?")
                 ),
             ),
-        ),
-        (_, Ok(())) => check(
+        );
+    }
+    if let Err(e) = compared {
+        return failed(
+            id,
+            Stage::Prepare,
+            t(
+                format!("{how} di {}: {e}", d.hostname),
+                format!("{how} on {}: {e}", d.hostname),
+            ),
+            fix,
+            e,
+        );
+    }
+    match started {
+        None => check(
             id,
             CheckStatus::Pass,
             Stage::Prepare,
@@ -391,18 +422,53 @@ fn cpu(f: &DomainFacts, d: &HostInfo, verdict: Result<(), LabError>) -> Check {
                 ),
             ),
         ),
-        (_, Err(e)) => failed(
+        Some(Ok(())) => check(
+            id,
+            CheckStatus::Pass,
+            Stage::Prepare,
+            t(
+                format!(
+                    "{how} di {} lolos, dan QEMU di sana menyalakan domain uji 32 MiB (dijeda, lalu dihapus) dengan CPU tamu ({}).",
+                    d.hostname, f.cpu_mode
+                ),
+                format!(
+                    "{how} on {} passes, and QEMU there started a paused 32 MiB probe domain (then destroyed) with the guest CPU ({}).",
+                    d.hostname, f.cpu_mode
+                ),
+            ),
+        ),
+        // Only a CPU complaint is the CPU's fault; anything else (memory, permissions) leaves the
+        // comparison's verdict standing, with the reason shown.
+        Some(Err(e)) if e.to_string().contains("CPU") => failed(
             id,
             Stage::Prepare,
             t(
-                format!("{how} di {}: {e}", d.hostname),
-                format!("{how} on {}: {e}", d.hostname),
+                format!(
+                    "{how} di {} lolos, tetapi QEMU di sana menolak CPU tamu saat domain uji dinyalakan: {e}",
+                    d.hostname
+                ),
+                format!(
+                    "{how} on {} passes, but QEMU there refused the guest CPU when a probe domain was started: {e}",
+                    d.hostname
+                ),
             ),
-            t(
-                "Pakai model CPU dasar yang dimiliki kedua host (`virsh cpu-baseline`).",
-                "Use a baseline CPU model both hosts have (`virsh cpu-baseline`).",
-            ),
+            fix,
             e,
+        ),
+        Some(Err(e)) => check(
+            id,
+            CheckStatus::Pass,
+            Stage::Prepare,
+            t(
+                format!(
+                    "{how} di {}: CPU tamu bisa disediakan (domain uji tidak bisa dinyalakan karena hal lain: {e}).",
+                    d.hostname
+                ),
+                format!(
+                    "{how} on {}: the guest CPU can be provided (a probe domain could not be started for another reason: {e}).",
+                    d.hostname
+                ),
+            ),
         ),
     }
 }
@@ -765,11 +831,32 @@ mod tests {
             code: Some(1),
             message: "the CPU is incompatible with host CPU: Host CPU does not provide required features: avx2".into(),
         };
-        let c = cpu(&guest(), &d, Err(e.clone()));
+        let c = cpu(&guest(), &d, Err(e.clone()), None);
         assert_eq!(c.status, CheckStatus::Fail);
         assert_eq!(c.error, Some(e));
         assert!(c.evidence.en.contains("virConnectCompareHypervisorCPU"));
-        assert_eq!(cpu(&guest(), &d, Ok(())).status, CheckStatus::Pass);
+        assert_eq!(cpu(&guest(), &d, Ok(()), None).status, CheckStatus::Pass);
+        assert_eq!(
+            cpu(&guest(), &d, Ok(()), Some(Ok(()))).status,
+            CheckStatus::Pass
+        );
+        // QEMU refusing the CPU at start is what a TCG guest's migration meets.
+        let refused = LabError::Libvirt {
+            code: Some(1),
+            message:
+                "operation failed: guest CPU doesn't match specification: missing features: avx2"
+                    .into(),
+        };
+        let c = cpu(&guest(), &d, Ok(()), Some(Err(refused.clone())));
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert_eq!(c.error, Some(refused));
+        let other = LabError::Libvirt {
+            code: Some(1),
+            message: "cannot allocate memory".into(),
+        };
+        let c = cpu(&guest(), &d, Ok(()), Some(Err(other)));
+        assert_eq!(c.status, CheckStatus::Pass);
+        assert!(c.evidence.en.contains("cannot allocate memory"));
     }
 
     #[test]

@@ -10,8 +10,8 @@ mod world;
 
 pub use load::{Located, apply_override};
 pub use world::{
-    EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, VmState, machine_types_of, parse_version,
-    subnet_of,
+    DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, VmState, machine_types_of,
+    parse_version, subnet_of,
 };
 
 use crate::units::{GIB, MIB};
@@ -106,6 +106,10 @@ pub struct HostSpec {
     /// every lab host when not given.
     #[serde(default)]
     pub ssh_trusts: Option<Vec<String>>,
+    /// sshd also accepts passwords (stock OpenSSH). Only the wording of a refused login
+    /// changes: `Permission denied (publickey,password).` or, without, `(publickey).`
+    #[serde(default = "defaults::yes")]
+    pub ssh_password_auth: bool,
     /// This host's `/etc/hosts` (name → address); every lab host's name and IP when not given.
     #[serde(default)]
     pub etc_hosts: Option<EtcHosts>,
@@ -127,6 +131,7 @@ impl HostSpec {
             subnet: None,
             firewall: FirewallSpec::default(),
             ssh_trusts: None,
+            ssh_password_auth: true,
             etc_hosts: None,
         }
     }
@@ -144,6 +149,15 @@ impl HostSpec {
             .clone()
             .or_else(|| self.ip.as_deref().and_then(subnet_of))
             .unwrap_or_else(|| "192.168.100.0/24".into())
+    }
+
+    /// The methods sshd offers, as a refused login lists them.
+    pub fn ssh_auth_methods(&self) -> &'static str {
+        if self.ssh_password_auth {
+            "publickey,password"
+        } else {
+            "publickey"
+        }
     }
 
     /// Does this host accept root's key from `other`?
@@ -264,6 +278,10 @@ pub struct VmSpec {
     /// Machine type, e.g. `pc-q35-7.2`.
     #[serde(default = "world::defaults::machine")]
     pub machine: String,
+    /// `<domain type=...>`: `kvm` (hardware virtualisation) or `qemu` (TCG emulation, as the
+    /// lab in a box runs). A TCG guest's CPU is only checked when QEMU starts on the destination.
+    #[serde(default)]
+    pub domain_type: DomainType,
     /// Bridge its NIC is attached to.
     #[serde(default = "world::defaults::bridge")]
     pub bridge: String,
@@ -290,6 +308,7 @@ impl VmSpec {
             disk_write_mibps: 0.0,
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),
+            domain_type: DomainType::default(),
             bridge: world::defaults::bridge(),
             state: VmState::default(),
             persistent: true,

@@ -82,6 +82,17 @@ impl GuestCpuSpec {
     }
 }
 
+/// The hypervisor a domain asks for (`<domain type=...>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DomainType {
+    /// Hardware virtualisation: libvirt compares the guest CPU with the host's before migrating.
+    #[default]
+    Kvm,
+    /// TCG emulation: QEMU itself finds out, when it starts on the destination.
+    Qemu,
+}
+
 /// Whether a guest is running when the lab starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]

@@ -42,7 +42,8 @@ pub(super) enum SshFail {
     Unresolved,
     NoRoute,
     Refused,
-    Denied,
+    /// The login was refused; the methods sshd offers.
+    Denied(&'static str),
 }
 
 /// Most probes one `ping` may send in the lab.
@@ -157,7 +158,7 @@ impl Shell {
             return Err(SshFail::NoRoute);
         }
         if user != "root" || !spec.trusts(from) {
-            return Err(SshFail::Denied);
+            return Err(SshFail::Denied(spec.ssh_auth_methods()));
         }
         Ok(host)
     }
@@ -172,7 +173,7 @@ impl Shell {
             SshFail::Refused => {
                 format!("ssh: connect to host {name} port 22: Connection refused")
             }
-            SshFail::Denied => format!("{user}@{name}: Permission denied (publickey,password)."),
+            SshFail::Denied(methods) => format!("{user}@{name}: Permission denied ({methods})."),
         }
     }
 
@@ -231,7 +232,7 @@ impl Shell {
                 "itu alamat sebuah VM, bukan host KVM; ssh ke host tujuan.",
                 "that is a VM's address, not a KVM host; ssh to the destination host.",
             ),
-            SshFail::Denied => t(
+            SshFail::Denied(_) => t(
                 format!(
                     "{name} belum menerima kunci SSH root dari {from}: jalankan `ssh-copy-id root@{name}` di {from}."
                 ),
@@ -441,7 +442,7 @@ impl Shell {
         ));
         let host = match self.ssh_reach(&ctx.host, &user, &name) {
             Ok(h) => Some(h),
-            Err(SshFail::Denied) => None,
+            Err(SshFail::Denied(_)) => None,
             Err(f) => {
                 io.errln(format!(
                     "{prog}: ERROR: {}",

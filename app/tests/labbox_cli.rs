@@ -1,0 +1,63 @@
+//! `migralab labbox`'s command line, without bringing the lab up (that is
+//! real-backend/tests/labbox.rs).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+fn migralab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().expect("killed by a signal"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_help_names_the_hosts_the_addresses_and_the_faults() {
+    let (code, stdout, _) = migralab(&["labbox", "--help"]);
+    assert_eq!(code, 0);
+    for name in [
+        "lab-sw",
+        "kvm-host-01",
+        "10.77.0.1",
+        "kvm-host-02",
+        "10.77.0.2",
+        "lab-client",
+        "10.77.0.100",
+        "db01",
+        "10.77.0.10",
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+        "migralab ping 10.77.0.10 --netns lab-client",
+        "shared-storage",
+        "ssh-trust",
+        "firewall",
+        "migralab labbox down",
+    ] {
+        assert!(stdout.contains(name), "{name} missing from:\n{stdout}");
+    }
+}
+
+#[test]
+fn an_unknown_fault_exits_2_naming_the_valid_ones() {
+    let (code, _, stderr) = migralab(&["labbox", "break", "nonsense"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown fault `nonsense`: the faults are shared-storage, bridge, ssh-trust, cpu, firewall"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_host_exits_2_naming_the_lab_hosts() {
+    let (code, _, stderr) = migralab(&["labbox", "sh", "kvm-host-03", "virsh", "list"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("kvm-host-01, kvm-host-02 and lab-client"),
+        "{stderr}"
+    );
+}

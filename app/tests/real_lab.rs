@@ -1,0 +1,576 @@
+//! Real mode against real libvirt and QEMU: the lab in a box is brought up, and the same test
+//! bodies run on it and on its simulated twin (`scenarios/labbox.toml`). Both backends must
+//! agree on every outcome and every error text; the real one must also show what only a real
+//! lab can (lost pings, a killed daemon).
+//!
+//! The lab is one machine-wide resource, so this is one test that goes through the steps in
+//! order, and takes the lab down however it ends. It needs root and the packages
+//! `scripts/test.sh` installs; without them it FAILS with the reason (it never skips).
+#![cfg(feature = "real")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use migralab_real::labbox::{self, Fault, GuestSpec, LabboxConfig, LabboxStatus};
+use migralab_real::prober::{Prober, ProberConfig, ping_event};
+use migralab_real::real_lab::{RealLab, RealLabConfig};
+use migralab_sim_core::lab::{Lab, LabCommand};
+use migralab_sim_core::preflight::{CheckId, PreflightReport, preflight};
+use migralab_sim_core::scenario::MigrationSpec;
+use migralab_sim_core::summary::PingStats;
+use migralab_sim_core::time::SimDuration;
+use migralab_sim_core::trace::{Outcome, TRACE_FORMAT, Trace, TraceEvent, TraceKind};
+use migralab_sim_core::{Scenario, SimLab};
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_migralab");
+const VM: &str = "db01";
+const GUEST_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 10);
+const HOST1: &str = "kvm-host-01";
+const HOST2: &str = "kvm-host-02";
+
+/// One way of running the lab: the simulator or the lab in a box.
+trait Arm {
+    fn name(&self) -> &'static str;
+    /// Preflight of migrating db01 from where it runs to the other host.
+    fn preflight(&mut self) -> PreflightReport;
+    /// Run one migration to completion; the trace includes pings when the arm can ping.
+    fn migrate(&mut self, spec: &MigrationSpec) -> Trace;
+    /// Start a migration and abort it after `after`.
+    fn migrate_and_abort(&mut self, spec: &MigrationSpec, after: Duration) -> Outcome;
+    /// The host db01 runs on now.
+    fn running_on(&mut self) -> String;
+    fn break_fault(&mut self, f: Fault);
+    fn fix_fault(&mut self, f: Fault);
+}
+
+fn other(host: &str) -> &'static str {
+    if host == HOST1 { HOST2 } else { HOST1 }
+}
+
+fn outcome(trace: &Trace) -> Outcome {
+    trace
+        .outcomes()
+        .find(|(vm, _)| *vm == VM)
+        .map(|(_, o)| o.clone())
+        .unwrap_or_else(|| panic!("no outcome for {VM} in {:?}", trace.events.last()))
+}
+
+fn error_text(o: &Outcome) -> String {
+    match o {
+        Outcome::Failed { error, .. } => error.to_string(),
+        other => panic!("expected a failed migration, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulated arm.
+
+struct SimArm {
+    base: Scenario,
+    host: String,
+    faults: Vec<Fault>,
+}
+
+impl SimArm {
+    fn new() -> SimArm {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/labbox.toml");
+        SimArm {
+            base: migralab_app::scenarios::load(Some(&path), &[]).unwrap(),
+            host: HOST1.into(),
+            faults: Vec::new(),
+        }
+    }
+
+    /// The scenario as the lab is now: db01 where it runs, every active fault applied.
+    fn scenario(&self, spec: Option<&MigrationSpec>) -> Scenario {
+        let overrides: Vec<String> = self
+            .faults
+            .iter()
+            .map(|f| match f {
+                Fault::SharedStorage => format!("storage.mounted_on=[\"{HOST1}\"]"),
+                Fault::Bridge => format!("host.{HOST2}.bridges=[]"),
+                Fault::SshTrust => format!("host.{HOST2}.ssh_trusts=[]"),
+                Fault::Cpu => format!("host.{HOST2}.cpu.missing_features=[\"avx2\"]"),
+                Fault::Firewall => format!("host.{HOST2}.firewall.migration_ports_open=false"),
+            })
+            .chain([format!("vm.{VM}.host={}", self.host)])
+            .collect();
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/labbox.toml");
+        let mut s = migralab_app::scenarios::load(Some(&path), &overrides).unwrap();
+        s.migrations = spec.into_iter().cloned().collect();
+        s
+    }
+
+    fn run(&mut self, spec: &MigrationSpec, abort_after: Option<Duration>) -> Vec<TraceEvent> {
+        let mut lab = SimLab::new(self.scenario(None));
+        let mut events = Vec::new();
+        if let Err(e) = lab.submit(LabCommand::Migrate(spec.clone())) {
+            return vec![TraceEvent {
+                t_ms: 0.0,
+                source: VM.into(),
+                kind: TraceKind::Finished(Outcome::Failed { error: e, at_ms: 0 }),
+            }];
+        }
+        let mut aborted = false;
+        loop {
+            events.extend(std::iter::from_fn(|| lab.poll_event()));
+            if lab.is_idle() {
+                break;
+            }
+            if let Some(after) = abort_after
+                && !aborted
+                && lab.now().as_ms_f64() >= after.as_secs_f64() * 1000.0
+            {
+                aborted = true;
+                lab.submit(LabCommand::Abort { vm: VM.into() }).unwrap();
+            }
+            lab.advance(SimDuration::from_millis(10));
+        }
+        let done = events
+            .iter()
+            .any(|e| matches!(e.kind, TraceKind::Finished(Outcome::Completed { .. })));
+        if done {
+            self.host = spec.to.clone();
+        }
+        events
+    }
+}
+
+impl Arm for SimArm {
+    fn name(&self) -> &'static str {
+        "simulated"
+    }
+    fn preflight(&mut self) -> PreflightReport {
+        let spec = MigrationSpec::new(VM, other(&self.host));
+        preflight(&self.scenario(None), &spec).unwrap()
+    }
+    fn migrate(&mut self, spec: &MigrationSpec) -> Trace {
+        let events = self.run(spec, None);
+        Trace {
+            format: TRACE_FORMAT,
+            backend: "sim".into(),
+            seed: self.base.seed,
+            scenario: serde_json::Value::Null,
+            events,
+        }
+    }
+    fn migrate_and_abort(&mut self, spec: &MigrationSpec, after: Duration) -> Outcome {
+        let events = self.run(spec, Some(after));
+        let t = Trace {
+            format: TRACE_FORMAT,
+            backend: "sim".into(),
+            seed: 0,
+            scenario: serde_json::Value::Null,
+            events,
+        };
+        outcome(&t)
+    }
+    fn running_on(&mut self) -> String {
+        self.host.clone()
+    }
+    fn break_fault(&mut self, f: Fault) {
+        self.faults.push(f);
+    }
+    fn fix_fault(&mut self, f: Fault) {
+        self.faults.retain(|x| *x != f);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real arm: commands typed on the source host (as in the lesson, through ssh), a prober in
+// the lab's client namespace, and the library's RealLab over the hosts' local sockets.
+
+struct RealArm {
+    cfg: LabboxConfig,
+    status: LabboxStatus,
+}
+
+impl RealArm {
+    fn socket_uri(&self, host: &str) -> String {
+        self.status
+            .hosts
+            .iter()
+            .find(|h| h.name == host)
+            .map(|h| h.socket_uri.clone())
+            .unwrap_or_else(|| panic!("labbox status has no {host}: {:?}", self.status))
+    }
+
+    /// `migralab ARGS...` typed on `host`.
+    fn on_host(&self, host: &str, args: &[&str]) -> std::process::Output {
+        let mut cmd: Command = labbox::host_command(&self.cfg, host, BIN).unwrap();
+        cmd.args(args);
+        cmd.output().unwrap()
+    }
+
+    fn source(&mut self) -> String {
+        self.running_on()
+    }
+}
+
+impl Arm for RealArm {
+    fn name(&self) -> &'static str {
+        "real"
+    }
+
+    fn preflight(&mut self) -> PreflightReport {
+        let src = self.source();
+        let dst = format!("qemu+ssh://{}/system", other(&src));
+        let out = self.on_host(
+            &src,
+            &[
+                "preflight",
+                "--real",
+                "--src",
+                "qemu:///system",
+                "--dst",
+                &dst,
+                "--vm",
+                VM,
+                "--json",
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "preflight on {src} printed no report ({e}):\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
+    fn migrate(&mut self, spec: &MigrationSpec) -> Trace {
+        let src = self.source();
+        assert_eq!(
+            other(&src),
+            spec.to,
+            "the test migrates db01 away from where it runs"
+        );
+        let mut pc = ProberConfig::new(GUEST_IP, Instant::now());
+        pc.netns = Some("lab-client".into());
+        let mut prober = Prober::start(pc).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let dst = format!("qemu+ssh://{}/system", spec.to);
+        let mut args = vec![
+            "migrate",
+            "--real",
+            "--src",
+            "qemu:///system",
+            "--dst",
+            &dst,
+            VM,
+            "--json",
+        ];
+        let bw = spec.bandwidth_mibps.map(|b| b.to_string());
+        for (on, flag) in [
+            (spec.live, "--live"),
+            (spec.persistent, "--persistent"),
+            (spec.undefinesource, "--undefinesource"),
+            (spec.p2p, "--p2p"),
+        ] {
+            if on {
+                args.push(flag);
+            }
+        }
+        if let Some(bw) = &bw {
+            args.extend(["--bandwidth", bw]);
+        }
+        let out = self.on_host(&src, &args);
+        std::thread::sleep(Duration::from_millis(700));
+        prober.stop().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut trace = Trace::from_json(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "migrate on {src} printed no trace ({e}):\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        trace
+            .events
+            .extend(prober.poll_samples().into_iter().map(ping_event));
+        trace
+    }
+
+    fn migrate_and_abort(&mut self, spec: &MigrationSpec, after: Duration) -> Outcome {
+        let src = self.source();
+        let config = RealLabConfig::new(&self.socket_uri(&src), &self.socket_uri(other(&src)));
+        let mut lab = RealLab::connect(config).unwrap();
+        lab.submit(LabCommand::Migrate(spec.clone())).unwrap();
+        let started = Instant::now();
+        let mut events = Vec::new();
+        let mut aborted = false;
+        loop {
+            events.extend(std::iter::from_fn(|| lab.poll_event()));
+            if lab.is_idle() {
+                break;
+            }
+            if !aborted && started.elapsed() >= after {
+                aborted = true;
+                lab.submit(LabCommand::Abort { vm: VM.into() }).unwrap();
+            }
+            lab.advance(SimDuration::from_millis(50));
+        }
+        outcome(&Trace {
+            format: TRACE_FORMAT,
+            backend: "real".into(),
+            seed: 0,
+            scenario: serde_json::Value::Null,
+            events,
+        })
+    }
+
+    fn running_on(&mut self) -> String {
+        let s = labbox::status(&self.cfg).unwrap();
+        let on = s.guest.and_then(|g| g.running_on);
+        on.unwrap_or_else(|| panic!("db01 runs nowhere: {:?}", labbox::status(&self.cfg)))
+    }
+
+    fn break_fault(&mut self, f: Fault) {
+        labbox::break_fault(&self.cfg, f).unwrap();
+    }
+
+    fn fix_fault(&mut self, f: Fault) {
+        labbox::fix_fault(&self.cfg, f).unwrap();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test bodies, the same for both arms.
+
+#[derive(Debug)]
+struct FaultObservation {
+    first_failure: Option<CheckId>,
+    error: String,
+    still_on_source: bool,
+}
+
+fn healthy_lab_migrates_there_and_back(arm: &mut dyn Arm) -> (Outcome, PingStats) {
+    let report = arm.preflight();
+    assert!(
+        report.first_failure().is_none(),
+        "{}: preflight of the healthy lab fails: {:#?}",
+        arm.name(),
+        report.first_failure()
+    );
+    let mut spec = MigrationSpec::new(VM, HOST2);
+    spec.persistent = true;
+    let trace = arm.migrate(&spec);
+    let o = outcome(&trace);
+    assert!(o.is_completed(), "{}: {o:?}", arm.name());
+    assert_eq!(
+        arm.running_on(),
+        HOST2,
+        "{}: db01 runs on the destination",
+        arm.name()
+    );
+    let pings = PingStats::of(&trace);
+    // And back, so every later step starts from kvm-host-01.
+    let back = arm.migrate(&MigrationSpec::new(VM, HOST1));
+    assert!(
+        outcome(&back).is_completed(),
+        "{}: back: {:?}",
+        arm.name(),
+        outcome(&back)
+    );
+    assert_eq!(arm.running_on(), HOST1);
+    (o, pings)
+}
+
+fn each_fault_fails_preflight_and_migration(arm: &mut dyn Arm) -> Vec<(Fault, FaultObservation)> {
+    let faults = [
+        Fault::SharedStorage,
+        Fault::Bridge,
+        Fault::SshTrust,
+        Fault::Cpu,
+        Fault::Firewall,
+    ];
+    faults
+        .into_iter()
+        .map(|f| {
+            arm.break_fault(f);
+            let report = arm.preflight();
+            let mut spec = MigrationSpec::new(VM, HOST2);
+            spec.persistent = true;
+            let trace = arm.migrate(&spec);
+            let obs = FaultObservation {
+                first_failure: report.first_failure().map(|c| c.id),
+                error: error_text(&outcome(&trace)),
+                still_on_source: arm.running_on() == HOST1,
+            };
+            arm.fix_fault(f);
+            (f, obs)
+        })
+        .collect()
+}
+
+fn abort_leaves_the_guest_on_the_source(arm: &mut dyn Arm) -> Outcome {
+    let mut spec = MigrationSpec::new(VM, HOST2);
+    // 10 MiB/s: the copy takes several seconds, the abort comes after one.
+    spec.bandwidth_mibps = Some(10);
+    let o = arm.migrate_and_abort(&spec, Duration::from_secs(1));
+    assert!(
+        matches!(o, Outcome::Aborted { .. }),
+        "{}: abort gave {o:?}",
+        arm.name()
+    );
+    assert_eq!(arm.running_on(), HOST1, "{}: after the abort", arm.name());
+    o
+}
+
+fn expected_check(f: Fault) -> CheckId {
+    match f {
+        Fault::SharedStorage => CheckId::SharedStorage,
+        Fault::Bridge => CheckId::Bridge,
+        Fault::SshTrust => CheckId::SshTrust,
+        Fault::Cpu => CheckId::Cpu,
+        Fault::Firewall => CheckId::MigrationPorts,
+    }
+}
+
+/// Takes the lab down when the test ends, passed or not.
+struct Down(LabboxConfig);
+
+impl Drop for Down {
+    fn drop(&mut self) {
+        if let Err(e) = labbox::down(&self.0, &mut |m| eprintln!("labbox down: {m}")) {
+            eprintln!("labbox down failed: {e}");
+        }
+    }
+}
+
+#[test]
+fn the_lab_in_a_box_and_its_simulated_twin_agree() {
+    assert!(
+        nix_is_root(),
+        "the real-lab test needs root (namespaces, libvirtd, mounts); run the suite as root, as CI does"
+    );
+    let cfg = LabboxConfig::default();
+    let t0 = Instant::now();
+    let mut log = |m: &str| eprintln!("[{:6.1} s] labbox: {m}", t0.elapsed().as_secs_f64());
+    labbox::down(&cfg, &mut log).unwrap();
+    let status = labbox::up(&cfg, &GuestSpec::default(), &mut log)
+        .unwrap_or_else(|e| panic!("labbox up failed: {e}"));
+    let _down = Down(cfg.clone());
+    let mut real = RealArm {
+        cfg: cfg.clone(),
+        status,
+    };
+    let mut sim = SimArm::new();
+
+    // 1. A healthy lab: preflight passes, the lesson's migration works there and back.
+    let (sim_done, _) = healthy_lab_migrates_there_and_back(&mut sim);
+    let (real_done, pings) = healthy_lab_migrates_there_and_back(&mut real);
+    eprintln!(
+        "[{:6.1} s] healthy: sim {sim_done:?} / real {real_done:?} / pings {pings:?}",
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(pings.sent > 100, "the prober ran: {pings:?}");
+    assert!(
+        pings.lost > 0,
+        "a live migration loses some pings: {pings:?}"
+    );
+    assert!(
+        pings.max_gap_ms < 2000.0,
+        "the gap stays under 2 s: {pings:?}"
+    );
+
+    // 2. Each fault fails preflight on its own check and the migration with libvirt's words,
+    //    and both backends say the same.
+    let sim_faults = each_fault_fails_preflight_and_migration(&mut sim);
+    let real_faults = each_fault_fails_preflight_and_migration(&mut real);
+    for ((f, s), (_, r)) in sim_faults.iter().zip(&real_faults) {
+        eprintln!(
+            "[{:6.1} s] {f}: sim {s:?}\n           real {r:?}",
+            t0.elapsed().as_secs_f64()
+        );
+        assert_eq!(
+            r.first_failure,
+            Some(expected_check(*f)),
+            "real preflight with {f} broken"
+        );
+        assert_eq!(
+            s.first_failure, r.first_failure,
+            "{f}: both backends name the same check"
+        );
+        assert_eq!(
+            s.error, r.error,
+            "{f}: both backends give libvirt's same message"
+        );
+        assert!(
+            r.still_on_source && s.still_on_source,
+            "{f}: db01 keeps running on the source"
+        );
+    }
+
+    // 3. Aborting a slow migration leaves db01 where it was, on both.
+    abort_leaves_the_guest_on_the_source(&mut sim);
+    abort_leaves_the_guest_on_the_source(&mut real);
+
+    // 4. Only a real lab can lose its destination daemon mid-migration.
+    destination_daemon_killed_mid_migration(&mut real);
+    eprintln!("[{:6.1} s] all steps done", t0.elapsed().as_secs_f64());
+}
+
+fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
+    let config = RealLabConfig::new(&real.socket_uri(HOST1), &real.socket_uri(HOST2));
+    let mut lab = RealLab::connect(config).unwrap();
+    let mut spec = MigrationSpec::new(VM, HOST2);
+    spec.bandwidth_mibps = Some(10);
+    lab.submit(LabCommand::Migrate(spec)).unwrap();
+    let started = Instant::now();
+    let mut events = Vec::new();
+    let mut killed = false;
+    while !lab.is_idle() && started.elapsed() < Duration::from_secs(60) {
+        events.extend(std::iter::from_fn(|| lab.poll_event()));
+        if !killed && started.elapsed() >= Duration::from_secs(1) {
+            killed = true;
+            let pid = labbox::status(&real.cfg)
+                .unwrap()
+                .hosts
+                .iter()
+                .find(|h| h.name == HOST2)
+                .and_then(|h| h.daemons.iter().find(|(n, _)| n == "libvirtd"))
+                .and_then(|(_, p)| *p)
+                .expect("kvm-host-02's libvirtd pid");
+            let ok = Command::new("kill")
+                .arg("-9")
+                .arg(pid.to_string())
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        lab.advance(SimDuration::from_millis(50));
+    }
+    events.extend(std::iter::from_fn(|| lab.poll_event()));
+    let trace = Trace {
+        format: TRACE_FORMAT,
+        backend: "real".into(),
+        seed: 0,
+        scenario: serde_json::Value::Null,
+        events,
+    };
+    let o = outcome(&trace);
+    eprintln!("destination killed: {o:?}");
+    assert!(
+        matches!(o, Outcome::Failed { .. }),
+        "a dead destination fails the migration: {o:?}"
+    );
+    assert!(!error_text(&o).is_empty());
+    assert_eq!(
+        lab.running_on_source(VM).unwrap(),
+        Some(true),
+        "db01 keeps running on the source"
+    );
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
