@@ -270,14 +270,26 @@ impl InstructorSettings {
     }
 }
 
-/// A libvirt URI as the real lab accepts it: `qemu[+transport]://[host]/system|session`.
+/// A libvirt URI as the real lab accepts it: `qemu[+transport]://[host]/system|session`, or
+/// libvirt's test driver (`test:///default`).
 fn check_libvirt_uri(uri: &str) -> Result<(), &'static str> {
     let Some((scheme, rest)) = uri.split_once("://") else {
         return Err("expected DRIVER[+TRANSPORT]://[HOST]/PATH");
     };
     let (driver, transport) = scheme.split_once('+').unwrap_or((scheme, ""));
+    if driver == "test" {
+        // libvirt's test driver is a fake hypervisor inside the client process (no daemon, no
+        // VM is ever touched): instructors use `test:///default` to demonstrate the real-mode
+        // screens without a lab, and the app's tests run real mode against it. Only the local
+        // form: a remote test driver would be a daemon somewhere, which nothing here needs.
+        return if transport.is_empty() && rest.starts_with('/') && rest.len() > 1 {
+            Ok(())
+        } else {
+            Err("the test driver is local only: `test:///default`")
+        };
+    }
     if driver != "qemu" {
-        return Err("the driver must be `qemu`");
+        return Err("the driver must be `qemu` (or `test` for libvirt's test driver)");
     }
     if !matches!(
         transport,
@@ -304,6 +316,7 @@ mod tests {
             "qemu:///system",
             "qemu+ssh://root@kvm-host-01/system",
             "qemu+tcp://10.0.0.2/system?no_verify=1",
+            "test:///default",
         ] {
             assert_eq!(check_libvirt_uri(ok), Ok(()), "{ok}");
         }
@@ -312,6 +325,8 @@ mod tests {
             "xen:///system",
             "qemu+ssh://h/",
             "qemu+foo://h/system",
+            "test+ssh://h/default",
+            "test://",
         ] {
             assert!(check_libvirt_uri(bad).is_err(), "{bad}");
         }

@@ -25,6 +25,7 @@ pub mod preflight;
 pub mod progress;
 pub mod quiz;
 pub mod real;
+pub mod real_session;
 pub mod report;
 pub mod scenarios;
 pub mod series;

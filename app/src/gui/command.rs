@@ -17,6 +17,8 @@ pub enum Command {
     RunLine(String),
     /// Switch the UI language.
     SetLang(Lang),
+    /// Switch real mode on (true) or back to the simulated lab (false).
+    SetRealMode(bool),
     /// Play a run from the start.
     Play(RunId),
     /// Overlay a run on the plots (`None`: no overlay).

@@ -13,6 +13,7 @@ pub mod instructor_tab;
 pub mod lab;
 pub mod lesson;
 pub mod quiz_tab;
+pub mod real;
 pub mod state;
 mod top_bar;
 pub mod widgets;
@@ -325,6 +326,8 @@ pub struct MigralabApp {
     pub quiz: quiz_tab::QuizRuntime,
     /// Lesson tab runtime state.
     pub lesson: lesson::LessonRuntime,
+    /// Real mode (real hosts through libvirt).
+    pub real: real::RealRuntime,
     ctx: Option<egui::Context>,
     applied_zoom: Option<f32>,
     applied_theme: Option<ThemePref>,
@@ -342,6 +345,7 @@ impl MigralabApp {
             lab: LabRuntime::default(),
             quiz: quiz_tab::QuizRuntime::default(),
             lesson: lesson::LessonRuntime::default(),
+            real: real::RealRuntime::default(),
             ctx: None,
             applied_zoom: None,
             applied_theme: None,
@@ -377,8 +381,17 @@ impl MigralabApp {
         let mut cmds = Vec::new();
         // The instructor's settings decide what students see (read once, cached by the quiz tab).
         let settings = self.quiz.settings().effective();
+        real::follow_settings(&mut self.real, &settings, &ctx);
+        self.real.poll(&mut self.lab);
+        self.guard_close(&ctx);
+        let mode = top_bar::ModeSwitch {
+            real_on: self.real.on,
+            availability: crate::real_session::Availability::of(&settings),
+            locked: settings.mode_locked,
+        };
+        let instructor = self.quiz.instructor.unlocked;
         egui::Panel::top("top_bar").show(ui, |ui| {
-            top_bar::top_bar_ui(ui, &mut self.state, settings.mode_locked, &mut cmds);
+            top_bar::top_bar_ui(ui, &mut self.state, &mode, &mut cmds);
         });
         egui::CentralPanel::default().show(ui, |ui| match self.state.tab {
             Tab::Lesson => lesson::lesson_ui(
@@ -388,13 +401,32 @@ impl MigralabApp {
                 settings.visible.lessons.as_deref(),
                 &mut cmds,
             ),
-            Tab::Lab => lab::lab_tab_ui(
-                ui,
-                &mut self.state,
-                &mut self.lab,
-                &settings.scenario_dirs,
-                &mut cmds,
-            ),
+            Tab::Lab if self.real.on => {
+                #[cfg(feature = "real")]
+                real::lab::real_lab_ui(
+                    ui,
+                    &mut self.state,
+                    &mut self.real,
+                    &mut self.lab,
+                    &real::lab::Allowed {
+                        lab: &settings.real_lab,
+                        instructor,
+                    },
+                    &mut cmds,
+                );
+                #[cfg(not(feature = "real"))]
+                let _ = instructor;
+            }
+            Tab::Lab => {
+                real::left_running_ui(ui, self.state.lang, &self.real);
+                lab::lab_tab_ui(
+                    ui,
+                    &mut self.state,
+                    &mut self.lab,
+                    &settings.scenario_dirs,
+                    &mut cmds,
+                );
+            }
             Tab::Experiments => experiments::experiments_ui(
                 ui,
                 &mut self.state,
@@ -409,6 +441,26 @@ impl MigralabApp {
             self.apply(cmd, &ctx);
         }
         self.frames += 1;
+    }
+
+    /// Closing the window while a real migration runs asks first: closing aborts it.
+    fn guard_close(&mut self, ctx: &egui::Context) {
+        if self.real.is_migrating()
+            && !self.real.close_confirmed
+            && ctx.input(|i| i.viewport().close_requested())
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.real.close_asked = true;
+        }
+        if real::close_question_ui(ctx, self.state.lang, &mut self.real) {
+            // The worker aborts the job; dropping the app waits (bounded) for it.
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    /// Block until real mode's worker is idle and take its runs (tests; never from a frame).
+    pub fn wait_real_idle(&mut self) {
+        self.real.wait_idle(&mut self.lab);
     }
 
     /// Zoom and theme follow the state (changed by the top bar or a restored session).
@@ -508,6 +560,14 @@ impl MigralabApp {
                     self.lab.typed.push((s.scenario_name.clone(), line.clone()));
                 }
                 self.lab.history_pos = None;
+            }
+            Command::SetRealMode(on) => {
+                let allowed =
+                    crate::real_session::Availability::of(&self.quiz.settings().effective())
+                        == crate::real_session::Availability::Ready;
+                if !*on || allowed {
+                    self.real.set_on(*on, ctx);
+                }
             }
             Command::SetLang(lang) => {
                 self.state.lang = *lang;

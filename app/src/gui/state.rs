@@ -148,6 +148,9 @@ pub struct AppState {
     pub experiments: ExperimentsState,
     /// The student's name for reports and quiz progress.
     pub student: String,
+    /// Real mode's migration form (hosts and domain are re-checked against the instructor's
+    /// lists every frame, so a stale saved choice cannot reach libvirt).
+    pub real_form: crate::real_session::RealForm,
 }
 
 impl Default for AppState {
@@ -160,6 +163,7 @@ impl Default for AppState {
             lab: LabView::default(),
             experiments: ExperimentsState::default(),
             student: String::new(),
+            real_form: crate::real_session::RealForm::default(),
         }
     }
 }

@@ -3,38 +3,31 @@
 use super::command::Command;
 use super::state::{AppState, Tab, ThemePref, ZOOM_RANGE};
 use crate::instructor::LabMode;
+use crate::real_session::Availability;
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 
-/// Why real mode cannot be chosen in this build.
-fn real_mode_reason(lang: Lang) -> String {
-    tr!(lang, "mode-real-unavailable")
+/// What the mode switch needs to know.
+pub(super) struct ModeSwitch {
+    /// Real mode is on.
+    pub real_on: bool,
+    /// Whether it may be switched on, and if not, why.
+    pub availability: Availability,
+    /// The instructor's lock.
+    pub locked: Option<LabMode>,
 }
 
 pub(super) fn top_bar_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
-    mode_locked: Option<LabMode>,
+    mode: &ModeSwitch,
     cmds: &mut Vec<Command>,
 ) {
     let lang = state.lang;
     ui.horizontal_wrapped(|ui| {
         ui.strong("migralab");
         ui.separator();
-        // Mode badge: simulated is the only mode of this build; real mode is shown, disabled,
-        // with the reason.
-        let sim = egui::RichText::new(tr!(lang, "mode-sim"))
-            .strong()
-            .color(egui::Color32::WHITE)
-            .background_color(egui::Color32::from_rgb(0x1f, 0x6f, 0xb5));
-        ui.label(sim).on_hover_text(tr!(lang, "mode-sim-hover"));
-        let reason = match mode_locked {
-            // The instructor's lock wins over everything else: say who decided.
-            Some(LabMode::Simulated) => tr!(lang, "mode-locked-sim"),
-            _ => real_mode_reason(lang),
-        };
-        ui.add_enabled(false, egui::Button::new(tr!(lang, "mode-real")))
-            .on_disabled_hover_text(reason);
+        mode_ui(ui, lang, mode, cmds);
         ui.separator();
         for tab in Tab::ALL {
             let label = tab_label(tab, lang);
@@ -93,6 +86,46 @@ pub(super) fn top_bar_ui(
             state.zoom = (state.zoom + 0.1).min(*ZOOM_RANGE.end());
         }
     });
+}
+
+/// The mode: the active one is a coloured badge, the other a button to switch to it, disabled
+/// with the reason when it may not be chosen. Switching is always an explicit click.
+fn mode_ui(ui: &mut egui::Ui, lang: Lang, mode: &ModeSwitch, cmds: &mut Vec<Command>) {
+    let badge = |text: String, color: egui::Color32| {
+        egui::RichText::new(text)
+            .strong()
+            .color(egui::Color32::WHITE)
+            .background_color(color)
+    };
+    if mode.real_on {
+        let locked = mode.locked == Some(LabMode::Real);
+        let back = ui
+            .add_enabled(!locked, egui::Button::new(tr!(lang, "mode-sim")))
+            .on_hover_text(tr!(lang, "mode-sim-switch"))
+            .on_disabled_hover_text(tr!(lang, "mode-locked-real"));
+        if back.clicked() {
+            cmds.push(Command::SetRealMode(false));
+        }
+        ui.label(badge(tr!(lang, "mode-real"), super::real::REAL_COLOR))
+            .on_hover_text(tr!(lang, "mode-real-on-hover"));
+    } else {
+        ui.label(badge(
+            tr!(lang, "mode-sim"),
+            egui::Color32::from_rgb(0x1f, 0x6f, 0xb5),
+        ))
+        .on_hover_text(tr!(lang, "mode-sim-hover"));
+        let reason = super::real::unavailable_reason(mode.availability, lang);
+        let button = ui
+            .add_enabled(reason.is_none(), egui::Button::new(tr!(lang, "mode-real")))
+            .on_hover_text(tr!(lang, "mode-real-switch"));
+        let button = match reason {
+            Some(r) => button.on_disabled_hover_text(r),
+            None => button,
+        };
+        if button.clicked() {
+            cmds.push(Command::SetRealMode(true));
+        }
+    }
 }
 
 /// The tab's name in `lang`.

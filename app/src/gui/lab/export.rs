@@ -48,11 +48,16 @@ impl ExportInput {
         {
             runs.push(c.clone());
         }
-        let scenario_toml = lab
-            .session
-            .as_ref()
-            .and_then(|s| toml::to_string(s.scenario()).ok())
-            .unwrap_or_default();
+        // A real run has no scenario: its "scenario" is the hosts and the command.
+        let real = runs.first().filter(|r| r.trace.backend == "real");
+        let scenario_toml = match real {
+            Some(r) => real_setup_toml(r),
+            None => lab
+                .session
+                .as_ref()
+                .and_then(|s| toml::to_string(s.scenario()).ok())
+                .unwrap_or_default(),
+        };
         let observations = crate::content::experiments::experiments()
             .iter()
             .filter_map(|e| {
@@ -61,11 +66,14 @@ impl ExportInput {
                     .then(|| (lang.pick(&e.observation).to_string(), answer.clone()))
             })
             .collect();
-        let commands = lab
-            .session
-            .as_ref()
-            .map(|s| s.history().to_vec())
-            .unwrap_or_default();
+        let commands = match real {
+            Some(r) => vec![r.command.clone()],
+            None => lab
+                .session
+                .as_ref()
+                .map(|s| s.history().to_vec())
+                .unwrap_or_default(),
+        };
         ExportInput {
             lang,
             student: (!state.student.trim().is_empty()).then(|| state.student.clone()),
@@ -75,6 +83,28 @@ impl ExportInput {
             observations,
         }
     }
+}
+
+/// A real run's setup as TOML for the report: the two URIs and the migration's parameters.
+fn real_setup_toml(r: &RunRecord) -> String {
+    // TOML's own quoting (a URI may hold quotes or backslashes).
+    let uri = |k: &str| {
+        toml::Value::from(
+            r.trace
+                .scenario
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or(""),
+        )
+        .to_string()
+    };
+    let mut text = format!(
+        "# real migration (libvirt)\nsrc = {}\ndst = {}\n\n[migration]\n",
+        uri("src"),
+        uri("dst")
+    );
+    text.push_str(&toml::to_string(&r.spec).unwrap_or_default());
+    text
 }
 
 /// Start an export on a worker thread; the message saying what happened arrives on the channel

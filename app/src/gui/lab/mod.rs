@@ -145,14 +145,21 @@ fn left_column_ui(
     let pic = topology::Picture::of(session, playing, report.as_ref(), lang);
     topology::topology_ui(ui, &pic, lang);
     if let Some(r) = &report {
-        preflight_ui(ui, lang, r);
+        preflight_ui(ui, lang, r, false);
     }
     ui.separator();
     form::form_ui(ui, lang, &mut state.lab.form, session, cmds);
 }
 
-/// The checks that fail or warn for the form's migration, with the fix.
-fn preflight_ui(ui: &mut egui::Ui, lang: Lang, report: &PreflightReport) {
+/// The checks that fail, warn or could not be measured (`?`, real mode), with the evidence, the
+/// fix and libvirt's message. `expanded` opens the failures (real mode: the student asked for
+/// them); the others stay one click away so the list stays short.
+pub(crate) fn preflight_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    report: &PreflightReport,
+    expanded: bool,
+) {
     let problems: Vec<_> = report
         .checks
         .iter()
@@ -171,19 +178,26 @@ fn preflight_ui(ui: &mut egui::Ui, lang: Lang, report: &PreflightReport) {
             CheckStatus::Unknown => ("?", ui.visuals().weak_text_color()),
             _ => ("!", ui.visuals().warn_fg_color),
         };
-        ui.collapsing(
+        egui::CollapsingHeader::new(
             egui::RichText::new(format!("{mark} {}", lang.pick(&c.title))).color(color),
-            |ui| {
-                ui.label(lang.pick(&c.evidence));
-                if !c.fix.en.is_empty() {
-                    ui.label(format!(
-                        "{} {}",
-                        tr!(lang, "preflight-fix"),
-                        lang.pick(&c.fix)
-                    ));
-                }
-            },
-        );
+        )
+        .default_open(expanded && c.status == CheckStatus::Fail)
+        .show(ui, |ui| {
+            ui.label(lang.pick(&c.evidence));
+            if !c.fix.en.is_empty() {
+                ui.label(format!(
+                    "{} {}",
+                    tr!(lang, "preflight-fix"),
+                    lang.pick(&c.fix)
+                ));
+            }
+            if c.status == CheckStatus::Fail
+                && let Some(e) = &c.error
+            {
+                ui.label(tr!(lang, "preflight-libvirt"));
+                ui.label(egui::RichText::new(e.virsh_line()).monospace());
+            }
+        });
     }
 }
 
@@ -393,7 +407,7 @@ pub fn progress_ui(ui: &mut egui::Ui, lang: Lang, lab: &LabRuntime) {
 }
 
 /// Export buttons: figures, data, lab report.
-fn export_ui(ui: &mut egui::Ui, lang: Lang, lab: &LabRuntime, cmds: &mut Vec<Command>) {
+pub(crate) fn export_ui(ui: &mut egui::Ui, lang: Lang, lab: &LabRuntime, cmds: &mut Vec<Command>) {
     let has_run = lab.current_run().is_some() && lab.export_job.is_none();
     let dir = export::default_dir(lab);
     ui.horizontal_wrapped(|ui| {

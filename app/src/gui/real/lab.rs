@@ -1,0 +1,493 @@
+//! The Lab tab in real mode: pick hosts and a domain from the instructor's lists, run real
+//! preflight, set `virsh migrate`'s flags, confirm, watch the migration live (real job
+//! statistics and pings) with the simulator's prediction beside it, abort it, export it.
+
+use super::RealRuntime;
+use crate::gui::LabRuntime;
+use crate::gui::command::Command;
+use crate::gui::lab::{export_ui, outcome_name, plots, preflight_ui};
+use crate::gui::state::AppState;
+use crate::real_session::{Busy, RealForm, RealSession, job_of, ping_target};
+use crate::tr;
+use migralab_sim_core::lang::Lang;
+use migralab_sim_core::preflight::CheckStatus;
+use migralab_sim_core::trace::Outcome;
+
+/// Below this width (points) the tab stacks its two columns.
+const NARROW: f32 = 820.0;
+
+/// What the tab needs from the instructor's settings.
+pub struct Allowed<'a> {
+    /// `real_lab`: hosts, domains, ping target.
+    pub lab: &'a crate::instructor::RealLab,
+    /// The instructor is unlocked: a domain name may be typed.
+    pub instructor: bool,
+}
+
+/// The Lab tab in real mode.
+pub fn real_lab_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    real: &mut RealRuntime,
+    lab: &mut LabRuntime,
+    allowed: &Allowed<'_>,
+    cmds: &mut Vec<Command>,
+) {
+    let lang = state.lang;
+    super::banner_ui(ui, lang);
+    state.real_form.fit(allowed.lab, allowed.instructor);
+    let Some(session) = real.session.as_mut() else {
+        return;
+    };
+    if session.busy().is_some() {
+        // The elapsed time and the live plots move while the worker works.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
+    if ui.available_width() < NARROW {
+        egui::ScrollArea::vertical()
+            .id_salt("real_narrow_scroll")
+            .show(ui, |ui| {
+                setup_ui(
+                    ui,
+                    lang,
+                    &mut state.real_form,
+                    session,
+                    &mut real.confirm,
+                    allowed,
+                );
+                ui.separator();
+                run_ui(ui, lang, session, real.last_run, lab, cmds);
+            });
+    } else {
+        egui::Panel::left("real_left")
+            .resizable(true)
+            .default_size(440.0)
+            .min_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("real_left_scroll")
+                    .show(ui, |ui| {
+                        setup_ui(
+                            ui,
+                            lang,
+                            &mut state.real_form,
+                            session,
+                            &mut real.confirm,
+                            allowed,
+                        );
+                    });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("real_main_scroll")
+                .show(ui, |ui| run_ui(ui, lang, session, real.last_run, lab, cmds));
+        });
+    }
+    if real.confirm {
+        confirm_ui(
+            ui.ctx(),
+            lang,
+            &state.real_form,
+            session,
+            &mut real.confirm,
+            allowed,
+        );
+    }
+}
+
+/// Hosts, domain, preflight and the form.
+fn setup_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    form: &mut RealForm,
+    session: &mut RealSession,
+    confirm: &mut bool,
+    allowed: &Allowed<'_>,
+) {
+    let busy = session.busy().is_some();
+    ui.add_enabled_ui(!busy, |ui| choose_ui(ui, lang, form, allowed));
+    ui.add_space(4.0);
+    let ping = ping_target(allowed.lab);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("{}:", tr!(lang, "real-ping")));
+        match &ping {
+            Ok(Some(ip)) => ui.monospace(ip.to_string()),
+            Ok(None) => ui.weak(tr!(lang, "real-ping-none")),
+            Err(bad) => ui.colored_label(
+                ui.visuals().warn_fg_color,
+                tr!(lang, "real-ping-bad", target = bad.clone()),
+            ),
+        };
+    });
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(
+                !busy && form.is_complete(),
+                egui::Button::new(tr!(lang, "real-preflight")),
+            )
+            .on_hover_text(tr!(lang, "real-preflight-hover"))
+            .clicked()
+        {
+            session.preflight(job_of(form, allowed.lab));
+        }
+        if let Some((Busy::Preflight, t)) = session.busy() {
+            ui.spinner();
+            ui.label(tr!(
+                lang,
+                "real-preflight-running",
+                secs = format!("{:.1}", t.as_secs_f64())
+            ));
+        }
+    });
+    report_ui(ui, lang, session);
+    ui.separator();
+    form_ui(ui, lang, form, busy);
+    ui.label(tr!(lang, "real-command"));
+    let mut text = form.virsh_commands();
+    ui.add(
+        egui::TextEdit::multiline(&mut text)
+            .code_editor()
+            .interactive(false)
+            .desired_rows(2)
+            .desired_width(f32::INFINITY),
+    );
+    if ui
+        .add_enabled(
+            !busy && form.is_complete(),
+            egui::Button::new(tr!(lang, "real-migrate")),
+        )
+        .on_hover_text(tr!(lang, "real-migrate-hover"))
+        .clicked()
+    {
+        *confirm = true;
+    }
+}
+
+/// Source, destination and domain, from the instructor's lists only.
+fn choose_ui(ui: &mut egui::Ui, lang: Lang, form: &mut RealForm, allowed: &Allowed<'_>) {
+    let pick = |ui: &mut egui::Ui, id: &str, label: String, value: &mut String, list: &[String]| {
+        ui.label(label.clone());
+        egui::ComboBox::from_id_salt(id)
+            .selected_text(value.clone())
+            .width(280.0)
+            .show_ui(ui, |ui| {
+                for item in list {
+                    ui.selectable_value(value, item.clone(), item.as_str());
+                }
+            })
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, label.clone()));
+        ui.end_row();
+    };
+    egui::Grid::new("real_choose")
+        .num_columns(2)
+        .show(ui, |ui| {
+            let hosts = &allowed.lab.allowed_hosts;
+            pick(ui, "real_src", tr!(lang, "real-src"), &mut form.src, hosts);
+            pick(ui, "real_dst", tr!(lang, "real-dst"), &mut form.dst, hosts);
+            let domains = &allowed.lab.allowed_domains;
+            if allowed.instructor {
+                let label = ui.label(tr!(lang, "real-domain"));
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut form.vm).desired_width(160.0))
+                        .labelled_by(label.id)
+                        .on_hover_text(tr!(lang, "real-domain-free"));
+                    egui::ComboBox::from_id_salt("real_vm_pick")
+                        .selected_text("")
+                        .width(24.0)
+                        .show_ui(ui, |ui| {
+                            for d in domains {
+                                ui.selectable_value(&mut form.vm, d.clone(), d.as_str());
+                            }
+                        });
+                });
+                ui.end_row();
+            } else {
+                pick(
+                    ui,
+                    "real_vm",
+                    tr!(lang, "real-domain"),
+                    &mut form.vm,
+                    domains,
+                );
+            }
+        });
+    if allowed.lab.allowed_domains.is_empty() && !allowed.instructor {
+        ui.colored_label(ui.visuals().warn_fg_color, tr!(lang, "real-no-domains"));
+    }
+}
+
+/// The preflight's result: counts, then every check that is not a pass, open, with libvirt's
+/// message.
+fn report_ui(ui: &mut egui::Ui, lang: Lang, session: &RealSession) {
+    let Some((result, job)) = session.report() else {
+        return;
+    };
+    match result {
+        Err(e) => {
+            ui.label(tr!(lang, "real-preflight-failed"));
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                egui::RichText::new(e).monospace(),
+            );
+        }
+        Ok(report) => {
+            let count = |s: CheckStatus| report.checks.iter().filter(|c| c.status == s).count();
+            let (src, dst) = job.map_or((String::new(), String::new()), |j| {
+                (j.src.clone(), j.dst.clone())
+            });
+            ui.label(tr!(
+                lang,
+                "real-preflight-summary",
+                vm = report.vm.clone(),
+                src = src,
+                dst = dst,
+                pass = count(CheckStatus::Pass).to_string(),
+                fail = count(CheckStatus::Fail).to_string(),
+                warn = count(CheckStatus::Warn).to_string(),
+                unknown = count(CheckStatus::Unknown).to_string()
+            ));
+            preflight_ui(ui, lang, report, true);
+        }
+    }
+}
+
+/// `virsh migrate`'s flags, the bandwidth cap and the downtime limit.
+fn form_ui(ui: &mut egui::Ui, lang: Lang, form: &mut RealForm, busy: bool) {
+    ui.heading(tr!(lang, "real-form-title"));
+    ui.add_enabled_ui(!busy, |ui| {
+        let flags: [(&mut bool, &str, String); 8] = [
+            (&mut form.live, "--live", tr!(lang, "flag-live")),
+            (
+                &mut form.persistent,
+                "--persistent",
+                tr!(lang, "flag-persistent"),
+            ),
+            (
+                &mut form.undefinesource,
+                "--undefinesource",
+                tr!(lang, "flag-undefinesource"),
+            ),
+            (
+                &mut form.copy_storage_all,
+                "--copy-storage-all",
+                tr!(lang, "flag-copy-storage-all"),
+            ),
+            (&mut form.p2p, "--p2p", tr!(lang, "real-flag-p2p")),
+            (
+                &mut form.tunnelled,
+                "--tunnelled",
+                tr!(lang, "flag-tunnelled"),
+            ),
+            (
+                &mut form.auto_converge,
+                "--auto-converge",
+                tr!(lang, "flag-auto-converge"),
+            ),
+            (&mut form.postcopy, "--postcopy", tr!(lang, "flag-postcopy")),
+        ];
+        ui.horizontal_wrapped(|ui| {
+            for (value, flag, help) in flags {
+                ui.checkbox(value, egui::RichText::new(flag).monospace())
+                    .on_hover_text(help);
+            }
+        });
+        if form.tunnelled {
+            // libvirt tunnels only peer-to-peer migrations; the spec adds --p2p, show it.
+            form.p2p = true;
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label("--bandwidth");
+            ui.add(
+                egui::DragValue::new(&mut form.bandwidth_mibps)
+                    .range(0..=100_000)
+                    .suffix(" MiB/s"),
+            )
+            .on_hover_text(tr!(lang, "flag-bandwidth"))
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "--bandwidth"));
+            let label = tr!(lang, "real-downtime");
+            ui.label(label.clone());
+            ui.add(
+                egui::DragValue::new(&mut form.downtime_ms)
+                    .range(1..=60_000)
+                    .suffix(" ms"),
+            )
+            .on_hover_text(tr!(lang, "real-downtime-hover"))
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, label.clone()));
+        });
+    });
+}
+
+/// Nothing real happens before this is confirmed: it names the hosts, the VM and the commands.
+fn confirm_ui(
+    ctx: &egui::Context,
+    lang: Lang,
+    form: &RealForm,
+    session: &mut RealSession,
+    open: &mut bool,
+    allowed: &Allowed<'_>,
+) {
+    let mut go = false;
+    let modal = egui::Modal::new(egui::Id::unique("real_confirm")).show(ctx, |ui| {
+        ui.set_max_width(560.0);
+        ui.heading(tr!(lang, "real-confirm-title"));
+        ui.label(tr!(
+            lang,
+            "real-confirm-body",
+            vm = form.vm.trim().to_string(),
+            src = form.src.clone(),
+            dst = form.dst.clone()
+        ));
+        let mut text = form.virsh_commands();
+        ui.add(
+            egui::TextEdit::multiline(&mut text)
+                .code_editor()
+                .interactive(false)
+                .desired_rows(2)
+                .desired_width(f32::INFINITY),
+        );
+        if let Ok(Some(ip)) = ping_target(allowed.lab) {
+            ui.label(tr!(lang, "real-confirm-ping", target = ip.to_string()));
+        }
+        ui.label(tr!(lang, "real-confirm-abort"));
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let yes = egui::Button::new(
+                egui::RichText::new(tr!(lang, "real-confirm-yes")).color(egui::Color32::WHITE),
+            )
+            .fill(super::REAL_COLOR);
+            if ui.add(yes).clicked() {
+                go = true;
+            }
+            if ui.button(tr!(lang, "real-confirm-no")).clicked() {
+                *open = false;
+            }
+        });
+    });
+    if modal.should_close() {
+        *open = false;
+    }
+    if go {
+        *open = false;
+        session.migrate(job_of(form, allowed.lab));
+    }
+}
+
+/// The running migration (or the last one), the prediction beside it, the plots, export.
+fn run_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    session: &mut RealSession,
+    last_run: Option<crate::lab_session::RunId>,
+    lab: &LabRuntime,
+    cmds: &mut Vec<Command>,
+) {
+    let finished = last_run.and_then(|id| lab.run(id));
+    if let Some((Busy::Migration, t)) = session.busy() {
+        ui.horizontal_wrapped(|ui| {
+            ui.spinner();
+            ui.label(tr!(
+                lang,
+                "real-running",
+                secs = format!("{:.1}", t.as_secs_f64())
+            ));
+            let abort = egui::Button::new(
+                egui::RichText::new(tr!(lang, "real-abort")).color(egui::Color32::WHITE),
+            )
+            .fill(super::REAL_COLOR);
+            if ui
+                .add_enabled(!session.abort_requested(), abort)
+                .on_hover_text(tr!(lang, "real-abort-hover"))
+                .clicked()
+            {
+                session.abort();
+            }
+            if session.abort_requested() {
+                ui.label(tr!(lang, "real-abort-requested"));
+            }
+        });
+    } else if let Some(r) = finished {
+        result_ui(ui, lang, r);
+    } else {
+        ui.label(tr!(lang, "real-no-run"));
+    }
+    for n in session.notices() {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            egui::RichText::new(n).monospace(),
+        );
+    }
+    ui.separator();
+    let measured = if session.is_migrating() {
+        None
+    } else {
+        finished
+    };
+    super::compare::compare_ui(ui, lang, session, measured);
+    ui.separator();
+    let predicted = session.prediction().and_then(Result::ok);
+    let mut shown = Vec::new();
+    if let (true, Some(series)) = (session.is_migrating(), session.live_series()) {
+        let label = session.live_job().map_or_else(String::new, |j| {
+            format!(
+                "{} -> {} ({})",
+                j.spec.vm,
+                j.spec.to,
+                tr!(lang, "real-legend-live")
+            )
+        });
+        shown.push(plots::Shown {
+            series,
+            label,
+            until_s: f64::INFINITY,
+        });
+    } else if let Some(r) = finished {
+        shown.push(plots::Shown {
+            series: &r.series,
+            label: r.label(),
+            until_s: f64::INFINITY,
+        });
+    }
+    if let Some(p) = predicted {
+        shown.push(plots::Shown {
+            series: &p.series,
+            label: tr!(lang, "real-legend-predicted"),
+            until_s: f64::INFINITY,
+        });
+    }
+    plots::plots_ui(ui, lang, &shown, None, 120.0);
+    ui.separator();
+    export_ui(ui, lang, lab, cmds);
+}
+
+/// How the last real run ended, with libvirt's message exactly as libvirt gave it.
+fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::lab_session::RunRecord) {
+    let Some(o) = r.outcome() else {
+        return;
+    };
+    let color = match o {
+        Outcome::Completed { .. } => egui::Color32::from_rgb(0x2e, 0x8b, 0x57),
+        Outcome::Aborted { .. } | Outcome::NotConverged { .. } => ui.visuals().warn_fg_color,
+        Outcome::Failed { .. } => ui.visuals().error_fg_color,
+    };
+    ui.colored_label(
+        color,
+        egui::RichText::new(tr!(
+            lang,
+            "real-result",
+            id = r.id.0.to_string(),
+            outcome = outcome_name(o, lang)
+        ))
+        .strong(),
+    );
+    ui.monospace(&r.command);
+    if let Outcome::Failed { error, .. } = o {
+        ui.label(tr!(lang, "real-libvirt-says"));
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            egui::RichText::new(error.to_string()).monospace(),
+        );
+    }
+}

@@ -1,0 +1,363 @@
+//! Real mode in the app, without egui: whether the instructor's settings allow it, the
+//! migration form as `virsh` flags, the simulator's prediction for the same parameters, and
+//! (with the `real` cargo feature) [`RealSession`], the worker thread that talks to libvirt.
+//!
+//! Invariants:
+//! - **Only what the instructor allowed.** Hosts come from `real_lab.allowed_hosts`, domains
+//!   from `real_lab.allowed_domains` ([`RealForm::fit`] puts anything else back in the list).
+//! - **Nothing blocks the UI.** Every libvirt call runs on the session's worker thread; the UI
+//!   polls channels (see [`RealSession`]).
+//! - **Nothing real happens behind the user's back.** A migration starts only when asked for
+//!   (the GUI asks for confirmation first); dropping the session aborts a running one.
+
+pub mod prediction;
+#[cfg(feature = "real")]
+mod worker;
+
+#[cfg(feature = "real")]
+pub use worker::{Busy, Job, RealSession};
+
+use crate::instructor::{InstructorSettings, LabMode};
+use migralab_sim_core::scenario::MigrationSpec;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+/// Can real mode be switched on, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    /// Built with real mode, allowed by the instructor, at least one host configured.
+    Ready,
+    /// This binary was built without the `real` cargo feature.
+    NotBuilt,
+    /// The instructor locked the lab to simulated mode.
+    LockedSimulated,
+    /// No host in `real_lab.allowed_hosts`.
+    NoHosts,
+}
+
+impl Availability {
+    /// What the instructor's `settings` allow in this build.
+    pub fn of(settings: &InstructorSettings) -> Availability {
+        Availability::decide(migralab_real::REAL_MODE_BUILT, settings)
+    }
+
+    /// The rule itself, with the build's answer passed in (so both cases are testable).
+    pub fn decide(built: bool, settings: &InstructorSettings) -> Availability {
+        if !built {
+            Availability::NotBuilt
+        } else if settings.mode_locked == Some(LabMode::Simulated) {
+            // The instructor's decision comes before anything about hosts.
+            Availability::LockedSimulated
+        } else if settings.real_lab.allowed_hosts.is_empty() {
+            Availability::NoHosts
+        } else {
+            Availability::Ready
+        }
+    }
+}
+
+/// The real-mode migration form: which hosts and domain, and `virsh migrate`'s flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RealForm {
+    /// Source host's libvirt URI (one of the allowed hosts).
+    pub src: String,
+    /// Destination host's libvirt URI (one of the allowed hosts).
+    pub dst: String,
+    /// The domain (one of the allowed domains).
+    pub vm: String,
+    /// `--live`.
+    pub live: bool,
+    /// `--persistent`.
+    pub persistent: bool,
+    /// `--undefinesource`.
+    pub undefinesource: bool,
+    /// `--copy-storage-all`.
+    pub copy_storage_all: bool,
+    /// `--p2p`.
+    pub p2p: bool,
+    /// `--tunnelled` (needs `--p2p`; [`RealForm::spec`] adds it).
+    pub tunnelled: bool,
+    /// `--auto-converge`.
+    pub auto_converge: bool,
+    /// `--postcopy`.
+    pub postcopy: bool,
+    /// `--bandwidth N`, MiB/s (0: unlimited).
+    pub bandwidth_mibps: u32,
+    /// Downtime limit, ms (`virsh migrate-setmaxdowntime`).
+    pub downtime_ms: u32,
+}
+
+impl Default for RealForm {
+    fn default() -> Self {
+        RealForm {
+            src: String::new(),
+            dst: String::new(),
+            vm: String::new(),
+            live: true,
+            persistent: true,
+            undefinesource: false,
+            copy_storage_all: false,
+            p2p: false,
+            tunnelled: false,
+            auto_converge: false,
+            postcopy: false,
+            bandwidth_mibps: 0,
+            downtime_ms: 300,
+        }
+    }
+}
+
+impl RealForm {
+    /// Keep the choices inside the instructor's lists: a host or domain that is not (or no
+    /// longer) allowed is replaced by the first allowed one. The destination defaults to the
+    /// second host when there is one. `free_domain`: the instructor (unlocked) may type any
+    /// domain name.
+    pub fn fit(&mut self, settings: &crate::instructor::RealLab, free_domain: bool) {
+        let hosts = &settings.allowed_hosts;
+        if !hosts.contains(&self.src) {
+            self.src = hosts.first().cloned().unwrap_or_default();
+        }
+        if !hosts.contains(&self.dst) {
+            self.dst = hosts
+                .iter()
+                .find(|h| **h != self.src)
+                .or_else(|| hosts.get(1))
+                .or_else(|| hosts.first())
+                .cloned()
+                .unwrap_or_default();
+        }
+        let domains = &settings.allowed_domains;
+        let typed = free_domain && !self.vm.trim().is_empty();
+        if !typed && !domains.contains(&self.vm) {
+            self.vm = domains.first().cloned().unwrap_or_default();
+        }
+    }
+
+    /// Are source, destination and domain chosen?
+    pub fn is_complete(&self) -> bool {
+        !self.src.is_empty() && !self.dst.is_empty() && !self.vm.trim().is_empty()
+    }
+
+    /// The migration the form stands for. `to` is the destination's host name (the URI when it
+    /// names none, as `test:///default`), which is what the trace and the run list show.
+    pub fn spec(&self) -> MigrationSpec {
+        let mut spec = MigrationSpec::new(self.vm.trim(), &dest_name(&self.dst));
+        spec.live = self.live;
+        spec.persistent = self.persistent;
+        spec.undefinesource = self.undefinesource;
+        spec.copy_storage_all = self.copy_storage_all;
+        // libvirt tunnels only peer-to-peer migrations.
+        spec.p2p = self.p2p || self.tunnelled;
+        spec.tunnelled = self.tunnelled;
+        spec.auto_converge = self.auto_converge;
+        spec.postcopy = self.postcopy;
+        spec.bandwidth_mibps =
+            (self.bandwidth_mibps > 0).then_some(u64::from(self.bandwidth_mibps));
+        spec.downtime_limit_ms = u64::from(self.downtime_ms);
+        spec
+    }
+
+    /// The `virsh migrate` command typed on this machine that does what the form does.
+    pub fn migrate_command(&self) -> String {
+        self.virsh_commands()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// What will run, as `virsh` commands typed on this machine: the migration, and the downtime
+    /// limit migralab sets on the job.
+    pub fn virsh_commands(&self) -> String {
+        let spec = self.spec();
+        let mut parts = vec![
+            "virsh".to_string(),
+            "-c".into(),
+            shell_quote(&self.src),
+            "migrate".into(),
+        ];
+        let flags = [
+            (spec.live, "--live"),
+            (spec.persistent, "--persistent"),
+            (spec.undefinesource, "--undefinesource"),
+            (spec.copy_storage_all, "--copy-storage-all"),
+            (spec.p2p, "--p2p"),
+            (spec.tunnelled, "--tunnelled"),
+            (spec.auto_converge, "--auto-converge"),
+            (spec.postcopy, "--postcopy"),
+        ];
+        parts.extend(
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, f)| f.to_string()),
+        );
+        if let Some(bw) = spec.bandwidth_mibps {
+            parts.push(format!("--bandwidth {bw}"));
+        }
+        parts.push(shell_quote(&spec.vm));
+        parts.push(shell_quote(&self.dst));
+        format!(
+            "{}\nvirsh -c {} migrate-setmaxdowntime {} {}",
+            parts.join(" "),
+            shell_quote(&self.src),
+            shell_quote(&spec.vm),
+            spec.downtime_limit_ms
+        )
+    }
+}
+
+/// The request the worker gets for `form`: the hosts, the instructor's ping target (none when
+/// it is not an address; the form says so) and the migration.
+#[cfg(feature = "real")]
+pub fn job_of(form: &RealForm, settings: &crate::instructor::RealLab) -> Job {
+    Job {
+        src: form.src.clone(),
+        dst: form.dst.clone(),
+        ping: ping_target(settings).ok().flatten(),
+        spec: form.spec(),
+        command: form.migrate_command(),
+    }
+}
+
+/// The name a destination URI gives its host: `kvm-host-02` for
+/// `qemu+ssh://root@kvm-host-02/system`, the URI itself when it names no host.
+pub fn dest_name(uri: &str) -> String {
+    migralab_real::uri::LibvirtUri::parse(uri)
+        .ok()
+        .and_then(|u| u.host().map(str::to_string))
+        .unwrap_or_else(|| uri.to_string())
+}
+
+/// The instructor's ping target as an address; `Err` says why it cannot be used.
+pub fn ping_target(settings: &crate::instructor::RealLab) -> Result<Option<Ipv4Addr>, String> {
+    match settings.ping_target.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => t.parse::<Ipv4Addr>().map(Some).map_err(|_| t.to_string()),
+    }
+}
+
+/// `s` as one shell word: unchanged when it is plain, else in single quotes (URIs can carry
+/// `?socket=...&...`).
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:+@=,-".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::instructor::RealLab;
+
+    fn lab(hosts: &[&str], domains: &[&str]) -> RealLab {
+        RealLab {
+            allowed_hosts: hosts.iter().map(|s| s.to_string()).collect(),
+            allowed_domains: domains.iter().map(|s| s.to_string()).collect(),
+            ping_target: None,
+        }
+    }
+
+    #[test]
+    fn real_mode_needs_the_build_the_instructor_and_a_host() {
+        let mut s = InstructorSettings::default();
+        assert_eq!(Availability::decide(false, &s), Availability::NotBuilt);
+        assert_eq!(Availability::decide(true, &s), Availability::NoHosts);
+        s.real_lab = lab(&["test:///default"], &["test"]);
+        assert_eq!(Availability::decide(true, &s), Availability::Ready);
+        assert_eq!(Availability::decide(false, &s), Availability::NotBuilt);
+        s.mode_locked = Some(LabMode::Simulated);
+        assert_eq!(
+            Availability::decide(true, &s),
+            Availability::LockedSimulated
+        );
+        s.mode_locked = Some(LabMode::Real);
+        assert_eq!(Availability::decide(true, &s), Availability::Ready);
+        assert_eq!(
+            Availability::of(&s) == Availability::Ready,
+            migralab_real::REAL_MODE_BUILT
+        );
+    }
+
+    #[test]
+    fn the_form_stays_inside_the_allowed_lists() {
+        let allowed = lab(
+            &["qemu:///system", "qemu+ssh://h2/system"],
+            &["db01", "web01"],
+        );
+        let mut f = RealForm {
+            src: "qemu+ssh://evil/system".into(),
+            vm: "secret".into(),
+            ..RealForm::default()
+        };
+        f.fit(&allowed, false);
+        assert_eq!(f.src, "qemu:///system");
+        assert_eq!(f.dst, "qemu+ssh://h2/system", "the other host");
+        assert_eq!(f.vm, "db01");
+        assert!(f.is_complete());
+        // The instructor may type a domain; a student may not.
+        f.vm = "lab-extra".into();
+        f.fit(&allowed, true);
+        assert_eq!(f.vm, "lab-extra");
+        f.fit(&allowed, false);
+        assert_eq!(f.vm, "db01");
+        // One host twice (the test driver): both ends are that host.
+        let mut g = RealForm::default();
+        g.fit(&lab(&["test:///default"], &[]), false);
+        assert_eq!(
+            (g.src.as_str(), g.dst.as_str()),
+            ("test:///default", "test:///default")
+        );
+        assert!(!g.is_complete(), "no domain allowed");
+    }
+
+    #[test]
+    fn the_form_is_virshs_command() {
+        let f = RealForm {
+            src: "qemu:///system".into(),
+            dst: "qemu+ssh://root@kvm-host-02/system?keyfile=/k&no_tty=1".into(),
+            vm: "db01".into(),
+            tunnelled: true,
+            bandwidth_mibps: 50,
+            downtime_ms: 500,
+            ..RealForm::default()
+        };
+        let spec = f.spec();
+        assert!(spec.p2p && spec.tunnelled, "--tunnelled brings --p2p");
+        assert_eq!(spec.to, "kvm-host-02");
+        assert_eq!(spec.bandwidth_mibps, Some(50));
+        assert_eq!(spec.downtime_limit_ms, 500);
+        assert_eq!(
+            f.virsh_commands(),
+            "virsh -c qemu:///system migrate --live --persistent --p2p --tunnelled --bandwidth 50 \
+             db01 'qemu+ssh://root@kvm-host-02/system?keyfile=/k&no_tty=1'\n\
+             virsh -c qemu:///system migrate-setmaxdowntime db01 500"
+        );
+        assert_eq!(dest_name("test:///default"), "test:///default");
+    }
+
+    #[test]
+    fn the_ping_target_must_be_an_address() {
+        let mut l = lab(&[], &[]);
+        assert_eq!(ping_target(&l), Ok(None));
+        l.ping_target = Some("10.0.0.5".into());
+        assert_eq!(ping_target(&l), Ok(Some(Ipv4Addr::new(10, 0, 0, 5))));
+        l.ping_target = Some("db01.lab".into());
+        assert_eq!(ping_target(&l), Err("db01.lab".into()));
+    }
+
+    #[test]
+    fn quoting_keeps_plain_words_and_quotes_the_rest() {
+        assert_eq!(shell_quote("qemu+ssh://h/system"), "qemu+ssh://h/system");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

@@ -1,0 +1,138 @@
+//! The simulator's prediction for a real migration: the same flags, bandwidth cap and downtime
+//! limit, and the guest's real RAM size, in the lesson's lab. What libvirt cannot tell us (the
+//! link's speed, how fast the guest dirties memory, how much of its RAM is still zero) is taken
+//! from the lesson scenario, and [`Assumptions`] says so, so the GUI can show it beside the
+//! numbers.
+
+use crate::series::RunSeries;
+use anyhow::Context as _;
+use migralab_sim_core::scenario::{MigrationSpec, Scenario};
+use migralab_sim_core::summary::RunOutcome;
+use migralab_sim_core::{Simulator, Trace};
+
+/// The scenario the unknowns come from.
+const BASE_SCENARIO: &str = "lesson";
+
+/// The values the prediction assumed because libvirt cannot measure them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assumptions {
+    /// Payload rate of the migration link, MiB/s.
+    pub link_mibps: f64,
+    /// The guest's working set, MiB, and how fast it is rewritten, MiB/s (`None`: idle).
+    pub workload: Option<(u64, f64)>,
+    /// Share of RAM never touched (sent almost for free), 0..=1.
+    pub zero_fraction: f64,
+}
+
+/// What the simulator predicts for one real migration.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    /// The migration predicted (the real one's spec).
+    pub spec: MigrationSpec,
+    /// The command it stands for, as shown to the user.
+    pub command: String,
+    /// The guest's RAM, MiB (measured: from the domain's XML).
+    pub ram_mib: u64,
+    /// The values assumed.
+    pub assumptions: Assumptions,
+    /// The simulated run's outcome.
+    pub outcome: RunOutcome,
+    /// The simulated run as plot series (memory remaining, rates, ping).
+    pub series: RunSeries,
+    /// The whole simulated trace.
+    pub trace: Trace,
+}
+
+/// The lesson's lab with the real guest's RAM and the real command's parameters.
+pub fn scenario_for(ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Scenario> {
+    let text = crate::scenarios::shipped(BASE_SCENARIO)
+        .context("the lesson scenario is not shipped")?
+        .text;
+    let mut sc = Scenario::from_toml_str(text)
+        .context("cannot load the lesson scenario for the prediction")?;
+    let (from, to) = match sc.hosts.as_slice() {
+        [a, b, ..] => (a.name.clone(), b.name.clone()),
+        _ => anyhow::bail!("the lesson scenario has fewer than two hosts"),
+    };
+    let vm = sc
+        .vms
+        .first_mut()
+        .context("the lesson scenario has no VM")?;
+    vm.name = spec.vm.clone();
+    vm.host = from;
+    // A RAM smaller than the lesson's working set would make the scenario invalid; such a
+    // guest is tiny anyway, so its working set shrinks with it.
+    vm.ram_mib = ram_mib.max(1);
+    if let migralab_sim_core::scenario::WorkloadSpec::HotSet { set_mib, .. } = &mut vm.workload {
+        *set_mib = (*set_mib).min(vm.ram_mib / 2).max(1);
+    }
+    let mut m = spec.clone();
+    m.to = to;
+    m.start_ms = 0;
+    sc.migrations = vec![m];
+    sc.prober.target = Some(spec.vm.clone());
+    sc.name = format!("prediction-{}", spec.vm);
+    // The domain name and sizes come from a real host: check them as a scenario file would be
+    // checked, so nothing odd reaches the simulator.
+    sc.validate()
+        .map_err(|(path, msg)| anyhow::anyhow!("cannot predict this migration: {path}: {msg}"))?;
+    Ok(sc)
+}
+
+/// Run the simulator for `spec` with a guest of `ram_mib` (CPU work: call it off the UI thread).
+pub fn predict(ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Prediction> {
+    let sc = scenario_for(ram_mib, spec)?;
+    let assumptions = Assumptions {
+        link_mibps: sc.link.bandwidth_mibps,
+        workload: sc.vms.first().and_then(|v| v.workload.set_and_rate()),
+        zero_fraction: sc.vms.first().map_or(0.0, |v| v.zero_fraction),
+    };
+    let trace = Simulator::run(sc);
+    let series = RunSeries::from_events(&spec.vm, &trace.events);
+    Ok(Prediction {
+        spec: spec.clone(),
+        command: spec.virsh_command(),
+        ram_mib,
+        assumptions,
+        outcome: RunOutcome::of(&trace),
+        series,
+        trace,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn the_prediction_uses_the_real_ram_and_parameters() {
+        let mut spec = MigrationSpec::new("test", "test:///default");
+        spec.bandwidth_mibps = Some(50);
+        spec.downtime_limit_ms = 500;
+        let p = predict(1024, &spec).unwrap();
+        assert_eq!(p.ram_mib, 1024);
+        assert_eq!(p.outcome.status, "completed", "{:?}", p.outcome);
+        assert!(p.outcome.total_ms > 0 && p.outcome.memory_bytes > 0);
+        assert!(!p.series.memory_remaining_mib.is_empty());
+        // The cap is obeyed: nothing is sent faster than 50 MiB/s (a little slack for sampling).
+        let fastest = p
+            .series
+            .send_rate_mibps
+            .iter()
+            .map(|q| q[1])
+            .fold(0.0, f64::max);
+        assert!(fastest <= 52.0, "{fastest}");
+        assert!(p.assumptions.link_mibps > 0.0);
+        let sc = scenario_for(1024, &spec).unwrap();
+        assert_eq!(sc.migrations[0].downtime_limit_ms, 500);
+        assert_eq!(sc.vms[0].name, "test");
+    }
+
+    #[test]
+    fn a_tiny_guest_still_makes_a_valid_scenario() {
+        let spec = MigrationSpec::new("mini", "h2");
+        let p = predict(16, &spec).unwrap();
+        assert_eq!(p.outcome.status, "completed");
+    }
+}
