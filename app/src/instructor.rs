@@ -65,6 +65,15 @@ pub struct RealLab {
     /// The address pinged during a migration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ping_target: Option<String>,
+    /// The scenario the simulator's prediction takes what libvirt cannot measure from (link
+    /// speed, workload): a shipped scenario's name or a file. Default: `lesson`; `labbox` for
+    /// the lab in a box.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction_scenario: Option<String>,
+    /// Ping from inside this network namespace (e.g. the lab in a box's `lab-client`; needs
+    /// root), when the guest's network is not reachable from this machine's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ping_netns: Option<String>,
 }
 
 /// Everything in `instructor.toml`.

@@ -218,6 +218,11 @@ pub fn job_of(form: &RealForm, settings: &crate::instructor::RealLab) -> Job {
         ping: ping_target(settings).ok().flatten(),
         spec: form.spec(),
         command: form.migrate_command(),
+        ping_netns: settings.ping_netns.clone(),
+        prediction_scenario: settings
+            .prediction_scenario
+            .clone()
+            .unwrap_or_else(|| crate::scenarios::DEFAULT.to_string()),
     }
 }
 
@@ -262,6 +267,8 @@ mod tests {
             allowed_hosts: hosts.iter().map(|s| s.to_string()).collect(),
             allowed_domains: domains.iter().map(|s| s.to_string()).collect(),
             ping_target: None,
+            prediction_scenario: None,
+            ping_netns: None,
         }
     }
 

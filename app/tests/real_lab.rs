@@ -507,9 +507,111 @@ fn the_lab_in_a_box_and_its_simulated_twin_agree() {
     abort_leaves_the_guest_on_the_source(&mut sim);
     abort_leaves_the_guest_on_the_source(&mut real);
 
-    // 4. Only a real lab can lose its destination daemon mid-migration.
+    // 4. The desktop app's real mode does the same through its Lab tab.
+    the_app_migrates_db01_for_real(&mut real);
+    eprintln!(
+        "[{:6.1} s] the app's real mode migrated db01",
+        t0.elapsed().as_secs_f64()
+    );
+
+    // 5. Only a real lab can lose its destination daemon mid-migration.
     destination_daemon_killed_mid_migration(&mut real);
     eprintln!("[{:6.1} s] all steps done", t0.elapsed().as_secs_f64());
+}
+
+/// The instructor allows the lab in a box's hosts; a student switches to NYATA, checks the
+/// prerequisites, confirms, and the migration runs with live statistics and pings.
+fn the_app_migrates_db01_for_real(real: &mut RealArm) {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use migralab_app::gui::MigralabApp;
+    use migralab_app::gui::state::{AppState, Tab};
+
+    let settings = format!(
+        "format = 1\n[real_lab]\nallowed_hosts = [\"{}\", \"{}\"]\nallowed_domains = [\"{VM}\"]\n\
+         ping_target = \"{GUEST_IP}\"\nping_netns = \"lab-client\"\nprediction_scenario = \"labbox\"\n",
+        real.socket_uri(HOST1),
+        real.socket_uri(HOST2)
+    );
+    let data = std::env::temp_dir().join(format!("migralab-real-lab-gui-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("instructor.toml"), settings).unwrap();
+    let mut app = MigralabApp::new(AppState {
+        tab: Tab::Lab,
+        lang: migralab_sim_core::lang::Lang::En,
+        ..AppState::default()
+    });
+    app.quiz.data_dir = Some(data.clone());
+    app.lab.export_dir = Some(data.join("export"));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .with_max_steps(16)
+        .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), app);
+    h.run();
+    h.get_by_label("REAL").click();
+    h.run();
+    assert!(h.state().real.on, "NYATA is on");
+
+    h.get_by_label("Check prerequisites").click();
+    h.step();
+    h.state_mut().wait_real_idle();
+    h.run();
+    let report = h
+        .state()
+        .real
+        .session
+        .as_ref()
+        .and_then(|s| s.report())
+        .map(|(r, _)| r.clone())
+        .expect("a preflight report")
+        .expect("preflight ran");
+    assert!(
+        report.first_failure().is_none(),
+        "no failed check in the healthy lab: {:#?}",
+        report.first_failure()
+    );
+    assert!(h.query_by_label("× Shared storage").is_none());
+
+    h.get_by_label("Migrate...").click();
+    h.run();
+    h.get_by_label("Yes, migrate").click();
+    h.step();
+    h.state_mut().wait_real_idle();
+    h.run();
+    let app = h.state();
+    let run = app.lab.runs.last().expect("the run is in the history");
+    assert_eq!(run.trace.backend, "real");
+    assert!(
+        matches!(run.outcome(), Some(Outcome::Completed { .. })),
+        "{:?}",
+        run.outcome()
+    );
+    assert!(
+        run.trace.samples(VM).count() > 0,
+        "job statistics were plotted"
+    );
+    let pings = PingStats::of(&run.trace);
+    assert!(
+        pings.sent > 50 && pings.lost > 0,
+        "pings from lab-client: {pings:?}"
+    );
+    let predicted = app
+        .real
+        .session
+        .as_ref()
+        .and_then(|s| s.prediction())
+        .and_then(Result::ok)
+        .map(|p| p.outcome.status.clone());
+    assert_eq!(
+        predicted.as_deref(),
+        Some("completed"),
+        "the labbox twin's prediction"
+    );
+    drop(h);
+    assert_eq!(real.running_on(), HOST2);
+    let back = real.migrate(&MigrationSpec::new(VM, HOST1));
+    assert!(outcome(&back).is_completed());
+    let _ = std::fs::remove_dir_all(&data);
 }
 
 fn destination_daemon_killed_mid_migration(real: &mut RealArm) {

@@ -81,6 +81,8 @@ pub struct Draft {
     pub allowed_domains: String,
     /// `real_lab.ping_target` (empty: none).
     pub ping_target: String,
+    /// `real_lab.prediction_scenario` (empty: the lesson's).
+    pub prediction_scenario: String,
 }
 
 fn lines(s: &str) -> Vec<String> {
@@ -124,6 +126,7 @@ impl Draft {
             allowed_hosts: s.real_lab.allowed_hosts.join("\n"),
             allowed_domains: s.real_lab.allowed_domains.join("\n"),
             ping_target: s.real_lab.ping_target.clone().unwrap_or_default(),
+            prediction_scenario: s.real_lab.prediction_scenario.clone().unwrap_or_default(),
         }
     }
 
@@ -138,6 +141,7 @@ impl Draft {
                 .collect()
         });
         let ping = self.ping_target.trim();
+        let prediction = self.prediction_scenario.trim();
         InstructorSettings {
             format: base.format,
             pin_hash: base.pin_hash.clone(),
@@ -157,9 +161,12 @@ impl Draft {
                 quizzes,
             },
             real_lab: RealLab {
+                // Not edited here (a lab-in-a-box detail): kept as the file has it.
+                ping_netns: base.real_lab.ping_netns.clone(),
                 allowed_hosts: lines(&self.allowed_hosts),
                 allowed_domains: lines(&self.allowed_domains),
                 ping_target: (!ping.is_empty()).then(|| ping.to_owned()),
+                prediction_scenario: (!prediction.is_empty()).then(|| prediction.to_owned()),
             },
         }
     }
@@ -508,6 +515,15 @@ fn unlocked_ui(
         ui.add(
             egui::TextEdit::singleline(&mut draft.ping_target)
                 .hint_text("192.168.100.50")
+                .desired_width(200.0),
+        )
+        .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label(tr!(lang, "instr-prediction-scenario"));
+        ui.add(
+            egui::TextEdit::singleline(&mut draft.prediction_scenario)
+                .hint_text("lesson")
                 .desired_width(200.0),
         )
         .labelled_by(label.id);

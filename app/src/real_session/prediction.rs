@@ -10,12 +10,11 @@ use migralab_sim_core::scenario::{MigrationSpec, Scenario};
 use migralab_sim_core::summary::RunOutcome;
 use migralab_sim_core::{Simulator, Trace};
 
-/// The scenario the unknowns come from.
-const BASE_SCENARIO: &str = "lesson";
-
 /// The values the prediction assumed because libvirt cannot measure them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assumptions {
+    /// The scenario they come from.
+    pub scenario: String,
     /// Payload rate of the migration link, MiB/s.
     pub link_mibps: f64,
     /// The guest's working set, MiB, and how fast it is rewritten, MiB/s (`None`: idle).
@@ -43,13 +42,11 @@ pub struct Prediction {
     pub trace: Trace,
 }
 
-/// The lesson's lab with the real guest's RAM and the real command's parameters.
-pub fn scenario_for(ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Scenario> {
-    let text = crate::scenarios::shipped(BASE_SCENARIO)
-        .context("the lesson scenario is not shipped")?
-        .text;
-    let mut sc = Scenario::from_toml_str(text)
-        .context("cannot load the lesson scenario for the prediction")?;
+/// The `base` scenario's lab (a shipped name or a file: `lesson`, `labbox`, ...) with the real
+/// guest's RAM and the real command's parameters.
+pub fn scenario_for(base: &str, ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Scenario> {
+    let mut sc = crate::scenarios::load(Some(std::path::Path::new(base)), &[])
+        .with_context(|| format!("cannot load the scenario `{base}` for the prediction"))?;
     let (from, to) = match sc.hosts.as_slice() {
         [a, b, ..] => (a.name.clone(), b.name.clone()),
         _ => anyhow::bail!("the lesson scenario has fewer than two hosts"),
@@ -80,9 +77,10 @@ pub fn scenario_for(ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Scenar
 }
 
 /// Run the simulator for `spec` with a guest of `ram_mib` (CPU work: call it off the UI thread).
-pub fn predict(ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Prediction> {
-    let sc = scenario_for(ram_mib, spec)?;
+pub fn predict(base: &str, ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Prediction> {
+    let sc = scenario_for(base, ram_mib, spec)?;
     let assumptions = Assumptions {
+        scenario: base.to_string(),
         link_mibps: sc.link.bandwidth_mibps,
         workload: sc.vms.first().and_then(|v| v.workload.set_and_rate()),
         zero_fraction: sc.vms.first().map_or(0.0, |v| v.zero_fraction),
@@ -110,7 +108,7 @@ mod tests {
         let mut spec = MigrationSpec::new("test", "test:///default");
         spec.bandwidth_mibps = Some(50);
         spec.downtime_limit_ms = 500;
-        let p = predict(1024, &spec).unwrap();
+        let p = predict("lesson", 1024, &spec).unwrap();
         assert_eq!(p.ram_mib, 1024);
         assert_eq!(p.outcome.status, "completed", "{:?}", p.outcome);
         assert!(p.outcome.total_ms > 0 && p.outcome.memory_bytes > 0);
@@ -124,7 +122,12 @@ mod tests {
             .fold(0.0, f64::max);
         assert!(fastest <= 52.0, "{fastest}");
         assert!(p.assumptions.link_mibps > 0.0);
-        let sc = scenario_for(1024, &spec).unwrap();
+        let sc = scenario_for("lesson", 1024, &spec).unwrap();
+        // The lab in a box predicts from its own twin: its link, its idle guest.
+        let lb = scenario_for("labbox", 256, &spec).unwrap();
+        assert_eq!(lb.link.bandwidth_mibps, 177.1);
+        assert_eq!(lb.vms[0].ram_mib, 256);
+        assert!(scenario_for("no-such-scenario", 256, &spec).is_err());
         assert_eq!(sc.migrations[0].downtime_limit_ms, 500);
         assert_eq!(sc.vms[0].name, "test");
     }
@@ -132,7 +135,7 @@ mod tests {
     #[test]
     fn a_tiny_guest_still_makes_a_valid_scenario() {
         let spec = MigrationSpec::new("mini", "h2");
-        let p = predict(16, &spec).unwrap();
+        let p = predict("lesson", 16, &spec).unwrap();
         assert_eq!(p.outcome.status, "completed");
     }
 }

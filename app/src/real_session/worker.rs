@@ -53,6 +53,10 @@ pub struct Job {
     pub spec: MigrationSpec,
     /// The `virsh` command it stands for (shown in the run list, the report and the prediction).
     pub command: String,
+    /// Ping from inside this network namespace.
+    pub ping_netns: Option<String>,
+    /// The scenario the prediction's unknowns come from (a shipped name or a file).
+    pub prediction_scenario: String,
 }
 
 enum ToWorker {
@@ -414,13 +418,14 @@ fn start_prediction(src: Option<&RealHost>, job: &Job, tx: &Sender<FromWorker>, 
     };
     let spec = spec.clone();
     let command = job.command.clone();
+    let base = job.prediction_scenario.clone();
     let tx = tx.clone();
     let waker = waker.clone();
     let spawned = std::thread::Builder::new()
         .name("real-prediction".into())
         .spawn(move || {
             let p = ram.and_then(|mib| {
-                predict(mib, &spec)
+                predict(&base, mib, &spec)
                     .map(|p| Box::new(Prediction { command, ..p }))
                     .map_err(|e| format!("{e:#}"))
             });
@@ -436,6 +441,7 @@ fn start_prediction(src: Option<&RealHost>, job: &Job, tx: &Sender<FromWorker>, 
 fn migrate(job: &Job, rx: &Receiver<ToWorker>, tx: &Sender<FromWorker>, waker: &Waker) -> bool {
     let mut config = RealLabConfig::new(&job.src, &job.dst);
     config.ping = job.ping;
+    config.ping_netns = job.ping_netns.clone();
     let mut events = Vec::new();
     let mut alive = true;
     let lab = match RealLab::connect(config) {
@@ -556,6 +562,8 @@ mod tests {
             ping: None,
             spec: MigrationSpec::new("test", TEST),
             command: "virsh -c test:///default migrate --live test test:///default".into(),
+            ping_netns: None,
+            prediction_scenario: "lesson".into(),
         }
     }
 

@@ -116,6 +116,7 @@ fn assumptions(lang: Lang, p: &Prediction) -> String {
         lang,
         "real-assumptions",
         ram = p.ram_mib.to_string(),
+        scenario = a.scenario.clone(),
         link = format!("{:.0}", a.link_mibps),
         workload = workload,
         zero = format!("{:.0}", a.zero_fraction * 100.0)
