@@ -56,6 +56,9 @@ enum Command {
     /// Build, break and fix a lab of two real libvirt hosts on this machine (root).
     #[command(long_about = crate::labbox::LABBOX_LONG_ABOUT)]
     Labbox(crate::labbox::LabboxArgs),
+    /// Compare the simulator with real QEMU on the lab in a box, case by case (root).
+    #[command(long_about = crate::fidelity::FIDELITY_LONG_ABOUT)]
+    Fidelity(crate::fidelity::FidelityArgs),
     /// Open the desktop app (what `migralab` alone does).
     #[command(long_about = crate::gui::GUI_LONG_ABOUT)]
     Gui(crate::gui::GuiArgs),
@@ -237,6 +240,7 @@ enum RunConfig {
     Gui(crate::gui::GuiConfig),
     Ping(crate::ping::PingConfig),
     Labbox(crate::labbox::LabboxConfig),
+    Fidelity(crate::fidelity::FidelityConfig),
     RealPreflight(crate::real::PreflightConfig),
     Migrate(crate::real::MigrateConfig),
 }
@@ -295,6 +299,9 @@ impl RunConfig {
             Some(Command::Preflight(args)) => {
                 Ok(RunConfig::Preflight(PreflightConfig::from_args(args)?))
             }
+            Some(Command::Fidelity(args)) => Ok(RunConfig::Fidelity(
+                crate::fidelity::FidelityConfig::from_args(args)?,
+            )),
             Some(Command::Migrate(args)) => Ok(RunConfig::Migrate(
                 crate::real::MigrateConfig::from_args(args)?,
             )),
@@ -388,6 +395,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Gui(g) => crate::gui::run(g),
         RunConfig::Ping(p) => crate::ping::run(p),
         RunConfig::Labbox(l) => crate::labbox::run(l),
+        RunConfig::Fidelity(f) => crate::fidelity::run(f),
         RunConfig::RealPreflight(p) => crate::real::run_preflight(p),
         RunConfig::Migrate(m) => crate::real::run_migrate(m),
     }

@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod content;
 pub mod export;
+pub mod fidelity;
 mod fsutil;
 pub mod gui;
 pub mod i18n;

@@ -185,7 +185,7 @@ impl Migration {
             Err(e) => (Some((Stage::Connect, e)), false),
         };
         let mem = GuestMemory::new(vm.ram_bytes(), vm.zero_fraction);
-        let workload = Workload::new(&vm.workload, mem.pages(), workload_rng);
+        let workload = Workload::new(&vm.workload, mem.pages(), vm.vcpu_busy_share, workload_rng);
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
             copies_disk.then(|| DiskMirror::new(vm.disk_bytes(), vm.disk_write_mibps, disk_rng));

@@ -1,6 +1,7 @@
 //! Guest workloads at page granularity: which pages a guest writes, and how many per second.
-//! Writes scale down with the auto-converge vCPU throttle (a throttled vCPU runs less, so it
-//! writes less).
+//! Writes slow down with the auto-converge vCPU throttle (a throttled vCPU runs less, so it
+//! writes less) — but a writer that paces itself (writes a little, then sleeps) only slows once
+//! the throttle leaves it less CPU time than it needs.
 
 use crate::rng::FastRng;
 use crate::scenario::WorkloadSpec;
@@ -27,6 +28,8 @@ pub struct Workload {
     set_pages: u64,
     /// Pages written per second at full speed.
     pages_per_sec: f64,
+    /// Share of its vCPU's time the writer needs at full speed (1: CPU-bound).
+    busy_share: f64,
     /// Writes owed but not yet made (fractions of a page carry over, so rates are exact).
     carry: f64,
     /// Writes have been applied up to this instant.
@@ -35,8 +38,11 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// A workload from its scenario spec, over RAM of `ram_pages` pages.
-    pub fn new(spec: &WorkloadSpec, ram_pages: u64, rng: FastRng) -> Self {
+    /// A workload from its scenario spec, over RAM of `ram_pages` pages, needing `busy_share`
+    /// of its vCPU's time at full speed (see [`VmSpec::vcpu_busy_share`]).
+    ///
+    /// [`VmSpec::vcpu_busy_share`]: crate::scenario::VmSpec::vcpu_busy_share
+    pub fn new(spec: &WorkloadSpec, ram_pages: u64, busy_share: f64, rng: FastRng) -> Self {
         let (pattern, set_mib, rate) = match *spec {
             WorkloadSpec::Idle => (Pattern::Idle, 0, 0.0),
             WorkloadSpec::HotSet {
@@ -64,6 +70,7 @@ impl Workload {
             pattern,
             set_pages,
             pages_per_sec: rate * MIB as f64 / PAGE_SIZE as f64,
+            busy_share: busy_share.clamp(0.001, 1.0),
             carry: 0.0,
             until: SimTime::ZERO,
             rng,
@@ -99,7 +106,10 @@ impl Workload {
         if matches!(self.pattern, Pattern::Idle) || self.pages_per_sec <= 0.0 {
             return;
         }
-        let speed = 1.0 - f64::from(throttle_pct.min(100)) / 100.0;
+        let left = 1.0 - f64::from(throttle_pct.min(100)) / 100.0;
+        // (Rounding must not shave a page off a writer that has exactly the time it needs.)
+        let speed = left / self.busy_share;
+        let speed = if speed > 1.0 - 1e-9 { 1.0 } else { speed };
         let owed = self.carry + self.pages_per_sec * speed * dt;
         let n = owed.floor();
         self.carry = owed - n;
@@ -142,7 +152,16 @@ mod tests {
         secs: u64,
         throttle: u8,
     ) -> (u64, std::collections::BTreeSet<u64>) {
-        let mut w = Workload::new(&spec, 1 << 20, FastRng::new(3));
+        count_writes_busy(spec, secs, throttle, 1.0)
+    }
+
+    fn count_writes_busy(
+        spec: WorkloadSpec,
+        secs: u64,
+        throttle: u8,
+        busy_share: f64,
+    ) -> (u64, std::collections::BTreeSet<u64>) {
+        let mut w = Workload::new(&spec, 1 << 20, busy_share, FastRng::new(3));
         let mut n = 0;
         let mut pages = std::collections::BTreeSet::new();
         for ms in 1..=secs * 1000 {
@@ -167,6 +186,19 @@ mod tests {
         };
         assert_eq!(count_writes(spec.clone(), 2, 0).0, 2048);
         assert_eq!(count_writes(spec, 2, 50).0, 1024);
+    }
+
+    #[test]
+    fn a_paced_writer_slows_only_when_the_throttle_takes_the_time_it_needs() {
+        let spec = WorkloadSpec::HotSet {
+            set_mib: 64,
+            rate_mibps: 4.0,
+        };
+        // Needing 10 % of its vCPU: a 50 % or 90 % throttle leaves enough.
+        assert_eq!(count_writes_busy(spec.clone(), 2, 50, 0.1).0, 2048);
+        assert_eq!(count_writes_busy(spec.clone(), 2, 90, 0.1).0, 2048);
+        // At 95 % only half of what it needs is left.
+        assert_eq!(count_writes_busy(spec, 2, 95, 0.1).0, 1024);
     }
 
     #[test]

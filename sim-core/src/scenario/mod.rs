@@ -269,6 +269,12 @@ pub struct VmSpec {
     /// How the guest writes to its memory.
     #[serde(default)]
     pub workload: WorkloadSpec,
+    /// Share of its vCPU's time the memory writer needs at full rate, 0..=1. 1 (the default) is
+    /// a CPU-bound writer that any auto-converge throttle slows; a writer that paces itself
+    /// (writes, then sleeps) needs less and slows only once the throttle leaves it less than
+    /// this: at 0.05 nothing changes until the throttle passes 95 %.
+    #[serde(default = "defaults::one")]
+    pub vcpu_busy_share: f64,
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
@@ -306,6 +312,7 @@ impl VmSpec {
             zero_fraction: 0.0,
             workload: WorkloadSpec::Idle,
             disk_write_mibps: 0.0,
+            vcpu_busy_share: 1.0,
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),
             domain_type: DomainType::default(),
@@ -619,6 +626,9 @@ mod defaults {
     }
     pub fn yes() -> bool {
         true
+    }
+    pub fn one() -> f64 {
+        1.0
     }
     pub fn link_rtt_ms() -> f64 {
         0.2

@@ -158,6 +158,15 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
             format!("a share must be between 0 and 1, got {}", vm.zero_fraction),
         );
     }
+    if !(vm.vcpu_busy_share > 0.0 && vm.vcpu_busy_share <= 1.0) {
+        return fail(
+            format!("vm.{i}.vcpu_busy_share"),
+            format!(
+                "a share of the vCPU's time must be above 0 and at most 1, got {}",
+                vm.vcpu_busy_share
+            ),
+        );
+    }
     non_negative(
         &format!("vm.{i}.disk_write_mibps"),
         vm.disk_write_mibps,

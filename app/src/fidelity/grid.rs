@@ -1,0 +1,156 @@
+//! The cases `migralab fidelity` compares: guest RAM, what the guest writes, the bandwidth cap,
+//! the downtime limit and auto-converge, each real and simulated. A named subset calibrates the
+//! few constants the simulator cannot know; the error is reported on the rest.
+
+use serde::Serialize;
+
+/// One migration of the lab in a box's db01 (kvm-host-01 to kvm-host-02, shared storage).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    /// Short name, e.g. `256M-idle-bw20-dt300`.
+    pub name: String,
+    /// Guest RAM, MiB.
+    pub ram_mib: u64,
+    /// Working set the guest rewrites, MiB (0: idle).
+    pub working_set_mib: u64,
+    /// How fast it rewrites it, MiB/s (0: idle).
+    pub dirty_rate_mibps: u64,
+    /// `--bandwidth`, MiB/s (`None`: unlimited).
+    pub bandwidth_mibps: Option<u64>,
+    /// `migrate-setmaxdowntime`, ms.
+    pub downtime_limit_ms: u64,
+    /// `--auto-converge`.
+    pub auto_converge: bool,
+    /// Used to fit the calibration constants (and so not counted in the error).
+    pub calibration: bool,
+}
+
+impl Case {
+    fn new(ram: u64, ws: u64, rate: u64, bw: Option<u64>, dt: u64, ac: bool) -> Case {
+        let load = if rate == 0 {
+            "idle".to_string()
+        } else {
+            format!("ws{ws}r{rate}")
+        };
+        let bw_name = bw.map_or("bwmax".to_string(), |b| format!("bw{b}"));
+        Case {
+            name: format!(
+                "{ram}M-{load}-{bw_name}-dt{dt}{}",
+                if ac { "-ac" } else { "" }
+            ),
+            ram_mib: ram,
+            working_set_mib: ws,
+            dirty_rate_mibps: rate,
+            bandwidth_mibps: bw,
+            downtime_limit_ms: dt,
+            auto_converge: ac,
+            calibration: false,
+        }
+    }
+
+    /// The guest this case needs (cases with the same guest share one boot).
+    pub fn guest(&self) -> (u64, u64, u64) {
+        (self.ram_mib, self.working_set_mib, self.dirty_rate_mibps)
+    }
+}
+
+/// The calibration subset: idle guests, so only the constants matter (setup, per-page cost,
+/// the rate without a cap, device state and resume), at two caps and without one; and one
+/// writer faster than its cap with auto-converge, for how much CPU the guest's writer needs.
+fn calibration_cases() -> Vec<Case> {
+    [
+        Case::new(256, 0, 0, Some(10), 300, false),
+        Case::new(256, 0, 0, Some(40), 300, false),
+        Case::new(512, 0, 0, None, 300, false),
+        Case::new(256, 32, 48, Some(40), 300, true),
+    ]
+    .into_iter()
+    .map(|c| Case {
+        calibration: true,
+        ..c
+    })
+    .collect()
+}
+
+/// The whole grid: RAM 256 and 512 MiB; idle and three non-zero rates (one above the 10 and
+/// 20 MiB/s caps); caps 10, 20, 40 MiB/s; downtime limits 100 and 300 ms; auto-converge off
+/// and on (for the writing guests). The calibration cases come first.
+pub fn full() -> Vec<Case> {
+    let mut cases = calibration_cases();
+    let loads = [(0, 0), (16, 4), (32, 16), (32, 48)];
+    for ram in [256, 512] {
+        for (ws, rate) in loads {
+            for bw in [10, 20, 40] {
+                for dt in [100, 300] {
+                    for ac in [false, true] {
+                        if ac && rate == 0 {
+                            continue; // nothing to throttle
+                        }
+                        let c = Case::new(ram, ws, rate, Some(bw), dt, ac);
+                        if !cases.iter().any(|k| k.name == c.name) {
+                            cases.push(c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// A small subset for CI: the calibration cases and three validation cases (an idle guest at
+/// 20 MiB/s, a slow writer at 40 MiB/s, a writer faster than its 20 MiB/s cap with
+/// auto-converge and the 100 ms limit).
+pub fn quick() -> Vec<Case> {
+    let mut cases = calibration_cases();
+    cases.extend([
+        Case::new(256, 0, 0, Some(20), 300, false),
+        Case::new(256, 16, 4, Some(40), 300, false),
+        Case::new(256, 16, 24, Some(20), 100, true),
+    ]);
+    cases
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_grid_covers_every_axis_the_issue_names() {
+        let g = full();
+        let has = |f: &dyn Fn(&Case) -> bool| g.iter().any(f);
+        for ram in [256, 512] {
+            assert!(has(&|c| c.ram_mib == ram));
+        }
+        for bw in [10, 20, 40] {
+            assert!(has(&|c| c.bandwidth_mibps == Some(bw)));
+        }
+        for dt in [100, 300] {
+            assert!(has(&|c| c.downtime_limit_ms == dt));
+        }
+        assert!(has(&|c| c.auto_converge) && has(&|c| !c.auto_converge));
+        assert!(has(&|c| c.dirty_rate_mibps == 0));
+        let rates: std::collections::BTreeSet<u64> = g
+            .iter()
+            .map(|c| c.dirty_rate_mibps)
+            .filter(|r| *r > 0)
+            .collect();
+        assert!(rates.len() >= 3, "three non-zero rates: {rates:?}");
+        assert!(
+            has(&|c| c.bandwidth_mibps.is_some_and(|b| c.dirty_rate_mibps > b)),
+            "one rate above the cap"
+        );
+        let names: std::collections::BTreeSet<&str> = g.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names.len(), g.len(), "names are unique");
+        assert!(g.iter().filter(|c| c.calibration).count() >= 2);
+        assert!(g.iter().filter(|c| !c.calibration).count() > 40);
+    }
+
+    #[test]
+    fn the_quick_subset_validates_on_cases_it_did_not_calibrate_on() {
+        let q = quick();
+        assert!(q.iter().any(|c| c.calibration));
+        assert!(q.iter().filter(|c| !c.calibration).count() >= 3);
+        assert_eq!(q[0].name, "256M-idle-bw10-dt300");
+    }
+}

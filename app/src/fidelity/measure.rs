@@ -1,0 +1,280 @@
+//! One case measured twice: on the lab in a box (libvirt's completed job statistics and the
+//! prober's largest reply gap) and in the simulator (the lab's twin, `scenarios/labbox.toml`,
+//! with the case's guest and flags and the calibrated constants).
+
+use super::calibration::Calibration;
+use super::grid::Case;
+use migralab_sim_core::scenario::{MigrationSpec, Scenario, WorkloadSpec};
+use migralab_sim_core::summary::{PingStats, RunOutcome};
+use migralab_sim_core::{Simulator, Trace};
+use serde::Serialize;
+
+/// The guest migrated in every case.
+pub const VM: &str = "db01";
+
+/// What one migration measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measurement {
+    /// `completed`, `failed`, ...
+    pub status: String,
+    /// Total migration time (libvirt's `time_elapsed`), ms.
+    pub total_ms: f64,
+    /// Memory bytes transferred.
+    pub bytes: f64,
+    /// Dirty-bitmap syncs (libvirt's memory iteration).
+    pub iterations: u64,
+    /// Downtime, ms.
+    pub downtime_ms: f64,
+    /// Largest gap between ping replies, ms (0 without pings).
+    pub max_gap_ms: f64,
+}
+
+impl Measurement {
+    /// From a trace of one migration of db01.
+    pub fn of(trace: &Trace) -> Measurement {
+        let o = RunOutcome::of(trace);
+        Measurement {
+            status: o.status,
+            total_ms: o.total_ms as f64,
+            bytes: o.memory_bytes as f64,
+            iterations: o.iterations,
+            downtime_ms: o.downtime_ms as f64,
+            max_gap_ms: PingStats::of(trace).max_gap_ms,
+        }
+    }
+
+    /// Did the migration complete?
+    pub fn completed(&self) -> bool {
+        self.status == "completed"
+    }
+}
+
+/// The migration command of a case.
+pub fn spec(case: &Case, to: &str) -> MigrationSpec {
+    let mut s = MigrationSpec::new(VM, to);
+    s.bandwidth_mibps = case.bandwidth_mibps;
+    s.downtime_limit_ms = case.downtime_limit_ms;
+    s.auto_converge = case.auto_converge;
+    s
+}
+
+/// The lab's twin set up for `case` with calibration `cal`.
+pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
+    let path = std::path::Path::new("labbox");
+    let mut sc = crate::scenarios::load(Some(path), &[])?;
+    sc.link.bandwidth_mibps = cal.link_mibps;
+    sc.sim.setup_ms = cal.setup_ms;
+    sc.sim.device_state_kib = cal.device_state_kib;
+    sc.sim.resume_ms = cal.resume_ms;
+    sc.sim.announce_ms = cal.announce_ms;
+    let vm = sc
+        .vms
+        .iter_mut()
+        .find(|v| v.name == VM)
+        .ok_or_else(|| anyhow::anyhow!("the labbox scenario has no {VM}"))?;
+    vm.ram_mib = case.ram_mib;
+    // What the guest has ever written: its kernel and busybox, the working set and the random
+    // buffer it copies from (a quarter second of its rate, see the lab's GuestSpec).
+    let buffer = case.dirty_rate_mibps.min(case.working_set_mib * 4) / 4;
+    let touched = cal.guest_touched_mib + (case.working_set_mib + buffer) as f64;
+    vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
+    vm.vcpu_busy_share = cal.guest_write_mibps.map_or(1.0, |w| {
+        (case.dirty_rate_mibps as f64 / w).clamp(0.001, 1.0)
+    });
+    vm.workload = if case.dirty_rate_mibps == 0 || case.working_set_mib == 0 {
+        WorkloadSpec::Idle
+    } else {
+        WorkloadSpec::HotSet {
+            set_mib: case.working_set_mib,
+            rate_mibps: case.dirty_rate_mibps as f64,
+        }
+    };
+    sc.migrations = vec![spec(case, "kvm-host-02")];
+    sc.validate()
+        .map_err(|(path, msg)| anyhow::anyhow!("case {}: {path}: {msg}", case.name))?;
+    Ok(sc)
+}
+
+/// The simulator's answer for `case`.
+pub fn simulate(case: &Case, cal: &Calibration) -> anyhow::Result<Measurement> {
+    Ok(Measurement::of(&Simulator::run(scenario(case, cal)?)))
+}
+
+#[cfg(feature = "real")]
+pub use real::RealBench;
+
+#[cfg(feature = "real")]
+mod real {
+    use super::*;
+    use anyhow::Context as _;
+    use migralab_real::labbox::{self, GuestSpec, LabboxConfig};
+    use migralab_real::real_lab::{RealLab, RealLabConfig};
+    use migralab_sim_core::lab::{Lab, LabCommand};
+    use migralab_sim_core::time::SimDuration;
+    use migralab_sim_core::trace::TRACE_FORMAT;
+    use std::net::Ipv4Addr;
+    use std::time::{Duration, Instant};
+
+    /// The lab in a box, driven case by case.
+    pub struct RealBench {
+        cfg: LabboxConfig,
+        src_uri: String,
+        dst_uri: String,
+        guest: Option<(u64, u64, u64)>,
+    }
+
+    impl RealBench {
+        /// Bring the lab up (or take it as it is).
+        pub fn up(progress: &mut dyn FnMut(&str)) -> anyhow::Result<RealBench> {
+            let cfg = LabboxConfig::default();
+            let status = labbox::up(&cfg, &GuestSpec::default(), progress)
+                .context("cannot bring the lab in a box up")?;
+            let uri = |name: &str| {
+                status
+                    .hosts
+                    .iter()
+                    .find(|h| h.name == name)
+                    .map(|h| h.socket_uri.clone())
+                    .with_context(|| format!("the lab has no {name}"))
+            };
+            let guest = status.guest.as_ref().map(|g| {
+                (
+                    g.spec.ram_mib,
+                    g.spec.working_set_mib,
+                    g.spec.dirty_rate_mibps,
+                )
+            });
+            Ok(RealBench {
+                src_uri: uri("kvm-host-01")?,
+                dst_uri: uri("kvm-host-02")?,
+                cfg,
+                guest,
+            })
+        }
+
+        /// Take the lab down.
+        pub fn down(self, progress: &mut dyn FnMut(&str)) -> anyhow::Result<()> {
+            labbox::down(&self.cfg, progress).context("cannot take the lab in a box down")
+        }
+
+        /// Migrate db01 to kvm-host-02 as `case` says, with pings from lab-client, then bring
+        /// it back (unmeasured).
+        pub fn measure(&mut self, case: &Case) -> anyhow::Result<Measurement> {
+            if self.guest != Some(case.guest()) {
+                let spec = GuestSpec {
+                    ram_mib: case.ram_mib,
+                    working_set_mib: case.working_set_mib,
+                    dirty_rate_mibps: case.dirty_rate_mibps,
+                    disk: true,
+                };
+                labbox::set_guest(&self.cfg, &spec)
+                    .with_context(|| format!("cannot boot db01 for {}", case.name))?;
+                self.guest = Some(case.guest());
+                // Let the workload reach its steady state.
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            let trace = self.migrate(&self.src_uri.clone(), &self.dst_uri.clone(), case, true)?;
+            let back = Case {
+                bandwidth_mibps: None,
+                downtime_limit_ms: 300,
+                auto_converge: true,
+                ..case.clone()
+            };
+            let home = self.migrate(&self.dst_uri.clone(), &self.src_uri.clone(), &back, false)?;
+            let m = Measurement::of(&trace);
+            anyhow::ensure!(
+                Measurement::of(&home).completed(),
+                "{}: db01 did not come back to kvm-host-01: {:?}",
+                case.name,
+                RunOutcome::of(&home).error
+            );
+            Ok(m)
+        }
+
+        fn migrate(
+            &mut self,
+            src: &str,
+            dst: &str,
+            case: &Case,
+            ping: bool,
+        ) -> anyhow::Result<Trace> {
+            let mut config = RealLabConfig::new(src, dst);
+            if ping {
+                config.ping = Some(Ipv4Addr::new(10, 77, 0, 10));
+                config.ping_netns = Some("lab-client".into());
+            }
+            let mut lab = RealLab::connect(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let to = if dst == self.dst_uri {
+                "kvm-host-02"
+            } else {
+                "kvm-host-01"
+            };
+            lab.submit(LabCommand::Migrate(spec(case, to)))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", case.name))?;
+            let started = Instant::now();
+            let mut events = Vec::new();
+            loop {
+                events.extend(std::iter::from_fn(|| lab.poll_event()));
+                if lab.is_idle() {
+                    break;
+                }
+                if started.elapsed() > Duration::from_secs(300) {
+                    let _ = lab.abort();
+                    anyhow::bail!("{}: no end after 5 minutes (aborted)", case.name);
+                }
+                lab.advance(SimDuration::from_millis(100));
+            }
+            Ok(Trace {
+                format: TRACE_FORMAT,
+                backend: "real".into(),
+                seed: 0,
+                scenario: serde_json::json!({ "case": case.name }),
+                events,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_twin_takes_the_cases_guest_flags_and_constants() {
+        let cal = Calibration::shipped().unwrap();
+        let case = super::super::grid::quick()
+            .into_iter()
+            .find(|c| c.auto_converge)
+            .unwrap();
+        let sc = scenario(&case, &cal).unwrap();
+        let vm = &sc.vms[0];
+        assert_eq!(vm.ram_mib, case.ram_mib);
+        assert!(
+            matches!(vm.workload, WorkloadSpec::HotSet { set_mib, .. } if set_mib == case.working_set_mib)
+        );
+        assert!(vm.zero_fraction > 0.0 && vm.zero_fraction < 1.0);
+        let m = &sc.migrations[0];
+        assert_eq!(m.bandwidth_mibps, case.bandwidth_mibps);
+        assert!(m.auto_converge);
+        assert_eq!(sc.link.bandwidth_mibps, cal.link_mibps);
+        let sim = simulate(&case, &cal).unwrap();
+        assert!(
+            sim.completed() && sim.bytes > 0.0 && sim.iterations >= 2,
+            "{sim:?}"
+        );
+    }
+
+    #[test]
+    fn a_capped_idle_guest_takes_about_its_bytes_over_the_cap() {
+        let cal = Calibration::shipped().unwrap();
+        let case = &super::super::grid::quick()[0];
+        let m = simulate(case, &cal).unwrap();
+        let cap = case.bandwidth_mibps.unwrap() as f64 * 1_048_576.0;
+        let expected_ms = m.bytes / cap * 1000.0;
+        assert!(
+            (m.total_ms - expected_ms).abs() / expected_ms < 0.1,
+            "{m:?} vs {expected_ms} ms"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! The comparison: each case's real median (and spread) beside the simulated value, relative
+//! errors, and the summary lines the issue asks for.
+
+use super::calibration::median;
+use super::grid::Case;
+use super::measure::Measurement;
+use serde::Serialize;
+use std::fmt;
+
+/// One case: every real run, their median, the simulation and the errors.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// The case.
+    pub case: Case,
+    /// Each real run.
+    pub real: Vec<Measurement>,
+    /// Median of the completed real runs (per metric).
+    pub real_median: Option<Measurement>,
+    /// Smallest and largest real total time, ms.
+    pub total_ms_spread: Option<(f64, f64)>,
+    /// Smallest and largest real bytes.
+    pub bytes_spread: Option<(f64, f64)>,
+    /// The simulator's run.
+    pub sim: Measurement,
+    /// |sim - real| / real, total time.
+    pub error_total_time: Option<f64>,
+    /// |sim - real| / real, bytes.
+    pub error_bytes: Option<f64>,
+    /// sim - real, downtime, ms.
+    pub error_downtime_ms: Option<f64>,
+    /// Same iteration count as the real median?
+    pub iterations_exact: Option<bool>,
+}
+
+impl CaseResult {
+    /// Combine the real runs and the simulation of `case`.
+    pub fn new(case: Case, real: Vec<Measurement>, sim: Measurement) -> CaseResult {
+        let done: Vec<&Measurement> = real.iter().filter(|m| m.completed()).collect();
+        let med = |f: &dyn Fn(&Measurement) -> f64| {
+            median(&done.iter().map(|m| f(m)).collect::<Vec<_>>())
+        };
+        let spread = |f: &dyn Fn(&Measurement) -> f64| {
+            let v: Vec<f64> = done.iter().map(|m| f(m)).collect();
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (!v.is_empty()).then_some((lo, hi))
+        };
+        let real_median = med(&|m| m.total_ms).map(|total_ms| Measurement {
+            status: "completed".into(),
+            total_ms,
+            bytes: med(&|m| m.bytes).unwrap_or(0.0),
+            iterations: med(&|m| m.iterations as f64).unwrap_or(0.0).round() as u64,
+            downtime_ms: med(&|m| m.downtime_ms).unwrap_or(0.0),
+            max_gap_ms: med(&|m| m.max_gap_ms).unwrap_or(0.0),
+        });
+        let rel = |r: f64, s: f64| (r > 0.0).then(|| (s - r).abs() / r);
+        let (error_total_time, error_bytes, error_downtime_ms, iterations_exact) =
+            match (&real_median, sim.completed()) {
+                (Some(r), true) => (
+                    rel(r.total_ms, sim.total_ms),
+                    rel(r.bytes, sim.bytes),
+                    Some(sim.downtime_ms - r.downtime_ms),
+                    Some(r.iterations == sim.iterations),
+                ),
+                _ => (None, None, None, None),
+            };
+        CaseResult {
+            total_ms_spread: spread(&|m| m.total_ms),
+            bytes_spread: spread(&|m| m.bytes),
+            case,
+            real,
+            real_median,
+            sim,
+            error_total_time,
+            error_bytes,
+            error_downtime_ms,
+            iterations_exact,
+        }
+    }
+}
+
+/// The summary over the validation cases (calibration cases left out).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Validation cases with a real median and a completed simulation.
+    pub cases_compared: usize,
+    /// Median relative error of memory bytes transferred (0.05 = 5 %).
+    pub median_error_bytes: Option<f64>,
+    /// Median relative error of total migration time.
+    pub median_error_total_time: Option<f64>,
+    /// Worst relative error of bytes.
+    pub worst_error_bytes: Option<f64>,
+    /// Worst relative error of total time.
+    pub worst_error_total_time: Option<f64>,
+    /// Share of cases with exactly the real iteration count.
+    pub iterations_exact_share: Option<f64>,
+    /// Median |sim - real| downtime, ms.
+    pub median_downtime_error_ms: Option<f64>,
+}
+
+impl Summary {
+    /// Summarise the validation cases of `results`.
+    pub fn of(results: &[CaseResult]) -> Summary {
+        let v: Vec<&CaseResult> = results
+            .iter()
+            .filter(|r| !r.case.calibration && r.error_bytes.is_some())
+            .collect();
+        let col = |f: &dyn Fn(&CaseResult) -> Option<f64>| -> Vec<f64> {
+            v.iter().filter_map(|r| f(r)).collect()
+        };
+        let worst = |x: Vec<f64>| {
+            x.into_iter()
+                .fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.max(e))))
+        };
+        let exact = col(&|r| r.iterations_exact.map(|b| if b { 1.0 } else { 0.0 }));
+        Summary {
+            cases_compared: v.len(),
+            median_error_bytes: median(&col(&|r| r.error_bytes)),
+            median_error_total_time: median(&col(&|r| r.error_total_time)),
+            worst_error_bytes: worst(col(&|r| r.error_bytes)),
+            worst_error_total_time: worst(col(&|r| r.error_total_time)),
+            iterations_exact_share: (!exact.is_empty())
+                .then(|| exact.iter().sum::<f64>() / exact.len() as f64),
+            median_downtime_error_ms: median(&col(&|r| r.error_downtime_ms.map(f64::abs))),
+        }
+    }
+}
+
+/// The whole report, as `--json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Every case.
+    pub cases: Vec<CaseResult>,
+    /// The summary over the validation cases.
+    pub summary: Summary,
+    /// The calibration used for the simulations.
+    pub calibration: super::calibration::Calibration,
+    /// Real runs per case.
+    pub repetitions: usize,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("-".into(), |e| format!("{:.1} %", e * 100.0))
+}
+
+fn mib(b: f64) -> String {
+    format!("{:.1}", b / 1_048_576.0)
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<28} {:>9} {:>9} {:>7}  {:>8} {:>8} {:>7}  {:>5} {:>5}  {:>6} {:>6}",
+            "case (real median / sim)",
+            "time s",
+            "sim s",
+            "err",
+            "MiB",
+            "sim MiB",
+            "err",
+            "iter",
+            "sim",
+            "down",
+            "sim"
+        )?;
+        for r in &self.cases {
+            let name = if r.case.calibration {
+                format!("{} *", r.case.name)
+            } else {
+                r.case.name.clone()
+            };
+            match &r.real_median {
+                Some(m) => writeln!(
+                    f,
+                    "{:<28} {:>9.2} {:>9.2} {:>7}  {:>8} {:>8} {:>7}  {:>5} {:>5}  {:>6.0} {:>6.0}",
+                    name,
+                    m.total_ms / 1000.0,
+                    r.sim.total_ms / 1000.0,
+                    pct(r.error_total_time),
+                    mib(m.bytes),
+                    mib(r.sim.bytes),
+                    pct(r.error_bytes),
+                    m.iterations,
+                    r.sim.iterations,
+                    m.downtime_ms,
+                    r.sim.downtime_ms
+                )?,
+                None => writeln!(
+                    f,
+                    "{name:<28} real runs did not complete ({}); sim: {}",
+                    r.real.first().map_or("none", |m| m.status.as_str()),
+                    r.sim.status
+                )?,
+            }
+        }
+        let s = &self.summary;
+        writeln!(
+            f,
+            "(* calibration case: fitted on, not counted below; {} real run(s) per case)",
+            self.repetitions
+        )?;
+        writeln!(f)?;
+        writeln!(f, "over {} validation cases:", s.cases_compared)?;
+        writeln!(
+            f,
+            "  bytes transferred   median error {}, worst {}",
+            pct(s.median_error_bytes),
+            pct(s.worst_error_bytes)
+        )?;
+        writeln!(
+            f,
+            "  total time          median error {}, worst {}",
+            pct(s.median_error_total_time),
+            pct(s.worst_error_total_time)
+        )?;
+        writeln!(f, "  iterations exact    {}", pct(s.iterations_exact_share))?;
+        writeln!(
+            f,
+            "  downtime            median |error| {}",
+            s.median_downtime_error_ms
+                .map_or("-".into(), |d| format!("{d:.0} ms"))
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(total: f64, mib: f64, it: u64, down: f64) -> Measurement {
+        Measurement {
+            status: "completed".into(),
+            total_ms: total,
+            bytes: mib * 1_048_576.0,
+            iterations: it,
+            downtime_ms: down,
+            max_gap_ms: down + 30.0,
+        }
+    }
+
+    fn case(name: &str, calibration: bool) -> Case {
+        Case {
+            name: name.into(),
+            ram_mib: 256,
+            working_set_mib: 0,
+            dirty_rate_mibps: 0,
+            bandwidth_mibps: Some(10),
+            downtime_limit_ms: 300,
+            auto_converge: false,
+            calibration,
+        }
+    }
+
+    #[test]
+    fn errors_are_against_the_real_median_and_calibration_cases_are_left_out() {
+        let a = CaseResult::new(
+            case("a", false),
+            vec![
+                m(1000.0, 100.0, 3, 50.0),
+                m(1200.0, 110.0, 3, 70.0),
+                m(900.0, 90.0, 4, 60.0),
+            ],
+            m(1100.0, 105.0, 3, 80.0),
+        );
+        let rm = a.real_median.clone().unwrap_or_else(|| m(0.0, 0.0, 0, 0.0));
+        assert_eq!(rm.total_ms, 1000.0);
+        assert_eq!(rm.iterations, 3);
+        assert!((a.error_total_time.unwrap_or(0.0) - 0.1).abs() < 1e-9);
+        assert!((a.error_bytes.unwrap_or(0.0) - 0.05).abs() < 1e-9);
+        assert_eq!(a.error_downtime_ms, Some(20.0));
+        assert_eq!(a.total_ms_spread, Some((900.0, 1200.0)));
+        let cal = CaseResult::new(
+            case("c", true),
+            vec![m(1.0, 1.0, 9, 1.0)],
+            m(100.0, 100.0, 1, 1.0),
+        );
+        let b = CaseResult::new(
+            case("b", false),
+            vec![m(1000.0, 100.0, 3, 50.0)],
+            m(1300.0, 120.0, 2, 50.0),
+        );
+        let s = Summary::of(&[a, cal, b]);
+        assert_eq!(s.cases_compared, 2);
+        assert!((s.median_error_bytes.unwrap_or(0.0) - 0.125).abs() < 1e-9);
+        assert!((s.worst_error_total_time.unwrap_or(0.0) - 0.3).abs() < 1e-9);
+        assert_eq!(s.iterations_exact_share, Some(0.5));
+        assert_eq!(s.median_downtime_error_ms, Some(10.0));
+    }
+
+    #[test]
+    fn a_case_whose_real_runs_failed_has_no_error() {
+        let mut failed = m(10.0, 1.0, 1, 1.0);
+        failed.status = "failed".into();
+        let r = CaseResult::new(case("x", false), vec![failed], m(1.0, 1.0, 1, 1.0));
+        assert!(r.real_median.is_none() && r.error_bytes.is_none());
+        assert_eq!(Summary::of(&[r]).cases_compared, 0);
+    }
+}

@@ -1,0 +1,65 @@
+//! `migralab fidelity --quick` on the lab in a box: the simulator against real QEMU, as the
+//! regression guard the fidelity issue asks for (the median error on bytes transferred over the
+//! validation cases must stay within 10 %). Needs root and the lab's packages, as CI has; it
+//! fails with the reason otherwise, never skips.
+#![cfg(feature = "real")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn the_quick_fidelity_run_stays_within_ten_percent_on_bytes() {
+    assert!(
+        is_root(),
+        "the fidelity run needs root (it builds the lab in a box), as CI has"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
+        .args(["fidelity", "--quick", "--json", "--fail-above", "0.10"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{stdout}\n{stderr}"));
+    let summary = &report["summary"];
+    eprintln!("{}", serde_json::to_string_pretty(summary).unwrap());
+    for key in [
+        "median_error_bytes",
+        "median_error_total_time",
+        "worst_error_bytes",
+        "worst_error_total_time",
+        "iterations_exact_share",
+        "median_downtime_error_ms",
+    ] {
+        assert!(
+            summary[key].is_number(),
+            "summary.{key} is a number: {summary}"
+        );
+    }
+    let cases = report["cases"].as_array().unwrap();
+    assert!(cases.len() >= 6, "every quick case is reported");
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["real"].as_array().is_some_and(|r| !r.is_empty())),
+        "every case ran for real"
+    );
+    assert!(summary["cases_compared"].as_u64().unwrap() >= 3);
+    let bytes = summary["median_error_bytes"].as_f64().unwrap();
+    assert!(
+        bytes <= 0.10,
+        "median error on bytes {bytes} > 10 %\n{stderr}"
+    );
+    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status);
+}
