@@ -177,22 +177,7 @@ impl RealForm {
             shell_quote(&self.src),
             "migrate".into(),
         ];
-        let flags = [
-            (spec.live, "--live"),
-            (spec.persistent, "--persistent"),
-            (spec.undefinesource, "--undefinesource"),
-            (spec.copy_storage_all, "--copy-storage-all"),
-            (spec.p2p, "--p2p"),
-            (spec.tunnelled, "--tunnelled"),
-            (spec.auto_converge, "--auto-converge"),
-            (spec.postcopy, "--postcopy"),
-        ];
-        parts.extend(
-            flags
-                .iter()
-                .filter(|(on, _)| *on)
-                .map(|(_, f)| f.to_string()),
-        );
+        parts.extend(spec.virsh_flags().into_iter().map(str::to_string));
         if let Some(bw) = spec.bandwidth_mibps {
             parts.push(format!("--bandwidth {bw}"));
         }

@@ -5,23 +5,14 @@
 #![cfg(feature = "real")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
+mod common;
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
+use std::process::Command;
 
 #[test]
 fn the_quick_fidelity_run_stays_within_ten_percent_on_bytes() {
     assert!(
-        is_root(),
+        common::is_root(),
         "the fidelity run needs root (it builds the lab in a box), as CI has"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_migralab"))

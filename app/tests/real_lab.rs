@@ -9,6 +9,8 @@
 #![cfg(feature = "real")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use migralab_real::labbox::{self, Fault, GuestSpec, LabboxConfig, LabboxStatus};
 use migralab_real::prober::{Prober, ProberConfig, ping_event};
 use migralab_real::real_lab::{RealLab, RealLabConfig};
@@ -442,7 +444,7 @@ impl Drop for Down {
 #[test]
 fn the_lab_in_a_box_and_its_simulated_twin_agree() {
     assert!(
-        nix_is_root(),
+        common::is_root(),
         "the real-lab test needs root (namespaces, libvirtd, mounts); run the suite as root, as CI does"
     );
     let cfg = LabboxConfig::default();
@@ -664,15 +666,4 @@ fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
         Some(true),
         "db01 keeps running on the source"
     );
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
 }

@@ -498,9 +498,8 @@ impl MigrationSpec {
         }
     }
 
-    /// The `virsh migrate` command this spec stands for.
-    pub fn virsh_command(&self) -> String {
-        let mut parts = vec!["virsh migrate".to_string()];
+    /// The `virsh migrate` flags (options without a value) this spec sets, in virsh's order.
+    pub fn virsh_flags(&self) -> Vec<&'static str> {
         let flags = [
             (self.live, "--live"),
             (self.persistent, "--persistent"),
@@ -513,12 +512,17 @@ impl MigrationSpec {
             (self.postcopy_after_precopy, "--postcopy-after-precopy"),
             (self.unsafe_, "--unsafe"),
         ];
-        parts.extend(
-            flags
-                .iter()
-                .filter(|(on, _)| *on)
-                .map(|(_, f)| f.to_string()),
-        );
+        flags
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, f)| *f)
+            .collect()
+    }
+
+    /// The `virsh migrate` command this spec stands for.
+    pub fn virsh_command(&self) -> String {
+        let mut parts = vec!["virsh migrate".to_string()];
+        parts.extend(self.virsh_flags().into_iter().map(str::to_string));
         parts.push(self.vm.clone());
         parts.push(format!("qemu+ssh://{}/system", self.to));
         if let Some(bw) = self.bandwidth_mibps {
