@@ -21,9 +21,10 @@ simulator and compare total time, bytes transferred, iterations, downtime and th
 The grid covers guest RAM (256, 512 MiB), what the guest writes (idle and three rates, one \
 faster than the slower caps), --bandwidth 10/20/40 MiB/s, downtime limits 100/300 ms and \
 auto-converge. Each case runs --reps times for real (median and spread reported) and once in \
-the simulator (it is deterministic). A few idle-guest cases calibrate the constants the \
-simulator cannot know about this machine (setup time, copy rate without a cap, resume and \
-announce delay, how much RAM a booted guest has written); they are fitted with --calibrate, \
+the simulator (it is deterministic). A few cases (idle guests, and one writer throttled by \
+auto-converge) calibrate the constants the simulator cannot know about this machine (setup \
+time, copy rate without a cap, resume and announce delay, how much RAM a booted guest has \
+written, how fast its writer copies); they are fitted with --calibrate, \
 stored in assets/calibration/labbox.toml, and not counted in the error.
 
 Needs root and the lab in a box's packages (see `migralab labbox --help`); the lab is brought \

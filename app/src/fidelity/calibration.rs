@@ -155,8 +155,8 @@ impl Calibration {
 
 const HEADER: &str = "\
 # The lab in a box's constants for the simulator, fitted by `migralab fidelity --calibrate` on
-# the calibration cases only (idle guests at two caps and without one); `migralab fidelity`
-# reports the simulator's error on the other cases. Units: MiB/s, ms, KiB, MiB.
+# the calibration cases only (idle guests at two caps and without one, and one throttled
+# writer); `migralab fidelity` reports the simulator's error on the other cases. Units: MiB/s, ms, KiB, MiB.
 ";
 
 fn round1(v: f64) -> f64 {
