@@ -275,10 +275,10 @@ mod run_impl {
     use crate::report::{self, HumanSummary};
     use anyhow::Context as _;
     use migralab_real::libvirt::preflight::{PreflightOptions, real_preflight};
-    use migralab_real::real_lab::{RealLab, RealLabConfig};
+    use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
     use migralab_sim_core::lab::{Lab, LabCommand};
     use migralab_sim_core::time::SimDuration;
-    use migralab_sim_core::trace::{Outcome, TRACE_FORMAT, Trace, TraceEvent, TraceKind};
+    use migralab_sim_core::trace::{Outcome, TraceEvent, TraceKind};
     use migralab_sim_core::{LabError, RunSummary};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -367,17 +367,7 @@ mod run_impl {
                 }
             }
         }
-        let trace = Trace {
-            format: TRACE_FORMAT,
-            backend: "real".into(),
-            seed: 0,
-            scenario: serde_json::json!({
-                "src": c.src,
-                "dst": c.dst,
-                "migration": c.spec,
-            }),
-            events,
-        };
+        let trace = real_trace(&c.src, &c.dst, &c.spec, events);
         let summary = RunSummary::of(&trace);
         let json = report::json(&trace, &summary).context("cannot serialise the trace as JSON")?;
         if let Some(path) = &c.out {

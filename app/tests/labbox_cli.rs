@@ -3,19 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
+mod common;
 
-fn migralab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().expect("killed by a signal"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use common::migralab;
 
 #[test]
 fn the_help_names_the_hosts_the_addresses_and_the_faults() {

@@ -9,8 +9,9 @@ use crate::prober::{Prober, ProberConfig, ping_event};
 use migralab_sim_core::LabError;
 use migralab_sim_core::lab::{Lab, LabCommand};
 use migralab_sim_core::preflight::PreflightReport;
+use migralab_sim_core::scenario::MigrationSpec;
 use migralab_sim_core::time::{SimDuration, SimTime};
-use migralab_sim_core::trace::{TraceEvent, TraceKind};
+use migralab_sim_core::trace::{TRACE_FORMAT, Trace, TraceEvent, TraceKind};
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -48,6 +49,23 @@ impl RealLabConfig {
             ping_tail: Duration::from_millis(1000),
             preflight: PreflightOptions::default(),
         }
+    }
+}
+
+/// A finished real run as a trace (backend `real`, the hosts and the command as its scenario):
+/// what `migralab migrate --real` saves and the app records, so reports treat it like a
+/// simulated run.
+pub fn real_trace(src: &str, dst: &str, spec: &MigrationSpec, events: Vec<TraceEvent>) -> Trace {
+    Trace {
+        format: TRACE_FORMAT,
+        backend: "real".into(),
+        seed: 0,
+        scenario: serde_json::json!({
+            "src": src,
+            "dst": dst,
+            "migration": spec,
+        }),
+        events,
     }
 }
 

@@ -13,13 +13,13 @@ use crate::lab_session::{RunId, RunRecord};
 use crate::series::RunSeries;
 use migralab_real::libvirt::host::RealHost;
 use migralab_real::libvirt::preflight::{PreflightOptions, real_preflight};
-use migralab_real::real_lab::{RealLab, RealLabConfig};
+use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
 use migralab_sim_core::LabError;
 use migralab_sim_core::lab::{Lab, LabCommand};
 use migralab_sim_core::preflight::PreflightReport;
 use migralab_sim_core::scenario::MigrationSpec;
 use migralab_sim_core::time::SimDuration;
-use migralab_sim_core::trace::{Outcome, TRACE_FORMAT, Trace, TraceEvent, TraceKind};
+use migralab_sim_core::trace::{Outcome, Trace, TraceEvent, TraceKind};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -510,17 +510,7 @@ fn migrate(job: &Job, rx: &Receiver<ToWorker>, tx: &Sender<FromWorker>, waker: &
             drop(lab);
         }
     }
-    let trace = Trace {
-        format: TRACE_FORMAT,
-        backend: "real".into(),
-        seed: 0,
-        scenario: serde_json::json!({
-            "src": job.src,
-            "dst": job.dst,
-            "migration": job.spec,
-        }),
-        events,
-    };
+    let trace = real_trace(&job.src, &job.dst, &job.spec, events);
     if tx.send(FromWorker::Finished(Box::new(trace))).is_err() {
         alive = false;
     }
