@@ -7,6 +7,7 @@ pub mod calibration;
 pub mod grid;
 pub mod measure;
 pub mod report;
+pub mod runs;
 
 use calibration::Calibration;
 use clap::Args;
@@ -68,6 +69,16 @@ pub struct FidelityArgs {
     /// Leave the lab in a box up afterwards
     #[arg(long)]
     keep_lab: bool,
+    /// Keep every real run in FILE (one JSON line each, written as it ends); cases FILE already
+    /// holds enough runs of are not run again, so an interrupted grid continues where it stopped
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    record: Option<PathBuf>,
+    /// Compare with the real runs recorded in FILE instead of running the lab (no root needed)
+    #[arg(long, value_name = "FILE", conflicts_with = "keep_lab")]
+    replay: Option<PathBuf>,
+    /// Only list the cases with the simulator's prediction and how long the lab would take
+    #[arg(long, conflicts_with_all = ["replay", "record", "calibrate"])]
+    dry_run: bool,
 }
 
 /// A validated `migralab fidelity`.
@@ -84,6 +95,9 @@ pub struct FidelityConfig {
     json: bool,
     out: Option<PathBuf>,
     keep_lab: bool,
+    record: Option<PathBuf>,
+    replay: Option<PathBuf>,
+    dry_run: bool,
 }
 
 impl FidelityConfig {
@@ -115,12 +129,72 @@ impl FidelityConfig {
             json: a.json,
             out: a.out,
             keep_lab: a.keep_lab,
+            record: a.record,
+            replay: a.replay,
+            dry_run: a.dry_run,
         })
     }
 }
 
 /// Run `migralab fidelity`.
 pub fn run(c: FidelityConfig) -> anyhow::Result<ExitCode> {
+    if c.dry_run {
+        return dry_run(&c);
+    }
+    let measured = match &c.replay {
+        Some(path) => {
+            let recorded = runs::load(path)?;
+            let measured = runs::by_case(&c.cases, &recorded);
+            anyhow::ensure!(
+                !measured.is_empty(),
+                "{} holds no runs of the cases asked for",
+                path.display()
+            );
+            measured
+        }
+        None => measure_real(&c)?,
+    };
+    compare(&c, measured)
+}
+
+/// `--dry-run`: the cases, what the simulator predicts for each, and the lab time it adds up to.
+fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
+    let mut text = format!(
+        "{:<32} {:>8} {:>8} {:>5} {:>6}\n",
+        "case", "sim s", "MiB", "iter", "down"
+    );
+    let mut lab_s = 0.0;
+    for case in &c.cases {
+        let m = measure::simulate(case, &c.calibration)?;
+        // Each real run also brings the guest back (uncapped) and waits a little between runs.
+        lab_s += (m.total_ms / 1000.0 + 3.0) * c.reps as f64;
+        text += &format!(
+            "{:<32} {:>8.2} {:>8.1} {:>5} {:>6.0}{}\n",
+            case.name,
+            m.total_ms / 1000.0,
+            m.bytes / 1_048_576.0,
+            m.iterations,
+            m.downtime_ms,
+            if m.completed() {
+                String::new()
+            } else {
+                format!("  {}", m.status)
+            }
+        );
+    }
+    text += &format!(
+        "{} cases, {} real run(s) each: about {:.0} minutes on the lab in a box\n",
+        c.cases.len(),
+        c.reps,
+        lab_s / 60.0
+    );
+    crate::cli::write_stdout(text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run every case that still needs runs on the lab in a box (recording them as they end).
+fn measure_real(c: &FidelityConfig) -> anyhow::Result<Vec<(grid::Case, Vec<runs::RecordedRun>)>> {
     #[cfg(not(feature = "real"))]
     {
         let _ = c;
@@ -128,24 +202,49 @@ pub fn run(c: FidelityConfig) -> anyhow::Result<ExitCode> {
     }
     #[cfg(feature = "real")]
     {
-        run_real(c)
+        measure_real_lab(c)
     }
 }
 
 #[cfg(feature = "real")]
-fn run_real(c: FidelityConfig) -> anyhow::Result<ExitCode> {
-    use anyhow::Context as _;
-    use measure::{Measurement, RealBench, simulate};
+fn measure_real_lab(
+    c: &FidelityConfig,
+) -> anyhow::Result<Vec<(grid::Case, Vec<runs::RecordedRun>)>> {
+    use measure::RealBench;
     let t0 = std::time::Instant::now();
     let mut log = |m: &str| eprintln!("[{:6.1} s] {m}", t0.elapsed().as_secs_f64());
+    let before = match &c.record {
+        Some(p) if p.exists() => runs::load(p)?,
+        _ => Vec::new(),
+    };
+    let mut recorder = c.record.as_deref().map(runs::Recorder::open).transpose()?;
+    let mut measured: Vec<(grid::Case, Vec<runs::RecordedRun>)> = c
+        .cases
+        .iter()
+        .map(|k| {
+            let mut have: Vec<runs::RecordedRun> = before
+                .iter()
+                .filter(|r| r.case == k.name)
+                .cloned()
+                .collect();
+            have.truncate(c.reps);
+            (k.clone(), have)
+        })
+        .collect();
+    let todo: usize = measured.iter().map(|(_, h)| c.reps - h.len()).sum();
+    if todo == 0 {
+        log("every case is already recorded; nothing to run");
+        return Ok(measured);
+    }
+    if !before.is_empty() {
+        log(&format!("continuing the recording: {todo} run(s) to go"));
+    }
     let mut bench = RealBench::up(&mut log)?;
-    let mut measured: Vec<(grid::Case, Vec<Measurement>)> = Vec::new();
-    let total = c.cases.len();
+    let total = measured.len();
     let outcome = (|| -> anyhow::Result<()> {
-        for (i, case) in c.cases.iter().enumerate() {
-            let mut runs = Vec::new();
-            for rep in 0..c.reps {
-                let m = bench.measure(case)?;
+        for (i, (case, have)) in measured.iter_mut().enumerate() {
+            for rep in have.len()..c.reps {
+                let (m, syncs) = bench.measure(case)?;
                 eprintln!(
                     "[{:6.1} s] {}/{total} {} run {}: {} {:.2} s, {:.1} MiB, {} passes, downtime {:.0} ms",
                     t0.elapsed().as_secs_f64(),
@@ -158,9 +257,18 @@ fn run_real(c: FidelityConfig) -> anyhow::Result<ExitCode> {
                     m.iterations,
                     m.downtime_ms
                 );
-                runs.push(m);
+                let run = runs::RecordedRun {
+                    case: case.name.clone(),
+                    rep: rep + 1,
+                    at_unix_s: crate::progress::unix_now(),
+                    measurement: m,
+                    syncs,
+                };
+                if let Some(r) = recorder.as_mut() {
+                    r.record(&run)?;
+                }
+                have.push(run);
             }
-            measured.push((case.clone(), runs));
         }
         Ok(())
     })();
@@ -168,14 +276,28 @@ fn run_real(c: FidelityConfig) -> anyhow::Result<ExitCode> {
         bench.down(&mut log)?;
     }
     outcome?;
+    Ok(measured)
+}
 
+/// Fit (with `--calibrate`), simulate every case and print the comparison.
+fn compare(
+    c: &FidelityConfig,
+    measured: Vec<(grid::Case, Vec<runs::RecordedRun>)>,
+) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    use measure::{Measurement, simulate};
+    let measured: Vec<(grid::Case, Vec<Measurement>)> = measured
+        .into_iter()
+        .map(|(k, r)| (k, r.into_iter().map(|r| r.measurement).collect()))
+        .collect();
     let mut cal = c.calibration.clone();
     if c.calibrate {
         let medians: Vec<(grid::Case, Measurement)> = measured
             .iter()
             .filter(|(k, _)| k.calibration)
             .filter_map(|(k, runs)| {
-                report::CaseResult::new(k.clone(), runs.clone(), runs[0].clone())
+                let first = runs.first()?.clone();
+                report::CaseResult::new(k.clone(), runs.clone(), first)
                     .real_median
                     .map(|m| (k.clone(), m))
             })
@@ -189,6 +311,7 @@ fn run_real(c: FidelityConfig) -> anyhow::Result<ExitCode> {
         cal.save(&path)?;
         eprintln!("wrote the calibration to {}", path.display());
     }
+    let repetitions = measured.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
     let cases = measured
         .into_iter()
         .map(|(case, runs)| {
@@ -200,7 +323,7 @@ fn run_real(c: FidelityConfig) -> anyhow::Result<ExitCode> {
         summary: report::Summary::of(&cases),
         cases,
         calibration: cal,
-        repetitions: c.reps,
+        repetitions,
     };
     let json = serde_json::to_string_pretty(&report).context("cannot write the report as JSON")?;
     if let Some(path) = &c.out {

@@ -7,13 +7,13 @@ use super::grid::Case;
 use migralab_sim_core::scenario::{MigrationSpec, Scenario, WorkloadSpec};
 use migralab_sim_core::summary::{PingStats, RunOutcome};
 use migralab_sim_core::{Simulator, Trace};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The guest migrated in every case.
 pub const VM: &str = "db01";
 
 /// What one migration measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
     /// `completed`, `failed`, ...
     pub status: String,
@@ -55,6 +55,7 @@ pub fn spec(case: &Case, to: &str) -> MigrationSpec {
     s.bandwidth_mibps = case.bandwidth_mibps;
     s.downtime_limit_ms = case.downtime_limit_ms;
     s.auto_converge = case.auto_converge;
+    s.timeout_s = case.timeout_s;
     s
 }
 
@@ -109,6 +110,7 @@ pub use real::RealBench;
 #[cfg(feature = "real")]
 mod real {
     use super::*;
+    use crate::fidelity::runs::{SyncPoint, sync_points};
     use anyhow::Context as _;
     use migralab_real::labbox::{self, GuestSpec, LabboxConfig};
     use migralab_real::real_lab::{RealLab, RealLabConfig};
@@ -161,8 +163,8 @@ mod real {
         }
 
         /// Migrate db01 to kvm-host-02 as `case` says, with pings from lab-client, then bring
-        /// it back (unmeasured).
-        pub fn measure(&mut self, case: &Case) -> anyhow::Result<Measurement> {
+        /// it back (unmeasured). Returns what it measured and its syncs.
+        pub fn measure(&mut self, case: &Case) -> anyhow::Result<(Measurement, Vec<SyncPoint>)> {
             if self.guest != Some(case.guest()) {
                 let spec = GuestSpec {
                     ram_mib: case.ram_mib,
@@ -179,19 +181,21 @@ mod real {
             let trace = self.migrate(&self.src_uri.clone(), &self.dst_uri.clone(), case, true)?;
             let back = Case {
                 bandwidth_mibps: None,
+                timeout_s: None,
                 downtime_limit_ms: 300,
                 auto_converge: true,
                 ..case.clone()
             };
             let home = self.migrate(&self.dst_uri.clone(), &self.src_uri.clone(), &back, false)?;
             let m = Measurement::of(&trace);
+            let syncs = sync_points(&trace, VM);
             anyhow::ensure!(
                 Measurement::of(&home).completed(),
                 "{}: db01 did not come back to kvm-host-01: {:?}",
                 case.name,
                 RunOutcome::of(&home).error
             );
-            Ok(m)
+            Ok((m, syncs))
         }
 
         fn migrate(

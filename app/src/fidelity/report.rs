@@ -248,6 +248,7 @@ mod tests {
             bandwidth_mibps: Some(10),
             downtime_limit_ms: 300,
             auto_converge: false,
+            timeout_s: None,
             calibration,
         }
     }

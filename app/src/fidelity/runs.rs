@@ -1,0 +1,202 @@
+//! Real runs kept on disk: `--record FILE` appends each real migration as one JSON line the
+//! moment it ends (so an interrupted grid loses nothing), and `--replay FILE` compares the
+//! simulator with recorded runs without the lab. With the recording of the published grid in
+//! the repository, anyone can check the model against real QEMU on any machine, and a change to
+//! the model is measured in seconds rather than an hour of migrations.
+
+use super::grid::Case;
+use super::measure::Measurement;
+use anyhow::Context as _;
+use migralab_sim_core::Trace;
+use migralab_sim_core::trace::TraceKind;
+use serde::{Deserialize, Serialize};
+use std::io::Write as _;
+use std::path::Path;
+
+/// One dirty-bitmap sync as the job statistics showed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncPoint {
+    /// Milliseconds since the migration started.
+    pub t_ms: f64,
+    /// `dirty-sync-count` after it.
+    pub iteration: u64,
+    /// Bytes still dirty after it.
+    pub remaining_bytes: u64,
+    /// Bytes of RAM sent by then (the first statistics sample after the sync).
+    pub processed_bytes: u64,
+    /// Auto-converge's throttle, percent.
+    pub throttle_pct: u8,
+}
+
+/// The syncs of `vm` in `trace`, each with the bytes sent by then.
+pub fn sync_points(trace: &Trace, vm: &str) -> Vec<SyncPoint> {
+    let mut points: Vec<SyncPoint> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    for e in trace.events.iter().filter(|e| e.source == vm) {
+        match &e.kind {
+            TraceKind::Sync(s) => {
+                open.push(points.len());
+                points.push(SyncPoint {
+                    t_ms: e.t_ms,
+                    iteration: s.iteration,
+                    remaining_bytes: s.remaining_bytes,
+                    processed_bytes: 0,
+                    throttle_pct: s.throttle_pct,
+                });
+            }
+            TraceKind::Progress(p) => {
+                for i in open.drain(..) {
+                    points[i].processed_bytes = p.memory_processed;
+                }
+            }
+            _ => {}
+        }
+    }
+    points
+}
+
+/// One recorded real migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRun {
+    /// The case's name (see `grid`).
+    pub case: String,
+    /// Which repetition of the case (1-based).
+    pub rep: usize,
+    /// When it ran, seconds since the Unix epoch.
+    pub at_unix_s: u64,
+    /// What it measured.
+    pub measurement: Measurement,
+    /// Its dirty-bitmap syncs.
+    pub syncs: Vec<SyncPoint>,
+}
+
+/// Appends runs to a recording, one line each, flushed as they come.
+pub struct Recorder {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Recorder {
+    /// Open (or create) a recording to append to.
+    pub fn open(path: &Path) -> anyhow::Result<Recorder> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} to record the runs", path.display()))?;
+        Ok(Recorder {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Append one run.
+    pub fn record(&mut self, run: &RecordedRun) -> anyhow::Result<()> {
+        let mut line = serde_json::to_string(run).context("cannot write a run as JSON")?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .with_context(|| format!("cannot append to {}", self.path.display()))
+    }
+}
+
+/// Read a recording: every run, in the order recorded. A line that is not a run is an error
+/// naming the file and line (a half-written last line, from a crash, is skipped).
+pub fn load(path: &Path) -> anyhow::Result<Vec<RecordedRun>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the recording {}", path.display()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut runs = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<RecordedRun>(line) {
+            Ok(r) => runs.push(r),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {}
+            Err(e) => anyhow::bail!("{}:{}: not a recorded run: {e}", path.display(), i + 1),
+        }
+    }
+    Ok(runs)
+}
+
+/// The recorded runs of each case (cases without any are left out; runs of cases not in
+/// `cases` are ignored).
+pub fn by_case(cases: &[Case], runs: &[RecordedRun]) -> Vec<(Case, Vec<RecordedRun>)> {
+    cases
+        .iter()
+        .filter_map(|c| {
+            let mine: Vec<RecordedRun> =
+                runs.iter().filter(|r| r.case == c.name).cloned().collect();
+            (!mine.is_empty()).then(|| (c.clone(), mine))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn run(case: &str, rep: usize) -> RecordedRun {
+        RecordedRun {
+            case: case.into(),
+            rep,
+            at_unix_s: 1_795_680_000,
+            measurement: Measurement {
+                status: "completed".into(),
+                total_ms: 1234.5,
+                bytes: 1e8,
+                iterations: 3,
+                downtime_ms: 61.0,
+                max_gap_ms: 120.0,
+            },
+            syncs: vec![SyncPoint {
+                t_ms: 200.0,
+                iteration: 1,
+                remaining_bytes: 5,
+                processed_bytes: 0,
+                throttle_pct: 0,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_recording_reads_back_what_was_appended_and_survives_a_torn_last_line() {
+        let dir = std::env::temp_dir().join(format!("migralab-runs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("runs.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let mut r = Recorder::open(&path).unwrap();
+        r.record(&run("a", 1)).unwrap();
+        r.record(&run("a", 2)).unwrap();
+        drop(r);
+        // A second session appends.
+        Recorder::open(&path).unwrap().record(&run("b", 1)).unwrap();
+        let back = load(&path).unwrap();
+        assert_eq!(back, vec![run("a", 1), run("a", 2), run("b", 1)]);
+        // A crash mid-line loses only that line.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"{\"case\":\"c\",\"re").unwrap();
+        assert_eq!(load(&path).unwrap().len(), 3);
+        // Garbage in the middle is an error with the line.
+        std::fs::write(&path, "{}\n{\"x\":1}\n").unwrap();
+        let e = load(&path).unwrap_err().to_string();
+        assert!(e.contains("runs.jsonl:1"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn runs_are_grouped_by_the_cases_asked_for() {
+        let grid = super::super::grid::quick();
+        let runs = vec![run(&grid[0].name, 1), run("nope", 1), run(&grid[0].name, 2)];
+        let g = by_case(&grid, &runs);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].0, grid[0]);
+        assert_eq!(g[0].1.len(), 2);
+    }
+}
