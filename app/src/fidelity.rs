@@ -164,8 +164,12 @@ fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
         "case", "sim s", "MiB", "iter", "down"
     );
     let mut lab_s = 0.0;
+    let mut json = Vec::new();
     for case in &c.cases {
-        let m = measure::simulate(case, &c.calibration)?;
+        let (m, syncs) = measure::simulate_with_syncs(case, &c.calibration)?;
+        if c.json {
+            json.push(serde_json::json!({ "case": case, "sim": m, "syncs": syncs }));
+        }
         // Each real run also brings the guest back (uncapped) and waits a little between runs.
         lab_s += (m.total_ms / 1000.0 + 3.0) * c.reps as f64;
         text += &format!(
@@ -188,6 +192,9 @@ fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
         c.reps,
         lab_s / 60.0
     );
+    if c.json {
+        text = serde_json::to_string_pretty(&json)? + "\n";
+    }
     crate::cli::write_stdout(text.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
     Ok(ExitCode::SUCCESS)
@@ -286,24 +293,29 @@ fn compare(
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
     use measure::{Measurement, simulate};
-    let measured: Vec<(grid::Case, Vec<Measurement>)> = measured
-        .into_iter()
-        .map(|(k, r)| (k, r.into_iter().map(|r| r.measurement).collect()))
-        .collect();
     let mut cal = c.calibration.clone();
     if c.calibrate {
-        let medians: Vec<(grid::Case, Measurement)> = measured
+        let inputs: Vec<calibration::FitInput> = measured
             .iter()
             .filter(|(k, _)| k.calibration)
             .filter_map(|(k, runs)| {
-                let first = runs.first()?.clone();
-                report::CaseResult::new(k.clone(), runs.clone(), first)
-                    .real_median
-                    .map(|m| (k.clone(), m))
+                let ms: Vec<Measurement> = runs.iter().map(|r| r.measurement.clone()).collect();
+                let median = report::CaseResult::new(k.clone(), ms.clone(), ms.first()?.clone())
+                    .real_median?;
+                // QEMU's dirty rate as last reported (it covers the last period of >= 1 s).
+                let rates: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|r| r.syncs.iter().rev().find_map(|s| s.dirty_rate_pps))
+                    .map(|pps| pps as f64 * 4096.0 / 1_048_576.0)
+                    .collect();
+                Some(calibration::FitInput {
+                    case: k.clone(),
+                    median,
+                    qemu_dirty_mibps: calibration::median(&rates),
+                })
             })
             .collect();
-        let pairs: Vec<(&grid::Case, &Measurement)> = medians.iter().map(|(k, m)| (k, m)).collect();
-        cal = Calibration::fit(&cal, &pairs);
+        cal = Calibration::fit(&cal, &inputs);
         let path = c
             .calibration_path
             .clone()
@@ -311,6 +323,10 @@ fn compare(
         cal.save(&path)?;
         eprintln!("wrote the calibration to {}", path.display());
     }
+    let measured: Vec<(grid::Case, Vec<Measurement>)> = measured
+        .into_iter()
+        .map(|(k, r)| (k, r.into_iter().map(|r| r.measurement).collect()))
+        .collect();
     let repetitions = measured.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
     let cases = measured
         .into_iter()

@@ -113,11 +113,12 @@ impl GuestMemory {
     }
 
     /// Dirty-bitmap sync: pull the dirty log into the migration bitmap. Returns the pages that
-    /// were logged (QEMU adds these to `num_dirty_pages_period`).
+    /// became dirty in it — logged pages that were still waiting to be sent do not count, as in
+    /// QEMU's `cpu_physical_memory_sync_dirty_bitmap` (the number it adds to
+    /// `migration_dirty_pages` and `num_dirty_pages_period`, which auto-converge compares with
+    /// what was sent).
     pub fn sync(&mut self) -> u64 {
-        let logged = self.dirty_log.count();
-        self.to_send.absorb(&mut self.dirty_log);
-        logged
+        self.to_send.absorb(&mut self.dirty_log)
     }
 
     /// Bytes on the wire needed to send every pending page now.
@@ -262,5 +263,17 @@ mod tests {
         assert_eq!(m.pending_pages(), 2);
         assert_eq!(m.pending_wire_bytes(), 2 * NORMAL_PAGE_WIRE_BYTES);
         assert_eq!(m.zero_pages(), m.pages() - 2);
+    }
+
+    #[test]
+    fn a_sync_counts_only_pages_that_were_not_already_waiting() {
+        let mut m = GuestMemory::new(MIB, 0.0);
+        m.start_migration();
+        // Page 0 goes, pages 1.. still wait; the guest writes 0 (sent) and 7 (waiting).
+        m.send(NORMAL_PAGE_WIRE_BYTES);
+        m.write(0);
+        m.write(7);
+        assert_eq!(m.sync(), 1, "page 7 was already to be sent");
+        assert_eq!(m.pending_pages(), m.pages());
     }
 }

@@ -20,7 +20,7 @@ use crate::error::LabError;
 use crate::memory::{GuestMemory, Sent};
 use crate::preflight::{CheckId, CheckStatus, Stage, preflight};
 use crate::rng::FastRng;
-use crate::scenario::{MigrationSpec, Scenario, TimeoutAction, VmSpec};
+use crate::scenario::{MigrationSpec, Scenario, TimeoutAction, VmSpec, WorkloadSpec};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{MigrationSample, Outcome, Phase, SyncRecord, TraceKind};
 use crate::units::{MIB, PAGE_SIZE};
@@ -99,6 +99,8 @@ pub struct Migration {
     unreachable_after: bool,
     mem: GuestMemory,
     workload: Workload,
+    /// The guest's own small writes besides its workload (see `VmSpec::background_dirty_mibps`).
+    background: Workload,
     disk: Option<DiskMirror>,
     // QEMU's counters.
     sync_count: u64,
@@ -185,6 +187,18 @@ impl Migration {
             Err(e) => (Some((Stage::Connect, e)), false),
         };
         let mem = GuestMemory::new(vm.ram_bytes(), vm.zero_fraction);
+        // The background writes land anywhere in the memory the guest has used; their own
+        // random stream (taken without disturbing the workload's) keeps them off its pattern.
+        let used_mib = ((mem.pages() - mem.zero_pages()) * PAGE_SIZE).div_ceil(MIB);
+        let background = Workload::new(
+            &WorkloadSpec::HotSet {
+                set_mib: used_mib.max(1),
+                rate_mibps: vm.background_dirty_mibps,
+            },
+            mem.pages(),
+            1.0,
+            FastRng::new(workload_rng.clone().next_u64() ^ 0x6261_636b_6772_6e64),
+        );
         let workload = Workload::new(&vm.workload, mem.pages(), vm.vcpu_busy_share, workload_rng);
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
@@ -200,6 +214,7 @@ impl Migration {
             unreachable_after,
             mem,
             workload,
+            background,
             disk,
             sync_count: 0,
             ram_bytes: 0,
@@ -392,7 +407,7 @@ impl Migration {
             self.fail(t, err);
             return;
         }
-        self.workload.skip_to(t);
+        self.skip_guest(t);
         if !self.params.live {
             // Without --live libvirt pauses the guest before migrating.
             self.pause(t);
@@ -420,7 +435,7 @@ impl Migration {
     }
 
     fn after_setup(&mut self, t: SimTime) {
-        self.workload.skip_to(t);
+        self.skip_guest(t);
         // The destination's incoming QEMU (Prepare) and the first connection to its migration
         // port (Perform) are where the remaining prerequisites show.
         if let Some((Stage::Prepare | Stage::Perform, err)) = self.planned_failure.clone() {
@@ -444,7 +459,7 @@ impl Migration {
     }
 
     fn start_ram(&mut self, t: SimTime) {
-        self.workload.skip_to(t);
+        self.skip_guest(t);
         self.mem.start_migration();
         // ram_init_bitmaps(): the first sync only starts dirty logging (count = 1).
         self.sync_count = 1;
@@ -494,7 +509,7 @@ impl Migration {
             // On another subnet the guest runs but nobody can reach it.
             o.1 = (!self.unreachable_after).then_some(net_back);
         }
-        self.workload.skip_to(t);
+        self.skip_guest(t);
         self.emit(
             t,
             TraceKind::Log {
@@ -861,16 +876,18 @@ impl Migration {
         let mut faults = Sent::default();
         let mut requests = 0;
         let mem = &mut self.mem;
-        self.workload.advance_to(*t, 0, |page| {
-            if mem.is_pending(page) {
-                let s = mem.send_page(page);
-                faults.bytes += s.bytes;
-                faults.zero_pages += s.zero_pages;
-                faults.normal_pages += s.normal_pages;
-                requests += 1;
-            }
-            mem.write(page);
-        });
+        for w in [&mut self.workload, &mut self.background] {
+            w.advance_to(*t, 0, |page| {
+                if mem.is_pending(page) {
+                    let s = mem.send_page(page);
+                    faults.bytes += s.bytes;
+                    faults.zero_pages += s.zero_pages;
+                    faults.normal_pages += s.normal_pages;
+                    requests += 1;
+                }
+                mem.write(page);
+            });
+        }
         self.postcopy_requests += requests;
         self.account(faults);
         *budget = budget.saturating_sub(faults.bytes);
@@ -898,12 +915,20 @@ impl Migration {
                 State::Precopy | State::StorageCopy | State::Setup { .. }
             )
         {
-            self.workload.skip_to(t);
+            self.skip_guest(t);
             return;
         }
         let mem = &mut self.mem;
         self.workload
             .advance_to(t, self.throttle_pct, |p| mem.write(p));
+        // Timers and received packets are not held back by auto-converge's throttle.
+        self.background.advance_to(t, 0, |p| mem.write(p));
+    }
+
+    /// The guest is paused (or its writes do not matter): skip its writers to `t`.
+    fn skip_guest(&mut self, t: SimTime) {
+        self.workload.skip_to(t);
+        self.background.skip_to(t);
     }
 
     fn account(&mut self, sent: Sent) {

@@ -34,6 +34,10 @@ pub struct Calibration {
     pub announce_ms: f64,
     /// RAM a freshly booted idle guest has written (everything else is zero pages), MiB.
     pub guest_touched_mib: f64,
+    /// What the idle guest writes anyway (timers, and the buffers of the 100 pings a second
+    /// the harness sends it), MiB/s: QEMU's own dirty rate on the idle calibration cases.
+    #[serde(default)]
+    pub guest_background_mibps: f64,
     /// How fast the guest's writer copies memory when it does not pace itself, MiB/s: it needs
     /// rate / this of its vCPU, so auto-converge's throttle slows it only past 1 - that.
     /// Absent: a CPU-bound writer.
@@ -67,8 +71,10 @@ impl Calibration {
 
     /// Fit the constants to the real medians of the calibration cases, keeping `prior` where a
     /// case that would tell is missing.
-    pub fn fit(prior: &Calibration, cases: &[(&Case, &Measurement)]) -> Calibration {
+    pub fn fit(prior: &Calibration, inputs: &[FitInput]) -> Calibration {
         let mut c = prior.clone();
+        let cases: Vec<(&Case, &Measurement)> =
+            inputs.iter().map(|i| (&i.case, &i.median)).collect();
         let idle: Vec<_> = cases
             .iter()
             .filter(|(k, m)| k.calibration && k.dirty_rate_mibps == 0 && m.completed())
@@ -109,9 +115,29 @@ impl Calibration {
         if let Some(r) = median(&rates) {
             c.link_mibps = round1(r);
         }
-        // Downtime of an idle guest is almost all device state and resume.
-        let state_ms = c.device_state_kib as f64 / 1024.0 / c.link_mibps * 1000.0;
-        let resumes: Vec<f64> = idle.iter().map(|(_, m)| m.downtime_ms - state_ms).collect();
+        // The idle guest's own writes, as QEMU measured them over the first pass.
+        let background: Vec<f64> = inputs
+            .iter()
+            .filter(|i| i.case.calibration && i.case.dirty_rate_mibps == 0)
+            .filter_map(|i| i.qemu_dirty_mibps)
+            .filter(|r| *r > 0.0)
+            .collect();
+        if let Some(b) = median(&background) {
+            c.guest_background_mibps = round3(b);
+        }
+        // Downtime: what the simulator has while paused (the last dirty pages and the device
+        // state at the link's rate) plus loading and starting on the destination.
+        let resumes: Vec<f64> = idle
+            .iter()
+            .filter_map(|(k, m)| {
+                let trial = Calibration {
+                    resume_ms: 0.0,
+                    ..c.clone()
+                };
+                let sim = super::measure::simulate(k, &trial).ok()?;
+                sim.completed().then(|| m.downtime_ms - sim.downtime_ms)
+            })
+            .collect();
         if let Some(r) = median(&resumes) {
             c.resume_ms = round1(r.max(0.0));
         }
@@ -161,6 +187,21 @@ const HEADER: &str = "\
 
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// What one calibration case measured, for [`Calibration::fit`].
+#[derive(Debug, Clone)]
+pub struct FitInput {
+    /// The case.
+    pub case: Case,
+    /// The median of its real runs.
+    pub median: Measurement,
+    /// QEMU's dirty rate over the migration, MiB/s (median of the runs), when it reported one.
+    pub qemu_dirty_mibps: Option<f64>,
 }
 
 /// The median of `v` (`None` when empty).
@@ -217,12 +258,22 @@ mod tests {
                 m(total, bytes / 1_048_576.0, 60.0, 100.0)
             })
             .collect();
-        let pairs: Vec<_> = cal.iter().copied().zip(ms.iter()).collect();
-        let fit = Calibration::fit(&Calibration::shipped().unwrap(), &pairs);
+        let inputs: Vec<FitInput> = cal
+            .iter()
+            .zip(ms.iter())
+            .map(|(k, m)| FitInput {
+                case: (*k).clone(),
+                median: m.clone(),
+                qemu_dirty_mibps: (k.dirty_rate_mibps == 0 && k.bandwidth_mibps.is_some())
+                    .then_some(0.25),
+            })
+            .collect();
+        let fit = Calibration::fit(&Calibration::shipped().unwrap(), &inputs);
         assert!((fit.guest_touched_mib - 90.0).abs() < 0.5, "{fit:?}");
         assert!((fit.setup_ms - 200.0).abs() < 1.0, "{fit:?}");
         assert!((fit.link_mibps - 150.0).abs() < 1.0, "{fit:?}");
         assert!((fit.announce_ms - 30.0).abs() < 0.5, "{fit:?}");
+        assert_eq!(fit.guest_background_mibps, 0.25);
         assert_eq!(fit.fitted_on.len(), cal.len());
     }
 

@@ -79,6 +79,7 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
     let buffer = case.dirty_rate_mibps.min(case.working_set_mib * 4) / 4;
     let touched = cal.guest_touched_mib + (case.working_set_mib + buffer) as f64;
     vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
+    vm.background_dirty_mibps = cal.guest_background_mibps;
     vm.vcpu_busy_share = cal.guest_write_mibps.map_or(1.0, |w| {
         (case.dirty_rate_mibps as f64 / w).clamp(0.001, 1.0)
     });
@@ -102,6 +103,18 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
 /// The simulator's answer for `case`.
 pub fn simulate(case: &Case, cal: &Calibration) -> anyhow::Result<Measurement> {
     Ok(Measurement::of(&Simulator::run(scenario(case, cal)?)))
+}
+
+/// The simulator's answer for `case` with its syncs, as a recording keeps them.
+pub fn simulate_with_syncs(
+    case: &Case,
+    cal: &Calibration,
+) -> anyhow::Result<(Measurement, Vec<super::runs::SyncPoint>)> {
+    let trace = Simulator::run(scenario(case, cal)?);
+    Ok((
+        Measurement::of(&trace),
+        super::runs::sync_points(&trace, VM),
+    ))
 }
 
 #[cfg(feature = "real")]

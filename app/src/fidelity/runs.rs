@@ -26,6 +26,10 @@ pub struct SyncPoint {
     pub processed_bytes: u64,
     /// Auto-converge's throttle, percent.
     pub throttle_pct: u8,
+    /// QEMU's dirty rate by then (pages/s over its last period of a second or more; absent in
+    /// recordings made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_rate_pps: Option<u64>,
 }
 
 /// The syncs of `vm` in `trace`, each with the bytes sent by then.
@@ -42,11 +46,13 @@ pub fn sync_points(trace: &Trace, vm: &str) -> Vec<SyncPoint> {
                     remaining_bytes: s.remaining_bytes,
                     processed_bytes: 0,
                     throttle_pct: s.throttle_pct,
+                    dirty_rate_pps: None,
                 });
             }
             TraceKind::Progress(p) => {
                 for i in open.drain(..) {
                     points[i].processed_bytes = p.memory_processed;
+                    points[i].dirty_rate_pps = Some(p.dirty_rate_pps);
                 }
             }
             _ => {}
@@ -158,6 +164,7 @@ mod tests {
                 remaining_bytes: 5,
                 processed_bytes: 0,
                 throttle_pct: 0,
+                dirty_rate_pps: Some(12),
             }],
         }
     }

@@ -275,6 +275,12 @@ pub struct VmSpec {
     /// this: at 0.05 nothing changes until the throttle passes 95 %.
     #[serde(default = "defaults::one")]
     pub vcpu_busy_share: f64,
+    /// What the guest writes besides its workload, MiB/s, spread over the memory it has used:
+    /// an "idle" system still ticks timers and takes every network packet it receives into
+    /// fresh buffers (being pinged every 10 ms is part of it). Small, but it decides whether
+    /// QEMU needs one more pass at the end, and what is left to send while the guest is paused.
+    #[serde(default)]
+    pub background_dirty_mibps: f64,
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
@@ -313,6 +319,7 @@ impl VmSpec {
             workload: WorkloadSpec::Idle,
             disk_write_mibps: 0.0,
             vcpu_busy_share: 1.0,
+            background_dirty_mibps: 0.0,
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),
             domain_type: DomainType::default(),

@@ -168,6 +168,11 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
         );
     }
     non_negative(
+        &format!("vm.{i}.background_dirty_mibps"),
+        vm.background_dirty_mibps,
+        "the background write rate",
+    )?;
+    non_negative(
         &format!("vm.{i}.disk_write_mibps"),
         vm.disk_write_mibps,
         "the disk write rate",

@@ -1,0 +1,130 @@
+//! `migralab fidelity` without the lab: `--dry-run` (the plan and the simulator's prediction)
+//! and `--replay` (the comparison against recorded real runs). No root, no libvirt.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn migralab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migralab"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("migralab-replay-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
+    let out = migralab(&["fidelity", "--quick", "--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("256M-idle-bw10-dt300"), "{text}");
+    assert!(
+        text.contains("7 cases, 1 real run(s) each: about"),
+        "{text}"
+    );
+    let json = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let cases = v.as_array().unwrap();
+    assert_eq!(cases.len(), 7);
+    assert!(cases.iter().all(|c| c["sim"]["status"] == "completed"));
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["syncs"].as_array().is_some_and(|s| s.len() >= 2)),
+        "every simulated case has its syncs"
+    );
+}
+
+/// A recording where every quick case "measured" what the simulator says, except the bytes of
+/// one validation case, 20 % more.
+fn recording(dir: &std::path::Path) -> PathBuf {
+    let json = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let mut lines = String::new();
+    for (i, c) in v.as_array().unwrap().iter().enumerate() {
+        let mut m = c["sim"].clone();
+        if c["case"]["name"] == "256M-idle-bw20-dt300" {
+            m["bytes"] = serde_json::json!(m["bytes"].as_f64().unwrap() * 1.2);
+        }
+        for rep in 1..=2 {
+            let run = serde_json::json!({
+                "case": c["case"]["name"],
+                "rep": rep,
+                "at_unix_s": 1_795_680_000u64 + i as u64,
+                "measurement": m,
+                "syncs": c["syncs"],
+            });
+            lines += &format!("{run}\n");
+        }
+    }
+    let path = dir.join("runs.jsonl");
+    std::fs::write(&path, lines).unwrap();
+    path
+}
+
+#[test]
+fn a_replay_compares_recorded_runs_without_the_lab() {
+    let dir = scratch("replay");
+    let path = recording(&dir);
+    let out = migralab(&[
+        "fidelity",
+        "--quick",
+        "--replay",
+        path.to_str().unwrap(),
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["repetitions"], 2);
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 7);
+    let off = cases
+        .iter()
+        .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
+        .unwrap();
+    let e = off["error_bytes"].as_f64().unwrap();
+    assert!(
+        (e - 1.0 / 6.0).abs() < 1e-6,
+        "sim is 1/1.2 of the real bytes: {e}"
+    );
+    let s = &v["summary"];
+    assert_eq!(s["cases_compared"], 3);
+    assert_eq!(s["worst_error_bytes"].as_f64().unwrap(), e);
+    assert_eq!(s["median_error_bytes"], 0.0);
+    assert_eq!(s["iterations_exact_share"], 1.0);
+    // --fail-above judges the median, which is 0 here; a tighter worst case is not its job.
+    let guard = migralab(&[
+        "fidelity",
+        "--quick",
+        "--replay",
+        path.to_str().unwrap(),
+        "--fail-above",
+        "0.05",
+    ]);
+    assert!(guard.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_broken_recording_is_named_with_its_line() {
+    let dir = scratch("broken");
+    let path = dir.join("runs.jsonl");
+    std::fs::write(&path, "{\"case\": 1}\n").unwrap();
+    let out = migralab(&["fidelity", "--replay", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("runs.jsonl:1"), "{stderr}");
+    let missing = migralab(&["fidelity", "--replay", "/nonexistent/runs.jsonl"]);
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/runs.jsonl"),
+        "the missing file is named"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
