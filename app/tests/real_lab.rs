@@ -13,7 +13,7 @@ mod common;
 
 use migralab_real::labbox::{self, Fault, GuestSpec, LabboxConfig, LabboxStatus};
 use migralab_real::prober::{Prober, ProberConfig, ping_event};
-use migralab_real::real_lab::{RealLab, RealLabConfig};
+use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
 use migralab_sim_core::lab::{Lab, LabCommand};
 use migralab_sim_core::preflight::{CheckId, PreflightReport, preflight};
 use migralab_sim_core::scenario::MigrationSpec;
@@ -296,7 +296,8 @@ impl Arm for RealArm {
 
     fn migrate_and_abort(&mut self, spec: &MigrationSpec, after: Duration) -> Outcome {
         let src = self.source();
-        let config = RealLabConfig::new(&self.socket_uri(&src), &self.socket_uri(other(&src)));
+        let (src_uri, dst_uri) = (self.socket_uri(&src), self.socket_uri(other(&src)));
+        let config = RealLabConfig::new(&src_uri, &dst_uri);
         let mut lab = RealLab::connect(config).unwrap();
         lab.submit(LabCommand::Migrate(spec.clone())).unwrap();
         let started = Instant::now();
@@ -313,13 +314,7 @@ impl Arm for RealArm {
             }
             lab.advance(SimDuration::from_millis(50));
         }
-        outcome(&Trace {
-            format: TRACE_FORMAT,
-            backend: "real".into(),
-            seed: 0,
-            scenario: serde_json::Value::Null,
-            events,
-        })
+        outcome(&real_trace(&src_uri, &dst_uri, spec, events))
     }
 
     fn running_on(&mut self) -> String {
@@ -617,11 +612,12 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
 }
 
 fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
-    let config = RealLabConfig::new(&real.socket_uri(HOST1), &real.socket_uri(HOST2));
+    let (src_uri, dst_uri) = (real.socket_uri(HOST1), real.socket_uri(HOST2));
+    let config = RealLabConfig::new(&src_uri, &dst_uri);
     let mut lab = RealLab::connect(config).unwrap();
     let mut spec = MigrationSpec::new(VM, HOST2);
     spec.bandwidth_mibps = Some(10);
-    lab.submit(LabCommand::Migrate(spec)).unwrap();
+    lab.submit(LabCommand::Migrate(spec.clone())).unwrap();
     let started = Instant::now();
     let mut events = Vec::new();
     let mut killed = false;
@@ -647,13 +643,7 @@ fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
         lab.advance(SimDuration::from_millis(50));
     }
     events.extend(std::iter::from_fn(|| lab.poll_event()));
-    let trace = Trace {
-        format: TRACE_FORMAT,
-        backend: "real".into(),
-        seed: 0,
-        scenario: serde_json::Value::Null,
-        events,
-    };
+    let trace = real_trace(&src_uri, &dst_uri, &spec, events);
     let o = outcome(&trace);
     eprintln!("destination killed: {o:?}");
     assert!(

@@ -135,7 +135,7 @@ impl Calibration {
                     ..c.clone()
                 };
                 let sim = super::measure::simulate(k, &trial).ok()?;
-                sim.completed().then(|| m.downtime_ms - sim.downtime_ms)
+                sim.completed().then_some(m.downtime_ms - sim.downtime_ms)
             })
             .collect();
         if let Some(r) = median(&resumes) {

@@ -126,10 +126,9 @@ mod real {
     use crate::fidelity::runs::{SyncPoint, sync_points};
     use anyhow::Context as _;
     use migralab_real::labbox::{self, GuestSpec, LabboxConfig};
-    use migralab_real::real_lab::{RealLab, RealLabConfig};
+    use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
     use migralab_sim_core::lab::{Lab, LabCommand};
     use migralab_sim_core::time::SimDuration;
-    use migralab_sim_core::trace::TRACE_FORMAT;
     use std::net::Ipv4Addr;
     use std::time::{Duration, Instant};
 
@@ -229,7 +228,8 @@ mod real {
             } else {
                 "kvm-host-01"
             };
-            lab.submit(LabCommand::Migrate(spec(case, to)))
+            let command = spec(case, to);
+            lab.submit(LabCommand::Migrate(command.clone()))
                 .map_err(|e| anyhow::anyhow!("{}: {e}", case.name))?;
             let started = Instant::now();
             let mut events = Vec::new();
@@ -244,13 +244,7 @@ mod real {
                 }
                 lab.advance(SimDuration::from_millis(100));
             }
-            Ok(Trace {
-                format: TRACE_FORMAT,
-                backend: "real".into(),
-                seed: 0,
-                scenario: serde_json::json!({ "case": case.name }),
-                events,
-            })
+            Ok(real_trace(src, dst, &command, events))
         }
     }
 }
