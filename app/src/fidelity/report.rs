@@ -20,6 +20,8 @@ pub struct CaseResult {
     pub total_ms_spread: Option<(f64, f64)>,
     /// Smallest and largest real bytes.
     pub bytes_spread: Option<(f64, f64)>,
+    /// Fewest and most real iterations.
+    pub iterations_spread: Option<(u64, u64)>,
     /// The simulator's run.
     pub sim: Measurement,
     /// |sim - real| / real, total time.
@@ -30,6 +32,8 @@ pub struct CaseResult {
     pub error_downtime_ms: Option<f64>,
     /// Same iteration count as the real median?
     pub iterations_exact: Option<bool>,
+    /// An iteration count some real run also had (between the fewest and the most)?
+    pub iterations_in_spread: Option<bool>,
 }
 
 impl CaseResult {
@@ -64,7 +68,14 @@ impl CaseResult {
                 ),
                 _ => (None, None, None, None),
             };
+        let iterations_spread = spread(&|m| m.iterations as f64).map(|(a, b)| (a as u64, b as u64));
+        let iterations_in_spread = match (iterations_spread, error_bytes) {
+            (Some((lo, hi)), Some(_)) => Some((lo..=hi).contains(&sim.iterations)),
+            _ => None,
+        };
         CaseResult {
+            iterations_spread,
+            iterations_in_spread,
             total_ms_spread: spread(&|m| m.total_ms),
             bytes_spread: spread(&|m| m.bytes),
             case,
@@ -92,8 +103,11 @@ pub struct Summary {
     pub worst_error_bytes: Option<f64>,
     /// Worst relative error of total time.
     pub worst_error_total_time: Option<f64>,
-    /// Share of cases with exactly the real iteration count.
+    /// Share of cases with exactly the real (median) iteration count.
     pub iterations_exact_share: Option<f64>,
+    /// Share of cases whose iteration count is within the real runs' spread (QEMU itself
+    /// varies by a pass or two between runs of the same case).
+    pub iterations_in_spread_share: Option<f64>,
     /// Median |sim - real| downtime, ms.
     pub median_downtime_error_ms: Option<f64>,
 }
@@ -113,14 +127,16 @@ impl Summary {
                 .fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.max(e))))
         };
         let exact = col(&|r| r.iterations_exact.map(|b| if b { 1.0 } else { 0.0 }));
+        let in_spread = col(&|r| r.iterations_in_spread.map(|b| if b { 1.0 } else { 0.0 }));
+        let share = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
         Summary {
             cases_compared: v.len(),
             median_error_bytes: median(&col(&|r| r.error_bytes)),
             median_error_total_time: median(&col(&|r| r.error_total_time)),
             worst_error_bytes: worst(col(&|r| r.error_bytes)),
             worst_error_total_time: worst(col(&|r| r.error_total_time)),
-            iterations_exact_share: (!exact.is_empty())
-                .then(|| exact.iter().sum::<f64>() / exact.len() as f64),
+            iterations_exact_share: share(&exact),
+            iterations_in_spread_share: share(&in_spread),
             median_downtime_error_ms: median(&col(&|r| r.error_downtime_ms.map(f64::abs))),
         }
     }
@@ -151,7 +167,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<28} {:>9} {:>9} {:>7}  {:>8} {:>8} {:>7}  {:>5} {:>5}  {:>6} {:>6}",
+            "{:<28} {:>9} {:>9} {:>7}  {:>8} {:>8} {:>7}  {:>9} {:>5}  {:>6} {:>6}",
             "case (real median / sim)",
             "time s",
             "sim s",
@@ -173,7 +189,7 @@ impl fmt::Display for Report {
             match &r.real_median {
                 Some(m) => writeln!(
                     f,
-                    "{:<28} {:>9.2} {:>9.2} {:>7}  {:>8} {:>8} {:>7}  {:>5} {:>5}  {:>6.0} {:>6.0}",
+                    "{:<28} {:>9.2} {:>9.2} {:>7}  {:>8} {:>8} {:>7}  {:>9} {:>5}  {:>6.0} {:>6.0}",
                     name,
                     m.total_ms / 1000.0,
                     r.sim.total_ms / 1000.0,
@@ -181,7 +197,10 @@ impl fmt::Display for Report {
                     mib(m.bytes),
                     mib(r.sim.bytes),
                     pct(r.error_bytes),
-                    m.iterations,
+                    match r.iterations_spread {
+                        Some((lo, hi)) if lo != hi => format!("{} {lo}-{hi}", m.iterations),
+                        _ => m.iterations.to_string(),
+                    },
                     r.sim.iterations,
                     m.downtime_ms,
                     r.sim.downtime_ms
@@ -214,7 +233,12 @@ impl fmt::Display for Report {
             pct(s.median_error_total_time),
             pct(s.worst_error_total_time)
         )?;
-        writeln!(f, "  iterations exact    {}", pct(s.iterations_exact_share))?;
+        writeln!(
+            f,
+            "  iterations exact    {} (within the real runs' spread: {})",
+            pct(s.iterations_exact_share),
+            pct(s.iterations_in_spread_share)
+        )?;
         writeln!(
             f,
             "  downtime            median |error| {}",
@@ -271,6 +295,8 @@ mod tests {
         assert!((a.error_bytes.unwrap_or(0.0) - 0.05).abs() < 1e-9);
         assert_eq!(a.error_downtime_ms, Some(20.0));
         assert_eq!(a.total_ms_spread, Some((900.0, 1200.0)));
+        assert_eq!(a.iterations_spread, Some((3, 4)));
+        assert_eq!(a.iterations_in_spread, Some(true));
         let cal = CaseResult::new(
             case("c", true),
             vec![m(1.0, 1.0, 9, 1.0)],
@@ -286,6 +312,7 @@ mod tests {
         assert!((s.median_error_bytes.unwrap_or(0.0) - 0.125).abs() < 1e-9);
         assert!((s.worst_error_total_time.unwrap_or(0.0) - 0.3).abs() < 1e-9);
         assert_eq!(s.iterations_exact_share, Some(0.5));
+        assert_eq!(s.iterations_in_spread_share, Some(0.5));
         assert_eq!(s.median_downtime_error_ms, Some(10.0));
     }
 
