@@ -302,16 +302,26 @@ fn compare(
                 let ms: Vec<Measurement> = runs.iter().map(|r| r.measurement.clone()).collect();
                 let median = report::CaseResult::new(k.clone(), ms.clone(), ms.first()?.clone())
                     .real_median?;
-                // QEMU's dirty rate as last reported (it covers the last period of >= 1 s).
-                let rates: Vec<f64> = runs
-                    .iter()
-                    .filter_map(|r| r.syncs.iter().rev().find_map(|s| s.dirty_rate_pps))
-                    .map(|pps| pps as f64 * 4096.0 / 1_048_576.0)
-                    .collect();
+                // The dirty pages QEMU counted at the end of the first pass (its dirty rate
+                // covers the pass when it lasted a second or more), over the pass's length at
+                // the cap.
+                let qemu_dirty: Vec<(f64, f64)> = match k.bandwidth_mibps {
+                    Some(cap) => runs
+                        .iter()
+                        .filter_map(|r| {
+                            let s = r.syncs.iter().rev().find(|s| {
+                                s.iteration >= 2 && s.dirty_rate_pps.is_some_and(|d| d > 0)
+                            })?;
+                            let secs = s.processed_bytes as f64 / (cap as f64 * 1_048_576.0);
+                            Some((secs, s.dirty_rate_pps? as f64 * secs))
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
                 Some(calibration::FitInput {
                     case: k.clone(),
                     median,
-                    qemu_dirty_mibps: calibration::median(&rates),
+                    qemu_dirty,
                 })
             })
             .collect();

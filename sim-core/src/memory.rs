@@ -41,12 +41,15 @@ pub struct GuestMemory {
 }
 
 impl GuestMemory {
-    /// RAM of `bytes` bytes whose top `zero_fraction` is untouched (all zeros).
-    pub fn new(bytes: u64, zero_fraction: f64) -> Self {
+    /// RAM of `bytes` bytes of which `zero_fraction` was never written (all zeros): the pages
+    /// just below the top `top_used_pages` (which were written).
+    pub fn new(bytes: u64, zero_fraction: f64, top_used_pages: u64) -> Self {
         let pages = bytes.div_ceil(PAGE_SIZE).max(1);
-        let zero_pages = ((pages as f64) * zero_fraction.clamp(0.0, 1.0)).round() as u64;
+        let top = top_used_pages.min(pages);
+        let zero_pages =
+            (((pages as f64) * zero_fraction.clamp(0.0, 1.0)).round() as u64).min(pages - top);
         let mut zero = Bitmap::zeros(pages);
-        zero.set_range(pages - zero_pages, pages);
+        zero.set_range(pages - top - zero_pages, pages - top);
         GuestMemory {
             pages,
             to_send: Bitmap::zeros(pages),
@@ -227,7 +230,7 @@ mod tests {
 
     #[test]
     fn first_pass_costs_ram_minus_zero_page_savings() {
-        let mut m = GuestMemory::new(64 * MIB, 0.25);
+        let mut m = GuestMemory::new(64 * MIB, 0.25, 0);
         m.start_migration();
         let pages = m.pages();
         let zero = m.zero_pages();
@@ -242,7 +245,7 @@ mod tests {
 
     #[test]
     fn send_respects_budget_and_resumes_where_it_stopped() {
-        let mut m = GuestMemory::new(MIB, 0.0);
+        let mut m = GuestMemory::new(MIB, 0.0, 0);
         m.start_migration();
         let a = m.send(10 * NORMAL_PAGE_WIRE_BYTES);
         assert_eq!(a.normal_pages, 10);
@@ -252,7 +255,7 @@ mod tests {
 
     #[test]
     fn writes_reach_the_bitmap_only_at_sync_and_unzero_pages() {
-        let mut m = GuestMemory::new(MIB, 1.0);
+        let mut m = GuestMemory::new(MIB, 1.0, 0);
         m.start_migration();
         m.send(u64::MAX);
         m.write(3);
@@ -267,7 +270,7 @@ mod tests {
 
     #[test]
     fn a_sync_counts_only_pages_that_were_not_already_waiting() {
-        let mut m = GuestMemory::new(MIB, 0.0);
+        let mut m = GuestMemory::new(MIB, 0.0, 0);
         m.start_migration();
         // Page 0 goes, pages 1.. still wait; the guest writes 0 (sent) and 7 (waiting).
         m.send(NORMAL_PAGE_WIRE_BYTES);

@@ -101,6 +101,8 @@ pub struct Migration {
     workload: Workload,
     /// The guest's own small writes besides its workload (see `VmSpec::background_dirty_mibps`).
     background: Workload,
+    /// Where the written memory is, for the background writes.
+    layout: Layout,
     disk: Option<DiskMirror>,
     // QEMU's counters.
     sync_count: u64,
@@ -186,20 +188,27 @@ impl Migration {
             ),
             Err(e) => (Some((Stage::Connect, e)), false),
         };
-        let mem = GuestMemory::new(vm.ram_bytes(), vm.zero_fraction);
+        let top_used = vm.top_used_mib * MIB / PAGE_SIZE;
+        let mem = GuestMemory::new(vm.ram_bytes(), vm.zero_fraction, top_used);
+        let pages = mem.pages();
+        let layout = Layout::new(pages, mem.zero_pages(), top_used.min(pages));
         // The background writes land anywhere in the memory the guest has used; their own
         // random stream (taken without disturbing the workload's) keeps them off its pattern.
-        let used_mib = ((mem.pages() - mem.zero_pages()) * PAGE_SIZE).div_ceil(MIB);
+        let background_pages = match vm.background_set_kib {
+            0 => layout.used_pages(),
+            kib => (kib * 1024).div_ceil(PAGE_SIZE).clamp(1, layout.used_pages()),
+        };
         let background = Workload::new(
             &WorkloadSpec::HotSet {
-                set_mib: used_mib.max(1),
+                set_mib: (layout.used_pages() * PAGE_SIZE).div_ceil(MIB),
                 rate_mibps: vm.background_dirty_mibps,
             },
-            mem.pages(),
+            background_pages,
             1.0,
             FastRng::new(workload_rng.clone().next_u64() ^ 0x6261_636b_6772_6e64),
         );
-        let workload = Workload::new(&vm.workload, mem.pages(), vm.vcpu_busy_share, workload_rng);
+        let workload = Workload::new(&vm.workload, pages, vm.vcpu_busy_share, workload_rng)
+            .with_bursts(vm.workload_burst_ms, vm.workload_churn_kib);
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
             copies_disk.then(|| DiskMirror::new(vm.disk_bytes(), vm.disk_write_mibps, disk_rng));
@@ -215,6 +224,7 @@ impl Migration {
             mem,
             workload,
             background,
+            layout,
             disk,
             sync_count: 0,
             ram_bytes: 0,
@@ -876,8 +886,17 @@ impl Migration {
         let mut faults = Sent::default();
         let mut requests = 0;
         let mem = &mut self.mem;
-        for w in [&mut self.workload, &mut self.background] {
-            w.advance_to(*t, 0, |page| {
+        let layout = self.layout;
+        for (w, in_workload) in [(&mut self.workload, true), (&mut self.background, false)] {
+            w.advance_to(*t, 0, |idx| {
+                // The workload's pages from the first page up (where in RAM does not change
+                // what is sent: QEMU keeps every write in its dirty log, even one made before
+                // the first pass reached the page); the background's in the written memory.
+                let page = if in_workload {
+                    idx
+                } else {
+                    layout.used_page(idx)
+                };
                 if mem.is_pending(page) {
                     let s = mem.send_page(page);
                     faults.bytes += s.bytes;
@@ -919,10 +938,12 @@ impl Migration {
             return;
         }
         let mem = &mut self.mem;
+        let layout = self.layout;
         self.workload
             .advance_to(t, self.throttle_pct, |p| mem.write(p));
         // Timers and received packets are not held back by auto-converge's throttle.
-        self.background.advance_to(t, 0, |p| mem.write(p));
+        self.background
+            .advance_to(t, 0, |i| mem.write(layout.used_page(i)));
     }
 
     /// The guest is paused (or its writes do not matter): skip its writers to `t`.
@@ -1084,4 +1105,38 @@ fn bytes_in(t: SimTime, end: SimTime, rate: f64) -> u64 {
 /// The instant after sending `bytes` from `t` at `rate` bytes/ns (at least 1 ns later).
 fn advance(t: SimTime, bytes: u64, rate: f64) -> SimTime {
     t + SimDuration(((bytes as f64 / rate).ceil() as u64).max(1))
+}
+
+/// Where a guest's written memory lies: `low` pages from the bottom, then the never-written
+/// zero pages, then `top` written pages at the end of RAM.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    pages: u64,
+    low: u64,
+    top: u64,
+}
+
+impl Layout {
+    fn new(pages: u64, zero: u64, top: u64) -> Layout {
+        Layout {
+            pages,
+            low: pages.saturating_sub(zero + top),
+            top,
+        }
+    }
+
+    /// Written pages, low and top.
+    fn used_pages(&self) -> u64 {
+        (self.low + self.top).max(1)
+    }
+
+    /// The `i`-th written page (the low ones first).
+    fn used_page(&self, i: u64) -> u64 {
+        let page = if i < self.low || self.top == 0 {
+            i
+        } else {
+            self.pages - self.top + (i - self.low)
+        };
+        page.min(self.pages - 1)
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::rng::FastRng;
 use crate::scenario::WorkloadSpec;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use crate::units::{MIB, PAGE_SIZE};
 
 #[derive(Debug, Clone)]
@@ -34,7 +34,19 @@ pub struct Workload {
     carry: f64,
     /// Writes have been applied up to this instant.
     until: SimTime,
+    /// Writing in bursts: how often, and what each burst dirties besides the working set.
+    bursts: Option<Bursts>,
     rng: FastRng,
+}
+
+/// A writer that wakes up every `every`, writes what it owes at once and sleeps again (a
+/// script on a timer). Each wake-up also rewrites `churn_pages` pages of its own (the process
+/// it starts, its buffers), numbered after the working set.
+#[derive(Debug, Clone)]
+struct Bursts {
+    every: SimDuration,
+    next: SimTime,
+    churn_pages: u64,
 }
 
 impl Workload {
@@ -73,8 +85,31 @@ impl Workload {
             busy_share: busy_share.clamp(0.001, 1.0),
             carry: 0.0,
             until: SimTime::ZERO,
+            bursts: None,
             rng,
         }
+    }
+
+    /// Write in bursts every `every_ms` (0: continuously), each also dirtying `churn_kib` KiB
+    /// of the writer's own memory (page numbers after the working set's).
+    pub fn with_bursts(mut self, every_ms: f64, churn_kib: u64) -> Self {
+        self.bursts = (every_ms > 0.0 && !matches!(self.pattern, Pattern::Idle)).then(|| {
+            let every = SimDuration::from_ms_f64(every_ms);
+            Bursts {
+                every,
+                next: SimTime::ZERO + every,
+                churn_pages: (churn_kib * 1024).div_ceil(PAGE_SIZE),
+            }
+        });
+        self
+    }
+
+    /// Pages this workload may write: its working set, then its churn.
+    pub fn span_pages(&self) -> u64 {
+        if matches!(self.pattern, Pattern::Idle) {
+            return 0;
+        }
+        self.set_pages + self.bursts.as_ref().map_or(0, |b| b.churn_pages)
     }
 
     /// Pages per second written at full vCPU speed.
@@ -92,6 +127,11 @@ impl Workload {
         if t > self.until {
             self.until = t;
         }
+        if let Some(b) = self.bursts.as_mut() {
+            while b.next <= t {
+                b.next = b.next + b.every;
+            }
+        }
     }
 
     /// Make the writes of the interval up to `t`, with the vCPUs throttled by `throttle_pct`,
@@ -101,7 +141,7 @@ impl Workload {
         if t <= self.until {
             return;
         }
-        let dt = (t - self.until).as_secs_f64();
+        let from = self.until;
         self.until = t;
         if matches!(self.pattern, Pattern::Idle) || self.pages_per_sec <= 0.0 {
             return;
@@ -110,7 +150,30 @@ impl Workload {
         // (Rounding must not shave a page off a writer that has exactly the time it needs.)
         let speed = left / self.busy_share;
         let speed = if speed > 1.0 - 1e-9 { 1.0 } else { speed };
-        let owed = self.carry + self.pages_per_sec * speed * dt;
+        let Some(b) = self.bursts.as_mut() else {
+            let dt = (t - from).as_secs_f64();
+            self.write_pages(speed * dt, &mut write);
+            return;
+        };
+        // Each wake-up in (from, t] writes one period's worth at once, then its own pages.
+        let (every, churn, set) = (b.every, b.churn_pages, self.set_pages);
+        let mut wakeups = 0u64;
+        while b.next <= t {
+            b.next = b.next + every;
+            wakeups += 1;
+        }
+        for _ in 0..wakeups {
+            self.write_pages(speed * every.as_secs_f64(), &mut write);
+            for p in 0..churn {
+                write(set + p);
+            }
+        }
+    }
+
+    /// Write `secs` seconds' worth of pages at full speed, in the workload's pattern.
+    #[inline]
+    fn write_pages(&mut self, secs: f64, write: &mut impl FnMut(u64)) {
+        let owed = self.carry + self.pages_per_sec * secs;
         let n = owed.floor();
         self.carry = owed - n;
         let n = n as u64;
@@ -226,6 +289,33 @@ mod tests {
             256,
             "a scanner over 256 pages touches each once per lap"
         );
+    }
+
+    #[test]
+    fn a_bursty_writer_writes_its_rate_at_each_wake_up_and_its_own_pages_too() {
+        // 4 MiB/s in bursts every 250 ms: 256 pages of the set per burst, plus 16 churn pages.
+        let spec = WorkloadSpec::Scanner {
+            set_mib: 16,
+            rate_mibps: 4.0,
+        };
+        let mut w = Workload::new(&spec, 1 << 20, 1.0, FastRng::new(1)).with_bursts(250.0, 64);
+        assert_eq!(w.span_pages(), 16 * 256 + 16);
+        let mut at = Vec::new();
+        for ms in 1..=1000u64 {
+            let mut n = 0;
+            w.advance_to(SimTime::ZERO + SimDuration::from_millis(ms), 0, |_| n += 1);
+            if n > 0 {
+                at.push((ms, n));
+            }
+        }
+        assert_eq!(at, vec![(250, 272), (500, 272), (750, 272), (1000, 272)]);
+        // Paused through two wake-ups: they do not happen later.
+        w.skip_to(SimTime::ZERO + SimDuration::from_millis(1600));
+        let mut n = 0;
+        w.advance_to(SimTime::ZERO + SimDuration::from_millis(1700), 0, |_| n += 1);
+        assert_eq!(n, 0);
+        w.advance_to(SimTime::ZERO + SimDuration::from_millis(1750), 0, |_| n += 1);
+        assert_eq!(n, 272);
     }
 
     #[test]

@@ -281,6 +281,24 @@ pub struct VmSpec {
     /// QEMU needs one more pass at the end, and what is left to send while the guest is paused.
     #[serde(default)]
     pub background_dirty_mibps: f64,
+    /// The memory those background writes go to, KiB (kernel buffers are reused, so it is
+    /// small): the first of the written pages. 0: spread over all written memory.
+    #[serde(default)]
+    pub background_set_kib: u64,
+    /// The workload writes in bursts this often, ms, rather than continuously (a script on a
+    /// timer: each wake-up writes what a period owes at once). 0: continuously.
+    #[serde(default)]
+    pub workload_burst_ms: f64,
+    /// What each of those bursts dirties besides the working set, KiB: the process it starts,
+    /// its buffers — the same memory, rewritten on every wake-up. Needs `workload_burst_ms`.
+    #[serde(default)]
+    pub workload_churn_kib: u64,
+    /// Written memory at the very top of RAM, MiB, above the never-written (zero) pages: a
+    /// booted Linux guest keeps its initrd and early allocations there, so QEMU's first pass
+    /// ends on pages that cost time to send rather than on free zeros. 0: the zero pages are
+    /// the top of RAM.
+    #[serde(default)]
+    pub top_used_mib: u64,
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
@@ -320,6 +338,10 @@ impl VmSpec {
             disk_write_mibps: 0.0,
             vcpu_busy_share: 1.0,
             background_dirty_mibps: 0.0,
+            background_set_kib: 0,
+            workload_burst_ms: 0.0,
+            workload_churn_kib: 0,
+            top_used_mib: 0,
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),
             domain_type: DomainType::default(),

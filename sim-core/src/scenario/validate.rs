@@ -172,6 +172,26 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
         vm.background_dirty_mibps,
         "the background write rate",
     )?;
+    if vm.top_used_mib > vm.ram_mib {
+        return fail(
+            format!("vm.{i}.top_used_mib"),
+            format!(
+                "{} MiB at the top do not fit in the VM's RAM ({} MiB)",
+                vm.top_used_mib, vm.ram_mib
+            ),
+        );
+    }
+    non_negative(
+        &format!("vm.{i}.workload_burst_ms"),
+        vm.workload_burst_ms,
+        "the burst period",
+    )?;
+    if vm.workload_churn_kib > 0 && vm.workload_burst_ms <= 0.0 {
+        return fail(
+            format!("vm.{i}.workload_churn_kib"),
+            "a churn is dirtied on every burst: set workload_burst_ms too",
+        );
+    }
     non_negative(
         &format!("vm.{i}.disk_write_mibps"),
         vm.disk_write_mibps,
@@ -190,6 +210,15 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
                 format!(
                     "the working set ({set} MiB) is larger than the VM's RAM ({} MiB)",
                     vm.ram_mib
+                ),
+            );
+        }
+        if set * 1024 + vm.workload_churn_kib > vm.ram_mib * 1024 {
+            return fail(
+                format!("vm.{i}.workload_churn_kib"),
+                format!(
+                    "the working set and the churn ({set} MiB + {} KiB) do not fit in the VM's RAM ({} MiB)",
+                    vm.workload_churn_kib, vm.ram_mib
                 ),
             );
         }
