@@ -20,21 +20,26 @@ Prove the simulator against real QEMU: run the same migrations on the lab in a b
 simulator and compare total time, bytes transferred, iterations, downtime and the ping gap.
 
 The grid covers guest RAM (256, 512 MiB), what the guest writes (idle and three rates, one \
-faster than the slower caps), --bandwidth 10/20/40 MiB/s, downtime limits 100/300 ms and \
-auto-converge. Each case runs --reps times for real (median and spread reported) and once in \
-the simulator (it is deterministic). A few cases (idle guests, and one writer throttled by \
-auto-converge) calibrate the constants the simulator cannot know about this machine (setup \
-time, copy rate without a cap, resume and announce delay, how much RAM a booted guest has \
-written, how fast its writer copies); they are fitted with --calibrate, \
-stored in assets/calibration/labbox.toml, and not counted in the error.
+faster than every cap), --bandwidth 10/20/40 MiB/s, downtime limits 100/300 ms and \
+auto-converge; every validation case runs with --timeout 20 (suspend), so a guest that cannot \
+converge is compared on the same bounded run. Each case runs --reps times for real (median and \
+spread reported) and once in the simulator (it is deterministic). A few calibration cases (idle \
+guests, a writer throttled by auto-converge, a slow writer at a tight limit) fit the constants \
+the simulator cannot know about this machine; they are fitted with --calibrate, stored in \
+assets/calibration/labbox.toml, and not counted in the error.
 
-Needs root and the lab in a box's packages (see `migralab labbox --help`); the lab is brought \
-up if it is not, and left up with --keep-lab.
+--record FILE keeps every real run as it ends (and continues an interrupted grid); --replay FILE \
+compares the simulator with recorded runs without the lab (no root): the runs behind the \
+README's table are in assets/calibration/labbox-runs.jsonl.
+
+Needs root and the lab in a box's packages (see `migralab labbox --help`) unless --replay or \
+--dry-run; the lab is brought up if it is not, and left up with --keep-lab.
 
 Examples:
-  migralab fidelity --quick                    # the CI subset, one real run per case
-  migralab fidelity --calibrate --reps 3       # fit the constants, then report on the rest
-  migralab fidelity --json --out fidelity.json
+  migralab fidelity --dry-run                   # the plan, the simulator's answers, the lab time
+  migralab fidelity --quick                     # the CI subset, one real run per case
+  migralab fidelity --record runs.jsonl --calibrate   # the whole grid (~1 h), fit, report
+  migralab fidelity --replay assets/calibration/labbox-runs.jsonl --json
 
 Exit codes: 0 done (and under --fail-above), 1 the median bytes error is above --fail-above, \
 2 the lab or a case could not run.";
@@ -318,10 +323,16 @@ fn compare(
                         .collect(),
                     None => Vec::new(),
                 };
+                let first_passes: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|r| r.syncs.iter().find(|s| s.iteration >= 2))
+                    .map(|s| s.processed_bytes as f64 / 1_048_576.0)
+                    .collect();
                 Some(calibration::FitInput {
                     case: k.clone(),
                     median,
                     qemu_dirty,
+                    first_pass_mib: calibration::median(&first_passes),
                 })
             })
             .collect();

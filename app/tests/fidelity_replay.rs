@@ -25,13 +25,13 @@ fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("256M-idle-bw10-dt300"), "{text}");
     assert!(
-        text.contains("7 cases, 1 real run(s) each: about"),
+        text.contains("8 cases, 1 real run(s) each: about"),
         "{text}"
     );
     let json = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let cases = v.as_array().unwrap();
-    assert_eq!(cases.len(), 7);
+    assert_eq!(cases.len(), 8);
     assert!(cases.iter().all(|c| c["sim"]["status"] == "completed"));
     assert!(
         cases
@@ -84,7 +84,7 @@ fn a_replay_compares_recorded_runs_without_the_lab() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["repetitions"], 2);
     let cases = v["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 7);
+    assert_eq!(cases.len(), 8);
     let off = cases
         .iter()
         .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
@@ -127,4 +127,34 @@ fn a_broken_recording_is_named_with_its_line() {
         "the missing file is named"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The real runs behind the README's table, replayed against today's simulator with the
+/// shipped calibration: a change to the model that loses the fidelity goal on time or bytes
+/// fails here, in seconds, on any machine.
+#[test]
+fn the_published_recording_still_meets_the_goal_on_time_and_bytes() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../assets/calibration/labbox-runs.jsonl"
+    );
+    let out = migralab(&["fidelity", "--replay", path, "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["summary"];
+    assert!(s["cases_compared"].as_u64().unwrap() >= 60, "{s}");
+    assert!(
+        v["repetitions"].as_u64().unwrap() >= 3,
+        "{}",
+        v["repetitions"]
+    );
+    for key in ["median_error_bytes", "median_error_total_time"] {
+        let e = s[key].as_f64().unwrap();
+        assert!(e <= 0.05, "{key} = {e} is above the 5 % goal\n{s}");
+    }
+    assert!(
+        s["median_downtime_error_ms"].as_f64().unwrap() <= 50.0,
+        "{s}"
+    );
 }

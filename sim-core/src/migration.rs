@@ -196,7 +196,9 @@ impl Migration {
         // random stream (taken without disturbing the workload's) keeps them off its pattern.
         let background_pages = match vm.background_set_kib {
             0 => layout.used_pages(),
-            kib => (kib * 1024).div_ceil(PAGE_SIZE).clamp(1, layout.used_pages()),
+            kib => (kib * 1024)
+                .div_ceil(PAGE_SIZE)
+                .clamp(1, layout.used_pages()),
         };
         let background = Workload::new(
             &WorkloadSpec::HotSet {

@@ -129,7 +129,7 @@ impl Workload {
         }
         if let Some(b) = self.bursts.as_mut() {
             while b.next <= t {
-                b.next = b.next + b.every;
+                b.next += b.every;
             }
         }
     }
@@ -159,7 +159,7 @@ impl Workload {
         let (every, churn, set) = (b.every, b.churn_pages, self.set_pages);
         let mut wakeups = 0u64;
         while b.next <= t {
-            b.next = b.next + every;
+            b.next += every;
             wakeups += 1;
         }
         for _ in 0..wakeups {
@@ -312,9 +312,13 @@ mod tests {
         // Paused through two wake-ups: they do not happen later.
         w.skip_to(SimTime::ZERO + SimDuration::from_millis(1600));
         let mut n = 0;
-        w.advance_to(SimTime::ZERO + SimDuration::from_millis(1700), 0, |_| n += 1);
+        w.advance_to(SimTime::ZERO + SimDuration::from_millis(1700), 0, |_| {
+            n += 1
+        });
         assert_eq!(n, 0);
-        w.advance_to(SimTime::ZERO + SimDuration::from_millis(1750), 0, |_| n += 1);
+        w.advance_to(SimTime::ZERO + SimDuration::from_millis(1750), 0, |_| {
+            n += 1
+        });
         assert_eq!(n, 272);
     }
 

@@ -493,7 +493,8 @@ fn an_idle_guests_own_writes_cost_a_pass_at_a_slow_cap() {
         )))
     };
     let (_, _, quiet_bytes, _, quiet) = run("");
-    let (_, _, busy_bytes, _, busy) = run("background_dirty_mibps = 1.0\nbackground_set_kib = 1024");
+    let (_, _, busy_bytes, _, busy) =
+        run("background_dirty_mibps = 1.0\nbackground_set_kib = 1024");
     assert_eq!(quiet, 3);
     assert_eq!(busy, 4);
     let extra = busy_bytes - quiet_bytes;

@@ -38,15 +38,17 @@ pub struct Calibration {
     pub guest_touched_mib: f64,
     /// Of the memory the guest's workload allocates (its working set and buffer), the share
     /// that lands on never-written pages; the rest reuses pages the boot wrote and freed.
-    /// Fitted on the throttled writer.
+    /// Fitted on the writers' first passes (what QEMU had sent at its second sync).
     #[serde(default = "default_workload_new_share")]
     pub workload_new_share: f64,
-    /// Written memory at the top of the guest's RAM, MiB (initrd and early allocations):
-    /// measured from a dump of the booted guest's memory, not fitted.
+    /// Written memory at the top of the guest's RAM besides the page descriptors the kernel
+    /// puts there (1/64 of RAM, added on top), MiB: initrd and early allocations. Measured from
+    /// dumps of the booted 256 and 512 MiB guests' memory (7 and 11 MiB in all), not fitted.
     #[serde(default = "default_top_used_mib")]
     pub top_used_mib: u64,
     /// What the writer's every wake-up dirties besides its working set, KiB: a `dd` process
-    /// with its 256 KiB buffer, and the `sleep` (estimated from what they map, not fitted).
+    /// with its 256 KiB buffer, the copies the shell's fork makes, the kernel's own structures.
+    /// Fitted on the slow writer at a tight limit.
     #[serde(default = "default_writer_churn_kib")]
     pub writer_churn_kib: u64,
     /// What the idle guest writes anyway (timers, and the buffers of the 100 pings a second
@@ -117,7 +119,8 @@ impl Calibration {
                 .iter()
                 .filter_map(|(k, m)| {
                     let sim = super::measure::simulate(k, &c).ok()?;
-                    sim.completed().then_some((sim.bytes - m.bytes) / 4096.0 / 256.0)
+                    sim.completed()
+                        .then_some((sim.bytes - m.bytes) / 4096.0 / 256.0)
                 })
                 .collect();
             if let Some(e) = median(&excess) {
@@ -208,8 +211,7 @@ impl Calibration {
                     let s = sim(k, &c)?;
                     let sim_copy = s.total_ms - c.setup_ms - s.downtime_ms;
                     let real_copy = m.total_ms - c.setup_ms - m.downtime_ms;
-                    (sim_copy > 0.0 && real_copy > 0.0)
-                        .then(|| c.link_mibps * sim_copy / real_copy)
+                    (sim_copy > 0.0 && real_copy > 0.0).then(|| c.link_mibps * sim_copy / real_copy)
                 })
                 .collect();
             if let Some(l) = median(&links) {
@@ -239,49 +241,103 @@ impl Calibration {
             c.announce_ms = round1(a.max(0.0));
         }
         c.fitted_on = idle.iter().map(|(k, _)| k.name.clone()).collect();
-        // The writer's own speed and how much new memory its working set takes: the pair
-        // (speed on a log scale) that lets the simulator match the total time and the bytes
-        // of the throttled calibration case.
-        if let Some((k, m)) = cases.iter().find(|(k, m)| {
-            k.calibration && k.auto_converge && k.dirty_rate_mibps > 0 && m.completed()
-        }) {
-            let rate = k.dirty_rate_mibps as f64;
-            let error = |w: Option<f64>, share: f64| {
-                let trial = Calibration {
-                    guest_write_mibps: w,
-                    workload_new_share: share,
-                    ..c.clone()
-                };
-                super::measure::simulate(k, &trial)
-                    .ok()
-                    .filter(Measurement::completed)
-                    .map_or(f64::INFINITY, |s| {
-                        (s.total_ms - m.total_ms).abs() / m.total_ms
-                            + (s.bytes - m.bytes).abs() / m.bytes
-                    })
-            };
-            let speeds: Vec<Option<f64>> = std::iter::once(None)
-                .chain((0..=40).map(|i| Some(rate * 1.15f64.powi(i))))
-                .collect();
-            let best = (0..=10)
-                .map(|i| f64::from(i) / 10.0)
-                .flat_map(|share| speeds.iter().map(move |w| (*w, share)))
-                .map(|(w, share)| (w, share, error(w, share)))
-                .min_by(|a, b| a.2.total_cmp(&b.2));
-            if let Some((w, share, _)) = best {
-                c.guest_write_mibps = w.map(round1);
-                c.workload_new_share = share;
-            }
-            c.fitted_on.push(k.name.clone());
+        // How much new memory a working set takes: the writers' first pass against the idle
+        // guest's written memory.
+        let shares: Vec<f64> = inputs
+            .iter()
+            .filter(|i| i.case.calibration && i.case.dirty_rate_mibps > 0)
+            .filter_map(|i| {
+                let ws = i.case.working_set_mib as f64;
+                let buffer = (i.case.dirty_rate_mibps.min(i.case.working_set_mib * 4) / 4) as f64;
+                let idle = c.guest_touched_mib + i.case.ram_mib as f64 / 64.0;
+                i.first_pass_mib
+                    .map(|p| ((p - idle) / (ws + buffer)).clamp(0.0, 1.0))
+            })
+            .collect();
+        if let Some(s) = median(&shares) {
+            c.workload_new_share = round3(s);
+        }
+        // The writers: speed on the throttled one, churn on the slow one. Each depends a little
+        // on the other's result; two rounds settle them.
+        for _ in 0..2 {
+            fit_writers(&mut c, &cases);
         }
         c
     }
 }
 
+/// Fit the writers' constants of `c` (see [`Calibration::fit`]).
+fn fit_writers(c: &mut Calibration, cases: &[(&Case, &Measurement)]) {
+    // The writer's own speed: the value (on a log scale) that lets the simulator match the
+    // total time and the bytes of the throttled calibration case.
+    if let Some((k, m)) = cases
+        .iter()
+        .find(|(k, m)| k.calibration && k.auto_converge && k.dirty_rate_mibps > 0 && m.completed())
+    {
+        let rate = k.dirty_rate_mibps as f64;
+        let error = |w: Option<f64>| {
+            let trial = Calibration {
+                guest_write_mibps: w,
+                ..c.clone()
+            };
+            super::measure::simulate(k, &trial)
+                .ok()
+                .filter(Measurement::completed)
+                .map_or(f64::INFINITY, |s| {
+                    (s.total_ms - m.total_ms).abs() / m.total_ms
+                        + (s.bytes - m.bytes).abs() / m.bytes
+                })
+        };
+        let best = std::iter::once(None)
+            .chain((0..=40).map(|i| Some(rate * 1.15f64.powi(i))))
+            .map(|w| (w, error(w)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((w, _)) = best {
+            c.guest_write_mibps = w.map(round1);
+        }
+        if !c.fitted_on.contains(&k.name) {
+            c.fitted_on.push(k.name.clone());
+        }
+    }
+    // The writer's churn: the value that lets the simulator match the slow writer at a
+    // tight limit (bytes, time and passes all depend on it there).
+    if let Some((k, m)) = cases
+        .iter()
+        .find(|(k, m)| k.calibration && !k.auto_converge && k.dirty_rate_mibps > 0 && m.completed())
+    {
+        let error = |churn: u64| {
+            let trial = Calibration {
+                writer_churn_kib: churn,
+                ..c.clone()
+            };
+            super::measure::simulate(k, &trial)
+                .ok()
+                .filter(Measurement::completed)
+                .map_or(f64::INFINITY, |s| {
+                    (s.total_ms - m.total_ms).abs() / m.total_ms
+                        + (s.bytes - m.bytes).abs() / m.bytes
+                        + 0.5 * (s.iterations as f64 - m.iterations as f64).abs()
+                            / m.iterations.max(1) as f64
+                })
+        };
+        if let Some(best) = (0..=32u64)
+            .map(|i| i * 128)
+            .min_by(|a, b| error(*a).total_cmp(&error(*b)))
+        {
+            c.writer_churn_kib = best;
+        }
+        if !c.fitted_on.contains(&k.name) {
+            c.fitted_on.push(k.name.clone());
+        }
+    }
+}
+
 const HEADER: &str = "\
 # The lab in a box's constants for the simulator, fitted by `migralab fidelity --calibrate` on
-# the calibration cases only (idle guests at two caps and without one, and one throttled
-# writer); `migralab fidelity` reports the simulator's error on the other cases. Units: MiB/s, ms, KiB, MiB.
+# the calibration cases only (`fitted_on`: idle guests at two caps and without one, a writer
+# throttled by auto-converge, a slow writer at a tight limit) from the real runs' medians and
+# QEMU's own counters; `top_used_mib` is measured from dumps of the guest's RAM. `migralab
+# fidelity` reports the simulator's error on the other cases. Units: MiB/s, ms, KiB, MiB.
 ";
 
 fn default_workload_new_share() -> f64 {
@@ -312,6 +368,9 @@ pub struct FitInput {
     /// Dirty pages QEMU counted at the end of a first pass, with how long the pass took
     /// (seconds, pages), one per run that reported them.
     pub qemu_dirty: Vec<(f64, f64)>,
+    /// What the first pass sent, MiB (median of the runs: the bytes QEMU reported at its
+    /// second sync).
+    pub first_pass_mib: Option<f64>,
 }
 
 /// The median of `v` (`None` when empty).
@@ -333,17 +392,6 @@ pub fn median(v: &[f64]) -> Option<f64> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn m(total_ms: f64, bytes_mib: f64, downtime_ms: f64, gap: f64) -> Measurement {
-        Measurement {
-            status: "completed".into(),
-            total_ms,
-            bytes: bytes_mib * 1_048_576.0,
-            iterations: 3,
-            downtime_ms,
-            max_gap_ms: gap,
-        }
-    }
 
     #[test]
     fn the_shipped_calibration_reads() {
@@ -369,7 +417,8 @@ mod tests {
             .iter()
             .filter(|c| c.calibration)
             .map(|k| {
-                let (mut median, syncs) = super::super::measure::simulate_with_syncs(k, &truth).unwrap();
+                let (mut median, syncs) =
+                    super::super::measure::simulate_with_syncs(k, &truth).unwrap();
                 median.max_gap_ms = median.downtime_ms + 10.0 + 25.0;
                 let cap = k.bandwidth_mibps.map(|b| b as f64 * 1_048_576.0);
                 let qemu_dirty = syncs
@@ -381,10 +430,15 @@ mod tests {
                         Some((secs, s.dirty_rate_pps? as f64 * secs))
                     })
                     .collect();
+                let first_pass_mib = syncs
+                    .iter()
+                    .find(|s| s.iteration >= 2)
+                    .map(|s| s.processed_bytes as f64 / 1_048_576.0);
                 FitInput {
                     case: k.clone(),
                     median,
                     qemu_dirty,
+                    first_pass_mib,
                 }
             })
             .collect();
@@ -419,10 +473,13 @@ mod tests {
         let vm = &sc.vms[0];
         let touched = c.guest_touched_mib + vm.ram_mib as f64 / 64.0;
         let zero = 1.0 - touched / vm.ram_mib as f64;
-        assert!((vm.zero_fraction - zero).abs() < 0.001, "zero_fraction {zero:.3}");
+        assert!(
+            (vm.zero_fraction - zero).abs() < 0.001,
+            "zero_fraction {zero:.3}"
+        );
         assert_eq!(vm.background_dirty_mibps, c.guest_background_mibps);
         assert_eq!(vm.background_set_kib, c.guest_background_set_kib);
-        assert_eq!(vm.top_used_mib, c.top_used_mib);
+        assert_eq!(vm.top_used_mib, c.top_used_mib + vm.ram_mib / 64);
     }
 
     #[test]

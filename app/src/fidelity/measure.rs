@@ -83,7 +83,7 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
         + case.ram_mib as f64 / 64.0
         + cal.workload_new_share * (case.working_set_mib + buffer) as f64;
     vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
-    vm.top_used_mib = cal.top_used_mib;
+    vm.top_used_mib = cal.top_used_mib + case.ram_mib / 64;
     vm.background_dirty_mibps = cal.guest_background_mibps;
     vm.background_set_kib = cal.guest_background_set_kib;
     if case.dirty_rate_mibps > 0 {
