@@ -266,6 +266,21 @@ impl Calibration {
     }
 }
 
+/// How far the simulator with `trial` is from the real median `m` of case `k`: the relative
+/// errors of time and bytes, plus `passes_weight` times that of the iteration count
+/// (infinite when the simulated run does not complete).
+fn misfit(k: &Case, m: &Measurement, trial: &Calibration, passes_weight: f64) -> f64 {
+    super::measure::simulate(k, trial)
+        .ok()
+        .filter(Measurement::completed)
+        .map_or(f64::INFINITY, |s| {
+            (s.total_ms - m.total_ms).abs() / m.total_ms
+                + (s.bytes - m.bytes).abs() / m.bytes
+                + passes_weight * (s.iterations as f64 - m.iterations as f64).abs()
+                    / m.iterations.max(1) as f64
+        })
+}
+
 /// Fit the writers' constants of `c` (see [`Calibration::fit`]).
 fn fit_writers(c: &mut Calibration, cases: &[(&Case, &Measurement)]) {
     // The writer's own speed: the value (on a log scale) that lets the simulator match the
@@ -280,13 +295,7 @@ fn fit_writers(c: &mut Calibration, cases: &[(&Case, &Measurement)]) {
                 guest_write_mibps: w,
                 ..c.clone()
             };
-            super::measure::simulate(k, &trial)
-                .ok()
-                .filter(Measurement::completed)
-                .map_or(f64::INFINITY, |s| {
-                    (s.total_ms - m.total_ms).abs() / m.total_ms
-                        + (s.bytes - m.bytes).abs() / m.bytes
-                })
+            misfit(k, m, &trial, 0.0)
         };
         let best = std::iter::once(None)
             .chain((0..=40).map(|i| Some(rate * 1.15f64.powi(i))))
@@ -310,15 +319,7 @@ fn fit_writers(c: &mut Calibration, cases: &[(&Case, &Measurement)]) {
                 writer_churn_kib: churn,
                 ..c.clone()
             };
-            super::measure::simulate(k, &trial)
-                .ok()
-                .filter(Measurement::completed)
-                .map_or(f64::INFINITY, |s| {
-                    (s.total_ms - m.total_ms).abs() / m.total_ms
-                        + (s.bytes - m.bytes).abs() / m.bytes
-                        + 0.5 * (s.iterations as f64 - m.iterations as f64).abs()
-                            / m.iterations.max(1) as f64
-                })
+            misfit(k, m, &trial, 0.5)
         };
         if let Some(best) = (0..=32u64)
             .map(|i| i * 128)
