@@ -164,6 +164,7 @@ pub fn run(c: FidelityConfig) -> anyhow::Result<ExitCode> {
 
 /// `--dry-run`: the cases, what the simulator predicts for each, and the lab time it adds up to.
 fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
     let mut text = format!(
         "{:<32} {:>8} {:>8} {:>5} {:>6}\n",
         "case", "sim s", "MiB", "iter", "down"
@@ -200,8 +201,7 @@ fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
     if c.json {
         text = serde_json::to_string_pretty(&json)? + "\n";
     }
-    crate::cli::write_stdout(text.as_bytes())
-        .map_err(|e| anyhow::anyhow!("cannot write to standard output: {e}"))?;
+    crate::cli::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -305,8 +305,7 @@ fn compare(
             .filter(|(k, _)| k.calibration)
             .filter_map(|(k, runs)| {
                 let ms: Vec<Measurement> = runs.iter().map(|r| r.measurement.clone()).collect();
-                let median = report::CaseResult::new(k.clone(), ms.clone(), ms.first()?.clone())
-                    .real_median?;
+                let median = report::median_of(&ms)?;
                 // The dirty pages QEMU counted at the end of the first pass (its dirty rate
                 // covers the pass when it lasted a second or more), over the pass's length at
                 // the cap.

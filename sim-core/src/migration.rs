@@ -192,8 +192,10 @@ impl Migration {
         let mem = GuestMemory::new(vm.ram_bytes(), vm.zero_fraction, top_used);
         let pages = mem.pages();
         let layout = Layout::new(pages, mem.zero_pages(), top_used.min(pages));
-        // The background writes land anywhere in the memory the guest has used; their own
-        // random stream (taken without disturbing the workload's) keeps them off its pattern.
+        // The background writes land on the first `background_set_kib` of the memory the guest
+        // has used (all of it when 0); their own random stream (taken without disturbing the
+        // workload's) keeps them off its pattern. The set is given in whole MiB and held to
+        // those pages by the RAM the workload is told about.
         let background_pages = match vm.background_set_kib {
             0 => layout.used_pages(),
             kib => (kib * 1024)
@@ -202,7 +204,7 @@ impl Migration {
         };
         let background = Workload::new(
             &WorkloadSpec::HotSet {
-                set_mib: (layout.used_pages() * PAGE_SIZE).div_ceil(MIB),
+                set_mib: (background_pages * PAGE_SIZE).div_ceil(MIB),
                 rate_mibps: vm.background_dirty_mibps,
             },
             background_pages,

@@ -44,12 +44,12 @@ pub struct Calibration {
     /// Written memory at the top of the guest's RAM besides the page descriptors the kernel
     /// puts there (1/64 of RAM, added on top), MiB: initrd and early allocations. Measured from
     /// dumps of the booted 256 and 512 MiB guests' memory (7 and 11 MiB in all), not fitted.
-    #[serde(default = "default_top_used_mib")]
+    #[serde(default)]
     pub top_used_mib: u64,
     /// What the writer's every wake-up dirties besides its working set, KiB: a `dd` process
     /// with its 256 KiB buffer, the copies the shell's fork makes, the kernel's own structures.
     /// Fitted on the slow writer at a tight limit.
-    #[serde(default = "default_writer_churn_kib")]
+    #[serde(default)]
     pub writer_churn_kib: u64,
     /// What the idle guest writes anyway (timers, and the buffers of the 100 pings a second
     /// the harness sends it), MiB/s, over a small set of pages (`guest_background_set_kib`):
@@ -106,7 +106,7 @@ impl Calibration {
             .map(|(k, m)| {
                 let pages = (k.ram_mib * 256) as f64;
                 let touched_pages = ((m.bytes - pages * 9.0) / (4104.0 - 9.0)).max(0.0);
-                touched_pages / 256.0 - k.ram_mib as f64 / 64.0
+                touched_pages / 256.0 - k.page_descriptors_mib()
             })
             .collect();
         if let Some(t) = median(&touched) {
@@ -117,11 +117,7 @@ impl Calibration {
         for _ in 0..2 {
             let excess: Vec<f64> = idle
                 .iter()
-                .filter_map(|(k, m)| {
-                    let sim = super::measure::simulate(k, &c).ok()?;
-                    sim.completed()
-                        .then_some((sim.bytes - m.bytes) / 4096.0 / 256.0)
-                })
+                .filter_map(|(k, m)| simulated(k, &c).map(|s| (s.bytes - m.bytes) / 4096.0 / 256.0))
                 .collect();
             if let Some(e) = median(&excess) {
                 c.guest_touched_mib = round1((c.guest_touched_mib - e).max(0.0));
@@ -190,16 +186,11 @@ impl Calibration {
         // resume that gives their downtime (what the simulator has while paused — the last
         // dirty pages and the device state at the link's rate — plus loading and starting on
         // the destination). Each depends a little on the others: three rounds settle them.
-        let sim = |k: &Case, c: &Calibration| {
-            super::measure::simulate(k, c)
-                .ok()
-                .filter(Measurement::completed)
-        };
         for _ in 0..3 {
             let late: Vec<f64> = idle
                 .iter()
                 .filter(|(k, _)| k.bandwidth_mibps.is_some())
-                .filter_map(|(k, m)| sim(k, &c).map(|s| m.total_ms - s.total_ms))
+                .filter_map(|(k, m)| simulated(k, &c).map(|s| m.total_ms - s.total_ms))
                 .collect();
             if let Some(e) = median(&late) {
                 c.setup_ms = round1((c.setup_ms + e).max(0.0));
@@ -208,7 +199,7 @@ impl Calibration {
                 .iter()
                 .filter(|(k, _)| k.bandwidth_mibps.is_none())
                 .filter_map(|(k, m)| {
-                    let s = sim(k, &c)?;
+                    let s = simulated(k, &c)?;
                     let sim_copy = s.total_ms - c.setup_ms - s.downtime_ms;
                     let real_copy = m.total_ms - c.setup_ms - m.downtime_ms;
                     (sim_copy > 0.0 && real_copy > 0.0).then(|| c.link_mibps * sim_copy / real_copy)
@@ -224,7 +215,7 @@ impl Calibration {
                         resume_ms: 0.0,
                         ..c.clone()
                     };
-                    sim(k, &trial).map(|s| m.downtime_ms - s.downtime_ms)
+                    simulated(k, &trial).map(|s| m.downtime_ms - s.downtime_ms)
                 })
                 .collect();
             if let Some(r) = median(&resumes) {
@@ -247,11 +238,10 @@ impl Calibration {
             .iter()
             .filter(|i| i.case.calibration && i.case.dirty_rate_mibps > 0)
             .filter_map(|i| {
-                let ws = i.case.working_set_mib as f64;
-                let buffer = (i.case.dirty_rate_mibps.min(i.case.working_set_mib * 4) / 4) as f64;
-                let idle = c.guest_touched_mib + i.case.ram_mib as f64 / 64.0;
+                let allocated = (i.case.working_set_mib + i.case.buffer_mib()) as f64;
+                let idle = c.guest_touched_mib + i.case.page_descriptors_mib();
                 i.first_pass_mib
-                    .map(|p| ((p - idle) / (ws + buffer)).clamp(0.0, 1.0))
+                    .map(|p| ((p - idle) / allocated).clamp(0.0, 1.0))
             })
             .collect();
         if let Some(s) = median(&shares) {
@@ -266,19 +256,23 @@ impl Calibration {
     }
 }
 
+/// The simulator's run of `k` with `c`, if it completed.
+fn simulated(k: &Case, c: &Calibration) -> Option<Measurement> {
+    super::measure::simulate(k, c)
+        .ok()
+        .filter(Measurement::completed)
+}
+
 /// How far the simulator with `trial` is from the real median `m` of case `k`: the relative
 /// errors of time and bytes, plus `passes_weight` times that of the iteration count
 /// (infinite when the simulated run does not complete).
 fn misfit(k: &Case, m: &Measurement, trial: &Calibration, passes_weight: f64) -> f64 {
-    super::measure::simulate(k, trial)
-        .ok()
-        .filter(Measurement::completed)
-        .map_or(f64::INFINITY, |s| {
-            (s.total_ms - m.total_ms).abs() / m.total_ms
-                + (s.bytes - m.bytes).abs() / m.bytes
-                + passes_weight * (s.iterations as f64 - m.iterations as f64).abs()
-                    / m.iterations.max(1) as f64
-        })
+    simulated(k, trial).map_or(f64::INFINITY, |s| {
+        (s.total_ms - m.total_ms).abs() / m.total_ms
+            + (s.bytes - m.bytes).abs() / m.bytes
+            + passes_weight * (s.iterations as f64 - m.iterations as f64).abs()
+                / m.iterations.max(1) as f64
+    })
 }
 
 /// Fit the writers' constants of `c` (see [`Calibration::fit`]).
@@ -343,12 +337,6 @@ const HEADER: &str = "\
 
 fn default_workload_new_share() -> f64 {
     1.0
-}
-fn default_top_used_mib() -> u64 {
-    0
-}
-fn default_writer_churn_kib() -> u64 {
-    0
 }
 
 fn round1(v: f64) -> f64 {

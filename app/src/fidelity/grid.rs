@@ -57,6 +57,17 @@ impl Case {
         }
     }
 
+    /// The random buffer the lab guest's writer copies from, MiB: a quarter second of its
+    /// rate, at most its working set (see the lab's GuestSpec).
+    pub fn buffer_mib(&self) -> u64 {
+        self.dirty_rate_mibps.min(self.working_set_mib * 4) / 4
+    }
+
+    /// The guest kernel's page descriptors, MiB: 64 bytes for every 4 KiB page of RAM.
+    pub fn page_descriptors_mib(&self) -> f64 {
+        self.ram_mib as f64 / 64.0
+    }
+
     /// The guest this case needs (cases with the same guest share one boot).
     pub fn guest(&self) -> (u64, u64, u64) {
         (self.ram_mib, self.working_set_mib, self.dirty_rate_mibps)

@@ -74,16 +74,15 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
         .find(|v| v.name == VM)
         .ok_or_else(|| anyhow::anyhow!("the labbox scenario has no {VM}"))?;
     vm.ram_mib = case.ram_mib;
-    // What the guest has ever written: its kernel and busybox, its page descriptors (64 bytes
-    // per 4 KiB page), and of the working set and the
-    // random buffer it copies from (a quarter second of its rate, see the lab's GuestSpec) the
-    // part that did not reuse pages the boot had written and freed.
-    let buffer = case.dirty_rate_mibps.min(case.working_set_mib * 4) / 4;
+    // What the guest has ever written: its kernel and busybox, its page descriptors, and of the
+    // working set and the random buffer it copies from the part that did not reuse pages the
+    // boot had written and freed.
     let touched = cal.guest_touched_mib
-        + case.ram_mib as f64 / 64.0
-        + cal.workload_new_share * (case.working_set_mib + buffer) as f64;
+        + case.page_descriptors_mib()
+        + cal.workload_new_share * (case.working_set_mib + case.buffer_mib()) as f64;
     vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
-    vm.top_used_mib = cal.top_used_mib + case.ram_mib / 64;
+    // The page descriptors sit at the top of RAM too.
+    vm.top_used_mib = cal.top_used_mib + case.page_descriptors_mib() as u64;
     vm.background_dirty_mibps = cal.guest_background_mibps;
     vm.background_set_kib = cal.guest_background_set_kib;
     if case.dirty_rate_mibps > 0 {

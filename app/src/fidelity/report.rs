@@ -40,23 +40,13 @@ impl CaseResult {
     /// Combine the real runs and the simulation of `case`.
     pub fn new(case: Case, real: Vec<Measurement>, sim: Measurement) -> CaseResult {
         let done: Vec<&Measurement> = real.iter().filter(|m| m.completed()).collect();
-        let med = |f: &dyn Fn(&Measurement) -> f64| {
-            median(&done.iter().map(|m| f(m)).collect::<Vec<_>>())
-        };
         let spread = |f: &dyn Fn(&Measurement) -> f64| {
             let v: Vec<f64> = done.iter().map(|m| f(m)).collect();
             let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             (!v.is_empty()).then_some((lo, hi))
         };
-        let real_median = med(&|m| m.total_ms).map(|total_ms| Measurement {
-            status: "completed".into(),
-            total_ms,
-            bytes: med(&|m| m.bytes).unwrap_or(0.0),
-            iterations: med(&|m| m.iterations as f64).unwrap_or(0.0).round() as u64,
-            downtime_ms: med(&|m| m.downtime_ms).unwrap_or(0.0),
-            max_gap_ms: med(&|m| m.max_gap_ms).unwrap_or(0.0),
-        });
+        let real_median = median_of(&real);
         let rel = |r: f64, s: f64| (r > 0.0).then(|| (s - r).abs() / r);
         let (error_total_time, error_bytes, error_downtime_ms, iterations_exact) =
             match (&real_median, sim.completed()) {
@@ -88,6 +78,21 @@ impl CaseResult {
             iterations_exact,
         }
     }
+}
+
+/// The median of the completed runs, metric by metric (`None` when none completed).
+pub fn median_of(runs: &[Measurement]) -> Option<Measurement> {
+    let done: Vec<&Measurement> = runs.iter().filter(|m| m.completed()).collect();
+    let med =
+        |f: &dyn Fn(&Measurement) -> f64| median(&done.iter().map(|m| f(m)).collect::<Vec<_>>());
+    med(&|m| m.total_ms).map(|total_ms| Measurement {
+        status: "completed".into(),
+        total_ms,
+        bytes: med(&|m| m.bytes).unwrap_or(0.0),
+        iterations: med(&|m| m.iterations as f64).unwrap_or(0.0).round() as u64,
+        downtime_ms: med(&|m| m.downtime_ms).unwrap_or(0.0),
+        max_gap_ms: med(&|m| m.max_gap_ms).unwrap_or(0.0),
+    })
 }
 
 /// The summary over the validation cases (calibration cases left out).
