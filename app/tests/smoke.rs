@@ -4,10 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// An Xvfb server on a display of its own, killed when dropped.
+/// An Xvfb server on a display of its own, stopped when dropped.
 struct Xvfb {
     child: Child,
     display: String,
@@ -15,30 +16,54 @@ struct Xvfb {
 
 impl Xvfb {
     fn start() -> Xvfb {
-        // A display number unlikely to be taken by another test run on the machine.
-        let n = 100 + std::process::id() % 400;
-        let display = format!(":{n}");
-        let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
+        // `-displayfd 1`: Xvfb picks a free display itself and prints its number on stdout only
+        // once it accepts connections. Picking a number ourselves and waiting for its socket
+        // raced with stale sockets and lock files left by killed servers on shared CI machines
+        // (the app then failed with "Failed to open connection to X server").
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb is needed for this test: `apt-get install xvfb` (scripts/test.sh installs it)");
-        let socket = format!("/tmp/.X11-unix/X{n}");
-        let start = Instant::now();
-        while !std::path::Path::new(&socket).exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "Xvfb did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("Xvfb did not report a display within 30 s");
+            }
+        };
+        let n: u32 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("Xvfb did not start (it printed {line:?})"));
+        Xvfb {
+            child,
+            display: format!(":{n}"),
         }
-        Xvfb { child, display }
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: Xvfb then removes its socket and lock file.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
