@@ -256,7 +256,7 @@ fn measure_real_lab(
     let outcome = (|| -> anyhow::Result<()> {
         for (i, (case, have)) in measured.iter_mut().enumerate() {
             for rep in have.len()..c.reps {
-                let (m, syncs) = bench.measure(case)?;
+                let (m, syncs, guest_memory) = bench.measure(case)?;
                 eprintln!(
                     "[{:6.1} s] {}/{total} {} run {}: {} {:.2} s, {:.1} MiB, {} passes, downtime {:.0} ms",
                     t0.elapsed().as_secs_f64(),
@@ -275,6 +275,7 @@ fn measure_real_lab(
                     at_unix_s: crate::progress::unix_now(),
                     measurement: m,
                     syncs,
+                    guest_memory,
                 };
                 if let Some(r) = recorder.as_mut() {
                     r.record(&run)?;
@@ -298,6 +299,14 @@ fn compare(
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
     use measure::{Measurement, simulate};
+    // The guest's memory measured when it was booted for the case goes to the simulator too.
+    let measured: Vec<(grid::Case, Vec<runs::RecordedRun>)> = measured
+        .into_iter()
+        .map(|(mut k, runs)| {
+            k.memory = runs.iter().find_map(|r| r.guest_memory);
+            (k, runs)
+        })
+        .collect();
     let mut cal = c.calibration.clone();
     if c.calibrate {
         let inputs: Vec<calibration::FitInput> = measured

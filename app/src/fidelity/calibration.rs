@@ -5,6 +5,7 @@
 
 use super::grid::Case;
 use super::measure::Measurement;
+use super::runs::GuestMemoryMap;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -36,14 +37,14 @@ pub struct Calibration {
     /// keeps 64 bytes for each 4 KiB page, 1/64 of RAM, added on top), MiB; everything else
     /// is zero pages.
     pub guest_touched_mib: f64,
-    /// Of the memory the guest's workload allocates (its working set and buffer), the share
-    /// that lands on never-written pages; the rest reuses pages the boot wrote and freed.
-    /// Fitted on the writers' first passes (what QEMU had sent at its second sync).
-    #[serde(default = "default_workload_new_share")]
-    pub workload_new_share: f64,
+    /// Memory the boot wrote and freed, MiB: the guest's workload (its working set and
+    /// buffer) takes these pages first, so only what is beyond them adds data to RAM. From
+    /// dumps of the booted writers' memory (or, without dumps, their first passes).
+    #[serde(default)]
+    pub guest_freed_mib: f64,
     /// Written memory at the top of the guest's RAM besides the page descriptors the kernel
-    /// puts there (1/64 of RAM, added on top), MiB: initrd and early allocations. Measured from
-    /// dumps of the booted 256 and 512 MiB guests' memory (7 and 11 MiB in all), not fitted.
+    /// puts there (1/64 of RAM, added on top), MiB: initrd and early allocations. From dumps of
+    /// the booted guests' memory, not fitted to the migrations.
     #[serde(default)]
     pub top_used_mib: u64,
     /// What the writer's every wake-up dirties besides its working set, KiB: a `dd` process
@@ -112,9 +113,46 @@ impl Calibration {
         if let Some(t) = median(&touched) {
             c.guest_touched_mib = round1(t);
         }
+        // Dumps of the booted guests say it directly: what an idle guest holds besides its
+        // page descriptors, what lies at the top, and how much of a writer's files fit in
+        // memory the boot had freed.
+        let maps: Vec<(&Case, GuestMemoryMap)> = inputs
+            .iter()
+            .filter(|i| i.case.calibration)
+            .filter_map(|i| i.case.memory.map(|m| (&i.case, m)))
+            .collect();
+        let idle_maps: Vec<f64> = maps
+            .iter()
+            .filter(|(k, _)| k.dirty_rate_mibps == 0)
+            .map(|(k, m)| m.nonzero_mib - k.page_descriptors_mib())
+            .collect();
+        if let Some(t) = median(&idle_maps) {
+            c.guest_touched_mib = round1(t);
+        }
+        let tops: Vec<f64> = maps
+            .iter()
+            .map(|(k, m)| m.top_mib - k.page_descriptors_mib())
+            .collect();
+        if let Some(t) = median(&tops) {
+            c.top_used_mib = t.max(0.0).round() as u64;
+        }
+        let freed: Vec<f64> = maps
+            .iter()
+            .filter(|(k, _)| k.dirty_rate_mibps > 0)
+            .map(|(k, m)| {
+                let allocated = (k.working_set_mib + k.buffer_mib()) as f64;
+                c.guest_touched_mib + k.page_descriptors_mib() + allocated - m.nonzero_mib
+            })
+            .collect();
+        if let Some(f) = median(&freed) {
+            c.guest_freed_mib = round1(f.max(0.0));
+        }
         // Those bytes also hold the pages the idle guest wrote again during the migration
         // (its background): take out what the simulator resends, twice to settle.
         for _ in 0..2 {
+            if !idle_maps.is_empty() {
+                break;
+            }
             let excess: Vec<f64> = idle
                 .iter()
                 .filter_map(|(k, m)| simulated(k, &c).map(|s| (s.bytes - m.bytes) / 4096.0 / 256.0))
@@ -232,20 +270,21 @@ impl Calibration {
             c.announce_ms = round1(a.max(0.0));
         }
         c.fitted_on = idle.iter().map(|(k, _)| k.name.clone()).collect();
-        // How much new memory a working set takes: the writers' first pass against the idle
-        // guest's written memory.
-        let shares: Vec<f64> = inputs
-            .iter()
-            .filter(|i| i.case.calibration && i.case.dirty_rate_mibps > 0)
-            .filter_map(|i| {
-                let allocated = (i.case.working_set_mib + i.case.buffer_mib()) as f64;
-                let idle = c.guest_touched_mib + i.case.page_descriptors_mib();
-                i.first_pass_mib
-                    .map(|p| ((p - idle) / allocated).clamp(0.0, 1.0))
-            })
-            .collect();
-        if let Some(s) = median(&shares) {
-            c.workload_new_share = round3(s);
+        // Without dumps: how much of a working set reused freed memory, from the writers'
+        // first pass against the idle guest's written memory.
+        if maps.is_empty() {
+            let freed: Vec<f64> = inputs
+                .iter()
+                .filter(|i| i.case.calibration && i.case.dirty_rate_mibps > 0)
+                .filter_map(|i| {
+                    let allocated = (i.case.working_set_mib + i.case.buffer_mib()) as f64;
+                    let idle = c.guest_touched_mib + i.case.page_descriptors_mib();
+                    i.first_pass_mib.map(|p| idle + allocated - p)
+                })
+                .collect();
+            if let Some(f) = median(&freed) {
+                c.guest_freed_mib = round1(f.max(0.0));
+            }
         }
         // The writers: speed on the throttled one, churn on the slow one. Each depends a little
         // on the other's result; two rounds settle them.
@@ -331,13 +370,10 @@ const HEADER: &str = "\
 # The lab in a box's constants for the simulator, fitted by `migralab fidelity --calibrate` on
 # the calibration cases only (`fitted_on`: idle guests at two caps and without one, a writer
 # throttled by auto-converge, a slow writer at a tight limit) from the real runs' medians and
-# QEMU's own counters; `top_used_mib` is measured from dumps of the guest's RAM. `migralab
+# QEMU's own counters; what the guest's RAM holds (`guest_touched_mib`, `guest_freed_mib`,
+# `top_used_mib`) from dumps of it taken when it was booted, when the recording has them. `migralab
 # fidelity` reports the simulator's error on the other cases. Units: MiB/s, ms, KiB, MiB.
 ";
-
-fn default_workload_new_share() -> f64 {
-    1.0
-}
 
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
@@ -446,6 +482,41 @@ mod tests {
             "{fit:?}"
         );
         assert_eq!(fit.fitted_on.len(), inputs.len());
+    }
+
+    #[test]
+    fn dumps_of_the_booted_guests_give_what_their_memory_holds() {
+        // Made-up dumps of the calibration guests: an idle kernel of 70 MiB, 9 MiB freed by
+        // the boot, 3 MiB at the top besides the page descriptors.
+        let shipped = Calibration::shipped().unwrap();
+        let inputs: Vec<FitInput> = super::super::grid::full()
+            .into_iter()
+            .filter(|c| c.calibration)
+            .map(|mut k| {
+                let pd = k.page_descriptors_mib();
+                let allocated = (k.working_set_mib + k.buffer_mib()) as f64;
+                k.memory = Some(GuestMemoryMap {
+                    nonzero_mib: 70.0 + pd + (allocated - 9.0).max(0.0),
+                    top_mib: 3.0 + pd,
+                });
+                let median = super::super::measure::simulate(&k, &shipped).unwrap();
+                FitInput {
+                    case: k,
+                    median,
+                    qemu_dirty: Vec::new(),
+                    first_pass_mib: None,
+                }
+            })
+            .collect();
+        assert!(
+            inputs
+                .iter()
+                .any(|i| i.case.working_set_mib + i.case.buffer_mib() > 9)
+        );
+        let fit = Calibration::fit(&shipped, &inputs);
+        assert_eq!(fit.guest_touched_mib, 70.0);
+        assert_eq!(fit.top_used_mib, 3);
+        assert_eq!(fit.guest_freed_mib, 9.0);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the downtime limit and auto-converge, each real and simulated. A named subset calibrates the
 //! few constants the simulator cannot know; the error is reported on the rest.
 
+use super::runs::GuestMemoryMap;
 use serde::Serialize;
 
 /// Every case runs with `--timeout` this many seconds (virsh then suspends the guest and the
@@ -31,6 +32,10 @@ pub struct Case {
     pub timeout_s: Option<u64>,
     /// Used to fit the calibration constants (and so not counted in the error).
     pub calibration: bool,
+    /// The guest's memory as measured on the lab when it was booted for this case (from a
+    /// recording); the simulator's guest then holds that much data, where the dump found it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<GuestMemoryMap>,
 }
 
 impl Case {
@@ -54,6 +59,7 @@ impl Case {
             auto_converge: ac,
             timeout_s: Some(TIMEOUT_S),
             calibration: false,
+            memory: None,
         }
     }
 

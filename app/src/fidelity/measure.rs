@@ -74,15 +74,25 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
         .find(|v| v.name == VM)
         .ok_or_else(|| anyhow::anyhow!("the labbox scenario has no {VM}"))?;
     vm.ram_mib = case.ram_mib;
-    // What the guest has ever written: its kernel and busybox, its page descriptors, and of the
-    // working set and the random buffer it copies from the part that did not reuse pages the
-    // boot had written and freed.
-    let touched = cal.guest_touched_mib
-        + case.page_descriptors_mib()
-        + cal.workload_new_share * (case.working_set_mib + case.buffer_mib()) as f64;
-    vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
-    // The page descriptors sit at the top of RAM too.
-    vm.top_used_mib = cal.top_used_mib + case.page_descriptors_mib() as u64;
+    match &case.memory {
+        // Measured on the lab: the guest holds that much data, that much of it at the top.
+        Some(m) => {
+            vm.zero_fraction = (1.0 - m.nonzero_mib / case.ram_mib as f64).clamp(0.0, 1.0);
+            vm.top_used_mib = m.top_mib.round() as u64;
+        }
+        // Otherwise from the calibration: what the idle guest's kernel and busybox wrote, its
+        // page descriptors, and of the working set and the random buffer it copies from what
+        // does not fit in the memory the boot wrote and freed (the files take those pages
+        // first). The page descriptors sit at the top of RAM too.
+        None => {
+            let touched = cal.guest_touched_mib
+                + case.page_descriptors_mib()
+                + ((case.working_set_mib + case.buffer_mib()) as f64 - cal.guest_freed_mib)
+                    .max(0.0);
+            vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
+            vm.top_used_mib = cal.top_used_mib + case.page_descriptors_mib() as u64;
+        }
+    }
     vm.background_dirty_mibps = cal.guest_background_mibps;
     vm.background_set_kib = cal.guest_background_set_kib;
     if case.dirty_rate_mibps > 0 {
@@ -133,7 +143,7 @@ pub use real::RealBench;
 #[cfg(feature = "real")]
 mod real {
     use super::*;
-    use crate::fidelity::runs::{SyncPoint, sync_points};
+    use crate::fidelity::runs::{GuestMemoryMap, SyncPoint, sync_points};
     use anyhow::Context as _;
     use migralab_real::labbox::{self, GuestSpec, LabboxConfig};
     use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
@@ -148,6 +158,8 @@ mod real {
         src_uri: String,
         dst_uri: String,
         guest: Option<(u64, u64, u64)>,
+        /// The booted guest's RAM as measured right after the boot.
+        memory: Option<GuestMemoryMap>,
     }
 
     impl RealBench {
@@ -176,6 +188,7 @@ mod real {
                 dst_uri: uri("kvm-host-02")?,
                 cfg,
                 guest,
+                memory: None,
             })
         }
 
@@ -186,7 +199,10 @@ mod real {
 
         /// Migrate db01 to kvm-host-02 as `case` says, with pings from lab-client, then bring
         /// it back (unmeasured). Returns what it measured and its syncs.
-        pub fn measure(&mut self, case: &Case) -> anyhow::Result<(Measurement, Vec<SyncPoint>)> {
+        pub fn measure(
+            &mut self,
+            case: &Case,
+        ) -> anyhow::Result<(Measurement, Vec<SyncPoint>, Option<GuestMemoryMap>)> {
             if self.guest != Some(case.guest()) {
                 let spec = GuestSpec {
                     ram_mib: case.ram_mib,
@@ -199,6 +215,24 @@ mod real {
                 self.guest = Some(case.guest());
                 // Let the workload reach its steady state.
                 std::thread::sleep(Duration::from_secs(2));
+                self.memory = None;
+            }
+            if self.memory.is_none() {
+                self.memory = match self.dump_memory(case.ram_mib) {
+                    Ok(m) => {
+                        eprintln!(
+                            "db01 for {}: {:.1} MiB of its RAM hold data ({:.1} MiB at the top)",
+                            case.name, m.nonzero_mib, m.top_mib
+                        );
+                        Some(m)
+                    }
+                    Err(e) => {
+                        // The map is a check on the simulator's input, not the measurement:
+                        // say so and go on without it.
+                        eprintln!("warning: cannot map db01's memory for {}: {e:#}", case.name);
+                        None
+                    }
+                };
             }
             let trace = self.migrate(&self.src_uri.clone(), &self.dst_uri.clone(), case, true)?;
             let back = Case {
@@ -217,7 +251,49 @@ mod real {
                 case.name,
                 RunOutcome::of(&home).error
             );
-            Ok((m, syncs))
+            Ok((m, syncs, self.memory))
+        }
+
+        /// Dump db01's RAM (QEMU's `pmemsave`, into the shared images directory) and map it.
+        fn dump_memory(&self, ram_mib: u64) -> anyhow::Result<GuestMemoryMap> {
+            use std::os::unix::fs::PermissionsExt as _;
+            const NAME: &str = "migralab-memory-map.bin";
+            let local = self.cfg.state_dir.join("images").join(NAME);
+            // QEMU runs as its own user: give it a file it may write (the directory is root's).
+            std::fs::write(&local, b"")
+                .with_context(|| format!("cannot create {}", local.display()))?;
+            std::fs::set_permissions(&local, std::fs::Permissions::from_mode(0o666))?;
+            let hmp = format!(
+                "pmemsave 0 {} \"{}/{NAME}\"",
+                ram_mib << 20,
+                labbox::names::SHARED_DIR
+            );
+            let out = std::process::Command::new("virsh")
+                .args([
+                    "-c",
+                    &self.src_uri,
+                    "qemu-monitor-command",
+                    VM,
+                    "--hmp",
+                    &hmp,
+                ])
+                .output()
+                .context("cannot run virsh")?;
+            let ram = std::fs::read(&local);
+            let _ = std::fs::remove_file(&local);
+            anyhow::ensure!(
+                out.status.success(),
+                "virsh qemu-monitor-command: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            let ram = ram.with_context(|| format!("cannot read {}", local.display()))?;
+            anyhow::ensure!(
+                ram.len() as u64 == ram_mib << 20,
+                "the dump has {} bytes, not {} MiB",
+                ram.len(),
+                ram_mib
+            );
+            Ok(GuestMemoryMap::of_dump(&ram))
         }
 
         fn migrate(

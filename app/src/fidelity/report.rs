@@ -279,6 +279,7 @@ mod tests {
             auto_converge: false,
             timeout_s: None,
             calibration,
+            memory: None,
         }
     }
 

@@ -74,6 +74,68 @@ pub struct RecordedRun {
     pub measurement: Measurement,
     /// Its dirty-bitmap syncs.
     pub syncs: Vec<SyncPoint>,
+    /// What the guest's RAM held when it was booted for this case (absent in recordings made
+    /// before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_memory: Option<GuestMemoryMap>,
+}
+
+/// How much of a guest's RAM holds data, from a dump of it (QEMU's `pmemsave`): what the first
+/// pass sends as whole pages, and how much of it lies at the top of RAM, above the never-written
+/// pages (which the pass crosses in a moment).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GuestMemoryMap {
+    /// Pages that are not all zeros, MiB.
+    pub nonzero_mib: f64,
+    /// Of those, the ones above the largest stretch of empty memory, MiB.
+    pub top_mib: f64,
+}
+
+impl GuestMemoryMap {
+    /// A MiB of RAM with fewer non-zero pages than this counts as empty when looking for the
+    /// gap (the kernel scatters a few pages everywhere).
+    const EMPTY_BELOW: usize = 8;
+
+    /// The map of a raw RAM dump (page 0 first).
+    pub fn of_dump(ram: &[u8]) -> GuestMemoryMap {
+        const PAGE: usize = 4096;
+        let per_mib: Vec<usize> = ram
+            .chunks(1 << 20)
+            .map(|mib| {
+                mib.chunks(PAGE)
+                    .filter(|p| p.iter().any(|&b| b != 0))
+                    .count()
+            })
+            .collect();
+        // The largest run of (nearly) empty MiB; what lies above it is the top.
+        let (mut best, mut start) = ((0, 0), None);
+        for (i, &n) in per_mib
+            .iter()
+            .chain(std::iter::once(&usize::MAX))
+            .enumerate()
+        {
+            match (n < Self::EMPTY_BELOW, start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    if i - s > best.1 - best.0 {
+                        best = (s, i);
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        let pages_mib = |v: &[usize]| v.iter().sum::<usize>() as f64 / 256.0;
+        let top = if best.1 > best.0 {
+            pages_mib(&per_mib[best.1.min(per_mib.len())..])
+        } else {
+            0.0
+        };
+        GuestMemoryMap {
+            nonzero_mib: pages_mib(&per_mib),
+            top_mib: top,
+        }
+    }
 }
 
 /// Appends runs to a recording, one line each, flushed as they come.
@@ -166,7 +228,36 @@ mod tests {
                 throttle_pct: 0,
                 dirty_rate_pps: Some(12),
             }],
+            guest_memory: (rep == 2).then_some(GuestMemoryMap {
+                nonzero_mib: 80.5,
+                top_mib: 7.25,
+            }),
         }
+    }
+
+    #[test]
+    fn a_dump_map_counts_nonzero_pages_and_what_lies_above_the_empty_stretch() {
+        // 8 MiB: MiB 0-1 full, MiB 2 has 3 stray pages (still "empty"), 3-5 empty, MiB 6 half
+        // full, MiB 7 has one page.
+        let mut ram = vec![0u8; 8 << 20];
+        let page = |ram: &mut Vec<u8>, mib: usize, p: usize| ram[(mib << 20) + p * 4096 + 17] = 1;
+        for p in 0..512 {
+            page(&mut ram, p / 256, p % 256);
+        }
+        for p in [0, 100, 255] {
+            page(&mut ram, 2, p);
+        }
+        for p in 0..128 {
+            page(&mut ram, 6, p * 2);
+        }
+        page(&mut ram, 7, 9);
+        let m = GuestMemoryMap::of_dump(&ram);
+        assert_eq!(m.nonzero_mib, (512 + 3 + 128 + 1) as f64 / 256.0);
+        assert_eq!(m.top_mib, 129.0 / 256.0);
+        // No empty stretch: nothing is "top".
+        let full = vec![1u8; 2 << 20];
+        assert_eq!(GuestMemoryMap::of_dump(&full).top_mib, 0.0);
+        assert_eq!(GuestMemoryMap::of_dump(&full).nonzero_mib, 2.0);
     }
 
     #[test]
