@@ -209,7 +209,18 @@ impl Calibration {
                     .map(|i| lo * (hi / lo).powf(f64::from(i) / f64::from(n)))
                     .collect()
             };
-            let best = grid(16.0, 65536.0, 96)
+            // Telling a set's size from its rate needs passes of different lengths (a short
+            // one still growing, a long one saturated); with one length only the rate is
+            // fitted, on the prior's set.
+            let (shortest, longest) = points
+                .iter()
+                .fold((f64::MAX, 0.0f64), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+            let sizes = if longest >= 1.5 * shortest || c.guest_background_set_kib == 0 {
+                grid(16.0, 65536.0, 96)
+            } else {
+                vec![c.guest_background_set_kib as f64 / 4.0]
+            };
+            let best = sizes
                 .into_iter()
                 .flat_map(|b| grid(4.0, 16384.0, 96).into_iter().map(move |r| (b, r)))
                 .min_by(|x, y| misfit(x.0, x.1).total_cmp(&misfit(y.0, y.1)));
@@ -500,10 +511,17 @@ mod tests {
                     top_mib: 3.0 + pd,
                 });
                 let median = super::super::measure::simulate(&k, &shipped).unwrap();
+                // The dirty pages after first passes of one length only (as when the poll missed
+                // the short pass's sync).
+                let qemu_dirty = if k.dirty_rate_mibps == 0 {
+                    vec![(7.5, 233.0)]
+                } else {
+                    Vec::new()
+                };
                 FitInput {
                     case: k,
                     median,
-                    qemu_dirty: Vec::new(),
+                    qemu_dirty,
                     first_pass_mib: None,
                 }
             })
@@ -517,6 +535,15 @@ mod tests {
         assert_eq!(fit.guest_touched_mib, 70.0);
         assert_eq!(fit.top_used_mib, 3);
         assert_eq!(fit.guest_freed_mib, 9.0);
+        // One pass length cannot tell a set's size from its rate: the size stays, the rate fits.
+        assert_eq!(
+            fit.guest_background_set_kib,
+            shipped.guest_background_set_kib
+        );
+        let b = shipped.guest_background_set_kib as f64 / 4.0;
+        let r = fit.guest_background_mibps * 256.0;
+        let model = b * (1.0 - (-r * 7.5 / b).exp());
+        assert!((model - 233.0).abs() < 10.0, "{fit:?}");
     }
 
     #[test]
