@@ -113,6 +113,75 @@ fn a_replay_compares_recorded_runs_without_the_lab() {
 }
 
 #[test]
+fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
+    // The same runs, once with a dump of the booted guest that found 40 MiB more data than
+    // the calibration's formula gives: the simulator's first pass carries those 40 MiB.
+    let dir = scratch("memory");
+    let path = recording(&dir);
+    let replay = |p: &std::path::Path| -> serde_json::Value {
+        let out = migralab(&[
+            "fidelity",
+            "--quick",
+            "--replay",
+            p.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let sim_bytes = |v: &serde_json::Value| {
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
+            .map(|c| c["sim"]["bytes"].as_f64().unwrap())
+            .unwrap()
+    };
+    let plain = replay(&path);
+    let dry = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
+    let cases: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let sim_mib = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
+        .map(|c| c["sim"]["bytes"].as_f64().unwrap() / 1_048_576.0)
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with_map: String = text
+        .lines()
+        .map(|l| {
+            let mut run: serde_json::Value = serde_json::from_str(l).unwrap();
+            if run["case"] == "256M-idle-bw20-dt300" {
+                run["guest_memory"] = serde_json::json!({
+                    "nonzero_mib": sim_mib + 40.0,
+                    "top_mib": 7.0,
+                });
+            }
+            format!("{run}\n")
+        })
+        .collect();
+    let mapped = dir.join("mapped.jsonl");
+    std::fs::write(&mapped, with_map).unwrap();
+    let v = replay(&mapped);
+    let more = (sim_bytes(&v) - sim_bytes(&plain)) / 1_048_576.0;
+    assert!((36.0..44.0).contains(&more), "{more} MiB more");
+    let case = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
+        .unwrap();
+    assert_eq!(case["case"]["memory"]["top_mib"], 7.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_broken_recording_is_named_with_its_line() {
     let dir = scratch("broken");
     let path = dir.join("runs.jsonl");
