@@ -226,4 +226,14 @@ fn the_published_recording_still_meets_the_goal_on_time_and_bytes() {
         s["median_downtime_error_ms"].as_f64().unwrap() <= 50.0,
         "{s}"
     );
+    // Every case's guest was dumped when booted, and the simulator was given what it held.
+    for c in v["cases"].as_array().unwrap() {
+        assert!(
+            c["case"]["memory"]["nonzero_mib"].as_f64().unwrap() > 60.0,
+            "{}",
+            c["case"]
+        );
+    }
+    // Not the 80 % goal; a guard against losing what the published model reaches.
+    assert!(s["iterations_exact_share"].as_f64().unwrap() >= 0.65, "{s}");
 }
