@@ -101,18 +101,6 @@ impl Calibration {
             .iter()
             .filter(|(k, m)| k.calibration && k.dirty_rate_mibps == 0 && m.completed())
             .collect();
-        // Bytes: touched pages cost 4104 B (page + header), the rest 9 B (zero-page marker).
-        let touched: Vec<f64> = idle
-            .iter()
-            .map(|(k, m)| {
-                let pages = (k.ram_mib * 256) as f64;
-                let touched_pages = ((m.bytes - pages * 9.0) / (4104.0 - 9.0)).max(0.0);
-                touched_pages / 256.0 - k.page_descriptors_mib()
-            })
-            .collect();
-        if let Some(t) = median(&touched) {
-            c.guest_touched_mib = round1(t);
-        }
         // Dumps of the booted guests say it directly: what an idle guest holds besides its
         // page descriptors, what lies at the top, and how much of a writer's files fit in
         // memory the boot had freed.
@@ -128,6 +116,33 @@ impl Calibration {
             .collect();
         if let Some(t) = median(&idle_maps) {
             c.guest_touched_mib = round1(t);
+        } else {
+            // Without dumps, from the idle guests' bytes: touched pages cost 4104 B (page +
+            // header), the rest 9 B (zero-page marker).
+            let touched: Vec<f64> = idle
+                .iter()
+                .map(|(k, m)| {
+                    let pages = (k.ram_mib * 256) as f64;
+                    let touched_pages = ((m.bytes - pages * 9.0) / (4104.0 - 9.0)).max(0.0);
+                    touched_pages / 256.0 - k.page_descriptors_mib()
+                })
+                .collect();
+            if let Some(t) = median(&touched) {
+                c.guest_touched_mib = round1(t);
+            }
+            // Those bytes also hold the pages the idle guest wrote again during the migration
+            // (its background): take out what the simulator resends, twice to settle.
+            for _ in 0..2 {
+                let excess: Vec<f64> = idle
+                    .iter()
+                    .filter_map(|(k, m)| {
+                        simulated(k, &c).map(|s| (s.bytes - m.bytes) / 4096.0 / 256.0)
+                    })
+                    .collect();
+                if let Some(e) = median(&excess) {
+                    c.guest_touched_mib = round1((c.guest_touched_mib - e).max(0.0));
+                }
+            }
         }
         let tops: Vec<f64> = maps
             .iter()
@@ -146,20 +161,6 @@ impl Calibration {
             .collect();
         if let Some(f) = median(&freed) {
             c.guest_freed_mib = round1(f.max(0.0));
-        }
-        // Those bytes also hold the pages the idle guest wrote again during the migration
-        // (its background): take out what the simulator resends, twice to settle.
-        for _ in 0..2 {
-            if !idle_maps.is_empty() {
-                break;
-            }
-            let excess: Vec<f64> = idle
-                .iter()
-                .filter_map(|(k, m)| simulated(k, &c).map(|s| (s.bytes - m.bytes) / 4096.0 / 256.0))
-                .collect();
-            if let Some(e) = median(&excess) {
-                c.guest_touched_mib = round1((c.guest_touched_mib - e).max(0.0));
-            }
         }
         // Capped cases: total = setup + bytes / cap + downtime.
         let setups: Vec<f64> = idle
