@@ -68,10 +68,8 @@ fn recording(dir: &std::path::Path) -> PathBuf {
     path
 }
 
-#[test]
-fn a_replay_compares_recorded_runs_without_the_lab() {
-    let dir = scratch("replay");
-    let path = recording(&dir);
+/// `migralab fidelity --quick --replay PATH --json`, which must succeed.
+fn quick_replay(path: &std::path::Path) -> serde_json::Value {
     let out = migralab(&[
         "fidelity",
         "--quick",
@@ -79,16 +77,32 @@ fn a_replay_compares_recorded_runs_without_the_lab() {
         path.to_str().unwrap(),
         "--json",
     ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["repetitions"], 2);
-    let cases = v["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 8);
-    let off = cases
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The entry of a list of cases (a report's `cases`, a dry run's output) named `name`.
+fn case_named<'a>(cases: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    cases
+        .as_array()
+        .unwrap()
         .iter()
-        .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
-        .unwrap();
+        .find(|c| c["case"]["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn a_replay_compares_recorded_runs_without_the_lab() {
+    let dir = scratch("replay");
+    let path = recording(&dir);
+    let v = quick_replay(&path);
+    assert_eq!(v["repetitions"], 2);
+    assert_eq!(v["cases"].as_array().unwrap().len(), 8);
+    let off = case_named(&v["cases"], "256M-idle-bw20-dt300");
     let e = off["error_bytes"].as_f64().unwrap();
     assert!(
         (e - 1.0 / 6.0).abs() < 1e-6,
@@ -118,46 +132,22 @@ fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
     // the calibration's formula gives: the simulator's first pass carries those 40 MiB.
     let dir = scratch("memory");
     let path = recording(&dir);
-    let replay = |p: &std::path::Path| -> serde_json::Value {
-        let out = migralab(&[
-            "fidelity",
-            "--quick",
-            "--replay",
-            p.to_str().unwrap(),
-            "--json",
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let name = "256M-idle-bw20-dt300";
     let sim_bytes = |v: &serde_json::Value| {
-        v["cases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
-            .map(|c| c["sim"]["bytes"].as_f64().unwrap())
+        case_named(&v["cases"], name)["sim"]["bytes"]
+            .as_f64()
             .unwrap()
     };
-    let plain = replay(&path);
+    let plain = quick_replay(&path);
     let dry = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
     let cases: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
-    let sim_mib = cases
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
-        .map(|c| c["sim"]["bytes"].as_f64().unwrap() / 1_048_576.0)
-        .unwrap();
+    let sim_mib = case_named(&cases, name)["sim"]["bytes"].as_f64().unwrap() / 1_048_576.0;
     let text = std::fs::read_to_string(&path).unwrap();
     let with_map: String = text
         .lines()
         .map(|l| {
             let mut run: serde_json::Value = serde_json::from_str(l).unwrap();
-            if run["case"] == "256M-idle-bw20-dt300" {
+            if run["case"] == name {
                 run["guest_memory"] = serde_json::json!({
                     "nonzero_mib": sim_mib + 40.0,
                     "top_mib": 7.0,
@@ -168,16 +158,13 @@ fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
         .collect();
     let mapped = dir.join("mapped.jsonl");
     std::fs::write(&mapped, with_map).unwrap();
-    let v = replay(&mapped);
+    let v = quick_replay(&mapped);
     let more = (sim_bytes(&v) - sim_bytes(&plain)) / 1_048_576.0;
     assert!((36.0..44.0).contains(&more), "{more} MiB more");
-    let case = v["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["case"]["name"] == "256M-idle-bw20-dt300")
-        .unwrap();
-    assert_eq!(case["case"]["memory"]["top_mib"], 7.0);
+    assert_eq!(
+        case_named(&v["cases"], name)["case"]["memory"]["top_mib"],
+        7.0
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
