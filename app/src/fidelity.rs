@@ -303,7 +303,7 @@ fn compare(
     let measured: Vec<(grid::Case, Vec<runs::RecordedRun>)> = measured
         .into_iter()
         .map(|(mut k, runs)| {
-            k.memory = runs.iter().find_map(|r| r.guest_memory);
+            k.memory = runs.iter().find_map(|r| r.guest_memory.clone());
             (k, runs)
         })
         .collect();

@@ -25,6 +25,7 @@ pub mod migration;
 pub mod ping;
 pub mod preflight;
 pub mod quiz;
+pub mod ram_layout;
 pub mod rng;
 pub mod scenario;
 pub mod shell;

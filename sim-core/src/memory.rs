@@ -3,6 +3,7 @@
 //! all zeros (sent as a header and one byte, QEMU's `duplicate` pages).
 
 use crate::bitmap::Bitmap;
+use crate::ram_layout::RamLayout;
 use crate::units::{NORMAL_PAGE_WIRE_BYTES, PAGE_SIZE, ZERO_PAGE_WIRE_BYTES};
 
 /// What one call to [`GuestMemory::send`] put on the wire.
@@ -45,16 +46,17 @@ impl GuestMemory {
     /// just below the top `top_used_pages` (which were written).
     pub fn new(bytes: u64, zero_fraction: f64, top_used_pages: u64) -> Self {
         let pages = bytes.div_ceil(PAGE_SIZE).max(1);
-        let top = top_used_pages.min(pages);
-        let zero_pages =
-            (((pages as f64) * zero_fraction.clamp(0.0, 1.0)).round() as u64).min(pages - top);
-        let mut zero = Bitmap::zeros(pages);
-        zero.set_range(pages - top - zero_pages, pages - top);
+        GuestMemory::from_layout(&RamLayout::simple(pages, zero_fraction, top_used_pages))
+    }
+
+    /// Memory laid out as `layout` says (guest RAM, then firmware).
+    pub fn from_layout(layout: &RamLayout) -> Self {
+        let pages = layout.total_pages().max(1);
         GuestMemory {
             pages,
             to_send: Bitmap::zeros(pages),
             dirty_log: Bitmap::zeros(pages),
-            zero,
+            zero: layout.zero_bitmap(),
             cursor: 0,
             logging: false,
         }
@@ -241,6 +243,19 @@ mod tests {
         assert_eq!(sent.bytes, expected);
         assert_eq!(sent.zero_pages, zero);
         assert_eq!(m.pending_pages(), 0);
+    }
+
+    #[test]
+    fn a_measured_layout_sends_its_data_pages_where_they_lie() {
+        // MiB 0 half full, MiB 1 empty, MiB 2 full: a budget of 128 data pages and the 128 zero
+        // pages after them ends the pass's walk at the start of MiB 2.
+        let layout = RamLayout::measured(3 * MIB / PAGE_SIZE, &[128, 0, 256]);
+        let mut m = GuestMemory::from_layout(&layout);
+        m.start_migration();
+        let zeros = 128 + 256;
+        let sent = m.send(128 * NORMAL_PAGE_WIRE_BYTES + zeros * ZERO_PAGE_WIRE_BYTES);
+        assert_eq!((sent.normal_pages, sent.zero_pages), (128, zeros));
+        assert_eq!(m.pending_pages(), 256);
     }
 
     #[test]

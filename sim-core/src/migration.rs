@@ -19,6 +19,7 @@ use crate::disk::DiskMirror;
 use crate::error::LabError;
 use crate::memory::{GuestMemory, Sent};
 use crate::preflight::{CheckId, CheckStatus, Stage, preflight};
+use crate::ram_layout::RamLayout;
 use crate::rng::FastRng;
 use crate::scenario::{MigrationSpec, Scenario, TimeoutAction, VmSpec, WorkloadSpec};
 use crate::time::{SimDuration, SimTime};
@@ -102,10 +103,12 @@ pub struct Migration {
     /// The guest's own small writes besides its workload (see `VmSpec::background_dirty_mibps`).
     background: Workload,
     /// Where the written memory is, for the background writes.
-    layout: Layout,
+    layout: RamLayout,
     /// First page of the workload's set: after the background's pages, which are the kernel's
     /// own memory and not the writer's.
     workload_base: u64,
+    /// Where the workload's pages lie (its set and its churn).
+    churn: ChurnPlacement,
     disk: Option<DiskMirror>,
     // QEMU's counters.
     sync_count: u64,
@@ -191,19 +194,18 @@ impl Migration {
             ),
             Err(e) => (Some((Stage::Connect, e)), false),
         };
-        let top_used = vm.top_used_mib * MIB / PAGE_SIZE;
-        let mem = GuestMemory::new(vm.ram_bytes(), vm.zero_fraction, top_used);
-        let pages = mem.pages();
-        let layout = Layout::new(pages, mem.zero_pages(), top_used.min(pages));
+        let layout = vm.ram_layout();
+        let mem = GuestMemory::from_layout(&layout);
+        let pages = layout.ram_pages();
         // The background writes land on the first `background_set_kib` of the memory the guest
         // has used (all of it when 0); their own random stream (taken without disturbing the
         // workload's) keeps them off its pattern. The set is given in whole MiB and held to
         // those pages by the RAM the workload is told about.
         let background_pages = match vm.background_set_kib {
-            0 => layout.used_pages(),
+            0 => layout.data_pages().max(1),
             kib => (kib * 1024)
                 .div_ceil(PAGE_SIZE)
-                .clamp(1, layout.used_pages()),
+                .clamp(1, layout.data_pages().max(1)),
         };
         let background = Workload::new(
             &WorkloadSpec::HotSet {
@@ -224,6 +226,7 @@ impl Migration {
         } else {
             0
         };
+        let churn = ChurnPlacement::new(&workload, vm.workload_churn_top_share, &layout);
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
             copies_disk.then(|| DiskMirror::new(vm.disk_bytes(), vm.disk_write_mibps, disk_rng));
@@ -241,6 +244,7 @@ impl Migration {
             background,
             layout,
             workload_base,
+            churn,
             disk,
             sync_count: 0,
             ram_bytes: 0,
@@ -902,17 +906,18 @@ impl Migration {
         let mut faults = Sent::default();
         let mut requests = 0;
         let mem = &mut self.mem;
-        let layout = self.layout;
+        let layout = &self.layout;
         let base = self.workload_base;
+        let churn = &self.churn;
         for (w, in_workload) in [(&mut self.workload, true), (&mut self.background, false)] {
             w.advance_to(*t, 0, |idx| {
                 // The workload's pages from the first page up (where in RAM does not change
                 // what is sent: QEMU keeps every write in its dirty log, even one made before
                 // the first pass reached the page); the background's in the written memory.
                 let page = if in_workload {
-                    idx + base
+                    churn.page(idx, base, layout)
                 } else {
-                    layout.used_page(idx)
+                    layout.data_page(idx)
                 };
                 if mem.is_pending(page) {
                     let s = mem.send_page(page);
@@ -955,13 +960,15 @@ impl Migration {
             return;
         }
         let mem = &mut self.mem;
-        let layout = self.layout;
+        let layout = &self.layout;
         let base = self.workload_base;
-        self.workload
-            .advance_to(t, self.throttle_pct, |p| mem.write(p + base));
+        let churn = &self.churn;
+        self.workload.advance_to(t, self.throttle_pct, |p| {
+            mem.write(churn.page(p, base, layout))
+        });
         // Timers and received packets are not held back by auto-converge's throttle.
         self.background
-            .advance_to(t, 0, |i| mem.write(layout.used_page(i)));
+            .advance_to(t, 0, |i| mem.write(layout.data_page(i)));
     }
 
     /// The guest is paused (or its writes do not matter): skip its writers to `t`.
@@ -1125,36 +1132,74 @@ fn advance(t: SimTime, bytes: u64, rate: f64) -> SimTime {
     t + SimDuration(((bytes as f64 / rate).ceil() as u64).max(1))
 }
 
-/// Where a guest's written memory lies: `low` pages from the bottom, then the never-written
-/// zero pages, then `top` written pages at the end of RAM.
+/// Where the workload's writes land. Its working set is a stretch of pages from the workload's
+/// base; what each burst dirties besides (the churn: the processes it starts, their buffers) is
+/// the kernel's memory, not the writer's files. A page trace of the lab's guest shows it split:
+/// most just below the files, the rest in the page descriptors at the top of RAM (allocating and
+/// freeing pages writes their descriptors). Which side of the set the churn lies on decides
+/// whether QEMU's walk sends it again right after the set's freshly written pages.
 #[derive(Debug, Clone, Copy)]
-struct Layout {
-    pages: u64,
+struct ChurnPlacement {
+    /// Pages of the working set.
+    set: u64,
+    /// Churn pages just below the set (the set starts after them).
     low: u64,
-    top: u64,
+    /// The last page with data (the top churn counts down from it).
+    last: u64,
 }
 
-impl Layout {
-    fn new(pages: u64, zero: u64, top: u64) -> Layout {
-        Layout {
-            pages,
-            low: pages.saturating_sub(zero + top),
-            top,
+impl ChurnPlacement {
+    fn new(workload: &Workload, top_share: f64, layout: &RamLayout) -> ChurnPlacement {
+        let churn = workload.churn_pages();
+        let top = ((churn as f64) * top_share.clamp(0.0, 1.0)).round() as u64;
+        ChurnPlacement {
+            set: workload.span_pages() - churn,
+            low: churn - top,
+            last: layout.data_pages().saturating_sub(1),
         }
     }
 
-    /// Written pages, low and top.
-    fn used_pages(&self) -> u64 {
-        (self.low + self.top).max(1)
-    }
-
-    /// The `i`-th written page (the low ones first).
-    fn used_page(&self, i: u64) -> u64 {
-        let page = if i < self.low || self.top == 0 {
-            i
+    /// The page written for the workload's page `p` (set pages first, then churn).
+    #[inline]
+    fn page(&self, p: u64, base: u64, layout: &RamLayout) -> u64 {
+        if p < self.set {
+            base + self.low + p
+        } else if p - self.set < self.low {
+            base + p - self.set
         } else {
-            self.pages - self.top + (i - self.low)
-        };
-        page.min(self.pages - 1)
+            layout.data_page(self.last.saturating_sub(p - self.set - self.low))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn churn_lies_below_the_set_and_in_the_last_data_pages() {
+        // 64 MiB, half of it data at the bottom and 4 MiB at the top; 1 MiB set, 40 pages of
+        // churn, a quarter of it at the top.
+        let layout = RamLayout::simple(16384, 0.4375, 1024);
+        let workload = Workload::new(
+            &WorkloadSpec::Scanner {
+                set_mib: 1,
+                rate_mibps: 1.0,
+            },
+            16384,
+            1.0,
+            FastRng::new(1),
+        )
+        .with_bursts(250.0, 160);
+        let c = ChurnPlacement::new(&workload, 0.25, &layout);
+        let base = 1000;
+        // The set's first page comes after the 30 low churn pages.
+        assert_eq!(c.page(0, base, &layout), base + 30);
+        assert_eq!(c.page(255, base, &layout), base + 30 + 255);
+        // Churn: 30 pages just below the set, then 10 counting down from the last page of RAM.
+        assert_eq!(c.page(256, base, &layout), base);
+        assert_eq!(c.page(256 + 29, base, &layout), base + 29);
+        assert_eq!(c.page(256 + 30, base, &layout), 16383);
+        assert_eq!(c.page(256 + 39, base, &layout), 16374);
     }
 }

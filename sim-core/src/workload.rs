@@ -112,6 +112,14 @@ impl Workload {
         self.set_pages + self.bursts.as_ref().map_or(0, |b| b.churn_pages)
     }
 
+    /// Pages each burst rewrites besides the working set.
+    pub fn churn_pages(&self) -> u64 {
+        if matches!(self.pattern, Pattern::Idle) {
+            return 0;
+        }
+        self.bursts.as_ref().map_or(0, |b| b.churn_pages)
+    }
+
     /// Pages per second written at full vCPU speed.
     pub fn pages_per_sec(&self) -> f64 {
         self.pages_per_sec

@@ -107,7 +107,7 @@ impl Calibration {
         let maps: Vec<(&Case, GuestMemoryMap)> = inputs
             .iter()
             .filter(|i| i.case.calibration)
-            .filter_map(|i| i.case.memory.map(|m| (&i.case, m)))
+            .filter_map(|i| i.case.memory.clone().map(|m| (&i.case, m)))
             .collect();
         let idle_maps: Vec<f64> = maps
             .iter()
@@ -510,6 +510,7 @@ mod tests {
                 k.memory = Some(GuestMemoryMap {
                     nonzero_mib: 70.0 + pd + (allocated - 9.0).max(0.0),
                     top_mib: 3.0 + pd,
+                    data_pages_per_mib: Vec::new(),
                 });
                 let median = super::super::measure::simulate(&k, &shipped).unwrap();
                 // The dirty pages after first passes of one length only (as when the poll missed

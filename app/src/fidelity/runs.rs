@@ -83,12 +83,58 @@ pub struct RecordedRun {
 /// How much of a guest's RAM holds data, from a dump of it (QEMU's `pmemsave`): what the first
 /// pass sends as whole pages, and how much of it lies at the top of RAM, above the never-written
 /// pages (which the pass crosses in a moment).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuestMemoryMap {
     /// Pages that are not all zeros, MiB.
     pub nonzero_mib: f64,
     /// Of those, the ones above the largest stretch of empty memory, MiB.
     pub top_mib: f64,
+    /// Where they lie: pages with data in each MiB of RAM, from the bottom (recorded since the
+    /// first pass's progress was seen to follow it; empty in older recordings). Written as text,
+    /// runs of one count as `count*MiBs`: `"46 224 256*12 133 0 …"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "per_mib_text")]
+    pub data_pages_per_mib: Vec<u16>,
+}
+
+/// `data_pages_per_mib` as a short text: a 512 MiB map is mostly long runs of 0 or 256.
+mod per_mib_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(v: &[u16], s: S) -> Result<S::Ok, S::Error> {
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < v.len() {
+            let run = v[i..].iter().take_while(|&&n| n == v[i]).count();
+            out.push(if run > 1 {
+                format!("{}*{run}", v[i])
+            } else {
+                v[i].to_string()
+            });
+            i += run;
+        }
+        s.serialize_str(&out.join(" "))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u16>, D::Error> {
+        let text = String::deserialize(d)?;
+        let mut v = Vec::new();
+        for item in text.split_whitespace() {
+            let (n, run) = item.split_once('*').unwrap_or((item, "1"));
+            let n: u16 = n
+                .parse()
+                .map_err(|_| D::Error::custom(format!("bad page count {n:?} in {item:?}")))?;
+            let run: usize = run
+                .parse()
+                .map_err(|_| D::Error::custom(format!("bad run length in {item:?}")))?;
+            if n > 256 || run > 1 << 20 {
+                return Err(D::Error::custom(format!(
+                    "{item:?} is not a MiB's page count"
+                )));
+            }
+            v.extend(std::iter::repeat_n(n, run));
+        }
+        Ok(v)
+    }
 }
 
 impl GuestMemoryMap {
@@ -134,6 +180,7 @@ impl GuestMemoryMap {
         GuestMemoryMap {
             nonzero_mib: pages_mib(&per_mib),
             top_mib: top,
+            data_pages_per_mib: per_mib.iter().map(|&n| n as u16).collect(),
         }
     }
 }
@@ -231,6 +278,7 @@ mod tests {
             guest_memory: (rep == 2).then_some(GuestMemoryMap {
                 nonzero_mib: 80.5,
                 top_mib: 7.25,
+                data_pages_per_mib: [vec![256; 70], vec![0; 3], vec![17, 256]].concat(),
             }),
         }
     }
@@ -254,6 +302,7 @@ mod tests {
         let m = GuestMemoryMap::of_dump(&ram);
         assert_eq!(m.nonzero_mib, (512 + 3 + 128 + 1) as f64 / 256.0);
         assert_eq!(m.top_mib, 129.0 / 256.0);
+        assert_eq!(m.data_pages_per_mib, [256, 256, 3, 0, 0, 0, 128, 1]);
         // No empty stretch: nothing is "top".
         let full = vec![1u8; 2 << 20];
         assert_eq!(GuestMemoryMap::of_dump(&full).top_mib, 0.0);
@@ -286,6 +335,26 @@ mod tests {
         let e = load(&path).unwrap_err().to_string();
         assert!(e.contains("runs.jsonl:1"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_memory_map_is_written_as_runs_and_read_back() {
+        let m = run("x", 2).guest_memory.unwrap();
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(
+            json.contains(r#""data_pages_per_mib":"256*70 0*3 17 256""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<GuestMemoryMap>(&json).unwrap(), m);
+        // Older recordings have no map; a damaged one says what is wrong.
+        let old: GuestMemoryMap =
+            serde_json::from_str(r#"{"nonzero_mib":1.0,"top_mib":0.0}"#).unwrap();
+        assert!(old.data_pages_per_mib.is_empty());
+        let bad = serde_json::from_str::<GuestMemoryMap>(
+            r#"{"nonzero_mib":1.0,"top_mib":0.0,"data_pages_per_mib":"12 300*2"}"#,
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("300*2"), "{bad}");
     }
 
     #[test]

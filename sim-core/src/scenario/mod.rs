@@ -14,7 +14,7 @@ pub use world::{
     parse_version, subnet_of,
 };
 
-use crate::units::{GIB, MIB};
+use crate::units::{GIB, MIB, PAGE_SIZE};
 use serde::{Deserialize, Serialize};
 
 /// A text in both languages of the app.
@@ -291,14 +291,32 @@ pub struct VmSpec {
     pub workload_burst_ms: f64,
     /// What each of those bursts dirties besides the working set, KiB: the process it starts,
     /// its buffers — the same memory, rewritten on every wake-up. Needs `workload_burst_ms`.
+    /// It lies in the kernel's memory just below the working set, or partly at the top of RAM.
     #[serde(default)]
     pub workload_churn_kib: u64,
+    /// Share of that churn in the page descriptors at the top of RAM (allocating and freeing
+    /// pages writes their descriptors), 0..=1; the rest lies just below the working set.
+    #[serde(default)]
+    pub workload_churn_top_share: f64,
     /// Written memory at the very top of RAM, MiB, above the never-written (zero) pages: a
     /// booted Linux guest keeps its initrd and early allocations there, so QEMU's first pass
     /// ends on pages that cost time to send rather than on free zeros. 0: the zero pages are
     /// the top of RAM.
     #[serde(default)]
     pub top_used_mib: u64,
+    /// Measured layout of the guest's data: how many of the 256 pages of each MiB of RAM hold
+    /// data, from the bottom (what a dump of a booted guest shows; the fidelity harness records
+    /// it). When given, it replaces `zero_fraction` and `top_used_mib`; a MiB with no data counts
+    /// as never touched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_pages_per_mib: Vec<u16>,
+    /// The machine's ROM blocks, KiB, which QEMU migrates after RAM (`info ramblock`: `pc.bios`
+    /// 256, `pc.rom` 128, a virtio-net option ROM 256).
+    #[serde(default = "defaults::firmware_kib")]
+    pub firmware_kib: u64,
+    /// Of those, the KiB that hold data (the rest are zero pages).
+    #[serde(default = "defaults::firmware_data_kib")]
+    pub firmware_data_kib: u64,
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
@@ -341,7 +359,11 @@ impl VmSpec {
             background_set_kib: 0,
             workload_burst_ms: 0.0,
             workload_churn_kib: 0,
+            workload_churn_top_share: 0.0,
             top_used_mib: 0,
+            data_pages_per_mib: Vec::new(),
+            firmware_kib: defaults::firmware_kib(),
+            firmware_data_kib: defaults::firmware_data_kib(),
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),
             domain_type: DomainType::default(),
@@ -354,6 +376,26 @@ impl VmSpec {
     /// Guest RAM in bytes.
     pub fn ram_bytes(&self) -> u64 {
         self.ram_mib * MIB
+    }
+
+    /// What QEMU's migration walks for this guest: its RAM as measured or described, then the
+    /// machine's firmware.
+    pub fn ram_layout(&self) -> crate::ram_layout::RamLayout {
+        use crate::ram_layout::RamLayout;
+        let pages = self.ram_bytes().div_ceil(PAGE_SIZE).max(1);
+        let layout = if self.data_pages_per_mib.is_empty() {
+            RamLayout::simple(
+                pages,
+                self.zero_fraction,
+                self.top_used_mib * MIB / PAGE_SIZE,
+            )
+        } else {
+            RamLayout::measured(pages, &self.data_pages_per_mib)
+        };
+        layout.with_firmware(
+            (self.firmware_kib * 1024).div_ceil(PAGE_SIZE),
+            (self.firmware_data_kib * 1024).div_ceil(PAGE_SIZE),
+        )
     }
     /// Disk image size in bytes.
     pub fn disk_bytes(&self) -> u64 {
@@ -656,6 +698,15 @@ impl Default for SimSpec {
 mod defaults {
     pub fn seed() -> u64 {
         1
+    }
+    /// A pc machine with SeaBIOS and one virtio-net NIC, as the lab in a box runs.
+    pub fn firmware_kib() -> u64 {
+        640
+    }
+    /// What a page trace of that machine's first pass sends as data pages of its ROMs (47 of
+    /// `pc.bios`, 61 of the NIC's ROM, none of `pc.rom`).
+    pub fn firmware_data_kib() -> u64 {
+        432
     }
     pub fn yes() -> bool {
         true

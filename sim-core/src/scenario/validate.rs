@@ -152,6 +152,15 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
     if vm.disk_gib > 64.0 * 1024.0 {
         return fail(format!("vm.{i}.disk_gib"), "the disk is at most 64 TiB");
     }
+    if !(0.0..=1.0).contains(&vm.workload_churn_top_share) {
+        return fail(
+            format!("vm.{i}.workload_churn_top_share"),
+            format!(
+                "a share must be between 0 and 1, got {}",
+                vm.workload_churn_top_share
+            ),
+        );
+    }
     if !(0.0..=1.0).contains(&vm.zero_fraction) {
         return fail(
             format!("vm.{i}.zero_fraction"),
@@ -178,6 +187,36 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
             format!(
                 "{} MiB at the top do not fit in the VM's RAM ({} MiB)",
                 vm.top_used_mib, vm.ram_mib
+            ),
+        );
+    }
+    if vm.data_pages_per_mib.len() as u64 > vm.ram_mib {
+        return fail(
+            format!("vm.{i}.data_pages_per_mib"),
+            format!(
+                "a map of {} MiB does not fit in the VM's RAM ({} MiB)",
+                vm.data_pages_per_mib.len(),
+                vm.ram_mib
+            ),
+        );
+    }
+    if let Some((mib, n)) = vm
+        .data_pages_per_mib
+        .iter()
+        .enumerate()
+        .find(|(_, n)| u64::from(**n) > crate::ram_layout::PAGES_PER_MIB)
+    {
+        return fail(
+            format!("vm.{i}.data_pages_per_mib"),
+            format!("MiB {mib} has {n} pages with data, but a MiB has only 256 pages"),
+        );
+    }
+    if vm.firmware_data_kib > vm.firmware_kib {
+        return fail(
+            format!("vm.{i}.firmware_data_kib"),
+            format!(
+                "{} KiB of data do not fit in {} KiB of firmware",
+                vm.firmware_data_kib, vm.firmware_kib
             ),
         );
     }
