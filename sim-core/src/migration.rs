@@ -104,8 +104,8 @@ pub struct Migration {
     background: Workload,
     /// Where the written memory is, for the background writes.
     layout: RamLayout,
-    /// First page of the workload's set: after the background's pages, which are the kernel's
-    /// own memory and not the writer's.
+    /// First page of the workload's memory (its churn below the set, then the set): after the
+    /// background's pages, which are the kernel's own memory and not the writer's.
     workload_base: u64,
     /// Where the workload's pages lie (its set and its churn).
     churn: ChurnPlacement,

@@ -114,24 +114,6 @@ impl RamLayout {
         }
     }
 
-    /// Where the largest stretch of zero pages starts (the end of the low data, where a
-    /// booted guest's newest files go); the end of RAM if there is none.
-    pub fn gap_start(&self) -> u64 {
-        let mut best = (self.ram_pages, 0);
-        let mut end = 0;
-        for &(start, len) in self
-            .data_runs
-            .iter()
-            .chain(std::iter::once(&(self.ram_pages, 0)))
-        {
-            if start > end && start - end > best.1 {
-                best = (end, start - end);
-            }
-            end = end.max(start + len);
-        }
-        best.0
-    }
-
     /// Zero pages (all of them: touched or not), over all migrated pages.
     pub fn zero_bitmap(&self) -> Bitmap {
         let mut zero = Bitmap::zeros(self.total_pages());
@@ -140,9 +122,8 @@ impl RamLayout {
         for &(start, len) in &self.data_runs {
             data.set_range(start, start + len);
         }
-        // Clear the data pages: a word at a time through the bitmaps' words.
-        let masks: Vec<u64> = data.words().to_vec();
-        for (w, m) in masks.into_iter().enumerate() {
+        // Clear the data pages, a word at a time.
+        for (w, &m) in data.words().iter().enumerate() {
             if m != 0 {
                 zero.clear_word_bits(w, m);
             }
@@ -182,10 +163,6 @@ mod tests {
         // 128 zeros in MiB 0, all of MiB 1, 6 zero firmware pages.
         assert_eq!(zero.count(), 128 + 256 + 6);
         assert!(zero.get(128) && !zero.get(127) && zero.get(PAGES_PER_MIB));
-        // The largest empty stretch starts after MiB 0's data.
-        assert_eq!(l.gap_start(), 128);
-        assert_eq!(RamLayout::simple(1000, 0.5, 100).gap_start(), 400);
-        assert_eq!(RamLayout::simple(1000, 0.0, 0).gap_start(), 1000);
         // Firmware: data first, then zeros.
         let fw = 3 * PAGES_PER_MIB;
         assert!(!zero.get(fw + 3) && zero.get(fw + 4));
