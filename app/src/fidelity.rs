@@ -299,11 +299,18 @@ fn compare(
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
     use measure::{Measurement, simulate};
-    // The guest's memory measured when it was booted for the case goes to the simulator too.
+    // The guest's memory measured when it was booted for the case goes to the simulator too:
+    // a dump with its per-MiB map if some run has one (recordings made before the map was kept
+    // have only the totals).
     let measured: Vec<(grid::Case, Vec<runs::RecordedRun>)> = measured
         .into_iter()
         .map(|(mut k, runs)| {
-            k.memory = runs.iter().find_map(|r| r.guest_memory.clone());
+            let dumps = runs.iter().filter_map(|r| r.guest_memory.as_ref());
+            k.memory = dumps
+                .clone()
+                .find(|m| !m.data_pages_per_mib.is_empty())
+                .or_else(|| dumps.clone().next())
+                .cloned();
             (k, runs)
         })
         .collect();

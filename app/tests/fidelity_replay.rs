@@ -169,6 +169,39 @@ fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
 }
 
 #[test]
+fn a_dump_with_its_memory_map_is_preferred_to_one_with_totals_only() {
+    // An older run of the case has only the totals; a later one the map MiB by MiB.
+    let dir = scratch("map");
+    let path = recording(&dir);
+    let name = "256M-idle-bw20-dt300";
+    let map = "46 224 256*74 0*170 256*6";
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut seen = 0;
+    let runs: String = text
+        .lines()
+        .map(|l| {
+            let mut run: serde_json::Value = serde_json::from_str(l).unwrap();
+            if run["case"] == name {
+                seen += 1;
+                run["guest_memory"] = if seen == 1 {
+                    serde_json::json!({"nonzero_mib": 82.0, "top_mib": 6.0})
+                } else {
+                    serde_json::json!({"nonzero_mib": 81.0, "top_mib": 6.0, "data_pages_per_mib": map})
+                };
+            }
+            format!("{run}\n")
+        })
+        .collect();
+    assert!(seen >= 2, "the recording has {seen} run(s) of {name}");
+    std::fs::write(&path, runs).unwrap();
+    let v = quick_replay(&path);
+    let memory = &case_named(&v["cases"], name)["case"]["memory"];
+    assert_eq!(memory["data_pages_per_mib"], map, "{memory}");
+    assert_eq!(memory["nonzero_mib"], 81.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_broken_recording_is_named_with_its_line() {
     let dir = scratch("broken");
     let path = dir.join("runs.jsonl");
