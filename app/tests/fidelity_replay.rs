@@ -95,6 +95,31 @@ fn case_named<'a>(cases: &'a serde_json::Value, name: &str) -> &'a serde_json::V
         .unwrap()
 }
 
+/// Write to `to` the runs recorded in `from`, each of case `name` given the `guest_memory` that
+/// `memory(k)` returns for its `k`-th run (1-based). Returns how many runs of `name` there were.
+fn with_guest_memory(
+    from: &std::path::Path,
+    to: &std::path::Path,
+    name: &str,
+    mut memory: impl FnMut(usize) -> serde_json::Value,
+) -> usize {
+    let mut seen = 0;
+    let runs: String = std::fs::read_to_string(from)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut run: serde_json::Value = serde_json::from_str(l).unwrap();
+            if run["case"] == name {
+                seen += 1;
+                run["guest_memory"] = memory(seen);
+            }
+            format!("{run}\n")
+        })
+        .collect();
+    std::fs::write(to, runs).unwrap();
+    seen
+}
+
 #[test]
 fn a_replay_compares_recorded_runs_without_the_lab() {
     let dir = scratch("replay");
@@ -142,22 +167,13 @@ fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
     let dry = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
     let cases: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
     let sim_mib = case_named(&cases, name)["sim"]["bytes"].as_f64().unwrap() / 1_048_576.0;
-    let text = std::fs::read_to_string(&path).unwrap();
-    let with_map: String = text
-        .lines()
-        .map(|l| {
-            let mut run: serde_json::Value = serde_json::from_str(l).unwrap();
-            if run["case"] == name {
-                run["guest_memory"] = serde_json::json!({
-                    "nonzero_mib": sim_mib + 40.0,
-                    "top_mib": 7.0,
-                });
-            }
-            format!("{run}\n")
-        })
-        .collect();
     let mapped = dir.join("mapped.jsonl");
-    std::fs::write(&mapped, with_map).unwrap();
+    with_guest_memory(
+        &path,
+        &mapped,
+        name,
+        |_| serde_json::json!({"nonzero_mib": sim_mib + 40.0, "top_mib": 7.0}),
+    );
     let v = quick_replay(&mapped);
     let more = (sim_bytes(&v) - sim_bytes(&plain)) / 1_048_576.0;
     assert!((36.0..44.0).contains(&more), "{more} MiB more");
@@ -175,25 +191,11 @@ fn a_dump_with_its_memory_map_is_preferred_to_one_with_totals_only() {
     let path = recording(&dir);
     let name = "256M-idle-bw20-dt300";
     let map = "46 224 256*74 0*170 256*6";
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut seen = 0;
-    let runs: String = text
-        .lines()
-        .map(|l| {
-            let mut run: serde_json::Value = serde_json::from_str(l).unwrap();
-            if run["case"] == name {
-                seen += 1;
-                run["guest_memory"] = if seen == 1 {
-                    serde_json::json!({"nonzero_mib": 82.0, "top_mib": 6.0})
-                } else {
-                    serde_json::json!({"nonzero_mib": 81.0, "top_mib": 6.0, "data_pages_per_mib": map})
-                };
-            }
-            format!("{run}\n")
-        })
-        .collect();
+    let seen = with_guest_memory(&path, &path, name, |k| match k {
+        1 => serde_json::json!({"nonzero_mib": 82.0, "top_mib": 6.0}),
+        _ => serde_json::json!({"nonzero_mib": 81.0, "top_mib": 6.0, "data_pages_per_mib": map}),
+    });
     assert!(seen >= 2, "the recording has {seen} run(s) of {name}");
-    std::fs::write(&path, runs).unwrap();
     let v = quick_replay(&path);
     let memory = &case_named(&v["cases"], name)["case"]["memory"];
     assert_eq!(memory["data_pages_per_mib"], map, "{memory}");

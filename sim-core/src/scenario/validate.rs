@@ -24,6 +24,13 @@ fn non_negative(path: &str, v: f64, what: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+fn share(path: &str, v: f64) -> Result<(), Problem> {
+    if !(0.0..=1.0).contains(&v) {
+        return fail(path, format!("a share must be between 0 and 1, got {v}"));
+    }
+    Ok(())
+}
+
 /// Largest guest the simulator accepts: 16 TiB, far above any lab.
 const MAX_RAM_MIB: u64 = 16 * 1024 * 1024;
 
@@ -152,21 +159,11 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
     if vm.disk_gib > 64.0 * 1024.0 {
         return fail(format!("vm.{i}.disk_gib"), "the disk is at most 64 TiB");
     }
-    if !(0.0..=1.0).contains(&vm.workload_churn_top_share) {
-        return fail(
-            format!("vm.{i}.workload_churn_top_share"),
-            format!(
-                "a share must be between 0 and 1, got {}",
-                vm.workload_churn_top_share
-            ),
-        );
-    }
-    if !(0.0..=1.0).contains(&vm.zero_fraction) {
-        return fail(
-            format!("vm.{i}.zero_fraction"),
-            format!("a share must be between 0 and 1, got {}", vm.zero_fraction),
-        );
-    }
+    share(
+        &format!("vm.{i}.workload_churn_top_share"),
+        vm.workload_churn_top_share,
+    )?;
+    share(&format!("vm.{i}.zero_fraction"), vm.zero_fraction)?;
     if !(vm.vcpu_busy_share > 0.0 && vm.vcpu_busy_share <= 1.0) {
         return fail(
             format!("vm.{i}.vcpu_busy_share"),
