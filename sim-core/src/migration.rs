@@ -217,7 +217,8 @@ impl Migration {
             FastRng::new(workload_rng.clone().next_u64() ^ 0x6261_636b_6772_6e64),
         );
         let workload = Workload::new(&vm.workload, pages, vm.vcpu_busy_share, workload_rng)
-            .with_bursts(vm.workload_burst_ms, vm.workload_churn_kib);
+            .with_bursts(vm.workload_burst_ms, vm.workload_churn_kib)
+            .mid_cycle();
         // The working set is the writer's own memory, not the kernel's: it starts above the
         // background's pages (QEMU's page trace of the lab's guest shows the two apart), else the
         // background would rewrite pages the writer keeps dirty anyway and add nothing.

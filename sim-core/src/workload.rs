@@ -104,6 +104,19 @@ impl Workload {
         self
     }
 
+    /// Start somewhere in its cycle, as a guest that has been running a while does: a
+    /// scanner part-way through its set, a burst writer part-way to its next wake-up.
+    pub fn mid_cycle(mut self) -> Self {
+        if let Pattern::Sequential { next } = &mut self.pattern {
+            *next = self.rng.below(self.set_pages);
+        }
+        if let Some(b) = self.bursts.as_mut() {
+            b.next =
+                SimTime::ZERO + SimDuration::from_ms_f64(b.every.as_ms_f64() * self.rng.unit());
+        }
+        self
+    }
+
     /// Pages this workload may write: its working set, then its churn.
     pub fn span_pages(&self) -> u64 {
         if matches!(self.pattern, Pattern::Idle) {
@@ -328,6 +341,42 @@ mod tests {
             n += 1
         });
         assert_eq!(n, 272);
+    }
+
+    #[test]
+    fn mid_cycle_the_seed_decides_where_a_scanner_starts_and_when_it_first_wakes() {
+        let spec = WorkloadSpec::Scanner {
+            set_mib: 16,
+            rate_mibps: 4.0,
+        };
+        // The first burst of each seed: when, and the first page of the set it writes.
+        let first = |seed: u64| {
+            let mut w = Workload::new(&spec, 1 << 20, 1.0, FastRng::new(seed))
+                .with_bursts(250.0, 0)
+                .mid_cycle();
+            (1..=250u64).find_map(|ms| {
+                let mut page = None;
+                w.advance_to(SimTime::ZERO + SimDuration::from_millis(ms), 0, |p| {
+                    page = page.or(Some(p))
+                });
+                page.map(|p| (ms, p))
+            })
+        };
+        let starts: Vec<(u64, u64)> = (1..=8).filter_map(first).collect();
+        // Every seed wakes within one period and starts inside the set, ...
+        assert_eq!(starts.len(), 8);
+        assert!(starts.iter().all(|&(ms, p)| ms <= 250 && p < 16 * 256));
+        // ... and not all at the same moment or page (a fresh writer: 250 ms, page 0).
+        let distinct = |f: fn(&(u64, u64)) -> u64| {
+            starts
+                .iter()
+                .map(f)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        assert!(distinct(|s| s.0) > 4 && distinct(|s| s.1) > 4, "{starts:?}");
+        // The same seed starts the same way.
+        assert_eq!(first(3), first(3));
     }
 
     #[test]
