@@ -23,7 +23,9 @@ The grid covers guest RAM (256, 512 MiB), what the guest writes (idle and three 
 faster than every cap), --bandwidth 10/20/40 MiB/s, downtime limits 100/300 ms and \
 auto-converge; every validation case runs with --timeout 20 (suspend), so a guest that cannot \
 converge is compared on the same bounded run. Each case runs --reps times for real (median and \
-spread reported) and once in the simulator (it is deterministic). A few calibration cases (idle \
+spread reported) and 31 times in the simulator, each run with its own seed for where the \
+guest's writer is in its cycle when the migration starts (median and spread reported; the same \
+seeds give the same answer every time). A few calibration cases (idle \
 guests, a writer throttled by auto-converge, a slow writer at a tight limit) fit the constants \
 the simulator cannot know about this machine; they are fitted with --calibrate, stored in \
 assets/calibration/labbox.toml, and not counted in the error.
@@ -172,7 +174,10 @@ fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
     let mut lab_s = 0.0;
     let mut json = Vec::new();
     for case in &c.cases {
-        let (m, syncs) = measure::simulate_with_syncs(case, &c.calibration)?;
+        // The prediction is what the comparison uses (the median of the twin's runs); the
+        // syncs shown are those of one of them.
+        let m = measure::simulate(case, &c.calibration)?;
+        let (_, syncs) = measure::simulate_with_syncs(case, &c.calibration)?;
         if c.json {
             json.push(serde_json::json!({ "case": case, "sim": m, "syncs": syncs }));
         }
@@ -298,7 +303,7 @@ fn compare(
     measured: Vec<(grid::Case, Vec<runs::RecordedRun>)>,
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
-    use measure::{Measurement, simulate};
+    use measure::{Measurement, simulate_runs};
     // The guest's memory measured when it was booted for the case goes to the simulator too:
     // a dump with its per-MiB map if some run has one (recordings made before the map was kept
     // have only the totals).
@@ -367,8 +372,8 @@ fn compare(
     let cases = measured
         .into_iter()
         .map(|(case, runs)| {
-            let sim = simulate(&case, &cal)?;
-            Ok(report::CaseResult::new(case, runs, sim))
+            let sims = simulate_runs(&case, &cal, measure::TWIN_RUNS)?;
+            Ok(report::CaseResult::new(case, runs, sims))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let report = report::Report {

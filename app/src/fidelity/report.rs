@@ -22,8 +22,12 @@ pub struct CaseResult {
     pub bytes_spread: Option<(f64, f64)>,
     /// Fewest and most real iterations.
     pub iterations_spread: Option<(u64, u64)>,
-    /// The simulator's run.
+    /// The simulator's answer: the median of its runs (see [`TWIN_RUNS`]), metric by metric.
+    ///
+    /// [`TWIN_RUNS`]: super::measure::TWIN_RUNS
     pub sim: Measurement,
+    /// Fewest and most iterations among the simulator's runs.
+    pub sim_iterations_spread: Option<(u64, u64)>,
     /// |sim - real| / real, total time.
     pub error_total_time: Option<f64>,
     /// |sim - real| / real, bytes.
@@ -37,15 +41,28 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
-    /// Combine the real runs and the simulation of `case`.
-    pub fn new(case: Case, real: Vec<Measurement>, sim: Measurement) -> CaseResult {
-        let done: Vec<&Measurement> = real.iter().filter(|m| m.completed()).collect();
-        let spread = |f: &dyn Fn(&Measurement) -> f64| {
-            let v: Vec<f64> = done.iter().map(|m| f(m)).collect();
+    /// Combine the real runs and the simulator's runs of `case` (at least one).
+    pub fn new(case: Case, real: Vec<Measurement>, sims: Vec<Measurement>) -> CaseResult {
+        let spread = |runs: &[Measurement], f: &dyn Fn(&Measurement) -> f64| {
+            let v: Vec<f64> = runs.iter().filter(|m| m.completed()).map(f).collect();
             let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             (!v.is_empty()).then_some((lo, hi))
         };
+        let iterations = |runs: &[Measurement]| {
+            spread(runs, &|m| m.iterations as f64).map(|(a, b)| (a as u64, b as u64))
+        };
+        // Runs that did not complete have no median: then the first says how it ended.
+        let sim = median_of(&sims)
+            .or_else(|| sims.first().cloned())
+            .unwrap_or_else(|| Measurement {
+                status: "not simulated".into(),
+                total_ms: 0.0,
+                bytes: 0.0,
+                iterations: 0,
+                downtime_ms: 0.0,
+                max_gap_ms: 0.0,
+            });
         let real_median = median_of(&real);
         let rel = |r: f64, s: f64| (r > 0.0).then(|| (s - r).abs() / r);
         let (error_total_time, error_bytes, error_downtime_ms, iterations_exact) =
@@ -58,7 +75,7 @@ impl CaseResult {
                 ),
                 _ => (None, None, None, None),
             };
-        let iterations_spread = spread(&|m| m.iterations as f64).map(|(a, b)| (a as u64, b as u64));
+        let iterations_spread = iterations(&real);
         let iterations_in_spread = match (iterations_spread, error_bytes) {
             (Some((lo, hi)), Some(_)) => Some((lo..=hi).contains(&sim.iterations)),
             _ => None,
@@ -66,8 +83,9 @@ impl CaseResult {
         CaseResult {
             iterations_spread,
             iterations_in_spread,
-            total_ms_spread: spread(&|m| m.total_ms),
-            bytes_spread: spread(&|m| m.bytes),
+            total_ms_spread: spread(&real, &|m| m.total_ms),
+            bytes_spread: spread(&real, &|m| m.bytes),
+            sim_iterations_spread: iterations(&sims),
             case,
             real,
             real_median,
@@ -172,7 +190,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:<28} {:>9} {:>9} {:>7}  {:>8} {:>8} {:>7}  {:>9} {:>5}  {:>6} {:>6}",
+            "{:<28} {:>9} {:>9} {:>7}  {:>8} {:>8} {:>7}  {:>9} {:>9}  {:>6} {:>6}",
             "case (real median / sim)",
             "time s",
             "sim s",
@@ -194,7 +212,7 @@ impl fmt::Display for Report {
             match &r.real_median {
                 Some(m) => writeln!(
                     f,
-                    "{:<28} {:>9.2} {:>9.2} {:>7}  {:>8} {:>8} {:>7}  {:>9} {:>5}  {:>6.0} {:>6.0}",
+                    "{:<28} {:>9.2} {:>9.2} {:>7}  {:>8} {:>8} {:>7}  {:>9} {:>9}  {:>6.0} {:>6.0}",
                     name,
                     m.total_ms / 1000.0,
                     r.sim.total_ms / 1000.0,
@@ -206,7 +224,10 @@ impl fmt::Display for Report {
                         Some((lo, hi)) if lo != hi => format!("{} {lo}-{hi}", m.iterations),
                         _ => m.iterations.to_string(),
                     },
-                    r.sim.iterations,
+                    match r.sim_iterations_spread {
+                        Some((lo, hi)) if lo != hi => format!("{} {lo}-{hi}", r.sim.iterations),
+                        _ => r.sim.iterations.to_string(),
+                    },
                     m.downtime_ms,
                     r.sim.downtime_ms
                 )?,
@@ -292,7 +313,11 @@ mod tests {
                 m(1200.0, 110.0, 3, 70.0),
                 m(900.0, 90.0, 4, 60.0),
             ],
-            m(1100.0, 105.0, 3, 80.0),
+            vec![
+                m(1100.0, 105.0, 3, 80.0),
+                m(1000.0, 90.0, 2, 10.0),
+                m(1200.0, 120.0, 5, 90.0),
+            ],
         );
         let rm = a.real_median.clone().unwrap_or_else(|| m(0.0, 0.0, 0, 0.0));
         assert_eq!(rm.total_ms, 1000.0);
@@ -303,15 +328,19 @@ mod tests {
         assert_eq!(a.total_ms_spread, Some((900.0, 1200.0)));
         assert_eq!(a.iterations_spread, Some((3, 4)));
         assert_eq!(a.iterations_in_spread, Some(true));
+        // The simulator's answer is its runs' median, metric by metric, with their spread.
+        assert_eq!(a.sim.iterations, 3);
+        assert_eq!(a.sim.downtime_ms, 80.0);
+        assert_eq!(a.sim_iterations_spread, Some((2, 5)));
         let cal = CaseResult::new(
             case("c", true),
             vec![m(1.0, 1.0, 9, 1.0)],
-            m(100.0, 100.0, 1, 1.0),
+            vec![m(100.0, 100.0, 1, 1.0)],
         );
         let b = CaseResult::new(
             case("b", false),
             vec![m(1000.0, 100.0, 3, 50.0)],
-            m(1300.0, 120.0, 2, 50.0),
+            vec![m(1300.0, 120.0, 2, 50.0)],
         );
         let s = Summary::of(&[a, cal, b]);
         assert_eq!(s.cases_compared, 2);
@@ -326,7 +355,7 @@ mod tests {
     fn a_case_whose_real_runs_failed_has_no_error() {
         let mut failed = m(10.0, 1.0, 1, 1.0);
         failed.status = "failed".into();
-        let r = CaseResult::new(case("x", false), vec![failed], m(1.0, 1.0, 1, 1.0));
+        let r = CaseResult::new(case("x", false), vec![failed], vec![m(1.0, 1.0, 1, 1.0)]);
         assert!(r.real_median.is_none() && r.error_bytes.is_none());
         assert_eq!(Summary::of(&[r]).cases_compared, 0);
     }
