@@ -235,8 +235,9 @@ fn the_published_recording_still_meets_the_goal_on_time_and_bytes() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &v["summary"];
     assert!(s["cases_compared"].as_u64().unwrap() >= 60, "{s}");
+    // An odd number of runs per case: every real median count is one some run had.
     assert!(
-        v["repetitions"].as_u64().unwrap() >= 3,
+        v["repetitions"].as_u64().unwrap() >= 7,
         "{}",
         v["repetitions"]
     );
@@ -261,9 +262,18 @@ fn the_published_recording_still_meets_the_goal_on_time_and_bytes() {
         assert!(map.contains('*'), "no memory map for {}", c["case"]["name"]);
     }
     // Not the 80 % goal; guards against losing what the published model reaches.
-    assert!(s["iterations_exact_share"].as_f64().unwrap() >= 0.70, "{s}");
+    assert!(s["iterations_exact_share"].as_f64().unwrap() >= 0.72, "{s}");
     assert!(
-        s["iterations_in_spread_share"].as_f64().unwrap() >= 0.85,
+        s["iterations_in_spread_share"].as_f64().unwrap() >= 0.95,
         "{s}"
     );
+    // The simulator's answer is the median of its runs, whose spread is reported too.
+    for c in v["cases"].as_array().unwrap() {
+        let (lo, hi) = (
+            c["sim_iterations_spread"][0].as_u64().unwrap(),
+            c["sim_iterations_spread"][1].as_u64().unwrap(),
+        );
+        let sim = c["sim"]["iterations"].as_u64().unwrap();
+        assert!(lo <= sim && sim <= hi, "{}", c["case"]["name"]);
+    }
 }
