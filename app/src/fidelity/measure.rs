@@ -319,21 +319,19 @@ mod real {
                 ])
                 .output()
                 .context("cannot run virsh")?;
-            let ram = std::fs::read(&local);
+            let map = std::fs::File::open(&local).and_then(GuestMemoryMap::of_reader);
             let _ = std::fs::remove_file(&local);
             anyhow::ensure!(
                 out.status.success(),
                 "virsh qemu-monitor-command: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             );
-            let ram = ram.with_context(|| format!("cannot read {}", local.display()))?;
+            let (map, bytes) = map.with_context(|| format!("cannot read {}", local.display()))?;
             anyhow::ensure!(
-                ram.len() as u64 == ram_mib << 20,
-                "the dump has {} bytes, not {} MiB",
-                ram.len(),
-                ram_mib
+                bytes == ram_mib << 20,
+                "the dump has {bytes} bytes, not {ram_mib} MiB"
             );
-            Ok(GuestMemoryMap::of_dump(&ram))
+            Ok(map)
         }
 
         fn migrate(

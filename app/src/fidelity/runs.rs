@@ -144,15 +144,36 @@ impl GuestMemoryMap {
 
     /// The map of a raw RAM dump (page 0 first).
     pub fn of_dump(ram: &[u8]) -> GuestMemoryMap {
-        const PAGE: usize = 4096;
-        let per_mib: Vec<usize> = ram
-            .chunks(1 << 20)
-            .map(|mib| {
-                mib.chunks(PAGE)
-                    .filter(|p| p.iter().any(|&b| b != 0))
-                    .count()
-            })
-            .collect();
+        GuestMemoryMap::of_per_mib(ram.chunks(1 << 20).map(Self::data_pages).collect())
+    }
+
+    /// The map of a raw RAM dump read from `dump` a MiB at a time (a guest's RAM need not fit
+    /// in ours twice), with the bytes it held.
+    pub fn of_reader(mut dump: impl std::io::Read) -> std::io::Result<(GuestMemoryMap, u64)> {
+        use std::io::Read as _;
+        let mut mib = Vec::with_capacity(1 << 20);
+        let (mut per_mib, mut bytes) = (Vec::new(), 0u64);
+        loop {
+            mib.clear();
+            let n = (&mut dump).take(1 << 20).read_to_end(&mut mib)?;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            per_mib.push(Self::data_pages(&mib));
+        }
+        Ok((GuestMemoryMap::of_per_mib(per_mib), bytes))
+    }
+
+    /// Pages of `mib` that hold something besides zeros.
+    fn data_pages(mib: &[u8]) -> usize {
+        mib.chunks(4096)
+            .filter(|p| p.iter().any(|&b| b != 0))
+            .count()
+    }
+
+    /// The map from the count of data pages in each MiB.
+    fn of_per_mib(per_mib: Vec<usize>) -> GuestMemoryMap {
         // The largest run of (nearly) empty MiB; what lies above it is the top.
         let (mut best, mut start) = ((0, 0), None);
         for (i, &n) in per_mib
@@ -307,6 +328,16 @@ mod tests {
         let full = vec![1u8; 2 << 20];
         assert_eq!(GuestMemoryMap::of_dump(&full).top_mib, 0.0);
         assert_eq!(GuestMemoryMap::of_dump(&full).nonzero_mib, 2.0);
+        // Read a MiB at a time, the same map, and the bytes it held (a short last MiB too).
+        let (read, bytes) = GuestMemoryMap::of_reader(std::io::Cursor::new(&ram)).unwrap();
+        assert_eq!((read, bytes), (m.clone(), ram.len() as u64));
+        let short = &full[..(1 << 20) + 4096 * 3];
+        let (read, bytes) = GuestMemoryMap::of_reader(short).unwrap();
+        assert_eq!(read, GuestMemoryMap::of_dump(short));
+        assert_eq!(
+            (read.data_pages_per_mib, bytes),
+            (vec![256, 3], short.len() as u64)
+        );
     }
 
     #[test]
