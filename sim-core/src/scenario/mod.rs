@@ -286,7 +286,8 @@ pub struct VmSpec {
     #[serde(default)]
     pub background_set_kib: u64,
     /// The workload writes in bursts this often, ms, rather than continuously (a script on a
-    /// timer: each wake-up writes what a period owes at once). 0: continuously.
+    /// timer: each wake-up owes a period's worth and writes it as fast as its vCPU share
+    /// allows — `vcpu_busy_share` of the period, longer under a throttle). 0: continuously.
     #[serde(default)]
     pub workload_burst_ms: f64,
     /// What each of those bursts dirties besides the working set, KiB: the process it starts,
