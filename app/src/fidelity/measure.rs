@@ -132,7 +132,7 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
 /// chance — and they decide on which side of the threshold a close pass lands. Each run draws
 /// them from its own seed; the answer is the runs' median, as the real side's is the median of
 /// its repetitions. 201: where a case's passes are nearly as likely to end one way as the
-/// other, the median of fewer runs still flips with the seeds (on the published grid 31, 51
+/// other, the median of fewer runs still flips with the seeds (on the seven-run grid 31, 51
 /// and 101 runs matched QEMU's median count in 52, 55 and 57 of the 69 validation cases);
 /// from 201 on, 401 and 1001 runs give the same median in every case.
 pub const TWIN_RUNS: u64 = 201;
