@@ -324,9 +324,10 @@ fn simulated(k: &Case, c: &Calibration, runs: u64) -> Option<Measurement> {
 }
 
 /// The uncapped rate: the value, within half to twice the current estimate (at first the
-/// formula's), that makes the simulator's uncapped idle cases last as long as they did. A search, not a ratio update: the simulated
-/// downtime jumps as the last pass ends before or after a sync, and scaling the rate by
-/// the ratio of copy times then swings between two values instead of settling.
+/// formula's), that makes the simulator's uncapped idle cases last as long as they did. A
+/// search, not a ratio update: the simulated downtime jumps as the last pass ends before or
+/// after a sync, and scaling the rate by the ratio of copy times then swings between two
+/// values instead of settling.
 fn fit_link(c: &mut Calibration, idle: &[&(&Case, &Measurement)], runs: u64) {
     let uncapped: Vec<(&Case, &Measurement)> = idle
         .iter()
