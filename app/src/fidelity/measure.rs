@@ -153,12 +153,15 @@ pub fn simulate_runs(
     if threads == 1 || runs < 2 * threads {
         return Ok((0..runs).map(run).collect());
     }
-    // Thread t takes seeds t, t + threads, …; the results are put back in seed order.
-    let per_thread: Vec<Vec<Measurement>> = std::thread::scope(|s| {
+    // Thread t takes a contiguous block of seeds; the blocks are joined in order, so the
+    // results come back in seed order. (A thread that panicked leaves its block empty, which
+    // the count below reports.)
+    let blocks: Vec<Vec<Measurement>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let run = &run;
-                s.spawn(move || (t..runs).step_by(threads as usize).map(run).collect())
+                let (from, to) = (t * runs / threads, (t + 1) * runs / threads);
+                s.spawn(move || (from..to).map(run).collect())
             })
             .collect();
         handles
@@ -166,13 +169,7 @@ pub fn simulate_runs(
             .map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    let mut out = Vec::with_capacity(runs as usize);
-    for i in 0..runs {
-        let (t, k) = ((i % threads) as usize, (i / threads) as usize);
-        if let Some(m) = per_thread.get(t).and_then(|v| v.get(k)) {
-            out.push(m.clone());
-        }
-    }
+    let out: Vec<Measurement> = blocks.into_iter().flatten().collect();
     anyhow::ensure!(
         out.len() as u64 == runs,
         "case {}: a simulator run did not finish",
@@ -416,6 +413,14 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// The grid's case called `name`.
+    fn case_named(name: &str) -> Case {
+        super::super::grid::full()
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no case {name} in the grid"))
+    }
+
     #[test]
     fn the_twin_takes_the_cases_guest_flags_and_constants() {
         let cal = Calibration::shipped().unwrap();
@@ -444,10 +449,7 @@ mod tests {
     #[test]
     fn the_twins_runs_start_the_writer_at_different_points_and_it_answers_with_their_median() {
         let cal = Calibration::shipped().unwrap();
-        let case = super::super::grid::full()
-            .into_iter()
-            .find(|c| c.name == "256M-ws32r16-bw40-dt300")
-            .unwrap();
+        let case = case_named("256M-ws32r16-bw40-dt300");
         let runs = simulate_runs(&case, &cal, 7).unwrap();
         assert!(runs.iter().all(Measurement::completed), "{runs:?}");
         // Where the writer is when the migration starts changes how it goes ...
@@ -469,10 +471,7 @@ mod tests {
     #[test]
     fn runs_spread_over_the_cores_come_back_in_seed_order() {
         let cal = Calibration::shipped().unwrap();
-        let case = super::super::grid::full()
-            .into_iter()
-            .find(|c| c.name == "256M-ws16r4-bw40-dt100")
-            .unwrap();
+        let case = case_named("256M-ws16r4-bw40-dt100");
         // Enough runs to be split over threads on any machine with two or more cores.
         let runs = simulate_runs(&case, &cal, 19).unwrap();
         let base = scenario(&case, &cal).unwrap();
