@@ -221,7 +221,11 @@ impl Migration {
             .mid_cycle();
         // The working set is the writer's own memory, not the kernel's: it starts above the
         // background's pages (QEMU's page trace of the lab's guest shows the two apart), else the
-        // background would rewrite pages the writer keeps dirty anyway and add nothing.
+        // background would rewrite pages the writer keeps dirty anyway and add nothing. The base
+        // is the background's page count: in a measured layout its data pages are scattered
+        // higher, so the churn below the set shares some pages with it (the kernel's own writes
+        // either way). Keeping those apart too was probed and fitted the lab worse (README,
+        // "Where the twin puts the kernel's writes").
         let workload_base = if vm.background_dirty_mibps > 0.0 {
             background_pages.min(pages.saturating_sub(workload.span_pages()))
         } else {
