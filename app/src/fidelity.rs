@@ -351,6 +351,7 @@ fn compare(
                 Some(calibration::FitInput {
                     case: k.clone(),
                     median,
+                    runs: ms,
                     qemu_dirty,
                     first_pass_mib: calibration::median(&first_passes),
                 })
