@@ -594,7 +594,8 @@ mod tests {
             .iter()
             .filter(|c| c.calibration)
             .map(|k| {
-                let mut median = super::super::measure::simulate_median(k, &truth, RUNS).unwrap();
+                let runs = super::super::measure::simulate_runs(k, &truth, RUNS).unwrap();
+                let mut median = super::super::report::median_of(&runs).unwrap();
                 let (_, syncs) = super::super::measure::simulate_with_syncs(k, &truth).unwrap();
                 median.max_gap_ms = median.downtime_ms + 10.0 + 25.0;
                 let cap = k.bandwidth_mibps.map(|b| b as f64 * 1_048_576.0);
@@ -614,7 +615,7 @@ mod tests {
                 FitInput {
                     case: k.clone(),
                     median,
-                    runs: Vec::new(),
+                    runs,
                     qemu_dirty,
                     first_pass_mib,
                 }
@@ -632,6 +633,11 @@ mod tests {
         assert!(near(fit.guest_background_mibps, 1.0, 0.5), "{fit:?}");
         assert!(
             (512..=2048).contains(&fit.guest_background_set_kib),
+            "{fit:?}"
+        );
+        // The churn, matched to the runs' spread, within a step or two of the grid.
+        assert!(
+            fit.writer_churn_kib.abs_diff(truth.writer_churn_kib) <= 256,
             "{fit:?}"
         );
         assert_eq!(
