@@ -221,17 +221,25 @@ impl Migration {
             .mid_cycle();
         // The working set is the writer's own memory, not the kernel's: it starts above the
         // background's pages (QEMU's page trace of the lab's guest shows the two apart), else the
-        // background would rewrite pages the writer keeps dirty anyway and add nothing. The base
-        // is the background's page count: in a measured layout its data pages are scattered
-        // higher, so the churn below the set shares some pages with it (the kernel's own writes
-        // either way). Keeping those apart too was probed and fitted the lab worse (README,
-        // "Where the twin puts the kernel's writes").
+        // background would rewrite pages the writer keeps dirty anyway and add nothing. (A
+        // measured layout says where the files are: see below.)
         let workload_base = if vm.background_dirty_mibps > 0.0 {
             background_pages.min(pages.saturating_sub(workload.span_pages()))
         } else {
             0
         };
-        let churn = ChurnPlacement::new(&workload, vm.workload_churn_top_share, &layout);
+        let mut churn = ChurnPlacement::new(&workload, vm.workload_churn_top_share, &layout);
+        // A guest whose memory was dumped holds its writer's files in that data: the last pages
+        // below the top block (the page descriptors), where a tmpfs that has filled the holes
+        // the boot freed goes on allocating. Put the set there, the low churn just below it —
+        // not in the kernel's first MiBs, where it would turn empty pages into data the first
+        // pass sends and share pages with the background's.
+        if !vm.data_pages_per_mib.is_empty() {
+            let top = layout
+                .ram_pages()
+                .saturating_sub(vm.top_used_mib * crate::ram_layout::PAGES_PER_MIB);
+            churn.in_data_below(layout.data_pages_below(top));
+        }
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
             copies_disk.then(|| DiskMirror::new(vm.disk_bytes(), vm.disk_write_mibps, disk_rng));
@@ -1151,6 +1159,9 @@ struct ChurnPlacement {
     low: u64,
     /// The last page with data (the top churn counts down from it).
     last: u64,
+    /// When set, the low churn and then the set are the data pages from this index on (a
+    /// measured layout); otherwise raw pages from the workload's base.
+    data_start: Option<u64>,
 }
 
 impl ChurnPlacement {
@@ -1161,12 +1172,26 @@ impl ChurnPlacement {
             set: workload.span_pages() - churn,
             low: churn - top,
             last: layout.data_pages().saturating_sub(1),
+            data_start: None,
         }
+    }
+
+    /// Place the low churn and the set on the data pages that end at data page `end`.
+    fn in_data_below(&mut self, end: u64) {
+        self.data_start = Some(end.saturating_sub(self.set + self.low));
     }
 
     /// The page written for the workload's page `p` (set pages first, then churn).
     #[inline]
     fn page(&self, p: u64, base: u64, layout: &RamLayout) -> u64 {
+        if let Some(d) = self.data_start {
+            if p < self.set {
+                return layout.data_page(d + self.low + p);
+            }
+            if p - self.set < self.low {
+                return layout.data_page(d + p - self.set);
+            }
+        }
         if p < self.set {
             base + self.low + p
         } else if p - self.set < self.low {
@@ -1206,5 +1231,33 @@ mod tests {
         assert_eq!(c.page(256 + 29, base, &layout), base + 29);
         assert_eq!(c.page(256 + 30, base, &layout), 16383);
         assert_eq!(c.page(256 + 39, base, &layout), 16374);
+    }
+
+    #[test]
+    fn in_a_measured_guest_the_set_and_its_churn_are_the_data_below_the_top_block() {
+        // 8 MiB: MiB 0-2 full (the kernel), MiB 3 empty, MiB 4-5 full (the files), MiB 6 empty,
+        // MiB 7 half full (the page descriptors: the top block).
+        let layout = RamLayout::measured(8 * 256, &[256, 256, 256, 0, 256, 256, 0, 128]);
+        let workload = Workload::new(
+            &WorkloadSpec::Scanner {
+                set_mib: 1,
+                rate_mibps: 1.0,
+            },
+            8 * 256,
+            1.0,
+            FastRng::new(1),
+        )
+        .with_bursts(250.0, 160);
+        let mut c = ChurnPlacement::new(&workload, 0.25, &layout);
+        c.in_data_below(layout.data_pages_below(7 * 256));
+        let base = 1000;
+        // Data below MiB 7 ends with MiB 5: the set is its last MiB, the 30 low churn pages
+        // the ones before it; the base no longer matters.
+        assert_eq!(c.page(0, base, &layout), 5 * 256);
+        assert_eq!(c.page(255, base, &layout), 6 * 256 - 1);
+        assert_eq!(c.page(256, base, &layout), 5 * 256 - 30);
+        assert_eq!(c.page(256 + 29, base, &layout), 5 * 256 - 1);
+        // The top churn still counts down from the last data page.
+        assert_eq!(c.page(256 + 30, base, &layout), 7 * 256 + 127);
     }
 }

@@ -90,6 +90,16 @@ impl RamLayout {
         self.ram_pages + self.firmware_pages
     }
 
+    /// Pages with data at addresses below `page`.
+    pub fn data_pages_below(&self, page: u64) -> u64 {
+        let k = self.data_runs.partition_point(|&(start, _)| start < page);
+        if k == 0 {
+            return 0;
+        }
+        let (start, len) = self.data_runs[k - 1];
+        self.before[k - 1] + len.min(page - start)
+    }
+
     /// Pages of guest RAM that hold data.
     pub fn data_pages(&self) -> u64 {
         self.before
@@ -149,6 +159,18 @@ mod tests {
         let zero = l.zero_bitmap();
         assert_eq!(zero.count(), 500);
         assert!(zero.get(400) && zero.get(899) && !zero.get(900));
+    }
+
+    #[test]
+    fn data_pages_below_counts_the_data_under_an_address() {
+        // MiB 0 half full, MiB 1 empty, MiB 2 full.
+        let l = RamLayout::measured(3 * PAGES_PER_MIB, &[128, 0, 256]);
+        assert_eq!(l.data_pages_below(0), 0);
+        assert_eq!(l.data_pages_below(100), 100);
+        assert_eq!(l.data_pages_below(PAGES_PER_MIB), 128);
+        assert_eq!(l.data_pages_below(2 * PAGES_PER_MIB), 128);
+        assert_eq!(l.data_pages_below(2 * PAGES_PER_MIB + 10), 138);
+        assert_eq!(l.data_pages_below(u64::MAX), l.data_pages());
     }
 
     #[test]
