@@ -130,6 +130,8 @@ pub struct Migration {
     throttle_pct: u8,
     start_postcopy: bool,
     timeout_fired: bool,
+    /// How long after the timeout the client's poll that acts on it comes.
+    timeout_late: SimDuration,
     /// End of the current `ram_save_iterate` call, if one is running.
     iterate_end: Option<SimTime>,
     // Device state (and disk tail) still to send during stop-and-copy.
@@ -193,6 +195,16 @@ impl Migration {
                     .is_some_and(|c| c.status == CheckStatus::Warn),
             ),
             Err(e) => (Some((Stage::Connect, e)), false),
+        };
+        // virsh's --timeout is checked by the client as it polls the job, not by libvirt: the
+        // guest is suspended at the first poll after the timeout, and where the polls fall
+        // against the job's start is chance (the lab's runs were suspended 0-110 ms late).
+        let timeout_late = if params.timeout.is_some() {
+            let every = params.sample_every.as_millis().max(1);
+            let mut rng = FastRng::new(workload_rng.clone().next_u64() ^ 0x0074_696d_656f_7574);
+            SimDuration::from_millis(rng.below(every))
+        } else {
+            SimDuration::ZERO
         };
         let layout = vm.ram_layout();
         let mem = GuestMemory::from_layout(&layout);
@@ -278,6 +290,7 @@ impl Migration {
             throttle_pct: 0,
             start_postcopy: false,
             timeout_fired: false,
+            timeout_late,
             iterate_end: None,
             device_left: 0,
             paused_at: None,
@@ -642,7 +655,7 @@ impl Migration {
         let elapsed = t.since(self.start);
         if let Some((after, action)) = self.params.timeout
             && !self.timeout_fired
-            && elapsed >= after
+            && elapsed >= after + self.timeout_late
             && matches!(self.state, State::StorageCopy | State::Precopy)
         {
             {

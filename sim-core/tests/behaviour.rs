@@ -331,6 +331,25 @@ fn timeout_suspends_the_guest_and_the_rest_completes_offline() {
 }
 
 #[test]
+fn timeout_acts_at_the_clients_first_poll_after_it() {
+    // The client checks --timeout as it polls the job (every `sample_interval_ms`): the
+    // suspension comes up to one poll late, by an amount that varies with the seed.
+    let vm =
+        "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = 150.0";
+    let base = lab(112.0, vm, "timeout_s = 30", "[sim]\nmax_time_s = 300.0");
+    let late: Vec<u64> = (0..8)
+        .map(|i| {
+            let mut sc = base.clone();
+            sc.seed = base.seed + i;
+            let (total, downtime, ..) = completed(&Simulator::run(sc));
+            total - downtime - 30_000
+        })
+        .collect();
+    assert!(late.iter().all(|l| *l <= 110), "{late:?}");
+    assert!(late.iter().max() > late.iter().min(), "{late:?}");
+}
+
+#[test]
 fn timeout_can_switch_to_postcopy_instead() {
     let vm =
         "ram_mib = 2048\n[vm.workload]\nkind = \"hot-set\"\nset_mib = 1024\nrate_mibps = 150.0";
