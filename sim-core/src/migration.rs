@@ -241,16 +241,22 @@ impl Migration {
             0
         };
         let mut churn = ChurnPlacement::new(&workload, vm.workload_churn_top_share, &layout);
-        // A guest whose memory was dumped holds its writer's files in that data: the last pages
-        // below the top block (the page descriptors), where a tmpfs that has filled the holes
-        // the boot freed goes on allocating. Put the set there, the low churn just below it —
-        // not in the kernel's first MiBs, where it would turn empty pages into data the first
-        // pass sends and share pages with the background's.
+        // A guest whose memory was dumped holds its writer's files in that data — not in the
+        // kernel's first MiBs, where the set would turn empty pages into data the first pass
+        // sends and share pages with the background's. When the dump found the files
+        // (`VmSpec::workload_files`), the set is those pages in the order the kernel gave them:
+        // the holes its boot freed, among its data and at the top of RAM, then fresh memory
+        // above the data. Otherwise it is the last data below the top block (the page
+        // descriptors), where a tmpfs that has filled those holes goes on allocating, with the
+        // low churn just below it.
         if !vm.data_pages_per_mib.is_empty() {
-            let top = layout
-                .ram_pages()
-                .saturating_sub(vm.top_used_mib * crate::ram_layout::PAGES_PER_MIB);
-            churn.in_data_below(layout.data_pages_below(top));
+            let writer = RamLayout::pages_of_runs(&vm.workload_files, pages);
+            if !churn.on_pages(&writer, &layout) {
+                let top = layout
+                    .ram_pages()
+                    .saturating_sub(vm.top_used_mib * crate::ram_layout::PAGES_PER_MIB);
+                churn.in_data_below(layout.data_pages_below(top));
+            }
         }
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
@@ -1164,17 +1170,30 @@ fn advance(t: SimTime, bytes: u64, rate: f64) -> SimTime {
 /// most just below the files, the rest in the page descriptors at the top of RAM (allocating and
 /// freeing pages writes their descriptors). Which side of the set the churn lies on decides
 /// whether QEMU's walk sends it again right after the set's freshly written pages.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct ChurnPlacement {
     /// Pages of the working set.
     set: u64,
     /// Churn pages just below the set (the set starts after them).
     low: u64,
+    /// Churn pages in the page descriptors at the top of RAM.
+    top: u64,
     /// The last page with data (the top churn counts down from it).
     last: u64,
     /// When set, the low churn and then the set are the data pages from this index on (a
     /// measured layout); otherwise raw pages from the workload's base.
     data_start: Option<u64>,
+    /// The set's pages as a dump found them, in the order written, and the churn's: the low
+    /// churn (ascending) then the top churn (descending), both on data pages that are not
+    /// the files'.
+    found: Option<FoundPages>,
+}
+
+/// The workload's pages when a dump found its files.
+#[derive(Debug, Clone)]
+struct FoundPages {
+    set: std::sync::Arc<[u64]>,
+    churn: std::sync::Arc<[u64]>,
 }
 
 impl ChurnPlacement {
@@ -1184,9 +1203,45 @@ impl ChurnPlacement {
         ChurnPlacement {
             set: workload.span_pages() - churn,
             low: churn - top,
+            top,
             last: layout.data_pages().saturating_sub(1),
             data_start: None,
+            found: None,
         }
+    }
+
+    /// Place the set on the last of `pages` (the writer's files in the order allocated; the
+    /// ones before are the buffer it only reads); the low churn on the data just below the
+    /// set's lowest page, the top churn on the last data pages, neither on the files (the
+    /// boot's freed holes the files took include the last pages of RAM: the page descriptors
+    /// lie below them). False, and nothing changed, when there are fewer pages than the set.
+    fn on_pages(&mut self, pages: &[u64], layout: &RamLayout) -> bool {
+        let n = self.set as usize;
+        let Some(set) = pages.len().checked_sub(n).map(|skip| &pages[skip..]) else {
+            return false;
+        };
+        let Some(&lowest) = set.iter().min() else {
+            return false;
+        };
+        let files: std::collections::BTreeSet<u64> = pages.iter().copied().collect();
+        // Data pages counting down from data index `from`, the files' skipped.
+        let down = |from: u64| {
+            (0..from)
+                .rev()
+                .map(|i| layout.data_page(i))
+                .filter(|p| !files.contains(p))
+        };
+        let mut low: Vec<u64> = down(layout.data_pages_below(lowest))
+            .take(self.low as usize)
+            .collect();
+        low.reverse();
+        let top = down(layout.data_pages()).take(self.top as usize);
+        let churn: Vec<u64> = low.into_iter().chain(top).collect();
+        self.found = Some(FoundPages {
+            set: set.into(),
+            churn: churn.into(),
+        });
+        true
     }
 
     /// Place the low churn and the set on the data pages that end at data page `end`.
@@ -1197,6 +1252,17 @@ impl ChurnPlacement {
     /// The page written for the workload's page `p` (set pages first, then churn).
     #[inline]
     fn page(&self, p: u64, base: u64, layout: &RamLayout) -> u64 {
+        if let Some(found) = &self.found {
+            let p = p as usize;
+            return match found.set.get(p) {
+                Some(&page) => page,
+                None => found
+                    .churn
+                    .get(p - found.set.len())
+                    .copied()
+                    .unwrap_or_else(|| layout.data_page(self.last)),
+            };
+        }
         if let Some(d) = self.data_start {
             if p < self.set {
                 return layout.data_page(d + self.low + p);
@@ -1272,5 +1338,49 @@ mod tests {
         assert_eq!(c.page(256 + 29, base, &layout), 5 * 256 - 1);
         // The top churn still counts down from the last data page.
         assert_eq!(c.page(256 + 30, base, &layout), 7 * 256 + 127);
+    }
+
+    #[test]
+    fn with_the_files_found_the_set_is_their_last_pages_in_the_order_allocated() {
+        // 8 MiB: MiB 0-2 full (the kernel, with holes the boot freed), MiB 3 empty, MiB 4-5
+        // full, MiB 7 half full (the top block).
+        let layout = RamLayout::measured(8 * 256, &[256, 256, 256, 0, 256, 256, 0, 128]);
+        let workload = Workload::new(
+            &WorkloadSpec::Scanner {
+                set_mib: 1,
+                rate_mibps: 1.0,
+            },
+            8 * 256,
+            1.0,
+            FastRng::new(1),
+        )
+        .with_bursts(250.0, 160);
+        // The files: 100 pages of MiB 1 (the buffer the writer reads), then 56 of MiB 7 (a
+        // hole at the top), then 100 more of MiB 1 and 100 of MiB 4.
+        let files = RamLayout::pages_of_runs(&[(1, 100), (7, 56), (1, 100), (4, 100)], 8 * 256);
+        assert_eq!(files.len(), 356);
+        let mut c = ChurnPlacement::new(&workload, 0.25, &layout);
+        assert!(c.on_pages(&files, &layout));
+        let base = 1000;
+        // The set is the last 256 of them, in that order: MiB 7's pages come first, then the
+        // second run of MiB 1 (after the first run's pages), then MiB 4.
+        assert_eq!(c.page(0, base, &layout), 7 * 256);
+        assert_eq!(c.page(55, base, &layout), 7 * 256 + 55);
+        assert_eq!(c.page(56, base, &layout), 256 + 100);
+        assert_eq!(c.page(155, base, &layout), 256 + 199);
+        assert_eq!(c.page(156, base, &layout), 4 * 256);
+        assert_eq!(c.page(255, base, &layout), 4 * 256 + 99);
+        // The 30 low churn pages are the data just below the set's lowest page (MiB 1's 100th),
+        // but not the files': the buffer's 100 pages there are skipped, down into MiB 0.
+        assert_eq!(c.page(256, base, &layout), 226);
+        assert_eq!(c.page(256 + 29, base, &layout), 255);
+        // The top churn counts down from the last data page that is not the files' (MiB 7's
+        // first 56 pages are).
+        assert_eq!(c.page(256 + 30, base, &layout), 7 * 256 + 127);
+        assert_eq!(c.page(256 + 39, base, &layout), 7 * 256 + 118);
+        // Fewer pages than the set: nothing changes.
+        let mut d = ChurnPlacement::new(&workload, 0.25, &layout);
+        assert!(!d.on_pages(&files[..255], &layout));
+        assert_eq!(d.page(0, base, &layout), base + 30);
     }
 }

@@ -55,6 +55,24 @@ impl RamLayout {
         RamLayout::from_runs(ram_pages, data)
     }
 
+    /// The pages `(MiB, pages)` runs name in a measured layout, in the runs' order: each run
+    /// takes the next `pages` pages of its MiB (from the MiB's start, where
+    /// [`RamLayout::measured`] puts that MiB's data), after those earlier runs took.
+    pub fn pages_of_runs(runs: &[(u64, u16)], ram_pages: u64) -> Vec<u64> {
+        let mut taken = std::collections::BTreeMap::<u64, u64>::new();
+        let mut pages = Vec::new();
+        for &(mib, n) in runs {
+            let used = taken.entry(mib).or_default();
+            let start = mib.saturating_mul(PAGES_PER_MIB) + *used;
+            let end = (start + u64::from(n))
+                .min((mib + 1).saturating_mul(PAGES_PER_MIB))
+                .min(ram_pages);
+            *used += u64::from(n);
+            pages.extend(start.min(end)..end);
+        }
+        pages
+    }
+
     fn from_runs(ram_pages: u64, data: Vec<(u64, u64)>) -> RamLayout {
         let data_runs: Vec<(u64, u64)> = data.into_iter().filter(|r| r.1 > 0).collect();
         let mut before = Vec::with_capacity(data_runs.len());
@@ -159,6 +177,18 @@ mod tests {
         let zero = l.zero_bitmap();
         assert_eq!(zero.count(), 500);
         assert!(zero.get(400) && zero.get(899) && !zero.get(900));
+    }
+
+    #[test]
+    fn runs_take_the_next_pages_of_their_mib_in_order() {
+        let pages = RamLayout::pages_of_runs(&[(2, 3), (0, 2), (2, 2), (3, 300)], 3 * 256 + 10);
+        // MiB 2's second run goes on after its first; a run never leaves its MiB nor RAM.
+        let want: Vec<u64> = [512, 513, 514, 0, 1, 515, 516]
+            .into_iter()
+            .chain(768..778)
+            .collect();
+        assert_eq!(pages, want);
+        assert!(RamLayout::pages_of_runs(&[], 1024).is_empty());
     }
 
     #[test]

@@ -311,6 +311,16 @@ pub struct VmSpec {
     /// as never touched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_pages_per_mib: Vec<u16>,
+    /// Where the workload's files lie among those data pages, in the order they were
+    /// allocated: `[MiB, pages]` pairs, each taking the next `pages` data pages of that MiB (a
+    /// MiB may come back later in the list). Needs `data_pages_per_mib`. When given, the
+    /// working set is the last of these pages (the ones before are the buffer the writer copies
+    /// from, which it only reads), written in this order. A booted kernel hands out the holes
+    /// its boot freed first, scattered among its own data and at the top of RAM, and only then
+    /// fresh memory above it; where the writes land decides what QEMU's walk has sent when it
+    /// syncs. With fewer pages than the working set, the set is the data below the top block.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workload_files: Vec<(u64, u16)>,
     /// The machine's ROM blocks, KiB, which QEMU migrates after RAM (`info ramblock`: `pc.bios`
     /// 256, `pc.rom` 128, a virtio-net option ROM 256).
     #[serde(default = "defaults::firmware_kib")]
@@ -363,6 +373,7 @@ impl VmSpec {
             workload_churn_top_share: 0.0,
             top_used_mib: 0,
             data_pages_per_mib: Vec::new(),
+            workload_files: Vec::new(),
             firmware_kib: defaults::firmware_kib(),
             firmware_data_kib: defaults::firmware_data_kib(),
             cpu: GuestCpuSpec::default(),

@@ -208,6 +208,33 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
             format!("MiB {mib} has {n} pages with data, but a MiB has only 256 pages"),
         );
     }
+    if !vm.workload_files.is_empty() && vm.data_pages_per_mib.is_empty() {
+        return fail(
+            format!("vm.{i}.workload_files"),
+            "the workload's files are a part of the data: give data_pages_per_mib too",
+        );
+    }
+    let mut taken = vec![0u64; vm.data_pages_per_mib.len()];
+    for &(mib, n) in &vm.workload_files {
+        let have = usize::try_from(mib)
+            .ok()
+            .and_then(|m| vm.data_pages_per_mib.get(m).zip(taken.get_mut(m)));
+        let Some((&data, used)) = have else {
+            return fail(
+                format!("vm.{i}.workload_files"),
+                format!("MiB {mib} is past the data map's last MiB"),
+            );
+        };
+        *used += u64::from(n);
+        if *used > u64::from(data) {
+            return fail(
+                format!("vm.{i}.workload_files"),
+                format!(
+                    "the files take {used} pages of MiB {mib}, but it has only {data} pages with data"
+                ),
+            );
+        }
+    }
     if vm.firmware_data_kib > vm.firmware_kib {
         return fail(
             format!("vm.{i}.firmware_data_kib"),
@@ -361,4 +388,43 @@ fn validate_migration(i: usize, m: &MigrationSpec, storage: StorageKind) -> Resu
 
 fn join(names: &BTreeSet<&str>) -> String {
     names.iter().copied().collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+
+    fn error_of(vm_keys: &str) -> String {
+        let text = format!(
+            "name='t'\n[[host]]\nname='a'\n[[host]]\nname='b'\n[link]\nbandwidth_mibps=100.0\n[storage]\nkind='shared'\n[[vm]]\nname='db01'\nhost='a'\nram_mib=8\n{vm_keys}\n"
+        );
+        Scenario::from_toml_str(&text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_workload_files_must_be_data_pages_of_the_map() {
+        let map = "data_pages_per_mib=[256, 100, 0, 50]";
+        assert_eq!(
+            error_of(&format!(
+                "{map}\nworkload_files=[[1, 60], [3, 50], [1, 40]]"
+            )),
+            ""
+        );
+        let e = error_of("workload_files=[[1, 60]]");
+        assert!(
+            e.contains("vm.0.workload_files") && e.contains("data_pages_per_mib"),
+            "{e}"
+        );
+        // MiB 1 has 100 data pages; two runs take 101.
+        let e = error_of(&format!("{map}\nworkload_files=[[1, 60], [1, 41]]"));
+        assert!(
+            e.contains("101 pages of MiB 1") && e.contains("only 100"),
+            "{e}"
+        );
+        let e = error_of(&format!("{map}\nworkload_files=[[4, 1]]"));
+        assert!(e.contains("MiB 4 is past"), "{e}");
+    }
 }
