@@ -306,19 +306,23 @@ fn compare(
     use measure::{Measurement, simulate_runs};
     // The guest's memory measured when it was booted for the case goes to the simulator too:
     // a dump with its per-MiB map if some run has one (recordings made before the map was kept
-    // have only the totals).
+    // have only the totals), of the layout most of the case's runs were measured on.
     let measured: Vec<(grid::Case, Vec<runs::RecordedRun>)> = measured
         .into_iter()
         .map(|(mut k, runs)| {
             let dumps = runs.iter().filter_map(|r| r.guest_memory.as_ref());
-            k.memory = dumps
-                .clone()
-                .find(|m| !m.data_pages_per_mib.is_empty())
+            k.memory = runs::most_common_layout(dumps.clone())
                 .or_else(|| dumps.clone().next())
                 .cloned();
-            (k, runs)
+            // Recordings made before the dump looked for the writer's files get them from a
+            // later dump of the same guest, when its data lies in the same place.
+            let guest = k.guest();
+            if let Some(m) = k.memory.as_mut() {
+                runs::fill_writer_files(m, guest, runs::WRITER_MAPS)?;
+            }
+            Ok((k, runs))
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let mut cal = c.calibration.clone();
     if c.calibrate {
         let inputs: Vec<calibration::FitInput> = measured

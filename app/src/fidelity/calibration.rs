@@ -714,6 +714,7 @@ mod tests {
                     nonzero_mib: 70.0 + pd + (allocated - 9.0).max(0.0),
                     top_mib: 3.0 + pd,
                     data_pages_per_mib: Vec::new(),
+                    writer_files: Vec::new(),
                 });
                 let median = super::super::measure::simulate_median(&k, &shipped, RUNS).unwrap();
                 // The dirty pages after first passes of one length only (as when the poll missed

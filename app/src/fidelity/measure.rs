@@ -81,6 +81,8 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
             vm.top_used_mib = m.top_mib.round() as u64;
             // And where it lies, page by page, when the recording has it.
             vm.data_pages_per_mib = m.data_pages_per_mib.clone();
+            // And the writer's files among that data, when the dump found them.
+            vm.workload_files = m.writer_files.clone();
         }
         // Otherwise from the calibration: what the idle guest's kernel and busybox wrote, its
         // page descriptors, and of the working set and the random buffer it copies from what

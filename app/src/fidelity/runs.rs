@@ -94,6 +94,12 @@ pub struct GuestMemoryMap {
     /// runs of one count as `count*MiBs`: `"46 224 256*12 133 0 …"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "per_mib_text")]
     pub data_pages_per_mib: Vec<u16>,
+    /// Where the workload's files lie: `MiB:pages` runs, in the order the files were allocated
+    /// when that is known, else (from a dump alone) in address order. A dump finds them by
+    /// content: pages of random bytes that occur more than once (the writer copies one random
+    /// buffer over and over). Empty for an idle guest and in recordings made before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "runs_text")]
+    pub writer_files: Vec<(u64, u16)>,
 }
 
 /// `data_pages_per_mib` as a short text: a 512 MiB map is mostly long runs of 0 or 256.
@@ -137,14 +143,49 @@ mod per_mib_text {
     }
 }
 
+/// `writer_files` as a short text: `"40:57 41:135 30:30 …"`.
+mod runs_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(v: &[(u64, u16)], s: S) -> Result<S::Ok, S::Error> {
+        let out: Vec<String> = v.iter().map(|(mib, n)| format!("{mib}:{n}")).collect();
+        s.serialize_str(&out.join(" "))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u16)>, D::Error> {
+        let text = String::deserialize(d)?;
+        text.split_whitespace()
+            .map(|item| {
+                let bad = || D::Error::custom(format!("{item:?} is not MiB:pages"));
+                let (mib, n) = item.split_once(':').ok_or_else(bad)?;
+                let mib: u64 = mib.parse().map_err(|_| bad())?;
+                let n: u16 = n.parse().map_err(|_| bad())?;
+                if n > 256 {
+                    return Err(bad());
+                }
+                Ok((mib, n))
+            })
+            .collect()
+    }
+}
+
 impl GuestMemoryMap {
     /// A MiB of RAM with fewer non-zero pages than this counts as empty when looking for the
     /// gap (the kernel scatters a few pages everywhere).
     const EMPTY_BELOW: usize = 8;
 
+    /// A page this varied (distinct byte values) is random data, not the kernel's: text,
+    /// tables and page-cache copies of files repeat bytes far more.
+    const RANDOM_FROM: usize = 200;
+
     /// The map of a raw RAM dump (page 0 first).
     pub fn of_dump(ram: &[u8]) -> GuestMemoryMap {
+        let mut writer = WriterPages::default();
+        for (mib, chunk) in ram.chunks(1 << 20).enumerate() {
+            writer.scan(mib, chunk);
+        }
         GuestMemoryMap::of_per_mib(ram.chunks(1 << 20).map(Self::data_pages).collect())
+            .with_writer(writer)
     }
 
     /// The map of a raw RAM dump read from `dump` a MiB at a time (a guest's RAM need not fit
@@ -153,6 +194,7 @@ impl GuestMemoryMap {
         use std::io::Read as _;
         let mut mib = Vec::with_capacity(1 << 20);
         let (mut per_mib, mut bytes) = (Vec::new(), 0u64);
+        let mut writer = WriterPages::default();
         loop {
             mib.clear();
             let n = (&mut dump).take(1 << 20).read_to_end(&mut mib)?;
@@ -160,9 +202,24 @@ impl GuestMemoryMap {
                 break;
             }
             bytes += n as u64;
+            writer.scan(per_mib.len(), &mib);
             per_mib.push(Self::data_pages(&mib));
         }
-        Ok((GuestMemoryMap::of_per_mib(per_mib), bytes))
+        Ok((
+            GuestMemoryMap::of_per_mib(per_mib).with_writer(writer),
+            bytes,
+        ))
+    }
+
+    fn with_writer(mut self, writer: WriterPages) -> GuestMemoryMap {
+        self.writer_files = writer
+            .per_mib(self.data_pages_per_mib.len())
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, n)| n > 0)
+            .map(|(mib, n)| (mib as u64, n))
+            .collect();
+        self
     }
 
     /// Pages of `mib` that hold something besides zeros.
@@ -202,8 +259,140 @@ impl GuestMemoryMap {
             nonzero_mib: pages_mib(&per_mib),
             top_mib: top,
             data_pages_per_mib: per_mib.iter().map(|&n| n as u16).collect(),
+            writer_files: Vec::new(),
         }
     }
+}
+
+/// The workload's pages in a dump, found by content: the guest's writer fills its files by
+/// copying one buffer of random bytes (from `/dev/urandom`) again and again, so its pages are
+/// random ones that occur more than once. The kernel's memory is neither.
+#[derive(Default)]
+struct WriterPages {
+    /// (MiB, hash of the content) of every random page.
+    random: Vec<(usize, u64)>,
+}
+
+impl WriterPages {
+    fn scan(&mut self, mib: usize, bytes: &[u8]) {
+        use std::hash::{Hash as _, Hasher as _};
+        for page in bytes.chunks(4096) {
+            let mut seen = [false; 256];
+            let mut distinct = 0;
+            for &b in page {
+                distinct += usize::from(!std::mem::replace(&mut seen[usize::from(b)], true));
+            }
+            if distinct >= GuestMemoryMap::RANDOM_FROM {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                page.hash(&mut h);
+                self.random.push((mib, h.finish()));
+            }
+        }
+    }
+
+    fn per_mib(&self, mibs: usize) -> Vec<u16> {
+        let mut count = std::collections::BTreeMap::<u64, u32>::new();
+        for &(_, h) in &self.random {
+            *count.entry(h).or_default() += 1;
+        }
+        let mut per_mib = vec![0u16; mibs];
+        for &(mib, h) in &self.random {
+            if count.get(&h).is_some_and(|&n| n >= 2)
+                && let Some(n) = per_mib.get_mut(mib)
+            {
+                *n += 1;
+            }
+        }
+        per_mib
+    }
+}
+
+/// Where the grid's busy guests keep their writer's files, from dumps made after the published
+/// recording (whose maps predate them), in the order the files were allocated (see the
+/// README): one line per guest, its `(ram, working set, rate)` and the dump's map. Every boot
+/// of a guest holds the same data in the same place (the kernel is not placed at random), so a
+/// later dump of the same guest says where that recording's files were.
+pub const WRITER_MAPS: &str = include_str!("../../../assets/calibration/labbox-writer-maps.jsonl");
+
+#[derive(Deserialize)]
+struct WriterMap {
+    ram_mib: u64,
+    working_set_mib: u64,
+    dirty_rate_mibps: u64,
+    guest_memory: GuestMemoryMap,
+}
+
+/// Pages of data two boots of one guest may differ by (the recorded boots differ by under a
+/// hundred); more, and it is not the same layout.
+const SAME_LAYOUT_PAGES: u64 = 256;
+
+/// Pages of data by which two maps differ (MiBs past the end of one count as empty).
+fn pages_moved(a: &[u16], b: &[u16]) -> u64 {
+    (0..a.len().max(b.len()))
+        .map(|i| {
+            let (x, y) = (a.get(i).copied(), b.get(i).copied());
+            u64::from(x.unwrap_or(0).abs_diff(y.unwrap_or(0)))
+        })
+        .sum()
+}
+
+/// Of the runs' maps with a per-MiB map, the first of the layout most of them share (a guest
+/// booted now and then into another layout must not speak for the case). `None` without one.
+pub fn most_common_layout<'a>(
+    maps: impl Iterator<Item = &'a GuestMemoryMap> + Clone,
+) -> Option<&'a GuestMemoryMap> {
+    let mapped = maps.filter(|m| !m.data_pages_per_mib.is_empty());
+    let share = |m: &GuestMemoryMap| {
+        mapped
+            .clone()
+            .filter(|o| {
+                pages_moved(&m.data_pages_per_mib, &o.data_pages_per_mib) <= SAME_LAYOUT_PAGES
+            })
+            .count()
+    };
+    // The first of the most shared (`max_by_key` would keep the last).
+    mapped
+        .clone()
+        .fold(None, |best: Option<(&GuestMemoryMap, usize)>, m| {
+            let n = share(m);
+            match best {
+                Some((_, b)) if b >= n => best,
+                _ => Some((m, n)),
+            }
+        })
+        .map(|(m, _)| m)
+}
+
+/// Give `memory`, a recorded map of `guest` (`Case::guest`) that lacks the writer's files, the
+/// ones a later dump of the same guest found in `maps` (lines as in [`WRITER_MAPS`]) — if that
+/// dump holds the same data in the same place. Says whether it did.
+pub fn fill_writer_files(
+    memory: &mut GuestMemoryMap,
+    guest: (u64, u64, u64),
+    maps: &str,
+) -> anyhow::Result<bool> {
+    if !memory.writer_files.is_empty() || memory.data_pages_per_mib.is_empty() {
+        return Ok(false);
+    }
+    for (i, line) in maps.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let m: WriterMap = serde_json::from_str(line)
+            .with_context(|| format!("labbox-writer-maps.jsonl:{}", i + 1))?;
+        if (m.ram_mib, m.working_set_mib, m.dirty_rate_mibps) != guest {
+            continue;
+        }
+        if pages_moved(
+            &memory.data_pages_per_mib,
+            &m.guest_memory.data_pages_per_mib,
+        ) <= SAME_LAYOUT_PAGES
+        {
+            memory.writer_files = m.guest_memory.writer_files;
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Appends runs to a recording, one line each, flushed as they come.
@@ -300,6 +489,7 @@ mod tests {
                 nonzero_mib: 80.5,
                 top_mib: 7.25,
                 data_pages_per_mib: [vec![256; 70], vec![0; 3], vec![17, 256]].concat(),
+                writer_files: vec![(74, 100), (73, 3), (74, 100)],
             }),
         }
     }
@@ -376,6 +566,10 @@ mod tests {
             json.contains(r#""data_pages_per_mib":"256*70 0*3 17 256""#),
             "{json}"
         );
+        assert!(
+            json.contains(r#""writer_files":"74:100 73:3 74:100""#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<GuestMemoryMap>(&json).unwrap(), m);
         // Older recordings have no map; a damaged one says what is wrong.
         let old: GuestMemoryMap =
@@ -386,6 +580,105 @@ mod tests {
         )
         .unwrap_err();
         assert!(bad.to_string().contains("300*2"), "{bad}");
+        let bad = serde_json::from_str::<GuestMemoryMap>(
+            r#"{"nonzero_mib":1.0,"top_mib":0.0,"writer_files":"3:10 4-5"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            bad.to_string().contains("\"4-5\" is not MiB:pages"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn a_dump_map_finds_the_writers_files_as_random_pages_that_repeat() {
+        // 4 MiB of zeros; a random 2-page buffer at MiB 3 copied to MiB 1 and (one page) MiB 0;
+        // a random page that occurs once (the kernel's entropy, say) and a repeated page of
+        // text are not the writer's.
+        let mut ram = vec![0u8; 4 << 20];
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let random: Vec<u8> = (0..3 * 4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        let at = |mib: usize, page: usize| (mib << 20) + page * 4096;
+        ram[at(3, 0)..at(3, 2)].copy_from_slice(&random[..8192]);
+        ram[at(1, 5)..at(1, 7)].copy_from_slice(&random[..8192]);
+        ram[at(0, 9)..at(0, 10)].copy_from_slice(&random[4096..8192]);
+        ram[at(2, 0)..at(2, 1)].copy_from_slice(&random[8192..]);
+        for p in [3, 4] {
+            ram[at(2, p)..at(2, p + 1)].copy_from_slice(&b"kernel text ".repeat(342)[..4096]);
+        }
+        let m = GuestMemoryMap::of_dump(&ram);
+        assert_eq!(m.data_pages_per_mib, [1, 2, 3, 2]);
+        assert_eq!(m.writer_files, [(0, 1), (1, 2), (3, 2)]);
+        let (read, _) = GuestMemoryMap::of_reader(std::io::Cursor::new(&ram)).unwrap();
+        assert_eq!(read, m);
+    }
+
+    #[test]
+    fn the_case_takes_the_layout_most_of_its_runs_were_measured_on() {
+        let map = |first: u16, second: u16| GuestMemoryMap {
+            nonzero_mib: 2.0,
+            top_mib: 0.0,
+            data_pages_per_mib: vec![first, second],
+            writer_files: Vec::new(),
+        };
+        let unmapped = GuestMemoryMap {
+            data_pages_per_mib: Vec::new(),
+            ..map(0, 0)
+        };
+        // One boot into another layout first, then three of the usual one (a few pages apart).
+        let maps = [
+            map(0, 0),
+            unmapped.clone(),
+            map(250, 256),
+            map(256, 256),
+            map(256, 250),
+        ];
+        assert_eq!(most_common_layout(maps.iter()), Some(&maps[2]));
+        // A tie keeps the first; no map, none.
+        assert_eq!(most_common_layout(maps[..3].iter()), Some(&maps[0]));
+        assert_eq!(most_common_layout([unmapped].iter()), None);
+    }
+
+    #[test]
+    fn a_later_dump_gives_its_files_only_to_the_same_guest_with_the_same_data() {
+        let mut data = vec![256u16; 10];
+        data.extend([0, 0, 7]);
+        let recorded = GuestMemoryMap {
+            nonzero_mib: 10.0,
+            top_mib: 0.0,
+            data_pages_per_mib: data.clone(),
+            writer_files: Vec::new(),
+        };
+        let mut later = recorded.clone();
+        later.data_pages_per_mib[3] -= 40; // a few pages moved between boots
+        later.writer_files = vec![(4, 10), (2, 5)];
+        let line = |ws: u64, m: &GuestMemoryMap| {
+            format!(
+                r#"{{"ram_mib":256,"working_set_mib":{ws},"dirty_rate_mibps":4,"guest_memory":{}}}"#,
+                serde_json::to_string(m).unwrap()
+            )
+        };
+        let maps = [line(8, &later), line(16, &later)].join("\n");
+        let mut m = recorded.clone();
+        assert!(fill_writer_files(&mut m, (256, 16, 4), &maps).unwrap());
+        assert_eq!(m.writer_files, [(4, 10), (2, 5)]);
+        // Another guest, or the same one booted into another layout: nothing.
+        let mut m = recorded.clone();
+        assert!(!fill_writer_files(&mut m, (512, 16, 4), &maps).unwrap());
+        later.data_pages_per_mib[5] = 0;
+        let mut m = recorded.clone();
+        assert!(!fill_writer_files(&mut m, (256, 16, 4), &line(16, &later)).unwrap());
+        assert!(m.writer_files.is_empty());
+        // A damaged line says where.
+        let e = fill_writer_files(&mut m, (256, 16, 4), "{}").unwrap_err();
+        assert!(e.to_string().contains("labbox-writer-maps.jsonl:1"), "{e}");
     }
 
     #[test]
