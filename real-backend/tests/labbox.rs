@@ -177,6 +177,21 @@ fn the_lab_migrates_db01_fails_on_every_fault_and_leaves_nothing_behind() {
     let out = migrate(&cfg, "kvm-host-02", "kvm-host-01", &[]);
     assert!(out.status.success(), "{}", text(&out));
 
+    step(
+        "migrated without --persistent (transient on kvm-host-02), then recreated",
+        t0,
+    );
+    let out = host_command(&cfg, "kvm-host-01", "virsh")
+        .unwrap()
+        .args(["migrate", "--live", "db01", "qemu+ssh://kvm-host-02/system"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(running_on(&cfg).as_deref(), Some("kvm-host-02"));
+    labbox::set_guest(&cfg, &GuestSpec::default()).unwrap_or_else(|e| panic!("guest: {e}"));
+    assert_eq!(running_on(&cfg).as_deref(), Some("kvm-host-01"));
+
     step("up again: nothing new", t0);
     let before = labbox::status(&cfg).unwrap();
     let again = Instant::now();

@@ -404,6 +404,10 @@ pub(crate) fn remove_from(uri: &str) -> Result<(), LabboxError> {
         Some("shut off") => {}
         Some(_) => {
             virsh(uri, &["destroy", GUEST_NAME])?;
+            // Migrated without `--persistent`, db01 is transient there: destroyed, it is gone.
+            if state_on(uri).is_none() {
+                return Ok(());
+            }
         }
     }
     virsh(uri, &["undefine", GUEST_NAME]).map(drop)
