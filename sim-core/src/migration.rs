@@ -1312,10 +1312,9 @@ mod tests {
         assert_eq!(c.page(256 + 39, base, &layout), 16374);
     }
 
-    #[test]
-    fn in_a_measured_guest_the_set_and_its_churn_are_the_data_below_the_top_block() {
-        // 8 MiB: MiB 0-2 full (the kernel), MiB 3 empty, MiB 4-5 full (the files), MiB 6 empty,
-        // MiB 7 half full (the page descriptors: the top block).
+    /// An 8 MiB measured guest — MiB 0-2 full, MiB 3 empty, MiB 4-5 full, MiB 6 empty, MiB 7
+    /// half full (the top block) — and a 1 MiB writer with 160 pages of churn per burst.
+    fn measured_guest() -> (RamLayout, Workload) {
         let layout = RamLayout::measured(8 * 256, &[256, 256, 256, 0, 256, 256, 0, 128]);
         let workload = Workload::new(
             &WorkloadSpec::Scanner {
@@ -1327,6 +1326,14 @@ mod tests {
             FastRng::new(1),
         )
         .with_bursts(250.0, 160);
+        (layout, workload)
+    }
+
+    #[test]
+    fn in_a_measured_guest_the_set_and_its_churn_are_the_data_below_the_top_block() {
+        // 8 MiB: MiB 0-2 full (the kernel), MiB 3 empty, MiB 4-5 full (the files), MiB 6 empty,
+        // MiB 7 half full (the page descriptors: the top block).
+        let (layout, workload) = measured_guest();
         let mut c = ChurnPlacement::new(&workload, 0.25, &layout);
         c.in_data_below(layout.data_pages_below(7 * 256));
         let base = 1000;
@@ -1344,17 +1351,7 @@ mod tests {
     fn with_the_files_found_the_set_is_their_last_pages_in_the_order_allocated() {
         // 8 MiB: MiB 0-2 full (the kernel, with holes the boot freed), MiB 3 empty, MiB 4-5
         // full, MiB 7 half full (the top block).
-        let layout = RamLayout::measured(8 * 256, &[256, 256, 256, 0, 256, 256, 0, 128]);
-        let workload = Workload::new(
-            &WorkloadSpec::Scanner {
-                set_mib: 1,
-                rate_mibps: 1.0,
-            },
-            8 * 256,
-            1.0,
-            FastRng::new(1),
-        )
-        .with_bursts(250.0, 160);
+        let (layout, workload) = measured_guest();
         // The files: 100 pages of MiB 1 (the buffer the writer reads), then 56 of MiB 7 (a
         // hole at the top), then 100 more of MiB 1 and 100 of MiB 4.
         let files = RamLayout::pages_of_runs(&[(1, 100), (7, 56), (1, 100), (4, 100)], 8 * 256);
