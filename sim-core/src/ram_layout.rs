@@ -63,11 +63,13 @@ impl RamLayout {
         let mut pages = Vec::new();
         for &(mib, n) in runs {
             let used = taken.entry(mib).or_default();
-            let start = mib.saturating_mul(PAGES_PER_MIB) + *used;
-            let end = (start + u64::from(n))
-                .min((mib + 1).saturating_mul(PAGES_PER_MIB))
+            // Saturating: the runs may come from a recording, and a MiB past RAM names nothing.
+            let start = mib.saturating_mul(PAGES_PER_MIB).saturating_add(*used);
+            let end = start
+                .saturating_add(u64::from(n))
+                .min(mib.saturating_add(1).saturating_mul(PAGES_PER_MIB))
                 .min(ram_pages);
-            *used += u64::from(n);
+            *used = used.saturating_add(u64::from(n));
             pages.extend(start.min(end)..end);
         }
         pages
@@ -189,6 +191,7 @@ mod tests {
             .collect();
         assert_eq!(pages, want);
         assert!(RamLayout::pages_of_runs(&[], 1024).is_empty());
+        assert!(RamLayout::pages_of_runs(&[(u64::MAX / 2, 256), (u64::MAX, 9)], 1024).is_empty());
     }
 
     #[test]
