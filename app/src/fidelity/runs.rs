@@ -174,10 +174,6 @@ impl GuestMemoryMap {
     /// gap (the kernel scatters a few pages everywhere).
     const EMPTY_BELOW: usize = 8;
 
-    /// A page this varied (distinct byte values) is random data, not the kernel's: text,
-    /// tables and page-cache copies of files repeat bytes far more.
-    const RANDOM_FROM: usize = 200;
-
     /// The map of a raw RAM dump (page 0 first).
     pub fn of_dump(ram: &[u8]) -> GuestMemoryMap {
         let mut writer = WriterPages::default();
@@ -274,6 +270,10 @@ struct WriterPages {
 }
 
 impl WriterPages {
+    /// A page this varied (distinct byte values) is random data, not the kernel's: text,
+    /// tables and page-cache copies of files repeat bytes far more.
+    const RANDOM_FROM: usize = 200;
+
     fn scan(&mut self, mib: usize, bytes: &[u8]) {
         use std::hash::{Hash as _, Hasher as _};
         for page in bytes.chunks(4096) {
@@ -282,7 +282,7 @@ impl WriterPages {
             for &b in page {
                 distinct += usize::from(!std::mem::replace(&mut seen[usize::from(b)], true));
             }
-            if distinct >= GuestMemoryMap::RANDOM_FROM {
+            if distinct >= Self::RANDOM_FROM {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 page.hash(&mut h);
                 self.random.push((mib, h.finish()));
