@@ -943,22 +943,24 @@ impl Migration {
         let churn = &self.churn;
         for (w, in_workload) in [(&mut self.workload, true), (&mut self.background, false)] {
             w.advance_to(*t, 0, |idx| {
+                let mut fault = |page: u64| {
+                    if mem.is_pending(page) {
+                        let s = mem.send_page(page);
+                        faults.bytes += s.bytes;
+                        faults.zero_pages += s.zero_pages;
+                        faults.normal_pages += s.normal_pages;
+                        requests += 1;
+                    }
+                    mem.write(page);
+                };
                 // The workload's pages from the first page up (where in RAM does not change
                 // what is sent: QEMU keeps every write in its dirty log, even one made before
                 // the first pass reached the page); the background's in the written memory.
-                let page = if in_workload {
-                    churn.page(idx, base, layout)
+                if in_workload {
+                    churn.write(idx, base, layout, &mut fault);
                 } else {
-                    layout.data_page(idx)
-                };
-                if mem.is_pending(page) {
-                    let s = mem.send_page(page);
-                    faults.bytes += s.bytes;
-                    faults.zero_pages += s.zero_pages;
-                    faults.normal_pages += s.normal_pages;
-                    requests += 1;
+                    fault(churn.background_page(idx, layout));
                 }
-                mem.write(page);
             });
         }
         self.postcopy_requests += requests;
@@ -996,11 +998,11 @@ impl Migration {
         let base = self.workload_base;
         let churn = &self.churn;
         self.workload.advance_to(t, self.throttle_pct, |p| {
-            mem.write(churn.page(p, base, layout))
+            churn.write(p, base, layout, |page| mem.write(page));
         });
         // Timers and received packets are not held back by auto-converge's throttle.
         self.background
-            .advance_to(t, 0, |i| mem.write(layout.data_page(i)));
+            .advance_to(t, 0, |i| mem.write(churn.background_page(i, layout)));
     }
 
     /// The guest is paused (or its writes do not matter): skip its writers to `t`.
@@ -1194,6 +1196,10 @@ struct ChurnPlacement {
 struct FoundPages {
     set: std::sync::Arc<[u64]>,
     churn: std::sync::Arc<[u64]>,
+    /// The first page of the kernel's page descriptors, when the layout shows where they are.
+    memmap: Option<u64>,
+    /// The descriptor pages of the buffer the writer reads whole at each wake-up.
+    buffer_descriptors: std::sync::Arc<[u64]>,
 }
 
 impl ChurnPlacement {
@@ -1215,14 +1221,35 @@ impl ChurnPlacement {
     /// set's lowest page, the top churn on the last data pages, neither on the files (the
     /// boot's freed holes the files took include the last pages of RAM: the page descriptors
     /// lie below them). False, and nothing changed, when there are fewer pages than the set.
+    ///
+    /// When the layout shows where the page descriptors are, each page the writer writes
+    /// also dirties its descriptor, and each wake-up the descriptors of the buffer it reads
+    /// (the kernel locks a file's page to write it and counts a reference to read it). Those
+    /// are the churn QEMU's page trace finds at the top of RAM — the descriptors of the
+    /// writer's files and nothing else there to speak of — so the top churn is then none and
+    /// all of the fitted churn lies below the set.
     fn on_pages(&mut self, pages: &[u64], layout: &RamLayout) -> bool {
         let n = self.set as usize;
-        let Some(set) = pages.len().checked_sub(n).map(|skip| &pages[skip..]) else {
+        let Some(skip) = pages.len().checked_sub(n) else {
             return false;
         };
+        let (buffer, set) = pages.split_at(skip);
         let Some(&lowest) = set.iter().min() else {
             return false;
         };
+        let memmap = layout.memmap_start();
+        if memmap.is_some() {
+            self.low += self.top;
+            self.top = 0;
+        }
+        let buffer_descriptors: std::collections::BTreeSet<u64> = memmap
+            .map(|m| {
+                buffer
+                    .iter()
+                    .map(|&p| RamLayout::descriptor_page(m, p))
+                    .collect()
+            })
+            .unwrap_or_default();
         let files: std::collections::BTreeSet<u64> = pages.iter().copied().collect();
         // Data pages counting down from data index `from`, the files' skipped.
         let down = |from: u64| {
@@ -1240,8 +1267,44 @@ impl ChurnPlacement {
         self.found = Some(FoundPages {
             set: set.into(),
             churn: churn.into(),
+            memmap,
+            buffer_descriptors: buffer_descriptors.into_iter().collect(),
         });
         true
+    }
+
+    /// Make the writes of the workload's page `p`: the page itself, and the descriptors that
+    /// go with it when they are modelled (a set page's own; with the wake-up's first churn
+    /// page, the buffer's).
+    #[inline]
+    fn write(&self, p: u64, base: u64, layout: &RamLayout, mut write: impl FnMut(u64)) {
+        let page = self.page(p, base, layout);
+        write(page);
+        let Some(found) = &self.found else { return };
+        let Some(memmap) = found.memmap else { return };
+        let set = found.set.len() as u64;
+        if p < set {
+            write(RamLayout::descriptor_page(memmap, page));
+        } else if p == set {
+            for &d in found.buffer_descriptors.iter() {
+                write(d);
+            }
+        }
+    }
+
+    /// The page the background's write `i` lands on. In a guest whose files were found, the
+    /// churn's pages: QEMU's page trace of a busy guest finds nothing of the kernel's besides
+    /// the churn's ~250 pages a pass (none in the first MiBs, where an idle guest's timers and
+    /// packets would otherwise be placed) — the kernel writes the same recently freed pages
+    /// for both. Otherwise the first data pages.
+    #[inline]
+    fn background_page(&self, i: u64, layout: &RamLayout) -> u64 {
+        match &self.found {
+            Some(found) if !found.churn.is_empty() => {
+                found.churn[(i % found.churn.len() as u64) as usize]
+            }
+            _ => layout.data_page(i),
+        }
     }
 
     /// Place the low churn and the set on the data pages that end at data page `end`.
@@ -1367,17 +1430,57 @@ mod tests {
         assert_eq!(c.page(155, base, &layout), 256 + 199);
         assert_eq!(c.page(156, base, &layout), 4 * 256);
         assert_eq!(c.page(255, base, &layout), 4 * 256 + 99);
-        // The 30 low churn pages are the data just below the set's lowest page (MiB 1's 100th),
-        // but not the files': the buffer's 100 pages there are skipped, down into MiB 0.
-        assert_eq!(c.page(256, base, &layout), 226);
-        assert_eq!(c.page(256 + 29, base, &layout), 255);
-        // The top churn counts down from the last data page that is not the files' (MiB 7's
-        // first 56 pages are).
-        assert_eq!(c.page(256 + 30, base, &layout), 7 * 256 + 127);
-        assert_eq!(c.page(256 + 39, base, &layout), 7 * 256 + 118);
+        // The layout shows page descriptors (the top of the highest full run: MiB 5 for 8 MiB),
+        // so all 40 churn pages lie below the set: the data just below its lowest page (MiB
+        // 1's 100th), but not the files' — the buffer's 100 pages there are skipped, down into
+        // MiB 0.
+        assert_eq!(c.page(256, base, &layout), 216);
+        assert_eq!(c.page(256 + 39, base, &layout), 255);
+        // Writing a set page dirties its descriptor too; the wake-up's first churn page comes
+        // with the buffer's descriptors (MiB 1's first 100 pages: two descriptor pages).
+        let writes = |p: u64| {
+            let mut w = Vec::new();
+            c.write(p, base, &layout, |page| w.push(page));
+            w
+        };
+        let memmap = 5 * 256;
+        assert_eq!(writes(0), [7 * 256, memmap + 7 * 256 / 64]);
+        assert_eq!(writes(156), [4 * 256, memmap + 4 * 256 / 64]);
+        assert_eq!(writes(256), [216, memmap + 4, memmap + 5]);
+        assert_eq!(writes(257), [217]);
+        // The background writes on the churn's pages, round and round.
+        assert_eq!(c.background_page(0, &layout), 216);
+        assert_eq!(c.background_page(39, &layout), 255);
+        assert_eq!(c.background_page(40, &layout), 216);
         // Fewer pages than the set: nothing changes.
         let mut d = ChurnPlacement::new(&workload, 0.25, &layout);
         assert!(!d.on_pages(&files[..255], &layout));
         assert_eq!(d.page(0, base, &layout), base + 30);
+        // Without the files, the background writes the first data pages.
+        assert_eq!(d.background_page(0, &layout), 0);
+        assert_eq!(d.background_page(300, &layout), 300);
+    }
+
+    #[test]
+    fn with_the_files_found_but_no_descriptors_the_top_churn_counts_down_from_the_top() {
+        // As above, but no MiB is quite full: where the descriptors are is not known.
+        let layout = RamLayout::measured(8 * 256, &[255, 255, 255, 0, 255, 255, 0, 128]);
+        let (_, workload) = measured_guest();
+        let files = RamLayout::pages_of_runs(&[(1, 100), (7, 56), (1, 100), (4, 100)], 8 * 256);
+        let mut c = ChurnPlacement::new(&workload, 0.25, &layout);
+        assert!(c.on_pages(&files, &layout));
+        let base = 1000;
+        // 30 low churn pages, just below the set and off the buffer, into MiB 0.
+        assert_eq!(c.page(256, base, &layout), 225);
+        assert_eq!(c.page(256 + 29, base, &layout), 254);
+        // The top churn counts down from the last data page that is not the files' (MiB 7's
+        // first 56 pages are).
+        assert_eq!(c.page(256 + 30, base, &layout), 7 * 256 + 127);
+        assert_eq!(c.page(256 + 39, base, &layout), 7 * 256 + 118);
+        // And no descriptors are written.
+        let mut w = Vec::new();
+        c.write(0, base, &layout, |page| w.push(page));
+        c.write(256, base, &layout, |page| w.push(page));
+        assert_eq!(w, [7 * 256, 225]);
     }
 }
