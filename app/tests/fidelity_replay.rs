@@ -269,8 +269,9 @@ fn the_published_recording_still_meets_the_goal_on_time_and_bytes() {
             assert!(files.starts_with("40:"), "{}: {files}", c["case"]["name"]);
         }
     }
-    // Not the 80 % goal (the published table is at 76.8 %); guards against losing more.
-    assert!(s["iterations_exact_share"].as_f64().unwrap() >= 0.76, "{s}");
+    // The goal: the exact pass count in at least 80 % of the cases (the published
+    // table has 81.2 %).
+    assert!(s["iterations_exact_share"].as_f64().unwrap() >= 0.80, "{s}");
     assert!(
         s["iterations_in_spread_share"].as_f64().unwrap() >= 0.97,
         "{s}"

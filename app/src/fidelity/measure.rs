@@ -106,7 +106,9 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
         // Where that churn lies: QEMU's page trace of the lab's guest (nokaslr, 32 MiB written at
         // 16 MiB/s) sends, in each pass that walks all of RAM, ~60 % of the pages besides the
         // writer's files in the kernel's memory below them and ~40 % in the page descriptors at
-        // the top of RAM.
+        // the top of RAM. (When the recording found the files, the simulator writes the
+        // descriptors of the pages the writer touches instead and all of this churn lies below:
+        // see `ChurnPlacement::on_pages`.)
         vm.workload_churn_top_share = 0.4;
     }
     vm.vcpu_busy_share = cal.guest_write_mibps.map_or(1.0, |w| {
