@@ -496,16 +496,27 @@ fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64) {
             };
             distribution_misfit(k, &input.median, &real, &trial, 0.5, runs)
         };
-        if let Some(best) = (0..=32u64)
-            .map(|i| i * 128)
-            .min_by(|a, b| error(*a).total_cmp(&error(*b)))
-        {
+        if let Some(best) = best_churn_kib(error) {
             c.writer_churn_kib = best;
         }
         if !c.fitted_on.contains(&k.name) {
             c.fitted_on.push(k.name.clone());
         }
     }
+}
+
+/// The churn (KiB) with the least `error`: 128 KiB steps from 0 to 4 MiB, then 32 KiB steps
+/// within 96 KiB of the best of those — a long round's pass count can turn on a few dozen pages,
+/// finer than the coarse grid. Ties go to the smaller churn.
+fn best_churn_kib(error: impl Fn(u64) -> f64) -> Option<u64> {
+    let best_of = |candidates: &mut dyn Iterator<Item = u64>| {
+        candidates
+            .map(|kib| (kib, error(kib)))
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+            .map(|(kib, _)| kib)
+    };
+    let coarse = best_of(&mut (0..=32u64).map(|i| i * 128))?;
+    best_of(&mut (-3i64..=3).filter_map(|i| coarse.checked_add_signed(i * 32)))
 }
 
 const HEADER: &str = "\
@@ -562,6 +573,18 @@ pub fn median(v: &[f64]) -> Option<f64> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_churn_search_refines_the_best_coarse_step_in_32_kib_steps() {
+        // The least error at 1100 KiB: the coarse grid finds 1152, the fine steps 1088.
+        assert_eq!(best_churn_kib(|k| (k as f64 - 1100.0).abs()), Some(1088));
+        // On the grid itself and at its ends.
+        assert_eq!(best_churn_kib(|k| (k as f64 - 1408.0).abs()), Some(1408));
+        assert_eq!(best_churn_kib(|k| k as f64), Some(0));
+        assert_eq!(best_churn_kib(|k| -(k as f64)), Some(4096 + 96));
+        // A flat error keeps the smallest candidate.
+        assert_eq!(best_churn_kib(|_| 1.0), Some(0));
+    }
 
     #[test]
     fn the_shipped_calibration_reads() {
