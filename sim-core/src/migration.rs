@@ -210,9 +210,10 @@ impl Migration {
         let mem = GuestMemory::from_layout(&layout);
         let pages = layout.ram_pages();
         // The background writes land on the first `background_set_kib` of the memory the guest
-        // has used (all of it when 0); their own random stream (taken without disturbing the
-        // workload's) keeps them off its pattern. The set is given in whole MiB and held to
-        // those pages by the RAM the workload is told about.
+        // has used (all of it when 0) — or, in a guest whose writer's files were found, on the
+        // churn's pages (`ChurnPlacement::background_page`); their own random stream (taken
+        // without disturbing the workload's) keeps them off its pattern. The set is given in
+        // whole MiB and held to those pages by the RAM the workload is told about.
         let background_pages = match vm.background_set_kib {
             0 => layout.data_pages().max(1),
             kib => (kib * 1024)
