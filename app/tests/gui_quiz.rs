@@ -497,7 +497,7 @@ fn a_damaged_settings_file_refuses_to_unlock_until_fixed() {
     let path = InstructorSettings::path_in(dir.path());
     std::fs::write(&path, "format = 1\nassessment_mode = maybe\n").unwrap();
     let mut h = harness(Tab::Instructor, dir.path());
-    assert!(has_containing(&h, "Berkas pengaturan instruktur rusak"));
+    assert!(has_containing(&h, "File pengaturan instruktur rusak"));
     let where_ = format!("{}:2:", path.display());
     assert!(has_containing(&h, &where_), "the error names {where_}");
     assert!(!has(&h, "Buka kunci") && !has(&h, "Masukkan PIN"));

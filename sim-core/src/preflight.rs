@@ -60,7 +60,7 @@ impl CheckId {
     /// The prerequisite's short name, the same in the simulated and the real lab.
     pub fn title(self) -> Text {
         let (id, en) = match self {
-            CheckId::SharedStorage => ("Penyimpanan bersama", "Shared storage"),
+            CheckId::SharedStorage => ("Shared storage", "Shared storage"),
             CheckId::Bridge => ("Bridge yang sama", "Same bridge"),
             CheckId::SameSubnet => ("Jaringan yang sama", "Same network"),
             CheckId::NameResolution => ("Resolusi nama host", "Name resolution"),
@@ -304,7 +304,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                     ),
                 ),
                 text(
-                    "Pakai storage bersama (NFS/iSCSI) di path yang sama pada kedua host agar hanya RAM yang dipindahkan.",
+                    "Pakai shared storage (NFS/iSCSI) di path yang sama pada kedua host agar hanya RAM yang dipindahkan.",
                     "Use shared storage (NFS/iSCSI) at the same path on both hosts so only RAM has to move.",
                 ),
             );
@@ -334,7 +334,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             ),
             text(
                 format!(
-                    "Mount storage bersama yang sama di {} pada kedua host, atau tambahkan --copy-storage-all.",
+                    "Mount shared storage yang sama di {} pada kedua host, atau tambahkan --copy-storage-all.",
                     c.scenario.storage.path
                 ),
                 format!(
@@ -352,7 +352,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             title,
             text(
                 format!(
-                    "Storage bersama tidak di-mount di {} pada {}: {path} tidak ada di sana.",
+                    "Shared storage tidak di-mount di {} pada {}: {path} tidak ada di sana.",
                     c.scenario.storage.path, c.dst.name
                 ),
                 format!(
@@ -379,7 +379,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
         title,
         text(
             format!(
-                "{path} ada di storage bersama yang di-mount di path yang sama pada {} dan {}.",
+                "{path} ada di shared storage yang di-mount di path yang sama pada {} dan {}.",
                 c.src.name, c.dst.name
             ),
             format!(
@@ -712,7 +712,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
             title,
             text(
                 format!(
-                    "CPU tamu ({mode}, {model}) identik dengan CPU {} (`virsh hypervisor-cpu-compare`).",
+                    "CPU VM ({mode}, {model}) identik dengan CPU {} (`virsh hypervisor-cpu-compare`).",
                     c.dst.name
                 ),
                 format!(
@@ -727,7 +727,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
             title,
             text(
                 format!(
-                    "host-passthrough: CPU {} bukan CPU yang sama dengan {} — tamu bisa hang atau crash setelah pindah.",
+                    "host-passthrough: CPU {} bukan CPU yang sama dengan {} — VM bisa hang atau crash setelah pindah.",
                     c.dst.name, c.src.name
                 ),
                 format!(
@@ -746,7 +746,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
             title,
             text(
                 format!(
-                    "CPU {} menyediakan semua fitur CPU tamu ({mode}, {model}).",
+                    "CPU {} menyediakan semua fitur CPU VM ({mode}, {model}).",
                     c.dst.name
                 ),
                 format!(
@@ -785,7 +785,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
                 title,
                 text(
                     format!(
-                        "CPU tamu ({mode}, {model}) butuh fitur yang tidak ada di {}: {list}.",
+                        "CPU VM ({mode}, {model}) butuh fitur yang tidak ada di {}: {list}.",
                         c.dst.name
                     ),
                     format!(

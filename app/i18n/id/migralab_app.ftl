@@ -1,7 +1,7 @@
 # migralab — teks antarmuka (Bahasa Indonesia, bahasa bawaan).
 # Setiap kunci di sini harus ada juga di ../en/migralab_app.ftl (diperiksa oleh tes).
 
-app-title = migralab — lab migrasi langsung VM
+app-title = migralab — lab live migration VM
 
 ## Bilah atas
 mode-sim = SIMULASI
@@ -44,7 +44,7 @@ kitchen-phase-copy = Putaran 1: semua bahan diangkut ke dapur baru, sementara ko
 kitchen-phase-dirty = Bahan yang dipakai lagi oleh koki (bertanda merah) harus diangkut ulang; tiap putaran makin sedikit.
 kitchen-phase-pause = Koki berhenti sebentar (downtime): bahan terakhir diangkut.
 kitchen-phase-resume = Koki melanjutkan memasak di dapur baru. Tamu hampir tidak menyadarinya.
-kitchen-legend = Kotak kecil = halaman memori. Tanda merah = halaman "kotor": sudah disalin, lalu diubah lagi oleh VM.
+kitchen-legend = Kotak kecil = halaman memori. Tanda merah = dirty page: halaman yang sudah disalin, lalu diubah lagi oleh VM.
 
 ## Lab
 lab-scenario = Skenario:
@@ -114,7 +114,7 @@ export-data = Data (CSV + JSON)
 export-report = Laporan lab (HTML)
 export-done = Tersimpan: { $files }
 export-failed = Ekspor gagal: { $error }
-report-title = Laporan lab migrasi langsung
+report-title = Laporan lab live migration
 
 ## Eksperimen
 exp-none = Tidak ada eksperimen.
@@ -200,14 +200,14 @@ quiz-review-all = Jawaban dan penjelasan
 quiz-recorded = { $n } jawaban tersimpan di profil { $name }.
 quiz-not-recorded = Jawaban tidak disimpan (nama siswa kosong).
 quiz-record-failed = Jawaban tidak bisa disimpan: { $error }
-instr-broken = Berkas pengaturan instruktur rusak. Mode instruktur tetap terkunci sampai berkas diperbaiki.
-instr-broken-fix = Perbaiki { $path } (atau hapus berkasnya), lalu tekan Muat ulang.
+instr-broken = File pengaturan instruktur rusak. Mode instruktur tetap terkunci sampai file-nya diperbaiki.
+instr-broken-fix = Perbaiki { $path } (atau hapus file-nya), lalu tekan Muat ulang.
 instr-reload = Muat ulang
 instr-locked = Mode instruktur dilindungi PIN.
 instr-pin = Masukkan PIN
 instr-unlock = Buka kunci
 instr-wrong-pin = PIN salah.
-instr-file = Berkas pengaturan: { $path }
+instr-file = File pengaturan: { $path }
 instr-lock = Kunci
 instr-no-pin = Belum ada PIN: siapa pun yang memakai aplikasi ini dapat mengubah pengaturan. Pasang PIN di bawah.
 instr-pin-title = PIN instruktur
@@ -280,7 +280,7 @@ outcome-aborted = dibatalkan
 outcome-not-converged = tidak konvergen
 instr-folder-questions = { $dir }: { $n } soal, semuanya valid.
 instr-folder-scenarios = { $dir }: { $n } skenario valid.
-instr-folder-empty = { $dir }: tidak ada berkas .toml.
+instr-folder-empty = { $dir }: tidak ada file .toml.
 
 ## Pengaturan instruktur di tab lain
 mode-locked-sim = Instruktur mengunci lab pada mode simulasi.
@@ -355,8 +355,8 @@ real-row-downtime = Downtime (VM berhenti)
 real-row-memory = Memori terkirim
 real-row-iterations = Iterasi
 real-assumptions = Diukur dari domain: RAM { $ram } MiB. Tidak bisa diketahui lewat libvirt, jadi diambil dari skenario { $scenario }: jaringan { $link } MiB/s, { $workload }, { $zero } % RAM masih nol. Karena itu prediksi bisa jauh dari pengukuran.
-real-workload-hot = beban tamu { $set } MiB ditulis ulang { $rate } MiB/s
-real-workload-idle = tamu tidak menulis memori
+real-workload-hot = beban VM { $set } MiB ditulis ulang { $rate } MiB/s
+real-workload-idle = VM tidak menulis memori
 real-legend-predicted = prediksi simulator
 real-legend-live = berjalan
 real-no-run = Belum ada migrasi nyata di sesi ini.

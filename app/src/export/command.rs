@@ -228,7 +228,7 @@ fn lab_report(config: &ReportConfig) -> LabReport<'_> {
         format!(
             "{}: {scenario_name}",
             config.lang.choose(
-                "Laporan praktikum migrasi langsung",
+                "Laporan praktikum live migration",
                 "Live migration lab report"
             )
         )

@@ -258,7 +258,7 @@ fn draw<DB: DrawingBackend>(
             lang.choose("Tidak ada data", "No data")
         } else if fig == Figure::Disk {
             lang.choose(
-                "Tidak ada salinan disk: disk ada di penyimpanan bersama",
+                "Tidak ada salinan disk: disk ada di shared storage",
                 "No disk copy: the disk stays on shared storage",
             )
         } else {

@@ -190,7 +190,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
             CheckStatus::Pass,
             Stage::Begin,
             t(
-                "Domain tidak punya disk berkas: tidak ada yang perlu dibagi.",
+                "Domain tidak punya disk berupa file: tidak ada yang perlu dibagi.",
                 "The domain has no file-backed disk: nothing needs to be shared.",
             ),
         );
@@ -224,7 +224,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
                 Stage::Prepare,
                 t(
                     format!(
-                        "Pool '{}' ({}) di {} tidak berisi {file} setelah refresh: disk tidak ada di penyimpanan bersama.",
+                        "Pool '{}' ({}) di {} tidak berisi {file} setelah refresh: disk tidak ada di shared storage.",
                         pool.name, pool.target, d.hostname
                     ),
                     format!(
@@ -234,7 +234,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
                 ),
                 t(
                     format!(
-                        "Mount penyimpanan bersama (NFS) di {dir} pada {}.",
+                        "Mount shared storage (NFS) di {dir} pada {}.",
                         d.hostname
                     ),
                     format!("Mount the shared storage (NFS) at {dir} on {}.", d.hostname),
@@ -413,7 +413,7 @@ fn cpu(
             Stage::Prepare,
             t(
                 format!(
-                    "{how} di {}: CPU tamu ({}) bisa disediakan.",
+                    "{how} di {}: CPU VM ({}) bisa disediakan.",
                     d.hostname, f.cpu_mode
                 ),
                 format!(
@@ -428,7 +428,7 @@ fn cpu(
             Stage::Prepare,
             t(
                 format!(
-                    "{how} di {} lolos, dan QEMU di sana menyalakan domain uji 32 MiB (dijeda, lalu dihapus) dengan CPU tamu ({}).",
+                    "{how} di {} lolos, dan QEMU di sana menyalakan domain uji 32 MiB (dijeda, lalu dihapus) dengan CPU VM ({}).",
                     d.hostname, f.cpu_mode
                 ),
                 format!(
@@ -444,7 +444,7 @@ fn cpu(
             Stage::Prepare,
             t(
                 format!(
-                    "{how} di {} lolos, tetapi QEMU di sana menolak CPU tamu saat domain uji dinyalakan: {e}",
+                    "{how} di {} lolos, tetapi QEMU di sana menolak CPU VM saat domain uji dinyalakan: {e}",
                     d.hostname
                 ),
                 format!(
@@ -461,7 +461,7 @@ fn cpu(
             Stage::Prepare,
             t(
                 format!(
-                    "{how} di {}: CPU tamu bisa disediakan (domain uji tidak bisa dinyalakan karena hal lain: {e}).",
+                    "{how} di {}: CPU VM bisa disediakan (domain uji tidak bisa dinyalakan karena hal lain: {e}).",
                     d.hostname
                 ),
                 format!(

@@ -178,7 +178,7 @@ impl Shell {
                     ));
                 } else if let Some(s) = closest(other, KNOWN.iter().copied()) {
                     self.set_hint(t(
-                        format!("maksud Anda `{s}`? Perintah yang ada di lab: `help`."),
+                        format!("maksudmu `{s}`? Perintah yang ada di lab: `help`."),
                         format!("did you mean `{s}`? The lab's commands: `help`."),
                     ));
                 } else {

@@ -473,7 +473,7 @@ impl Shell {
         self.note(
             io,
             &t(
-                "lab mengetikkan password root untuk Anda.",
+                "lab mengetikkan password root untukmu.",
                 "the lab types root's password for you.",
             ),
         );

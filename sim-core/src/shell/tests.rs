@@ -550,7 +550,7 @@ fn help_and_language() {
     let out = run(&mut s, "help");
     assert!(out.text.starts_with("Shell lab migralab"));
     let out = run(&mut s, "virsh migrat");
-    assert!(out.text.contains("petunjuk: maksud Anda `virsh migrate`?"));
+    assert!(out.text.contains("petunjuk: maksudmu `virsh migrate`?"));
     let out = run(&mut s, "virsh help");
     assert!(out.text.starts_with("Grouping of commands:"));
     let out = run(&mut s, "virsh migrate --help | head -n 2");

@@ -154,7 +154,7 @@ impl Shell {
             io.errln(format!("error: unknown command: '{name}'"));
             if let Some(s) = closest(name, COMMANDS.iter().map(|d| d.name)) {
                 self.set_hint(t(
-                    format!("maksud Anda `virsh {s}`? Daftar perintah: `virsh help`."),
+                    format!("maksudmu `virsh {s}`? Daftar perintah: `virsh help`."),
                     format!("did you mean `virsh {s}`? The list of commands: `virsh help`."),
                 ));
             } else {
@@ -181,7 +181,7 @@ impl Shell {
                     ) {
                         Some(o) => self.set_hint(t(
                             format!(
-                                "maksud Anda `--{o}`? Opsi yang dikenal: `virsh help {}`.",
+                                "maksudmu `--{o}`? Opsi yang dikenal: `virsh help {}`.",
                                 def.name
                             ),
                             format!(
@@ -351,7 +351,7 @@ impl Shell {
                 .collect();
             match closest(key, names.iter().map(String::as_str)) {
                 Some(n) => self.set_hint(t(
-                    format!("maksud Anda `{n}`? Lihat `virsh list --all`."),
+                    format!("maksudmu `{n}`? Lihat `virsh list --all`."),
                     format!("did you mean `{n}`? See `virsh list --all`."),
                 )),
                 None => self.set_hint(t(
