@@ -68,7 +68,11 @@ pub const SHIPPED: &[Shipped] = &[
     ),
     shipped!(
         "exp2-cpu-models",
-        "Experiment 2: host-passthrough fails between CPU generations, a baseline model works"
+        "Experiment 2: host-passthrough fails late, host-model is refused, a baseline model works"
+    ),
+    shipped!(
+        "cpu-passthrough-sigill",
+        "host-passthrough to a CPU without the guest's newest instructions: it moves, then SIGILL"
     ),
     shipped!(
         "prereq-no-shared-storage",

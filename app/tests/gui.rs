@@ -224,21 +224,35 @@ fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_th
 }
 
 #[test]
-fn experiment_2_fails_with_host_passthrough_and_succeeds_with_the_baseline_model() {
+fn experiment_2_passthrough_fails_late_host_model_is_refused_and_the_baseline_migrates() {
     let mut h = harness(app(Tab::Experiments, Lang::En));
     h.run();
     do_experiment_with_buttons(&mut h, "exp2");
     let runs = &h.state().lab.runs;
-    let failed = runs
-        .iter()
-        .find(|r| !r.outcome().unwrap().is_completed())
-        .unwrap();
-    match failed.outcome().unwrap() {
-        migralab_sim_core::Outcome::Failed { error, .. } => {
-            assert!(error.to_string().contains("CPU"), "{error}");
+    let error_of = |vm: &str| {
+        let run = runs
+            .iter()
+            .find(|r| r.vm == vm)
+            .unwrap_or_else(|| panic!("no run of {vm}"));
+        match run.outcome().unwrap() {
+            migralab_sim_core::Outcome::Failed { error, at_ms } => (error.to_string(), *at_ms),
+            other => panic!("{vm}: {other:?}"),
         }
-        other => panic!("{other:?}"),
-    }
+    };
+    let (passthrough, late) = error_of("app01");
+    assert!(
+        passthrough.contains("Failed to set special registers"),
+        "{passthrough}"
+    );
+    let (host_model, early) = error_of("web01");
+    assert!(
+        host_model.contains("guest CPU doesn't match specification"),
+        "{host_model}"
+    );
+    assert!(
+        late > early,
+        "host-passthrough fails after the copy: {late} vs {early} ms"
+    );
     assert!(runs.iter().any(|r| r.outcome().unwrap().is_completed()));
 }
 

@@ -15,10 +15,11 @@
 //! - completion pauses the guest, syncs once more, sends the rest without rate limit plus device
 //!   state; the destination resumes; the network follows after the announce.
 
+use crate::cpu::PassthroughOutcome;
 use crate::disk::DiskMirror;
 use crate::error::LabError;
 use crate::memory::{GuestMemory, Sent};
-use crate::preflight::{CheckId, CheckStatus, Stage, preflight};
+use crate::preflight::{CheckId, CheckStatus, Stage, passthrough_outcome, preflight};
 use crate::ram_layout::RamLayout;
 use crate::rng::FastRng;
 use crate::scenario::{MigrationSpec, Scenario, TimeoutAction, VmSpec, WorkloadSpec};
@@ -98,6 +99,10 @@ pub struct Migration {
     planned_failure: Option<(Stage, LabError)>,
     /// The destination is on another network: the guest will not answer after the move.
     unreachable_after: bool,
+    /// Instructions of the source CPU the destination lacks, for a `host-passthrough` guest
+    /// whose state still loads there: once it runs on the destination, the first program that
+    /// uses one faults (see [`crate::cpu::PassthroughOutcome::FaultsLater`]).
+    faults_after: Vec<String>,
     mem: GuestMemory,
     workload: Workload,
     /// The guest's own small writes besides its workload (see `VmSpec::background_dirty_mibps`).
@@ -259,6 +264,14 @@ impl Migration {
                 churn.in_data_below(layout.data_pages_below(top));
             }
         }
+        let host = |name: &str| scenario.hosts.iter().find(|h| h.name == name);
+        let faults_after = match (host(&vm.host), host(&spec.to)) {
+            (Some(src), Some(dst)) => match passthrough_outcome(vm, src, dst) {
+                Some(PassthroughOutcome::FaultsLater { instructions, .. }) => instructions,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
             copies_disk.then(|| DiskMirror::new(vm.disk_bytes(), vm.disk_write_mibps, disk_rng));
@@ -271,6 +284,7 @@ impl Migration {
             state: State::Pending,
             planned_failure,
             unreachable_after,
+            faults_after,
             mem,
             workload,
             background,
@@ -511,7 +525,7 @@ impl Migration {
             self.set_phase(t, Phase::StorageCopy);
             self.emit(t, TraceKind::Log {
                 message: format!(
-                    "drive-mirror of {} to the destination's NBD server: copying {gib:.1} GiB before any RAM",
+                    "blockdev-mirror of {} to the destination's NBD server: copying {gib:.1} GiB before any RAM",
                     self.vm.name
                 ),
             });
@@ -610,11 +624,27 @@ impl Migration {
                 message: self.definitions_after_success(),
             },
         );
+        if let Some(first) = self.faults_after.first() {
+            let login = self.vm.ip.as_deref().unwrap_or(&self.vm.name);
+            self.emit(t, TraceKind::Log {
+                message: format!(
+                    "{} on {}: its program 'worker' chose {first} when it started on {}; {}'s CPU has no {first}: invalid opcode, killed by SIGILL (the guest's kernel log: `ssh {login} dmesg`)",
+                    self.vm.name, self.spec.to, self.vm.host, self.spec.to
+                ),
+            });
+        }
         self.finish(t, outcome);
     }
 
     fn downtime_until(&self, resumed: SimTime) -> u64 {
         self.paused_at.map_or(0, |p| resumed.since(p).as_millis())
+    }
+
+    /// Instructions the guest's programs chose on the source that the destination's CPU lacks
+    /// (`host-passthrough` only; empty otherwise): after a completed migration a program that
+    /// uses one faults.
+    pub fn faults_after(&self) -> &[String] {
+        &self.faults_after
     }
 
     /// What `virsh list --all` shows on each host afterwards (the lesson gets this wrong).
@@ -919,6 +949,19 @@ impl Migration {
         let disk_left = self.disk.as_ref().map_or(0, DiskMirror::remaining_bytes);
         if ram_left == 0 && disk_left == 0 && self.device_left == 0 {
             let at = advance(*t, used, rate);
+            if !postcopy && let Some((Stage::LoadState, err)) = self.planned_failure.clone() {
+                // Everything arrived; the destination QEMU exits while putting the vCPU state
+                // into KVM, and libvirt resumes the guest on the source.
+                *t = at.min(end);
+                self.emit(*t, TraceKind::Log {
+                    message: format!(
+                        "{}: all RAM and the device state reached {}, whose QEMU could not load the vCPU state and exited; {} resumes on {}",
+                        self.vm.name, self.spec.to, self.vm.name, self.vm.host
+                    ),
+                });
+                self.fail(*t, err);
+                return;
+            }
             self.set_phase(at, Phase::Resume);
             self.state = State::Resume {
                 until: at + self.params.resume,

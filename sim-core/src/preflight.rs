@@ -7,7 +7,7 @@
 //! also records the *stage* at which libvirt would notice, so a simulated migration fails at the
 //! same point and with the same message as a real one.
 
-use crate::cpu::{CpuCompare, CpuDef, CpuMap};
+use crate::cpu::{CpuCompare, CpuDef, CpuMap, PassthroughOutcome};
 use crate::error::LabError;
 use crate::scenario::{
     DomainType, GuestCpuSpec, HostSpec, MigrationSpec, Scenario, StorageKind, Text, VmSpec, VmState,
@@ -91,6 +91,10 @@ pub enum Stage {
     Prepare,
     /// The source connects to the destination's migration port and sends.
     Perform,
+    /// The destination QEMU puts the vCPU state into KVM once all RAM and the device state have
+    /// arrived: a `host-passthrough` guest whose state the new CPU cannot hold fails here, after
+    /// the whole copy, and resumes on the source.
+    LoadState,
     /// The migration succeeds; the problem shows afterwards.
     After,
 }
@@ -673,6 +677,23 @@ pub fn guest_cpu_def(vm: &VmSpec, host: &HostSpec) -> CpuDef {
     }
 }
 
+/// What happens to `vm` if it is a `host-passthrough` guest moved from `src` to `dst` (`None`
+/// for other CPU modes, for TCG guests, and when the CPU data cannot be read): libvirt does not
+/// check this mode, QEMU and KVM decide (see [`CpuMap::passthrough_outcome`]).
+pub fn passthrough_outcome(
+    vm: &VmSpec,
+    src: &HostSpec,
+    dst: &HostSpec,
+) -> Option<PassthroughOutcome> {
+    if !matches!(vm.cpu, GuestCpuSpec::HostPassthrough) || vm.domain_type != DomainType::Kvm {
+        return None;
+    }
+    CpuMap::x86()
+        .ok()?
+        .passthrough_outcome(&host_cpu_def(src), &host_cpu_def(dst))
+        .ok()
+}
+
 fn cpu(c: &Ctx<'_>) -> Check {
     let title = CheckId::Cpu.title();
     let mode = c.vm.cpu.mode_name();
@@ -691,6 +712,9 @@ fn cpu(c: &Ctx<'_>) -> Check {
             );
         }
     };
+    if let Some(outcome) = passthrough_outcome(c.vm, c.src, c.dst) {
+        return cpu_passthrough(c, outcome);
+    }
     let guest = guest_cpu_def(c.vm, c.src);
     let dest = host_cpu_def(c.dst);
     let model = guest.model.clone().unwrap_or_default();
@@ -716,28 +740,9 @@ fn cpu(c: &Ctx<'_>) -> Check {
                     c.dst.name
                 ),
                 format!(
-                    "The guest CPU ({mode}, {model}) is identical to {}'s CPU (`virsh hypervisor-cpu-compare`).",
+                    "The VM's CPU ({mode}, {model}) is identical to {}'s CPU (`virsh hypervisor-cpu-compare`).",
                     c.dst.name
                 ),
-            ),
-        ),
-        Ok(CpuCompare::Superset) if matches!(c.vm.cpu, GuestCpuSpec::HostPassthrough) => warn(
-            CheckId::Cpu,
-            Stage::Prepare,
-            title,
-            text(
-                format!(
-                    "host-passthrough: CPU {} bukan CPU yang sama dengan {} — VM bisa hang atau crash setelah pindah.",
-                    c.dst.name, c.src.name
-                ),
-                format!(
-                    "host-passthrough: {}'s CPU is not the same as {}'s — the guest may hang or crash after it moves.",
-                    c.dst.name, c.src.name
-                ),
-            ),
-            text(
-                "Pakai model CPU dasar (`virsh cpu-baseline` dari capabilities kedua host) sebagai mode custom.",
-                "Use a baseline CPU model (`virsh cpu-baseline` of both hosts' capabilities) in custom mode.",
             ),
         ),
         Ok(CpuCompare::Superset) => pass(
@@ -750,7 +755,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
                     c.dst.name
                 ),
                 format!(
-                    "{}'s CPU provides every feature of the guest CPU ({mode}, {model}).",
+                    "{}'s CPU provides every feature of the VM's CPU ({mode}, {model}).",
                     c.dst.name
                 ),
             ),
@@ -765,19 +770,20 @@ fn cpu(c: &Ctx<'_>) -> Check {
             } else {
                 missing.join(", ")
             };
-            // libvirt compares a KVM guest's CPU with the destination's before migrating; a
-            // host-passthrough or TCG guest is only found wanting when QEMU starts there.
-            let at_qemu_start = matches!(c.vm.cpu, GuestCpuSpec::HostPassthrough)
-                || c.vm.domain_type == DomainType::Qemu;
-            let error = if at_qemu_start && !missing.is_empty() {
+            // A running guest's CPU reaches the destination with check='full' (the source set
+            // it once QEMU started: qemuProcessUpdateLiveGuestCPU), so libvirt does not compare
+            // it up front (qemuProcessUpdateGuestCPU compares only check='partial'): the
+            // destination QEMU starts, and virCPUx86UpdateLive reports the features it could not
+            // enable — before any RAM is sent. The lab in a box shows the same words
+            // (labbox fault `cpu`, libvirt 11.3). "the CPU is incompatible with host CPU" is what
+            // `virsh start` and `cpu-compare` say.
+            let error = if missing.is_empty() {
+                LabError::CpuIncompatible(cmp.reason().unwrap_or_default())
+            } else {
                 LabError::OperationFailed(format!(
                     "guest CPU doesn't match specification: missing features: {}",
                     missing.join(",")
                 ))
-            } else {
-                LabError::CpuIncompatible(cmp.reason().unwrap_or_else(|| {
-                    format!("Host CPU does not provide required features: {list}")
-                }))
             };
             fail(
                 CheckId::Cpu,
@@ -785,19 +791,112 @@ fn cpu(c: &Ctx<'_>) -> Check {
                 title,
                 text(
                     format!(
-                        "CPU VM ({mode}, {model}) butuh fitur yang tidak ada di {}: {list}.",
+                        "CPU VM ({mode}, {model}) butuh fitur yang tidak ada di {}: {list}. libvirt memeriksanya saat QEMU tujuan dinyalakan, sebelum RAM disalin, lalu menolak migrasi.",
                         c.dst.name
                     ),
                     format!(
-                        "The guest CPU ({mode}, {model}) needs features {} lacks: {list}.",
+                        "The VM's CPU ({mode}, {model}) needs features {} lacks: {list}. libvirt checks this when the destination QEMU starts, before any RAM is copied, and refuses the migration.",
                         c.dst.name
                     ),
                 ),
                 text(
-                    "Pakai model CPU dasar yang dimiliki kedua host (`virsh cpu-baseline`).",
-                    "Use a baseline CPU model both hosts have (`virsh cpu-baseline`).",
+                    "Pakai model CPU dasar yang dimiliki kedua host (`virsh hypervisor-cpu-baseline` atau `virsh cpu-baseline`).",
+                    "Use a baseline CPU model both hosts have (`virsh hypervisor-cpu-baseline` or `virsh cpu-baseline`).",
                 ),
                 error,
+            )
+        }
+    }
+}
+
+/// The CPU check of a `host-passthrough` guest: libvirt checks nothing (`check='none'`), so
+/// the check says what QEMU and KVM will do.
+fn cpu_passthrough(c: &Ctx<'_>, outcome: PassthroughOutcome) -> Check {
+    let title = CheckId::Cpu.title();
+    let (src, dst, vm) = (&c.src.name, &c.dst.name, &c.vm.name);
+    let fix = text(
+        "Pakai host-model (libvirt memeriksanya sebelum menyalin) atau model CPU dasar dari `virsh hypervisor-cpu-baseline`; host-passthrough hanya untuk host yang CPU-nya identik.",
+        "Use host-model (libvirt checks it before copying) or a baseline CPU model from `virsh hypervisor-cpu-baseline`; host-passthrough only between hosts with identical CPUs.",
+    );
+    match outcome {
+        PassthroughOutcome::Works { missing } => {
+            let identical = CpuMap::x86()
+                .ok()
+                .and_then(|m| m.compare(&host_cpu_def(c.dst), &host_cpu_def(c.src)).ok())
+                == Some(CpuCompare::Identical);
+            if identical && missing.is_empty() {
+                pass(
+                    CheckId::Cpu,
+                    Stage::Prepare,
+                    title,
+                    text(
+                        format!(
+                            "host-passthrough: libvirt tidak memeriksanya (check='none'), tetapi CPU {dst} sama dengan CPU {src}."
+                        ),
+                        format!(
+                            "host-passthrough: libvirt does not check it (check='none'), but {dst}'s CPU is the same as {src}'s."
+                        ),
+                    ),
+                )
+            } else {
+                warn(
+                    CheckId::Cpu,
+                    Stage::After,
+                    title,
+                    text(
+                        format!(
+                            "host-passthrough: libvirt tidak memeriksanya (check='none'). CPU {dst} punya setiap instruksi dan state CPU {src} yang bisa dipakai VM, jadi migrasi berhasil; tetapi libvirt hanya mendukung host-passthrough antar host yang identik."
+                        ),
+                        format!(
+                            "host-passthrough: libvirt does not check it (check='none'). {dst}'s CPU has every instruction and every piece of state of {src}'s that the VM can use, so the migration works; but libvirt only supports host-passthrough between identical hosts."
+                        ),
+                    ),
+                    fix,
+                )
+            }
+        }
+        PassthroughOutcome::FailsLate {
+            state,
+            features,
+            missing,
+        } => {
+            let (features, missing) = (features.join(", "), missing.join(", "));
+            fail(
+                CheckId::Cpu,
+                Stage::LoadState,
+                title,
+                text(
+                    format!(
+                        "host-passthrough: libvirt tidak memeriksa CPU (check='none'), jadi migrasi dimulai dan seluruh RAM disalin. Di akhir, QEMU di {dst} tidak bisa memuat state vCPU: CPU-nya tidak punya {features}, yang sudah dinyalakan kernel VM sejak boot (semua yang hilang: {missing}). Migrasi gagal terlambat; {vm} tetap berjalan di {src}."
+                    ),
+                    format!(
+                        "host-passthrough: libvirt does not check the CPU (check='none'), so the migration starts and all RAM is copied. At the end, QEMU on {dst} cannot load the vCPU state: its CPU lacks {features}, which the VM's kernel switched on at boot (everything missing: {missing}). The migration fails late; {vm} keeps running on {src}."
+                    ),
+                ),
+                fix,
+                // QEMU's log lines also carry a timestamp (libvirt starts QEMU with
+                // `-msg timestamp=on`); the lab leaves it out.
+                LabError::Internal(format!(
+                    "QEMU unexpectedly closed the monitor (vm='{vm}'): qemu-system-x86_64: {}",
+                    state.qemu_message()
+                )),
+            )
+        }
+        PassthroughOutcome::FaultsLater { instructions, .. } => {
+            let missing = instructions.join(", ");
+            warn(
+                CheckId::Cpu,
+                Stage::After,
+                title,
+                text(
+                    format!(
+                        "host-passthrough: libvirt tidak memeriksa CPU (check='none'). Migrasi akan berhasil, tetapi CPU {dst} tidak punya instruksi {missing}: program di {vm} yang memakainya mati dengan 'invalid opcode' (SIGILL) setelah pindah."
+                    ),
+                    format!(
+                        "host-passthrough: libvirt does not check the CPU (check='none'). The migration will succeed, but {dst}'s CPU lacks the instructions {missing}: a program in {vm} that uses them dies with 'invalid opcode' (SIGILL) after the move."
+                    ),
+                ),
+                fix,
             )
         }
     }
@@ -877,7 +976,12 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
         );
     }
     let error = if c.spec.copy_storage_all {
-        LabError::Internal("unable to execute QEMU command 'drive-mirror': Failed to connect socket: No route to host".into())
+        // libvirt 6+ (blockdev) attaches the destination's NBD export with `blockdev-add` before
+        // `blockdev-mirror` (qemuMigrationSrcNBDStorageCopyBlockdev); QEMU's connect error is
+        // util/qemu-sockets.c's. The NBD server takes the next port after the RAM's.
+        LabError::Internal(format!(
+            "unable to execute QEMU command 'blockdev-add': Failed to connect to '{d}:49153': No route to host"
+        ))
     } else {
         LabError::Libvirt {
             code: None,
@@ -1140,7 +1244,7 @@ to = "kvm-host-02"
                     "",
                 ),
                 CheckId::Cpu,
-                "the CPU is incompatible with host CPU: Host CPU does not provide required features:",
+                "operation failed: guest CPU doesn't match specification: missing features:",
             ),
         ];
         for (s, id, text) in cases {
@@ -1176,32 +1280,77 @@ to = "kvm-host-02"
     }
 
     #[test]
-    fn host_passthrough_between_different_cpus_warns_or_fails() {
+    fn host_passthrough_is_never_compared_by_libvirt() {
+        let passthrough = "[vm.cpu]\nmode = \"host-passthrough\"";
+        // An older source: the destination has more, the migration works (a warning: libvirt
+        // only supports identical hosts).
         let s = lab(
             "[host.cpu]\nmodel = \"Haswell-noTSX\"",
             "[host.cpu]\nmodel = \"Skylake-Client-noTSX-IBRS\"",
-            "[vm.cpu]\nmode = \"host-passthrough\"",
+            passthrough,
             "",
         );
         let r = preflight(&s, &s.migrations[0]).unwrap();
-        assert_eq!(
-            r.check(CheckId::Cpu).map(|c| c.status),
-            Some(CheckStatus::Warn)
-        );
+        let cpu = r.check(CheckId::Cpu).unwrap();
+        assert_eq!((cpu.status, cpu.stage), (CheckStatus::Warn, Stage::After));
+        // A newer source: SMAP is missing, so the destination QEMU fails after the RAM copy,
+        // with QEMU's words, never with libvirt's CPU comparison errors.
         let s = lab(
             "[host.cpu]\nmodel = \"Skylake-Client-noTSX-IBRS\"",
             "[host.cpu]\nmodel = \"Haswell-noTSX\"",
-            "[vm.cpu]\nmode = \"host-passthrough\"",
+            passthrough,
             "",
+        );
+        let r = preflight(&s, &s.migrations[0]).unwrap();
+        let cpu = r.check(CheckId::Cpu).unwrap();
+        assert_eq!(
+            (cpu.status, cpu.stage),
+            (CheckStatus::Fail, Stage::LoadState)
         );
         let (id, err) = first(&s).unwrap();
         assert_eq!(id, CheckId::Cpu);
+        assert_eq!(
+            err,
+            "internal error: QEMU unexpectedly closed the monitor (vm='db01'): qemu-system-x86_64: \
+             Putting registers after init: Failed to set special registers: Invalid argument"
+        );
+        // Only new instructions missing: the migration works and a program faults later.
+        let s = lab(
+            "[host.cpu]\nmodel = \"Cascadelake-Server-noTSX\"",
+            "[host.cpu]\nmodel = \"Skylake-Server-noTSX-IBRS\"",
+            passthrough,
+            "",
+        );
+        let r = preflight(&s, &s.migrations[0]).unwrap();
+        let cpu = r.check(CheckId::Cpu).unwrap();
+        assert_eq!((cpu.status, cpu.stage), (CheckStatus::Warn, Stage::After));
+        assert!(
+            cpu.evidence.en.contains("avx512vnni"),
+            "{}",
+            cpu.evidence.en
+        );
+        assert!(r.first_failure().is_none());
+    }
+
+    #[test]
+    fn a_host_model_guest_is_refused_before_any_ram_is_copied() {
+        let s = lab(
+            "[host.cpu]\nmodel = \"Skylake-Client-noTSX-IBRS\"",
+            "[host.cpu]\nmodel = \"Haswell-noTSX\"",
+            "[vm.cpu]\nmode = \"host-model\"",
+            "",
+        );
+        let r = preflight(&s, &s.migrations[0]).unwrap();
+        let cpu = r.check(CheckId::Cpu).unwrap();
+        assert_eq!((cpu.status, cpu.stage), (CheckStatus::Fail, Stage::Prepare));
+        let (_, err) = first(&s).unwrap();
         assert!(
             err.starts_with(
-                "operation failed: guest CPU doesn't match specification: missing features:"
+                "operation failed: guest CPU doesn't match specification: missing features: "
             ),
             "{err}"
         );
+        assert!(err.contains("smap"), "{err}");
     }
 
     #[test]

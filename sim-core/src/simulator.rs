@@ -11,7 +11,7 @@ use crate::scenario::{EtcHosts, MigrationSpec, Scenario, StorageKind, VmState};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{TRACE_FORMAT, Trace, TraceEvent, TraceKind};
 use crate::world::{DomainOp, World};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Granularity at which the link is re-shared between migrations.
 pub const TICK: SimDuration = SimDuration::from_millis(10);
@@ -37,6 +37,30 @@ pub struct Simulator {
     stop_at: Option<SimTime>,
     /// Which domains each host has, updated as migrations start and end.
     world: World,
+    /// What each guest's kernel logged during the run (`ssh VM-IP dmesg`), oldest first.
+    guest_logs: BTreeMap<String, Vec<String>>,
+}
+
+/// How long the lab's guests have been up when the lab starts (their kernel log's clock).
+const GUEST_UPTIME_AT_START: SimDuration = SimDuration::from_secs(3 * 3600);
+
+/// The kernel's line for a program killed by an invalid opcode (`do_trap` → `show_signal` in
+/// arch/x86/kernel/traps.c: "traps: %s[%d] trap %s ip:%lx sp:%lx error:%lx", then
+/// `print_vma_addr`'s " in %s[%lx+%lx]"). The lab's guests run one program, `worker`, built for
+/// the newest instructions of the CPU it started on (as glibc and crypto libraries choose theirs
+/// once, at start-up); `feature` is the one it meets first. Addresses are made up but stable.
+fn guest_sigill_line(t: SimTime, feature: &str, salt: usize) -> String {
+    let up = t.since(SimTime::ZERO) + GUEST_UPTIME_AT_START;
+    let ms = up.as_millis();
+    let pid = 1187 + salt * 211;
+    let base = 0x5581_6a40_0000_u64 + (salt as u64) * 0x10_0000;
+    let ip = base + 0x2_1f3c + (feature.len() as u64) * 0x40;
+    format!(
+        "[{:>5}.{:06}] traps: worker[{pid}] trap invalid opcode ip:{ip:x} sp:7ffc9e2b{:04x} error:0 in worker[{base:x}+3c000]",
+        ms / 1000,
+        (ms % 1000) * 1000,
+        0x1a40 + salt * 0x20
+    )
 }
 
 impl Simulator {
@@ -67,6 +91,7 @@ impl Simulator {
         let world = World::from_scenario(&scenario);
         let mut sim = Simulator {
             world,
+            guest_logs: BTreeMap::new(),
             scenario,
             now: SimTime::ZERO,
             migrations: Vec::new(),
@@ -176,7 +201,7 @@ impl Simulator {
             produced.extend(m.drain_events().map(|(t, k)| (t, name.clone(), k)));
         }
         for (t, source, kind) in produced {
-            self.update_world(&source, &kind);
+            self.update_world(t, &source, &kind);
             self.push(t, &source, kind);
         }
         self.now = now + dt;
@@ -208,7 +233,7 @@ impl Simulator {
     }
 
     /// Keep `virsh list` in step with the migrations' phases.
-    fn update_world(&mut self, vm: &str, kind: &TraceKind) {
+    fn update_world(&mut self, t: SimTime, vm: &str, kind: &TraceKind) {
         let Some(m) = self.migrations.iter().rev().find(|m| m.vm_name() == vm) else {
             return;
         };
@@ -221,6 +246,13 @@ impl Simulator {
                 let spec = m.spec().clone();
                 self.world.migration_finished(&spec, &from, outcome);
                 if outcome.is_completed() {
+                    if let Some(first) = m.faults_after().first() {
+                        let line = guest_sigill_line(t, first, self.guest_logs.len());
+                        self.guest_logs
+                            .entry(vm.to_string())
+                            .or_default()
+                            .push(line);
+                    }
                     // The guest lives on the destination now: a later migration starts there.
                     if let Some(v) = self.scenario.vms.iter_mut().find(|v| v.name == spec.vm) {
                         v.host = spec.to.clone();
@@ -229,6 +261,11 @@ impl Simulator {
             }
             _ => {}
         }
+    }
+
+    /// What `vm`'s kernel has logged in this run (empty for most guests), oldest first.
+    pub fn guest_log(&self, vm: &str) -> &[String] {
+        self.guest_logs.get(vm).map_or(&[], Vec::as_slice)
     }
 
     /// Which domains each host has right now.
@@ -350,7 +387,7 @@ impl Simulator {
                 self.migrations[i].abort(now)?;
                 let events: Vec<_> = self.migrations[i].drain_events().collect();
                 for (t, k) in events {
-                    self.update_world(&vm, &k);
+                    self.update_world(t, &vm, &k);
                     self.push(t, &vm, k);
                 }
                 Ok(())

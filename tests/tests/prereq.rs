@@ -37,7 +37,7 @@ const CASES: &[(&str, CheckId, &str)] = &[
     (
         "prereq-cpu-mismatch",
         CheckId::Cpu,
-        "the CPU is incompatible with host CPU: Host CPU does not provide required features: ",
+        "operation failed: guest CPU doesn't match specification: missing features: ",
     ),
     (
         "prereq-old-qemu",
@@ -126,32 +126,45 @@ fn the_lessons_lab_passes_every_check() {
 }
 
 #[test]
-fn experiment_two_host_passthrough_fails_and_the_baseline_model_migrates() {
+fn experiment_two_passthrough_fails_late_host_model_is_refused_and_the_baseline_migrates() {
     let s = load("exp2-cpu-models");
     let t = Simulator::run(s.clone());
-    let outcomes: Vec<(String, Outcome)> = t
-        .outcomes()
-        .map(|(v, o)| (v.to_string(), o.clone()))
-        .collect();
-    let app = outcomes
-        .iter()
-        .find(|(v, _)| v == "app01")
-        .map(|(_, o)| o)
-        .unwrap();
-    let db = outcomes
-        .iter()
-        .find(|(v, _)| v == "db01")
-        .map(|(_, o)| o)
-        .unwrap();
-    match app {
-        Outcome::Failed { error, .. } => assert!(
-            error.to_string().starts_with(
-                "operation failed: guest CPU doesn't match specification: missing features: "
-            ),
-            "{error}"
+    let outcome = |vm: &str| {
+        t.outcomes()
+            .find(|(v, _)| *v == vm)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_else(|| panic!("no outcome for {vm}"))
+    };
+    // host-passthrough: libvirt never compares it, so libvirt's CPU errors never appear; the
+    // whole RAM goes over, then the destination QEMU cannot load the vCPU state.
+    let (app_error, app_at) = match outcome("app01") {
+        Outcome::Failed { error, at_ms } => (error.to_string(), at_ms),
+        other => panic!("host-passthrough should fail late, got {other:?}"),
+    };
+    assert_eq!(
+        app_error,
+        "internal error: QEMU unexpectedly closed the monitor (vm='app01'): qemu-system-x86_64: \
+         Putting registers after init: Failed to set special registers: Invalid argument"
+    );
+    assert!(
+        !app_error.contains("CPU is incompatible") && !app_error.contains("match specification")
+    );
+    // Late: after app01's RAM (1 GiB, half of it never written) crossed a shared 1 GbE link.
+    assert!(app_at > 3_000, "failed after only {app_at} ms");
+    // host-model: checked when the destination QEMU starts, before any RAM is sent.
+    let (web_error, web_at) = match outcome("web01") {
+        Outcome::Failed { error, at_ms } => (error.to_string(), at_ms),
+        other => panic!("host-model should be refused, got {other:?}"),
+    };
+    assert!(
+        web_error.starts_with(
+            "operation failed: guest CPU doesn't match specification: missing features: "
         ),
-        other => panic!("host-passthrough should fail, got {other:?}"),
-    }
+        "{web_error}"
+    );
+    assert!(web_error.contains("smap"), "{web_error}");
+    assert!(web_at < 1_000, "refused only after {web_at} ms");
+    let db = outcome("db01");
     assert!(db.is_completed(), "{db:?}");
     // The custom model is what `virsh cpu-baseline` computes from both hosts' CPUs.
     let map = migralab_sim_core::cpu::CpuMap::x86().unwrap();
@@ -175,4 +188,85 @@ fn experiment_two_host_passthrough_fails_and_the_baseline_model_migrates() {
         }
         other => panic!("db01 should use a custom model, got {other:?}"),
     }
+}
+
+#[test]
+fn host_passthrough_without_the_newest_instructions_migrates_then_a_program_faults() {
+    let s = load("cpu-passthrough-sigill");
+    let report = preflight(&s, &s.migrations[0]).unwrap();
+    let cpu = report.check(CheckId::Cpu).unwrap();
+    assert_eq!(cpu.status, CheckStatus::Warn);
+    assert!(
+        cpu.evidence.en.contains("avx512vnni"),
+        "{}",
+        cpu.evidence.en
+    );
+    let mut sim = Simulator::new(s);
+    while !sim.is_finished() {
+        sim.step();
+    }
+    let done = sim
+        .migrations()
+        .iter()
+        .find(|m| m.vm_name() == "app01")
+        .and_then(|m| m.outcome().cloned());
+    assert!(done.as_ref().is_some_and(Outcome::is_completed), "{done:?}");
+    // The guest's own kernel log has the fault, worded as Linux words it.
+    let log = sim.guest_log("app01");
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(
+        log[0].contains("] traps: worker[") && log[0].contains(" trap invalid opcode ip:"),
+        "{}",
+        log[0]
+    );
+    // A guest that moves to the same CPU logs nothing.
+    let same = load("exp1-shared-storage");
+    let mut sim = Simulator::new(same);
+    while !sim.is_finished() {
+        sim.step();
+    }
+    assert!(sim.guest_log("db01").is_empty());
+}
+
+#[test]
+fn in_the_lab_shell_the_guests_kernel_log_shows_the_invalid_opcode() {
+    use migralab_sim_core::shell::{Lang, Shell};
+    let mut sh = Shell::new(load("cpu-passthrough-sigill"), Lang::En);
+    let before = sh.run_line("ssh 192.168.100.51 dmesg");
+    assert_eq!(before.status, 0, "{}", before.text);
+    assert!(!before.text.contains("invalid opcode"), "{}", before.text);
+    let out = sh.run_line("virsh migrate --live app01 qemu+ssh://kvm-host-02/system --persistent");
+    assert_eq!(out.status, 0, "{}", out.text);
+    let after = sh.run_line("ssh 192.168.100.51 dmesg");
+    assert!(after.text.contains("trap invalid opcode"), "{}", after.text);
+}
+
+#[test]
+fn in_the_lab_shell_host_passthrough_fails_after_the_copy_and_stays_on_the_source() {
+    use migralab_sim_core::shell::{Lang, Shell};
+    let mut sh = Shell::new(load("exp2-cpu-models"), Lang::En);
+    let out = sh.run_line(
+        "virsh migrate --live --verbose app01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 1, "{}", out.text);
+    // The copy ran (progress lines) before the error.
+    assert!(out.text.contains("Migration: ["), "{}", out.text);
+    assert!(
+        out.text.contains(
+            "error: internal error: QEMU unexpectedly closed the monitor (vm='app01'): qemu-system-x86_64: Putting registers after init: Failed to set special registers: Invalid argument"
+        ),
+        "{}",
+        out.text
+    );
+    assert!(!out.text.contains("CPU is incompatible"), "{}", out.text);
+    let list = sh.run_line("virsh list");
+    assert!(list.text.contains("app01"), "{}", list.text);
+    let out = sh.run_line("virsh migrate --live web01 qemu+ssh://kvm-host-02/system --persistent");
+    assert!(
+        out.text.starts_with(
+            "error: operation failed: guest CPU doesn't match specification: missing features: "
+        ),
+        "{}",
+        out.text
+    );
 }

@@ -20,8 +20,10 @@ const EXPERIMENTS_TOML: &str = include_str!("../../../assets/experiments.toml");
 /// - `total_s_a`, `total_s_b`: total migration time in seconds, one decimal;
 /// - `disk_gib_b`: disk data the second run sent over the network in GiB, one decimal;
 /// - `lost_pings_a`, `lost_pings_b`: replies the lab's background ping (one every
-///   `[prober].interval_ms`) lost during the run, a whole number.
-pub const PLACEHOLDERS: [&str; 7] = [
+///   `[prober].interval_ms`) lost during the run, a whole number;
+/// - `failed_after_s_a`, `failed_after_s_b`: for a run that failed, seconds from the command to
+///   the error, one decimal (how late libvirt or QEMU said no).
+pub const PLACEHOLDERS: [&str; 9] = [
     "downtime_ms_a",
     "total_s_a",
     "lost_pings_a",
@@ -29,6 +31,8 @@ pub const PLACEHOLDERS: [&str; 7] = [
     "total_s_b",
     "disk_gib_b",
     "lost_pings_b",
+    "failed_after_s_a",
+    "failed_after_s_b",
 ];
 
 /// The outcomes a migration run can have ([`RunFact::outcome`], [`Done::Migration`]).
@@ -567,7 +571,13 @@ mod tests {
             "exp2-caps-source" => &["<model>Skylake-Client-noTSX-IBRS</model>"],
             "exp2-caps-destination" => &["<model>Haswell-noTSX-IBRS</model>"],
             "exp2-passthrough-xml" => &["<cpu mode='host-passthrough'"],
+            // libvirt never compares a host-passthrough CPU: QEMU fails after the copy.
             "exp2-passthrough-migrate" => &[
+                "Migration: [",
+                "error: internal error: QEMU unexpectedly closed the monitor (vm='app01'): ",
+                "Failed to set special registers: Invalid argument",
+            ],
+            "exp2-model-migrate" => &[
                 "error: operation failed: guest CPU doesn't match specification: missing features: ",
             ],
             "exp2-baseline" | "exp2-baseline-xml" => &["Haswell-noTSX-IBRS</model>"],

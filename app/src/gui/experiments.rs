@@ -125,6 +125,12 @@ pub fn placeholder_values(
                 number(lang, *disk_bytes as f64 / f64::from(1u32 << 30), 1),
             );
         }
+        if let Some(Outcome::Failed { at_ms, .. }) = run.outcome() {
+            values.insert(
+                format!("failed_after_s_{suffix}"),
+                number(lang, *at_ms as f64 / 1000.0, 1),
+            );
+        }
         values.insert(
             format!("lost_pings_{suffix}"),
             run.series.lost_pings().to_string(),

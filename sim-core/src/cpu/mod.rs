@@ -27,6 +27,7 @@
 
 mod data;
 mod map;
+mod passthrough;
 mod xml;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub use map::{CpuFeature, CpuMap, CpuModel, CpuSignature, CpuVendor};
+pub use passthrough::{PassthroughOutcome, RefusedState};
 pub use xml::{guest_cpu_xml, host_cpu_xml, parse_cpu_xml};
 
 /// A host or guest CPU as written in libvirt XML: a model, a vendor and feature adjustments.

@@ -31,6 +31,7 @@
 
 mod builtins;
 mod fs;
+mod guest;
 mod hint;
 mod lex;
 mod net;

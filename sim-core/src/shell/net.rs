@@ -270,6 +270,19 @@ impl Shell {
             None => ("root".to_string(), target.clone()),
         };
         let command: Vec<String> = args[i + 1..].to_vec();
+        if let Some(Resolved {
+            peer: Peer::Vm(vm),
+            ip,
+        }) = self.resolve(&ctx.host, &name)
+        {
+            if !self.vm_answers(&vm) {
+                io.errln(format!(
+                    "ssh: connect to host {ip} port 22: No route to host"
+                ));
+                return 255;
+            }
+            return self.guest_command(&vm, &command, io);
+        }
         let host = match self.ssh_reach(&ctx.host, &user, &name) {
             Ok(h) => h,
             Err(f) => {
