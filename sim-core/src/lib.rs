@@ -20,6 +20,7 @@ pub mod error;
 pub mod ids;
 pub mod lab;
 pub mod lang;
+pub mod limits;
 pub mod memory;
 pub mod migration;
 pub mod ping;

@@ -267,14 +267,21 @@ fn a_ping_during_a_background_migration_loses_replies() {
     );
     assert_eq!(out.status, 0);
     assert!(out.text.starts_with("[1] "), "{}", out.text);
+    // The progress line printed while `jobs` was typed comes first.
     let out = run(&mut sh, "jobs");
     assert!(
+        out.text.starts_with("Migration: [")
+            && out
+                .text
+                .contains("\n[1]+  Running                 virsh migrate --live --verbose db01"),
+        "{}",
         out.text
-            .starts_with("[1]+  Running                 virsh migrate --live --verbose db01")
     );
+    // The job's progress line of the second it took to type comes first.
     let out = run(&mut sh, "virsh domjobinfo db01");
     assert!(
-        out.text.starts_with("Job type:         Unbounded"),
+        out.text.starts_with("Migration: [")
+            && out.text.contains("%]\nJob type:         Unbounded"),
         "{}",
         out.text
     );
@@ -318,4 +325,144 @@ fn a_ping_during_a_background_migration_loses_replies() {
         "{}",
         out.text
     );
+}
+
+/// The `icmp_seq` numbers of ping's reply lines in `text`, in order.
+fn seqs(text: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|l| l.split("icmp_seq=").nth(1))
+        .filter_map(|r| r.split(' ').next()?.parse().ok())
+        .collect()
+}
+
+/// How many probes `interval_s` apart fell into the migration's network outages: the loss a
+/// ping running across the migration must show.
+fn expected_loss(sh: &Shell, interval_s: f64) -> f64 {
+    let m = &sh.simulator().migrations()[0];
+    let outage_s: f64 = m
+        .outages()
+        .iter()
+        .map(|&(a, b)| b.unwrap_or(a).as_ms_f64() - a.as_ms_f64())
+        .sum::<f64>()
+        / 1000.0;
+    outage_s / interval_s
+}
+
+#[test]
+fn issue_20_a_background_ping_sees_the_loss_of_a_migration_typed_after_it() {
+    // Experiment 1 typed in one terminal, as the lesson says.
+    let mut sh = Shell::new(scenario!("lesson"), Lang::En);
+    let mut all = String::new();
+    let out = run(&mut sh, "ping -i 0.2 192.168.100.50 &");
+    assert!(out.text.starts_with("[1] "), "{}", out.text);
+    assert!(
+        out.text
+            .contains("PING 192.168.100.50 (192.168.100.50) 56(84) bytes of data.")
+    );
+    all.push_str(&out.text);
+    let out = run(
+        &mut sh,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 0, "{}", out.text);
+    // The ping went on during the migration: its replies are on the terminal.
+    assert!(
+        out.text.contains("64 bytes from 192.168.100.50"),
+        "{}",
+        out.text
+    );
+    all.push_str(&out.text);
+    // The replies of the second it took to type `jobs` come first.
+    let out = run(&mut sh, "jobs");
+    assert!(
+        out.text
+            .ends_with("\n[1]+  Running                 ping -i 0.2 192.168.100.50 &\n"),
+        "{}",
+        out.text
+    );
+    all.push_str(&out.text);
+    // Ctrl-C's signal: iputils prints its statistics and exits 0 (bash says Done).
+    let out = run(&mut sh, "kill -INT %1");
+    all.push_str(&out.text);
+    assert!(
+        out.text
+            .ends_with("[1]+  Done                    ping -i 0.2 192.168.100.50\n"),
+        "{}",
+        out.text
+    );
+    let seqs = seqs(&all);
+    let first = seqs[0];
+    let last = *seqs.last().unwrap();
+    let lost = (last - first + 1) as usize - seqs.len();
+    let expected = expected_loss(&sh, 0.2);
+    assert!(expected > 1.0, "the lesson's downtime spans several probes");
+    assert!(
+        (lost as f64 - expected).abs() <= 1.5,
+        "lost {lost}, the outage covers {expected:.1} probes"
+    );
+    // The statistics agree with the replies shown.
+    let stats = all
+        .lines()
+        .find(|l| l.contains("packets transmitted"))
+        .unwrap();
+    let n: Vec<u64> = stats
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    assert_eq!(n[1] as usize, seqs.len(), "{stats}");
+    assert!(n[0] >= last && n[0] - n[1] >= lost as u64, "{stats}");
+}
+
+#[test]
+fn issue_20_a_redirected_background_ping_writes_its_file_and_coreutils_agree() {
+    let mut sh = Shell::new(scenario!("lesson"), Lang::En);
+    let out = run(&mut sh, "ping -i 0.2 192.168.100.50 > ping.log &");
+    assert!(out.text.starts_with("[1] "), "{}", out.text);
+    assert!(!out.text.contains("PING"), "{}", out.text);
+    let out = run(
+        &mut sh,
+        "virsh migrate --live db01 qemu+ssh://kvm-host-02/system --persistent",
+    );
+    assert_eq!(out.status, 0, "{}", out.text);
+    assert!(!out.text.contains("64 bytes"), "{}", out.text);
+    let out = run(&mut sh, "kill %1");
+    // SIGTERM kills iputils ping without its statistics.
+    assert_eq!(
+        out.text,
+        "[1]+  Terminated              ping -i 0.2 192.168.100.50 > ping.log\n"
+    );
+    let cat = run(&mut sh, "cat ping.log").text;
+    assert!(cat.starts_with("PING 192.168.100.50"), "{cat}");
+    assert!(!cat.contains("statistics"), "{cat}");
+    let seqs = seqs(&cat);
+    let lost = (seqs.last().unwrap() - seqs[0] + 1) as usize - seqs.len();
+    let expected = expected_loss(&sh, 0.2);
+    assert!(
+        (lost as f64 - expected).abs() <= 1.5,
+        "lost {lost}, the outage covers {expected:.1} probes"
+    );
+    let lines: Vec<&str> = cat.lines().collect();
+    let tail = run(&mut sh, "tail -n 3 ping.log");
+    assert_eq!(tail.status, 0);
+    assert_eq!(tail.text, lines[lines.len() - 3..].join("\n") + "\n");
+    assert_eq!(
+        run(&mut sh, "tail ping.log").text,
+        lines[lines.len() - 10..].join("\n") + "\n"
+    );
+    assert_eq!(
+        run(&mut sh, "head -2 ping.log").text,
+        lines[..2].join("\n") + "\n"
+    );
+    assert_eq!(
+        run(&mut sh, "wc -l ping.log").text,
+        format!("{} ping.log\n", lines.len())
+    );
+    assert_eq!(
+        run(&mut sh, "cat ping.log | wc -l").text,
+        format!("{}\n", lines.len())
+    );
+    let grep = run(&mut sh, "grep -c icmp_seq ping.log").text;
+    assert_eq!(grep, format!("{}\n", seqs.len()));
+    let ls = run(&mut sh, "ls -l ping.log").text;
+    assert!(ls.contains(&format!(" {} ", cat.len())), "{ls}");
 }

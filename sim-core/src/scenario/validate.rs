@@ -322,7 +322,7 @@ fn validate_migration(i: usize, m: &MigrationSpec, storage: StorageKind) -> Resu
             "zero bandwidth would never finish; leave the key out for unlimited",
         );
     }
-    if m.downtime_limit_ms == 0 || m.downtime_limit_ms > 2_000_000 {
+    if !crate::limits::DOWNTIME_LIMIT_MS.contains(&m.downtime_limit_ms) {
         return fail(
             p("downtime_limit_ms"),
             "QEMU accepts a downtime limit from 1 ms to 2,000,000 ms",
@@ -368,7 +368,7 @@ fn validate_migration(i: usize, m: &MigrationSpec, storage: StorageKind) -> Resu
         ("auto_converge_increment", m.auto_converge_increment),
     ] {
         if let Some(v) = v
-            && (v == 0 || v > 99)
+            && !crate::limits::THROTTLE_PCT.contains(&u64::from(v))
         {
             return fail(
                 p(key),

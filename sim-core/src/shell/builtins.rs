@@ -41,6 +41,7 @@ const KNOWN: &[&str] = &[
     "wait",
     "jobs",
     "fg",
+    "kill",
     "history",
     "help",
     "true",
@@ -66,7 +67,7 @@ impl Shell {
             "scp" => self.scp(args, ctx, io),
             "ssh-copy-id" => self.ssh_copy_id(args, ctx, io),
             "exit" | "logout" => self.exit(args, ctx, io),
-            "ping" => self.ping(args, ctx, io),
+            "ping" => self.ping(args, ctx, io, bg),
             "ip" => self.ip(args, ctx, io),
             "hostname" => {
                 io.outln(&ctx.host);
@@ -97,31 +98,10 @@ impl Shell {
             "rm" => self.rm(args, ctx, io),
             "mount" => self.mount(ctx, io),
             "grep" | "egrep" | "fgrep" => self.grep(name, args, ctx, io),
-            "head" | "tail" => head_tail(name, args, ctx, io),
-            "wc" => wc(args, ctx, io),
-            "sort" => {
-                let input = ctx.stdin.clone().unwrap_or_default();
-                let mut lines: Vec<&str> = input.lines().collect();
-                lines.sort_unstable();
-                if args.iter().any(|a| a == "-r") {
-                    lines.reverse();
-                }
-                for l in lines {
-                    io.outln(l);
-                }
-                0
-            }
-            "uniq" => {
-                let input = ctx.stdin.clone().unwrap_or_default();
-                let mut last: Option<&str> = None;
-                for l in input.lines() {
-                    if last != Some(l) {
-                        io.outln(l);
-                    }
-                    last = Some(l);
-                }
-                0
-            }
+            "head" | "tail" => self.head_tail(name, args, ctx, io),
+            "wc" => self.wc(args, ctx, io),
+            "sort" => self.sort(args, ctx, io),
+            "uniq" => self.uniq(args, ctx, io),
             "less" | "more" => {
                 if args.is_empty() {
                     io.out(ctx.stdin.clone().unwrap_or_default());
@@ -130,33 +110,11 @@ impl Shell {
                     self.cat(args, ctx, io)
                 }
             }
-            "sleep" => self.sleep(args, io),
-            "wait" => {
-                while self.jobs.iter().any(|j| j.id > 0 && !j.finished) {
-                    if !self.step_once() {
-                        break;
-                    }
-                }
-                0
-            }
-            "jobs" => {
-                let (current, previous) = self.current_and_previous_job();
-                for j in self.jobs.iter().filter(|j| j.id > 0 && !j.finished) {
-                    let mark = if Some(j.id) == current {
-                        '+'
-                    } else if Some(j.id) == previous {
-                        '-'
-                    } else {
-                        ' '
-                    };
-                    io.outln(format!(
-                        "[{}]{mark}  {:<24}{} &",
-                        j.id, "Running", j.command
-                    ));
-                }
-                0
-            }
+            "sleep" => self.sleep(args, ctx, io, bg),
+            "wait" => self.wait_builtin(args, io),
+            "jobs" => self.jobs_builtin(args, io),
             "fg" => self.fg(args, io),
+            "kill" => self.kill_builtin(args, io),
             "history" => {
                 for (k, l) in self.history.iter().enumerate() {
                     io.outln(format!("{:>5}  {l}", k + 1));
@@ -203,6 +161,27 @@ impl Shell {
             "/etc/hostname" => Some(format!("{host}\n")),
             "/dev/null" => Some(String::new()),
             _ => None,
+        }
+    }
+
+    /// Is `path` a directory on `host` (the student's, or the lab's own storage directory)?
+    pub(super) fn is_dir(&self, host: &str, path: &str) -> bool {
+        self.fs.is_dir(host, path) || path == fs::absolute("/", &self.sim.scenario().storage.path)
+    }
+
+    /// An operand of `cat`, `head`, `tail`, `wc`, `sort`, `uniq`: `-` is stdin, anything else a
+    /// file looked up exactly as `cat` and redirections look it up.
+    fn open_input(&self, ctx: &Ctx, name: &str) -> Input {
+        if name == "-" {
+            return Input::Text(ctx.stdin.clone().unwrap_or_default());
+        }
+        let path = fs::absolute(&ctx.cwd, name);
+        if self.is_dir(&ctx.host, &path) {
+            return Input::Dir;
+        }
+        match self.read_file(&ctx.host, &path) {
+            Some(text) => Input::Text(text),
+            None => Input::Missing,
         }
     }
 
@@ -317,7 +296,7 @@ impl Shell {
             }
             match self.read_file(&ctx.host, &path) {
                 Some(text) => io.out(text),
-                None if self.fs.is_dir(&ctx.host, &path) => {
+                None if self.is_dir(&ctx.host, &path) => {
                     io.errln(format!("cat: {f}: Is a directory"));
                     status = 1;
                 }
@@ -333,11 +312,20 @@ impl Shell {
     fn ls(&mut self, args: &[String], ctx: &mut Ctx, io: &mut Io) -> i32 {
         let mut long = false;
         let mut human = false;
+        let mut all = false;
+        let mut almost_all = false;
         let mut paths = Vec::new();
         for a in args {
             if let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) {
+                if let Some(bad) = flags.chars().find(|c| !"lhaA1".contains(*c)) {
+                    io.errln(format!("ls: invalid option -- '{bad}'"));
+                    io.errln("Try 'ls --help' for more information.");
+                    return 2;
+                }
                 long |= flags.contains('l');
                 human |= flags.contains('h');
+                all |= flags.contains('a');
+                almost_all |= flags.contains('A');
             } else {
                 paths.push(a.clone());
             }
@@ -345,12 +333,11 @@ impl Shell {
         if paths.is_empty() {
             paths.push(".".into());
         }
-        let storage = fs::absolute("/", &self.sim.scenario().storage.path);
         let mut status = 0;
         let many = paths.len() > 1;
         for (k, p) in paths.iter().enumerate() {
             let abs = fs::absolute(&ctx.cwd, p);
-            let is_dir = self.fs.is_dir(&ctx.host, &abs) || abs == storage;
+            let is_dir = self.is_dir(&ctx.host, &abs);
             if !is_dir {
                 match self.read_file(&ctx.host, &abs) {
                     Some(text) => print_entries(io, &[(p.clone(), text.len() as u64)], long, human),
@@ -369,7 +356,15 @@ impl Shell {
                 }
                 io.outln(format!("{p}:"));
             }
-            let entries = self.dir_entries(&ctx.host, &abs);
+            let mut entries = self.dir_entries(&ctx.host, &abs);
+            if !(all || almost_all) {
+                // Names starting with a dot are hidden without -a/-A.
+                entries.retain(|(n, _)| !n.starts_with('.'));
+            }
+            if all {
+                entries.insert(0, ("..".into(), 4096));
+                entries.insert(0, (".".into(), 4096));
+            }
             if long {
                 let bytes: u64 = entries.iter().map(|(_, s)| s.div_ceil(1024) * 1024).sum();
                 let total = if human {
@@ -599,7 +594,7 @@ impl Shell {
         }
     }
 
-    fn sleep(&mut self, args: &[String], io: &mut Io) -> i32 {
+    fn sleep(&mut self, args: &[String], ctx: &Ctx, io: &mut Io, bg: bool) -> i32 {
         if args.is_empty() {
             io.errln("sleep: missing operand");
             io.errln("Try 'sleep --help' for more information.");
@@ -623,6 +618,11 @@ impl Shell {
                 }
             }
         }
+        if bg {
+            let until = self.sim.now() + SimDuration::from_ms_f64((total * 1000.0).min(1e15));
+            self.start_job(super::Work::Sleep { until }, &ctx.client);
+            return 0;
+        }
         let ms = (total * 1000.0).min(super::LINE_TIME_BUDGET.as_millis() as f64);
         if !self.advance_by(SimDuration::from_ms_f64(ms)) {
             self.note(
@@ -636,37 +636,429 @@ impl Shell {
         0
     }
 
-    fn fg(&mut self, args: &[String], io: &mut Io) -> i32 {
-        let wanted = args
-            .first()
-            .and_then(|a| a.trim_start_matches('%').parse::<u32>().ok());
-        let pick = match wanted {
-            Some(n) => self.jobs.iter().position(|j| j.id == n),
-            None => self
-                .jobs
-                .iter()
-                .enumerate()
-                .filter(|(_, j)| j.id > 0)
-                .max_by_key(|(_, j)| j.id)
-                .map(|(i, _)| i),
-        };
-        let Some(slot) = pick else {
-            let what = args.first().cloned().unwrap_or_else(|| "current".into());
-            io.errln(format!("bash: fg: {what}: no such job"));
-            return 1;
-        };
-        io.outln(&self.jobs[slot].command);
-        let id = self.jobs[slot].id;
-        while self.jobs.iter().any(|j| j.id == id && !j.finished) {
-            if !self.step_once() {
-                return 0;
+    /// `head`/`tail [-n N|-N|-n +N] [-f] [FILE...]`, as GNU coreutils 9 words them.
+    fn head_tail(&mut self, cmd: &str, args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
+        let mut n: i64 = 10;
+        let mut from_start = false;
+        let mut follow = false;
+        let mut files: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            i += 1;
+            let v = if a == "-n" || a == "--lines" {
+                let Some(v) = args.get(i).cloned() else {
+                    io.errln(format!("{cmd}: option requires an argument -- 'n'"));
+                    io.errln(format!("Try '{cmd} --help' for more information."));
+                    return 1;
+                };
+                i += 1;
+                v
+            } else if let Some(v) = a.strip_prefix("--lines=") {
+                v.to_string()
+            } else if a == "-f" || a == "--follow" || a == "-F" {
+                if cmd == "head" {
+                    io.errln("head: invalid option -- 'f'");
+                    io.errln("Try 'head --help' for more information.");
+                    return 1;
+                }
+                follow = true;
+                continue;
+            } else if let Some(v) = a.strip_prefix("-n") {
+                v.to_string()
+            } else if a.len() > 1
+                && a.starts_with('-')
+                && a[1..].chars().all(|c| c.is_ascii_digit())
+            {
+                a[1..].to_string()
+            } else if a.len() > 1 && a.starts_with('-') {
+                let bad = a.chars().nth(1).unwrap_or('-');
+                io.errln(format!("{cmd}: invalid option -- '{bad}'"));
+                io.errln(format!("Try '{cmd} --help' for more information."));
+                return 1;
+            } else {
+                files.push(a.clone());
+                continue;
+            };
+            if let Some(rest) = v.strip_prefix('+').filter(|_| cmd == "tail") {
+                from_start = true;
+                match rest.parse::<i64>() {
+                    Ok(x) => n = x,
+                    Err(_) => {
+                        io.errln(format!("{cmd}: invalid number of lines: ‘{v}’"));
+                        return 1;
+                    }
+                }
+            } else {
+                match v.parse::<i64>() {
+                    Ok(x) => n = x,
+                    Err(_) => {
+                        io.errln(format!("{cmd}: invalid number of lines: ‘{v}’"));
+                        return 1;
+                    }
+                }
             }
         }
-        let Some(slot) = self.jobs.iter().position(|j| j.id == id) else {
+        let cut = |text: &str| -> String {
+            if cmd == "head" {
+                text::head(text, n)
+            } else {
+                text::tail(text, n.unsigned_abs() as usize, from_start)
+            }
+        };
+        if files.is_empty() {
+            io.out(cut(&ctx.stdin.clone().unwrap_or_default()));
+            return 0;
+        }
+        let mut status = 0;
+        let many = files.len() > 1;
+        let mut shown = 0;
+        let mut followed: Vec<(String, usize)> = Vec::new();
+        for f in &files {
+            match self.open_input(ctx, f) {
+                Input::Text(text) => {
+                    if many {
+                        let sep = if shown > 0 { "\n" } else { "" };
+                        io.outln(format!("{sep}==> {f} <=="));
+                    }
+                    shown += 1;
+                    io.out(cut(&text));
+                    followed.push((f.clone(), text.len()));
+                }
+                Input::Dir => {
+                    io.errln(format!("{cmd}: error reading '{f}': Is a directory"));
+                    status = 1;
+                }
+                Input::Missing => {
+                    io.errln(format!(
+                        "{cmd}: cannot open '{f}' for reading: No such file or directory"
+                    ));
+                    status = 1;
+                }
+            }
+        }
+        if follow {
+            if followed.is_empty() {
+                io.errln("tail: no files remaining");
+                return 1;
+            }
+            return self.tail_follow(&followed, ctx, io);
+        }
+        status
+    }
+
+    /// `tail -f`: show what is appended to the files while the background jobs that end by
+    /// themselves run, then the lab presses Ctrl-C (tail itself would follow forever).
+    fn tail_follow(&mut self, files: &[(String, usize)], ctx: &Ctx, io: &mut Io) -> i32 {
+        let mut seen: Vec<usize> = files.iter().map(|(_, len)| *len).collect();
+        let mut last_shown: Option<usize> = None;
+        let mut quiet_for = SimDuration::ZERO;
+        let mut deadline_hit = false;
+        loop {
+            let busy = self.jobs.iter().any(|j| !j.finished && j.bounded());
+            if !busy {
+                // One more second, so the last lines of a job that just ended come through.
+                if quiet_for >= SimDuration::from_secs(1) {
+                    break;
+                }
+                quiet_for = SimDuration(quiet_for.0 + crate::simulator::TICK.0);
+            } else {
+                quiet_for = SimDuration::ZERO;
+            }
+            if !self.step_once() {
+                deadline_hit = true;
+                break;
+            }
+            // Background jobs write their files once a tick.
+            for (k, (name, _)) in files.iter().enumerate() {
+                let Input::Text(text) = self.open_input(ctx, name) else {
+                    continue;
+                };
+                if text.len() < seen[k] {
+                    io.errln(format!("tail: {name}: file truncated"));
+                    seen[k] = 0;
+                }
+                if text.len() > seen[k] && text.is_char_boundary(seen[k]) {
+                    if files.len() > 1 && last_shown != Some(k) {
+                        io.outln(format!("\n==> {name} <=="));
+                    }
+                    last_shown = Some(k);
+                    io.out(&text[seen[k]..]);
+                    seen[k] = text.len();
+                }
+            }
+        }
+        io.outln("^C");
+        if deadline_hit {
+            self.note(
+                io,
+                &t(
+                    "batas waktu lab untuk satu baris tercapai (2 jam).",
+                    "the lab's time limit for one line was reached (2 hours).",
+                ),
+            );
+        }
+        130
+    }
+
+    /// `wc [-l] [-w] [-c] [-m] [FILE...]`: GNU's column widths (`compute_number_width`).
+    fn wc(&mut self, args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
+        let mut lines = false;
+        let mut words = false;
+        let mut bytes = false;
+        let mut files: Vec<String> = Vec::new();
+        for a in args {
+            match a.strip_prefix('-').filter(|f| !f.is_empty()) {
+                Some("-lines") => lines = true,
+                Some("-words") => words = true,
+                Some("-bytes" | "-chars") => bytes = true,
+                Some(flags) => {
+                    for c in flags.chars() {
+                        match c {
+                            'l' => lines = true,
+                            'w' => words = true,
+                            'c' | 'm' => bytes = true,
+                            _ => {
+                                io.errln(format!("wc: invalid option -- '{c}'"));
+                                io.errln("Try 'wc --help' for more information.");
+                                return 1;
+                            }
+                        }
+                    }
+                }
+                None => files.push(a.clone()),
+            }
+        }
+        if !(lines || words || bytes) {
+            (lines, words, bytes) = (true, true, true);
+        }
+        let columns = [lines, words, bytes].iter().filter(|x| **x).count();
+        let stdin_only = files.is_empty();
+        if stdin_only {
+            files.push("-".into());
+        }
+        let inputs: Vec<(String, Input)> = files
+            .iter()
+            .map(|f| (f.clone(), self.open_input(ctx, f)))
+            .collect();
+        // One count of one operand needs no alignment; stdin (a pipe) is padded to 7.
+        let width = if inputs.len() == 1 && columns == 1 {
+            1
+        } else {
+            let mut total = 0usize;
+            let mut min = 1;
+            for (f, input) in &inputs {
+                match input {
+                    Input::Text(t) if f != "-" => total += t.len(),
+                    Input::Text(_) | Input::Dir => min = 7,
+                    Input::Missing => {}
+                }
+            }
+            total.to_string().len().max(min)
+        };
+        let row = |io: &mut Io, (l, w, c): (usize, usize, usize), name: Option<&str>| {
+            let mut parts = Vec::new();
+            for (on, v) in [(lines, l), (words, w), (bytes, c)] {
+                if on {
+                    parts.push(format!("{v:>width$}"));
+                }
+            }
+            let mut line = parts.join(" ");
+            if let Some(n) = name {
+                line.push(' ');
+                line.push_str(n);
+            }
+            io.outln(line);
+        };
+        let mut status = 0;
+        let mut sum = (0, 0, 0);
+        for (f, input) in &inputs {
+            let name = (!stdin_only).then_some(f.as_str());
+            match input {
+                Input::Text(t) => {
+                    let c = text::wc(t);
+                    sum = (sum.0 + c.0, sum.1 + c.1, sum.2 + c.2);
+                    row(io, c, name);
+                }
+                Input::Dir => {
+                    io.errln(format!("wc: {f}: Is a directory"));
+                    row(io, (0, 0, 0), name);
+                    status = 1;
+                }
+                Input::Missing => {
+                    io.errln(format!("wc: {f}: No such file or directory"));
+                    status = 1;
+                }
+            }
+        }
+        if inputs.len() > 1 {
+            row(io, sum, Some("total"));
+        }
+        status
+    }
+
+    /// The text of `cmd`'s file operands (or stdin without any), with GNU's errors. `None`
+    /// when an operand cannot be read (the command then fails).
+    fn read_operands(&self, cmd: &str, files: &[String], ctx: &Ctx, io: &mut Io) -> Option<String> {
+        if files.is_empty() {
+            return Some(ctx.stdin.clone().unwrap_or_default());
+        }
+        let mut all = String::new();
+        for f in files {
+            match self.open_input(ctx, f) {
+                Input::Text(t) => {
+                    all.push_str(&t);
+                    if !t.is_empty() && !t.ends_with('\n') {
+                        all.push('\n');
+                    }
+                }
+                Input::Dir => {
+                    io.errln(match cmd {
+                        "sort" => format!("sort: read failed: {f}: Is a directory"),
+                        _ => format!("{cmd}: error reading '{f}'"),
+                    });
+                    return None;
+                }
+                Input::Missing => {
+                    io.errln(match cmd {
+                        "sort" => format!("sort: cannot read: {f}: No such file or directory"),
+                        _ => format!("{cmd}: {f}: No such file or directory"),
+                    });
+                    return None;
+                }
+            }
+        }
+        Some(all)
+    }
+
+    /// `sort [-n] [-r] [-u] [FILE...]`.
+    fn sort(&mut self, args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
+        let (mut numeric, mut reverse, mut unique) = (false, false, false);
+        let mut files = Vec::new();
+        for a in args {
+            match a.strip_prefix('-').filter(|f| !f.is_empty()) {
+                Some(flags) => {
+                    for c in flags.chars() {
+                        match c {
+                            'n' => numeric = true,
+                            'r' => reverse = true,
+                            'u' => unique = true,
+                            _ => {
+                                io.errln(format!("sort: invalid option -- '{c}'"));
+                                io.errln("Try 'sort --help' for more information.");
+                                return 2;
+                            }
+                        }
+                    }
+                }
+                None => files.push(a.clone()),
+            }
+        }
+        let Some(input) = self.read_operands("sort", &files, ctx, io) else {
+            return 2;
+        };
+        let mut lines: Vec<&str> = input.lines().collect();
+        // -n compares the leading number (none counts as 0); ties keep a byte order, as
+        // GNU's last-resort comparison does.
+        let key = |l: &str| -> f64 {
+            let t = l.trim_start();
+            let end = t
+                .char_indices()
+                .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && c == '-')))
+                .map_or(t.len(), |(i, _)| i);
+            t[..end].parse::<f64>().unwrap_or(0.0)
+        };
+        if numeric {
+            lines.sort_by(|a, b| key(a).total_cmp(&key(b)).then_with(|| a.cmp(b)));
+        } else {
+            lines.sort_unstable();
+        }
+        if unique {
+            if numeric {
+                lines.dedup_by(|a, b| key(a) == key(b));
+            } else {
+                lines.dedup();
+            }
+        }
+        if reverse {
+            lines.reverse();
+        }
+        for l in lines {
+            io.outln(l);
+        }
+        0
+    }
+
+    /// `uniq [-c] [-d] [-u] [FILE]`.
+    fn uniq(&mut self, args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
+        let (mut count, mut dups, mut singles) = (false, false, false);
+        let mut files = Vec::new();
+        for a in args {
+            match a.strip_prefix('-').filter(|f| !f.is_empty()) {
+                Some(flags) => {
+                    for c in flags.chars() {
+                        match c {
+                            'c' => count = true,
+                            'd' => dups = true,
+                            'u' => singles = true,
+                            _ => {
+                                io.errln(format!("uniq: invalid option -- '{c}'"));
+                                io.errln("Try 'uniq --help' for more information.");
+                                return 1;
+                            }
+                        }
+                    }
+                }
+                None => files.push(a.clone()),
+            }
+        }
+        if let Some(extra) = files.get(2) {
+            io.errln(format!("uniq: extra operand ‘{extra}’"));
+            io.errln("Try 'uniq --help' for more information.");
+            return 1;
+        }
+        // uniq's second operand is its output file.
+        let output = files.get(1).cloned();
+        let Some(input) = self.read_operands("uniq", &files[..files.len().min(1)], ctx, io) else {
+            return 1;
+        };
+        let mut groups: Vec<(usize, &str)> = Vec::new();
+        for l in input.lines() {
+            match groups.last_mut() {
+                Some((n, last)) if *last == l => *n += 1,
+                _ => groups.push((1, l)),
+            }
+        }
+        let mut out = Io::default();
+        for (n, l) in groups {
+            if (dups && n < 2) || (singles && n > 1) {
+                continue;
+            }
+            if count {
+                out.outln(format!("{n:>7} {l}"));
+            } else {
+                out.outln(l);
+            }
+        }
+        let Some(name) = output else {
+            io.extend(out);
             return 0;
         };
-        self.reap_job(slot, io)
+        let text: String = out.chunks.into_iter().map(|(_, s)| s).collect();
+        let path = fs::absolute(&ctx.cwd, &name);
+        if let Err(e) = self.write_file(&ctx.host, &path, &text, false) {
+            io.errln(format!("uniq: {name}: {}", e.reason()));
+            return 1;
+        }
+        0
     }
+}
+
+/// One operand of a text command.
+enum Input {
+    Text(String),
+    Dir,
+    Missing,
 }
 
 fn print_entries(io: &mut Io, entries: &[(String, u64)], long: bool, human: bool) {
@@ -686,7 +1078,7 @@ fn print_entries(io: &mut Io, entries: &[(String, u64)], long: bool, human: bool
     for (n, s) in entries {
         let (perm, owner) = if n.ends_with(".qcow2") {
             ("-rw-------", "libvirt-qemu kvm ")
-        } else if *s == 4096 && !n.contains('.') {
+        } else if (*s == 4096 && !n.contains('.')) || n == "." || n == ".." {
             ("drwxr-xr-x", "root         root")
         } else {
             ("-rw-r--r--", "root         root")
@@ -716,87 +1108,6 @@ fn human_size(s: u64) -> String {
     }
 }
 
-fn input_of(args: &[String], ctx: &Ctx) -> String {
-    let _ = args;
-    ctx.stdin.clone().unwrap_or_default()
-}
-
-fn head_tail(cmd: &str, args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
-    let mut n: i64 = 10;
-    let mut from_start = false;
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        i += 1;
-        let value = if a == "-n" {
-            let v = args.get(i).cloned();
-            i += 1;
-            v
-        } else if let Some(v) = a.strip_prefix("-n") {
-            Some(v.to_string())
-        } else if let Some(v) = a.strip_prefix("--lines=") {
-            Some(v.to_string())
-        } else if a.starts_with('-') && a[1..].chars().all(|c| c.is_ascii_digit()) && a.len() > 1 {
-            Some(a[1..].to_string())
-        } else {
-            io.errln(format!(
-                "{cmd}: cannot open '{a}' for reading: No such file or directory"
-            ));
-            return 1;
-        };
-        let Some(v) = value else {
-            io.errln(format!("{cmd}: option requires an argument -- 'n'"));
-            return 1;
-        };
-        if let Some(rest) = v.strip_prefix('+') {
-            from_start = true;
-            n = rest.parse().unwrap_or(1);
-        } else {
-            match v.parse::<i64>() {
-                Ok(x) => n = x,
-                Err(_) => {
-                    io.errln(format!("{cmd}: invalid number of lines: ‘{v}’"));
-                    return 1;
-                }
-            }
-        }
-    }
-    let input = input_of(args, ctx);
-    if cmd == "head" {
-        io.out(text::head(&input, n));
-    } else {
-        io.out(text::tail(&input, n.unsigned_abs() as usize, from_start));
-    }
-    0
-}
-
-fn wc(args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
-    let input = ctx.stdin.clone().unwrap_or_default();
-    let (l, w, c) = text::wc(&input);
-    let flags: String = args
-        .iter()
-        .filter(|a| a.starts_with('-'))
-        .flat_map(|a| a.chars().skip(1))
-        .collect();
-    if flags.is_empty() {
-        io.outln(format!("{l:>7} {w:>7} {c:>7}"));
-    } else {
-        let mut parts = Vec::new();
-        if flags.contains('l') {
-            parts.push(l);
-        }
-        if flags.contains('w') {
-            parts.push(w);
-        }
-        if flags.contains('c') || flags.contains('m') {
-            parts.push(c);
-        }
-        let text: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
-        io.outln(text.join(" "));
-    }
-    0
-}
-
 /// `help`: what the lab shell can do.
 fn help_text() -> crate::scenario::Text {
     t(
@@ -812,12 +1123,15 @@ fn help_text() -> crate::scenario::Text {
 \n\
   ssh HOST [PERINTAH], exit, scp FILE HOST:, ssh-copy-id root@HOST, hostname\n\
   ping [-c N] [-i DETIK] [-W DETIK] IP, ip -br addr, ip link show BRIDGE, ip route\n\
-  cat FILE (juga /etc/hosts), ls [-l] [DIR], cd, pwd, echo, rm, mount\n\
-  ... | grep [-A N] [-B N] [-i] [-v] [-c] POLA, head, tail, wc -l, sort, uniq\n\
-  PERINTAH > FILE, >> FILE, 2>&1, ;, &&, ||, PERINTAH &, jobs, fg, wait, sleep N, history\n\
+  cat FILE (juga /etc/hosts), ls [-l] [-a] [DIR], cd, pwd, echo, rm, mount\n\
+  grep [-A N] [-B N] [-i] [-v] [-c] POLA [FILE], head|tail [-n N] [FILE], tail -f FILE\n\
+  wc [-l] [-w] [-c] [FILE], sort [-n] [-r] [-u] [FILE], uniq [-c] [FILE]\n\
+  PERINTAH > FILE, >> FILE, 2>&1, |, ;, &&, ||, $?, sleep N, history\n\
+  PERINTAH & (berjalan bersamaan), jobs [-l], fg [%N], wait [%N], kill [-INT] %N|PID, $!\n\
 \n\
-Waktu lab hanya berjalan saat perintah memakan waktu (virsh migrate, ping, sleep, wait) dan\n\
-1 detik per baris selama ada migrasi di latar belakang. Setelah error yang sering membuat\n\
+Waktu lab hanya berjalan saat perintah memakan waktu (virsh migrate, ping, sleep, wait, fg)\n\
+dan 1 detik per baris selama ada job di latar belakang: `ping -i 0.2 IP &` lalu\n\
+`virsh migrate ...` menampilkan balasan yang hilang selama downtime. Setelah error yang sering membuat\n\
 bingung, baris `petunjuk:` menunjukkan perbaikannya. `exit` di host pertama menutup shell.\n",
         "The migralab lab shell: simulated KVM hosts, real commands.\n\
 \n\
@@ -831,12 +1145,15 @@ bingung, baris `petunjuk:` menunjukkan perbaikannya. `exit` di host pertama menu
 \n\
   ssh HOST [COMMAND], exit, scp FILE HOST:, ssh-copy-id root@HOST, hostname\n\
   ping [-c N] [-i SECONDS] [-W SECONDS] IP, ip -br addr, ip link show BRIDGE, ip route\n\
-  cat FILE (also /etc/hosts), ls [-l] [DIR], cd, pwd, echo, rm, mount\n\
-  ... | grep [-A N] [-B N] [-i] [-v] [-c] PATTERN, head, tail, wc -l, sort, uniq\n\
-  COMMAND > FILE, >> FILE, 2>&1, ;, &&, ||, COMMAND &, jobs, fg, wait, sleep N, history\n\
+  cat FILE (also /etc/hosts), ls [-l] [-a] [DIR], cd, pwd, echo, rm, mount\n\
+  grep [-A N] [-B N] [-i] [-v] [-c] PATTERN [FILE], head|tail [-n N] [FILE], tail -f FILE\n\
+  wc [-l] [-w] [-c] [FILE], sort [-n] [-r] [-u] [FILE], uniq [-c] [FILE]\n\
+  COMMAND > FILE, >> FILE, 2>&1, |, ;, &&, ||, $?, sleep N, history\n\
+  COMMAND & (runs alongside), jobs [-l], fg [%N], wait [%N], kill [-INT] %N|PID, $!\n\
 \n\
-Lab time only moves when a command takes time (virsh migrate, ping, sleep, wait) and by 1 s\n\
-per line while a migration runs in the background. After an error students often get stuck\n\
+Lab time only moves when a command takes time (virsh migrate, ping, sleep, wait, fg) and by\n\
+1 s per line while a job runs in the background: `ping -i 0.2 IP &` then `virsh migrate ...`\n\
+shows the replies lost during the downtime. After an error students often get stuck\n\
 on, a `hint:` line points at the fix. `exit` on the first host closes the shell.\n",
     )
 }

@@ -5,6 +5,12 @@
 //! ordinary character (backticks, `$`) or a bash syntax error worded as bash words it (`(`, `)`,
 //! `;;`, a pipe with nothing before it). Parsing never panics and is linear in the input.
 
+/// Stands in a word's text for an unquoted or double-quoted `$!` (the newest background job's
+/// pid) until the word is expanded. A private-use character: no student types it.
+pub(super) const PARAM_LAST_BG_PID: char = '\u{F8F0}';
+/// Stands for `$?` (the last exit status) the same way.
+pub(super) const PARAM_STATUS: char = '\u{F8F1}';
+
 /// A word after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Word {
@@ -201,6 +207,10 @@ fn tokenize(line: &str) -> Result<Vec<Tok>, SyntaxError> {
                                 i += 1;
                             }
                         },
+                        '$' if matches!(chars.get(i + 1), Some('!' | '?')) => {
+                            cur.push(special_param(chars[i + 1]));
+                            i += 2;
+                        }
                         x => {
                             cur.push(x);
                             i += 1;
@@ -285,6 +295,11 @@ fn tokenize(line: &str) -> Result<Vec<Tok>, SyntaxError> {
                     i += 1;
                 }
             }
+            '$' if matches!(next, Some('!' | '?')) => {
+                cur.push(special_param(next.unwrap_or('?')));
+                in_word = true;
+                i += 2;
+            }
             _ => {
                 if !in_word && c == '~' && matches!(next, None | Some('/' | ' ' | '\t' | ';')) {
                     tilde = true;
@@ -306,6 +321,15 @@ fn tokenize(line: &str) -> Result<Vec<Tok>, SyntaxError> {
         }));
     }
     Ok(toks)
+}
+
+/// The stand-in for `$!` or `$?`.
+fn special_param(c: char) -> char {
+    if c == '!' {
+        PARAM_LAST_BG_PID
+    } else {
+        PARAM_STATUS
+    }
 }
 
 /// Parse `line` into pipelines joined by connectors (the first connector is `Always`).
@@ -419,6 +443,12 @@ pub(super) fn parse(line: &str) -> Result<Vec<(Connector, Pipeline)>, SyntaxErro
 
 /// Quote `s` for display (job lines, `history`) the way bash's `printf %q` would, roughly.
 pub(super) fn quote_for_display(s: &str) -> String {
+    if s.contains([PARAM_LAST_BG_PID, PARAM_STATUS]) {
+        // As typed: `kill $!`.
+        return s
+            .replace(PARAM_LAST_BG_PID, "$!")
+            .replace(PARAM_STATUS, "$?");
+    }
     let plain = !s.is_empty()
         && s.chars().all(|c| {
             c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '+' | '@' | ',')

@@ -33,6 +33,7 @@ mod builtins;
 mod fs;
 mod guest;
 mod hint;
+mod jobs;
 mod lex;
 mod net;
 mod runs;
@@ -174,26 +175,126 @@ impl Default for DomainTune {
     }
 }
 
-/// A `virsh migrate` running in the foreground or as a bash background job.
+/// What a job does while lab time moves.
 #[derive(Debug, Clone)]
-struct Job {
-    /// bash job number (`[1]`), 0 for a foreground command.
-    id: u32,
-    /// The command as typed (for `jobs` and the `Done` line).
-    command: String,
+enum Work {
+    /// `virsh migrate`.
+    Migrate(MigrateWork),
+    /// `ping` (boxed: it carries its probe tracker).
+    Ping(Box<net::PingRun>),
+    /// `sleep`: ends at this lab time.
+    Sleep { until: SimTime },
+    /// A command the lab ran to its end when it started (`echo hi &`, `ping -c 3 X | grep ttl &`).
+    Ran,
+}
+
+/// A `virsh migrate`'s own state.
+#[derive(Debug, Clone)]
+struct MigrateWork {
     /// Index into the simulator's migrations.
     mig: usize,
     spec: MigrationSpec,
     verbose: bool,
     next_progress: SimTime,
-    /// Output not yet shown.
+}
+
+/// A signal `kill` can send (bash's names and numbers on Linux x86).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Hup = 1,
+    Int = 2,
+    Quit = 3,
+    Kill = 9,
+    Term = 15,
+}
+
+impl Signal {
+    /// bash's word for a job killed by this signal (`strsignal`).
+    fn job_word(self) -> &'static str {
+        match self {
+            Signal::Hup => "Hangup",
+            Signal::Int => "Interrupt",
+            Signal::Quit => "Quit",
+            Signal::Kill => "Killed",
+            Signal::Term => "Terminated",
+        }
+    }
+}
+
+/// A command running in the foreground (`virsh migrate`, id 0) or a bash background job.
+#[derive(Debug, Clone)]
+struct Job {
+    /// bash job number (`[1]`), 0 for a foreground command.
+    id: u32,
+    /// Process id (`[1] 4211`, `$!`, `kill 4211`).
+    pid: u32,
+    /// The command as typed (for `jobs` and the `Done` line).
+    command: String,
+    work: Work,
+    /// Output produced and not yet sent where it goes.
     io: Io,
+    /// Output bound for the terminal, shown at the next prompt.
+    term: Io,
+    /// Where the job's stdout and stderr go (a background job honours its redirections).
+    dest: [Dest; 2],
+    /// The host whose files the redirections write.
+    host: String,
     /// A hint for when the output is shown.
     hint: Option<Text>,
     finished: bool,
     status: i32,
+    /// The signal that ended it (bash then says `Terminated`, `Killed`, ...).
+    signal: Option<Signal>,
     /// Lab time the command started.
     started: SimTime,
+}
+
+impl Job {
+    fn new(id: u32, pid: u32, command: String, work: Work, host: &str, started: SimTime) -> Job {
+        Job {
+            id,
+            pid,
+            command,
+            work,
+            io: Io::default(),
+            term: Io::default(),
+            dest: [Dest::Inherit(Fd::Out), Dest::Inherit(Fd::Err)],
+            host: host.to_string(),
+            hint: None,
+            finished: false,
+            status: 0,
+            signal: None,
+            started,
+        }
+    }
+
+    fn migration(&self) -> Option<&MigrateWork> {
+        match &self.work {
+            Work::Migrate(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Does the job end by itself? A `ping` without `-c`/`-w` runs until it is killed.
+    fn bounded(&self) -> bool {
+        match &self.work {
+            Work::Ping(p) => !p.endless(),
+            _ => true,
+        }
+    }
+
+    /// `Done`, `Exit 1`, `Terminated`, ... as bash's job lines show it.
+    fn state_word(&self) -> String {
+        if !self.finished {
+            "Running".into()
+        } else if let Some(sig) = self.signal {
+            sig.job_word().into()
+        } else if self.status == 0 {
+            "Done".into()
+        } else {
+            format!("Exit {}", self.status)
+        }
+    }
 }
 
 /// A root shell on the lab's hosts. See the [module docs](self).
@@ -227,6 +328,11 @@ pub struct Shell {
     recorded: Vec<TraceEvent>,
     /// Runs finished and not yet taken by [`Shell::poll_run`].
     finished_runs: VecDeque<ShellRun>,
+    /// The background job the current pipeline announced (`[1] 4211`) and no command has
+    /// started yet.
+    spawn: Option<jobs::Spawn>,
+    /// `$!`: the process id of the newest background job.
+    last_bg_pid: Option<u32>,
 }
 
 impl Shell {
@@ -278,6 +384,8 @@ impl Shell {
             last_status: 0,
             recorded: Vec::new(),
             finished_runs: VecDeque::new(),
+            spawn: None,
+            last_bg_pid: None,
         }
     }
 
@@ -342,8 +450,9 @@ impl Shell {
         }
         let mut io = Io::default();
         if self.jobs.iter().any(|j| !j.finished) {
-            // The student takes a moment to type: a background migration moves on.
+            // The student takes a moment to type: background jobs move on.
             self.advance_by(TYPING_TIME);
+            self.show_job_output(&mut io);
         }
         let status = match lex::parse(line) {
             Err(e) => {
@@ -416,6 +525,7 @@ impl Shell {
                 continue;
             }
             status = self.run_pipeline(pipeline, ctx, io);
+            self.last_status = status;
             if ctx.exited || self.closed || io.len() > MAX_OUTPUT_BYTES {
                 break;
             }
@@ -425,19 +535,38 @@ impl Shell {
 
     fn run_pipeline(&mut self, p: &Pipeline, ctx: &mut Ctx, io: &mut Io) -> i32 {
         let background = p.background && ctx.session;
-        let mut job_id = None;
-        let display = pipeline_text(p);
-        if background {
-            // Only `virsh migrate` really runs in the background; other commands finish at once
-            // and are reported done right away.
-            let is_migrate = p.cmds.len() == 1 && is_virsh_migrate(&p.cmds[0]);
-            if !is_migrate {
-                let id = self.new_job_id();
-                let pid = self.take_pid();
-                io.errln(format!("[{id}] {pid}"));
-                job_id = Some(id);
-            }
+        if !background {
+            return self.run_commands(p, ctx, io, false);
         }
+        // bash announces the job before it runs: `[1] 4211` goes to the terminal, never to the
+        // command's redirections.
+        let id = self.new_job_id();
+        let pid = self.take_pid();
+        io.errln(format!("[{id}] {pid}"));
+        self.last_bg_pid = Some(pid);
+        let command = pipeline_text(p);
+        let started = self.sim.now();
+        // One command that takes time (`ping`, `sleep`, `virsh migrate`) becomes a job that runs
+        // along with what is typed next; anything else runs to its end at once and is reported
+        // done at the prompt.
+        let single = p.cmds.len() == 1;
+        self.spawn = Some(jobs::Spawn {
+            id,
+            pid,
+            command: command.clone(),
+        });
+        let status = self.run_commands(p, ctx, io, single);
+        if self.spawn.take().is_some() {
+            let mut job = Job::new(id, pid, command, Work::Ran, &ctx.host, started);
+            job.finished = true;
+            job.status = status;
+            self.jobs.push(job);
+        }
+        0
+    }
+
+    /// The commands of a pipeline, each one's stdout feeding the next.
+    fn run_commands(&mut self, p: &Pipeline, ctx: &mut Ctx, io: &mut Io, bg: bool) -> i32 {
         let mut input: Option<String> = None;
         let mut status = 0;
         let n = p.cmds.len();
@@ -450,7 +579,7 @@ impl Shell {
             let mut cio = Io::default();
             ctx.stdin = input.take();
             ctx.piped = n > 1;
-            status = self.run_simple(cmd, ctx, &mut cio, background && n == 1);
+            status = self.run_simple(cmd, ctx, &mut cio, bg && n == 1);
             ctx.stdin = None;
             ctx.piped = false;
             if n > 1 {
@@ -473,15 +602,6 @@ impl Shell {
             if ctx.exited || self.closed {
                 break;
             }
-        }
-        if let Some(id) = job_id {
-            let word = if status == 0 {
-                "Done".to_string()
-            } else {
-                format!("Exit {status}")
-            };
-            io.errln(format!("[{id}]+  {word:<24}{display}"));
-            return 0;
         }
         status
     }
@@ -548,12 +668,22 @@ impl Shell {
             _ => None,
         };
         let mut cio = Io::default();
+        let announced = self.spawn.as_ref().map(|s| s.id).filter(|_| bg);
         let status = if argv.is_empty() {
             0
         } else {
             self.dispatch(&argv, ctx, &mut cio, bg)
         };
         ctx.stdout_file = None;
+        if let Some(id) = announced
+            && self.spawn.is_none()
+            && let Some(job) = self.jobs.iter_mut().find(|j| j.id == id)
+        {
+            // The command became a background job: what it prints later goes where its
+            // redirections say.
+            job.dest = dest.clone();
+            job.host = ctx.host.clone();
+        }
         for (fd, s) in cio.chunks {
             let target = match fd {
                 Fd::Out => &dest[0],
@@ -577,6 +707,13 @@ impl Shell {
         let mut out = Vec::new();
         for w in words {
             let mut text = w.text.clone();
+            if text.contains([lex::PARAM_LAST_BG_PID, lex::PARAM_STATUS]) {
+                // bash expands `$!` to nothing before any job was started.
+                let pid = self.last_bg_pid.map(|p| p.to_string()).unwrap_or_default();
+                text = text
+                    .replace(lex::PARAM_LAST_BG_PID, &pid)
+                    .replace(lex::PARAM_STATUS, &self.last_status.to_string());
+            }
             if w.tilde {
                 text = format!("{}{}", fs::HOME, &text[1..]);
             }
@@ -652,92 +789,6 @@ impl Shell {
         }
         true
     }
-
-    /// Progress lines and final output of every running job.
-    fn tick_jobs(&mut self) {
-        let now = self.sim.now();
-        for i in 0..self.jobs.len() {
-            if self.jobs[i].finished {
-                continue;
-            }
-            let Some(m) = self.sim.migrations().get(self.jobs[i].mig) else {
-                self.jobs[i].finished = true;
-                continue;
-            };
-            if m.is_done() {
-                self.finish_job(i);
-                continue;
-            }
-            let job = &mut self.jobs[i];
-            if job.verbose && m.is_active() && now >= job.next_progress {
-                // virsh rewrites one line with `\r`; the lab shell prints one line per second.
-                job.io.errln(format!(
-                    "Migration: [{:>5.2} %]",
-                    m.sample().verbose_percent()
-                ));
-                while job.next_progress <= now {
-                    job.next_progress += SimDuration::from_secs(1);
-                }
-            }
-        }
-    }
-
-    /// bash's `+` and `-` jobs: the newest and the one before it.
-    fn current_and_previous_job(&self) -> (Option<u32>, Option<u32>) {
-        let live: Vec<u32> = self
-            .jobs
-            .iter()
-            .filter(|j| j.id > 0)
-            .map(|j| j.id)
-            .collect();
-        let current = live.iter().copied().max();
-        let previous = live.iter().copied().filter(|&x| Some(x) != current).max();
-        (current, previous)
-    }
-
-    /// Take a finished job out of the list: its output, its hint, its exit status.
-    fn reap_job(&mut self, slot: usize, io: &mut Io) -> i32 {
-        let job = self.jobs.remove(slot);
-        io.extend(job.io);
-        if let Some(h) = job.hint {
-            self.set_hint(h);
-        }
-        job.status
-    }
-
-    /// Show what background jobs printed, and report the finished ones as bash does.
-    fn flush_jobs(&mut self, io: &mut Io) {
-        let (current, previous) = self.current_and_previous_job();
-        let mut keep = Vec::new();
-        for mut job in std::mem::take(&mut self.jobs) {
-            if job.id == 0 {
-                keep.push(job);
-                continue;
-            }
-            io.extend(std::mem::take(&mut job.io));
-            if let Some(h) = job.hint.take() {
-                self.set_hint(h);
-            }
-            if job.finished {
-                let mark = if Some(job.id) == current {
-                    '+'
-                } else if Some(job.id) == previous {
-                    '-'
-                } else {
-                    ' '
-                };
-                let word = if job.status == 0 {
-                    "Done".to_string()
-                } else {
-                    format!("Exit {}", job.status)
-                };
-                io.errln(format!("[{}]{mark}  {word:<24}{}", job.id, job.command));
-            } else {
-                keep.push(job);
-            }
-        }
-        self.jobs = keep;
-    }
 }
 
 /// `/root` → `~`, `/root/x` → `~/x`.
@@ -779,21 +830,4 @@ fn pipeline_text(p: &Pipeline) -> String {
         })
         .collect::<Vec<_>>()
         .join(" | ")
-}
-
-/// Is this `virsh [global options] migrate ...`?
-fn is_virsh_migrate(cmd: &lex::Simple) -> bool {
-    let w: Vec<&str> = cmd.words.iter().map(|w| w.text.as_str()).collect();
-    if w.first() != Some(&"virsh") {
-        return false;
-    }
-    let mut i = 1;
-    while i < w.len() {
-        match w[i] {
-            "-c" | "--connect" => i += 2,
-            s if s.starts_with('-') => i += 1,
-            s => return s == "migrate",
-        }
-    }
-    false
 }

@@ -15,7 +15,7 @@ use super::{Ctx, Io, Shell, fs, lex, xml};
 use crate::error::LabError;
 use crate::ping::ProbeTracker;
 use crate::scenario::{EtcHosts, HostSpec, ProberSpec, Text, VmSpec, subnet_of};
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 use crate::world::DomainState;
 
 /// What a name or address leads to.
@@ -44,6 +44,37 @@ pub(super) enum SshFail {
     Refused,
     /// The login was refused; the methods sshd offers.
     Denied(&'static str),
+}
+
+/// A `ping` under way: its target, options and what came back so far.
+#[derive(Debug, Clone)]
+pub(super) struct PingRun {
+    /// The name as typed.
+    name: String,
+    /// How reply lines name the peer (`10.0.0.5` or `name (10.0.0.5)`).
+    shown: String,
+    peer: Peer,
+    tracker: ProbeTracker,
+    /// Lab time the first probe went out.
+    origin: SimTime,
+    interval: f64,
+    wait_s: f64,
+    quiet: bool,
+    /// Most probes to send (`-c`, `-w`, or the lab's cap).
+    limit: u64,
+    /// No probe is sent from this time (relative to `origin`) on.
+    stop_rel: SimTime,
+    /// Neither `-c` nor `-w`: runs until Ctrl-C or `kill`.
+    endless: bool,
+    sent: u64,
+    rtts: Vec<f64>,
+}
+
+impl PingRun {
+    /// Runs until it is interrupted (no `-c`, no `-w`).
+    pub(super) fn endless(&self) -> bool {
+        self.endless
+    }
 }
 
 /// Most probes one `ping` may send in the lab.
@@ -536,7 +567,47 @@ impl Shell {
     }
 
     /// `ping [-c N] [-i S] [-W S] [-w S] [-q] HOST`, iputils style.
-    pub(super) fn ping(&mut self, args: &[String], ctx: &mut Ctx, io: &mut Io) -> i32 {
+    pub(super) fn ping(&mut self, args: &[String], ctx: &mut Ctx, io: &mut Io, bg: bool) -> i32 {
+        let mut run = match self.ping_start(args, ctx, io) {
+            Ok(run) => run,
+            Err(status) => return status,
+        };
+        if bg {
+            self.start_job(super::Work::Ping(Box::new(run)), &ctx.client);
+            return 0;
+        }
+        // Without -c or -w, ping runs until Ctrl-C: the lab presses it once the background jobs
+        // that end by themselves have ended and three more probes went out (or after four
+        // probes if nothing runs).
+        let mut extra_after_jobs: Option<u64> = None;
+        let mut interrupted = false;
+        while run.sent < run.limit {
+            if !self.step_once() {
+                interrupted = true;
+                break;
+            }
+            self.ping_poll(&mut run, io);
+            if run.endless {
+                let jobs_running = self.jobs.iter().any(|j| !j.finished && j.bounded());
+                match extra_after_jobs {
+                    _ if jobs_running => extra_after_jobs = None,
+                    None => extra_after_jobs = Some(run.sent + 3),
+                    Some(until) if run.sent >= until => {
+                        interrupted = true;
+                        break;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if interrupted {
+            io.outln("^C");
+        }
+        self.ping_statistics(&run, io)
+    }
+
+    /// Parse ping's options, resolve the target and print the `PING` line.
+    fn ping_start(&mut self, args: &[String], ctx: &Ctx, io: &mut Io) -> Result<PingRun, i32> {
         let mut count: Option<u64> = None;
         let mut interval = 1.0f64;
         let mut wait_s = 10.0f64;
@@ -562,7 +633,7 @@ impl Shell {
                     if v.is_none() {
                         io.errln(format!("ping: option requires an argument -- '{flag}'"));
                         io.err(PING_USAGE);
-                        return 2;
+                        return Err(2);
                     }
                     v
                 }
@@ -579,40 +650,44 @@ impl Shell {
                     Ok(n) if (1..=MAX_PINGS).contains(&n) => count = Some(n),
                     // iputils accepts up to LONG_MAX; the lab stops at 100000.
                     Ok(_) => {
-                        return bad(io, &v, &format!("out of range: 1 <= value <= {MAX_PINGS}"));
+                        return Err(bad(
+                            io,
+                            &v,
+                            &format!("out of range: 1 <= value <= {MAX_PINGS}"),
+                        ));
                     }
-                    Err(_) => return bad(io, &v, "Numerical result out of range"),
+                    Err(_) => return Err(bad(io, &v, "Numerical result out of range")),
                 },
                 'i' => match v.parse::<f64>() {
                     Ok(x) if (0.001..=3600.0).contains(&x) => interval = x,
                     _ => {
                         io.errln(format!("ping: bad timing interval: {v}"));
-                        return 2;
+                        return Err(2);
                     }
                 },
                 'W' => match v.parse::<f64>() {
                     Ok(x) if x.is_finite() && x >= 0.0 => wait_s = x,
                     _ => {
                         io.errln(format!("ping: bad linger time: {v}"));
-                        return 2;
+                        return Err(2);
                     }
                 },
                 'w' => match v.parse::<f64>() {
                     Ok(x) if x.is_finite() && x >= 0.0 => deadline = Some(x),
-                    _ => return bad(io, &v, "Numerical result out of range"),
+                    _ => return Err(bad(io, &v, "Numerical result out of range")),
                 },
                 'q' => quiet = true,
                 'n' | 'O' | 'D' | 'v' | '4' | 's' | 't' | 'l' | 'Q' | 'p' | 'I' | 'M' => {}
                 _ => {
                     io.errln(format!("ping: invalid option -- '{flag}'"));
                     io.err(PING_USAGE);
-                    return 2;
+                    return Err(2);
                 }
             }
         }
         let Some(name) = target else {
             io.errln("ping: usage error: Destination address required");
-            return 1;
+            return Err(1);
         };
         let Some(r) = self.resolve(&ctx.host, &name) else {
             io.errln(format!("ping: {name}: Name or service not known"));
@@ -631,7 +706,7 @@ impl Shell {
             } else if let Some(h) = self.ssh_failure_hint(&ctx.host, &name) {
                 self.set_hint(h);
             }
-            return 2;
+            return Err(2);
         };
         let shown = if name == r.ip {
             r.ip.clone()
@@ -653,85 +728,96 @@ impl Shell {
             Peer::Vm(v) | Peer::Host(v) => v.clone(),
             Peer::Other => r.ip.clone(),
         };
-        let mut tracker = ProbeTracker::new(&spec, label, self.seeds.derive());
-        let origin = self.sim.now();
-        let one_way = SimDuration::from_ms_f64(spec.rtt_ms / 2.0);
-        // Without -c, ping runs until Ctrl-C: the lab presses it once the background jobs have
-        // ended and three more probes went out (or after four probes if nothing runs).
-        let auto_stop = count.is_none();
+        let tracker = ProbeTracker::new(&spec, label, self.seeds.derive());
         let mut limit = count.unwrap_or(MAX_PINGS);
         if let Some(w) = deadline {
             limit = limit.min(((w / interval).floor() as u64).max(1));
         }
-        let mut sent = 0u64;
-        let mut rtts: Vec<f64> = Vec::new();
-        let mut interrupted = false;
-        let mut extra_after_jobs: Option<u64> = None;
         let stop_rel = SimTime((limit as f64 * interval * 1e9).min(u64::MAX as f64 / 4.0) as u64);
-        while sent < limit {
-            let arrival = origin + tracker_offset(&tracker) + one_way;
-            let mut ok = true;
-            while self.sim.now() < arrival {
-                if !self.step_once() {
-                    ok = false;
-                    break;
-                }
-            }
-            if !ok {
-                interrupted = true;
+        Ok(PingRun {
+            name,
+            shown,
+            peer: r.peer,
+            tracker,
+            origin: self.sim.now(),
+            interval,
+            wait_s,
+            quiet,
+            limit,
+            stop_rel,
+            endless: count.is_none() && deadline.is_none(),
+            sent: 0,
+            rtts: Vec::new(),
+        })
+    }
+
+    /// Resolve every probe that has come back (or was lost) by now and print its reply line.
+    fn ping_poll(&mut self, run: &mut PingRun, io: &mut Io) {
+        if run.sent >= run.limit {
+            return;
+        }
+        let answers = match &run.peer {
+            Peer::Host(_) => true,
+            Peer::Vm(v) => self.vm_answers(v),
+            Peer::Other => false,
+        };
+        let mut outages = match &run.peer {
+            Peer::Vm(v) => self.vm_outages(v, run.origin),
+            _ => Vec::new(),
+        };
+        if !answers {
+            outages.push((SimTime::ZERO, None));
+        }
+        let now_rel = SimTime(self.sim.now().0.saturating_sub(run.origin.0));
+        for s in run.tracker.poll(now_rel, run.stop_rel, &outages) {
+            if run.sent >= run.limit {
                 break;
             }
-            let answers = match &r.peer {
-                Peer::Host(_) => true,
-                Peer::Vm(v) => self.vm_answers(v),
-                Peer::Other => false,
-            };
-            let mut outages = match &r.peer {
-                Peer::Vm(v) => self.vm_outages(v, origin),
-                _ => Vec::new(),
-            };
-            if !answers {
-                outages.push((SimTime::ZERO, None));
-            }
-            let now_rel = SimTime(self.sim.now().0.saturating_sub(origin.0));
-            let samples = tracker.poll(now_rel, stop_rel, &outages);
-            if samples.is_empty() {
-                // Rounding put the arrival just past `now`: one more tick.
-                if !self.step_once() {
-                    interrupted = true;
-                    break;
-                }
-                continue;
-            }
-            for s in samples {
-                sent += 1;
-                if let Some(rtt) = s.rtt_ms.filter(|&x| wait_s == 0.0 || x <= wait_s * 1000.0) {
-                    rtts.push(rtt);
-                    if !quiet {
-                        io.outln(format!(
-                            "64 bytes from {shown}: icmp_seq={} ttl=64 time={} ms",
-                            s.seq,
-                            fmt_rtt(rtt)
-                        ));
-                    }
-                }
-            }
-            if auto_stop {
-                let jobs_running = self.jobs.iter().any(|j| !j.finished);
-                match extra_after_jobs {
-                    _ if jobs_running => extra_after_jobs = None,
-                    None => extra_after_jobs = Some(sent + 3),
-                    Some(until) if sent >= until => {
-                        interrupted = true;
-                        break;
-                    }
-                    Some(_) => {}
+            run.sent += 1;
+            if let Some(rtt) = s
+                .rtt_ms
+                .filter(|&x| run.wait_s == 0.0 || x <= run.wait_s * 1000.0)
+            {
+                run.rtts.push(rtt);
+                if !run.quiet {
+                    io.outln(format!(
+                        "64 bytes from {}: icmp_seq={} ttl=64 time={} ms",
+                        run.shown,
+                        s.seq,
+                        fmt_rtt(rtt)
+                    ));
                 }
             }
         }
-        if interrupted {
-            io.outln("^C");
+    }
+
+    /// A background ping's share of the tick that just passed.
+    pub(super) fn ping_tick(&mut self, slot: usize) {
+        let Some(job) = self.jobs.get_mut(slot) else {
+            return;
+        };
+        let super::Work::Ping(mut run) = std::mem::replace(&mut job.work, super::Work::Ran) else {
+            return;
+        };
+        let mut out = Io::default();
+        self.ping_poll(&mut run, &mut out);
+        let status = (run.sent >= run.limit).then(|| self.ping_statistics(&run, &mut out));
+        if let Some(job) = self.jobs.get_mut(slot) {
+            job.io.extend(out);
+            job.work = super::Work::Ping(run);
+            if let Some(status) = status {
+                job.status = status;
+                job.finished = true;
+            }
         }
+    }
+
+    /// ping's closing statistics (at its end, or on SIGINT) and its exit status.
+    pub(super) fn ping_statistics(&mut self, run: &PingRun, io: &mut Io) -> i32 {
+        let sent = run.sent;
+        let rtts = &run.rtts;
+        let name = &run.name;
+        let interval = run.interval;
         let received = rtts.len() as u64;
         let loss = if sent == 0 {
             0.0
@@ -759,7 +845,7 @@ impl Shell {
             ));
         }
         if received == 0 {
-            if let Peer::Vm(v) = &r.peer
+            if let Peer::Vm(v) = &run.peer
                 && !self.vm_answers(v)
                 && let Some(h) = self.unreachable_hint(v)
             {
@@ -1040,11 +1126,6 @@ fn broadcast(cidr: &str) -> String {
         }
         Err(_) => ip.to_string(),
     }
-}
-
-/// When the tracker's next probe is sent, relative to its start.
-fn tracker_offset(t: &ProbeTracker) -> SimDuration {
-    SimDuration(t.next_send().0)
 }
 
 /// iputils prints the round trip with 3 significant decimals below 1 ms, fewer above.

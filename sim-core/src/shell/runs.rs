@@ -59,13 +59,16 @@ impl Shell {
         let Some(job) = self.jobs.get(slot) else {
             return;
         };
-        let Some(m) = self.sim.migrations().get(job.mig) else {
+        let Some(w) = job.migration() else {
             return;
         };
-        let vm = job.spec.vm.clone();
+        let Some(m) = self.sim.migrations().get(w.mig) else {
+            return;
+        };
+        let vm = w.spec.vm.clone();
         let command = job.command.clone();
-        let spec = job.spec.clone();
-        let mig = job.mig;
+        let spec = w.spec.clone();
+        let mig = w.mig;
         let started = job.started;
         let ended = m.finished_at().unwrap_or(self.sim.now());
         let from = m.source_host().to_string();
@@ -91,7 +94,7 @@ impl Shell {
         let oldest = self
             .jobs
             .iter()
-            .filter(|j| !j.finished && j.mig != mig)
+            .filter(|j| !j.finished && j.migration().is_some_and(|w| w.mig != mig))
             .map(|j| j.started.as_ms_f64())
             .fold(f64::INFINITY, f64::min);
         self.recorded.retain(|e| e.t_ms >= oldest);

@@ -826,3 +826,375 @@ fn a_background_migration_leaves_its_run_when_it_ends() {
     assert!(r.outcome().is_some_and(|o| o.is_completed()));
     assert!(r.trace.samples("db01").count() > 3);
 }
+
+#[test]
+fn issue_20_job_control_answers_as_bash_does() {
+    let mut s = sh("");
+    assert_eq!(run(&mut s, "sleep 10 &").text, "[1] 4211\n");
+    let t0 = s.now();
+    let out = run(&mut s, "sleep 20 &");
+    let pid2: u32 = out.text[4..out.text.len() - 1].parse().unwrap();
+    assert_eq!(out.text, format!("[2] {pid2}\n"));
+    assert_eq!(
+        run(&mut s, "jobs").text,
+        "[1]-  Running                 sleep 10 &\n[2]+  Running                 sleep 20 &\n"
+    );
+    assert_eq!(
+        run(&mut s, "jobs -l").text,
+        format!(
+            "[1]- 4211 Running                 sleep 10 &\n[2]+ {pid2} Running                 sleep 20 &\n"
+        )
+    );
+    assert_eq!(run(&mut s, "echo $!").text, format!("{pid2}\n"));
+    assert_eq!(run(&mut s, "echo '$!'").text, "$!\n");
+    assert_eq!(
+        run(&mut s, "kill %2").text,
+        "[2]+  Terminated              sleep 20\n"
+    );
+    // Lines typed while a job runs take a second each: `wait` runs the rest of the 10 s.
+    assert!(s.now().as_ms_f64() - t0.as_ms_f64() < 9_000.0);
+    assert_eq!(
+        run(&mut s, "wait").text,
+        "[1]+  Done                    sleep 10\n"
+    );
+    let waited = s.now().as_ms_f64() - t0.as_ms_f64();
+    assert!((10_000.0..10_100.0).contains(&waited), "{waited}");
+    let out = run(&mut s, "wait %1");
+    assert_eq!(
+        (out.status, out.text.as_str()),
+        (127, "bash: wait: %1: no such job\n")
+    );
+    let out = run(&mut s, "wait 12345");
+    assert_eq!(
+        (out.status, out.text.as_str()),
+        (127, "bash: wait: pid 12345 is not a child of this shell\n")
+    );
+    let out = run(&mut s, "fg");
+    assert_eq!(
+        (out.status, out.text.as_str()),
+        (1, "bash: fg: current: no such job\n")
+    );
+    assert_eq!(run(&mut s, "fg %5").text, "bash: fg: %5: no such job\n");
+    assert_eq!(run(&mut s, "kill %9").text, "bash: kill: %9: no such job\n");
+    assert_eq!(
+        run(&mut s, "kill 12345").text,
+        "bash: kill: (12345) - No such process\n"
+    );
+    assert_eq!(
+        run(&mut s, "kill -FOO %1").text,
+        "bash: kill: FOO: invalid signal specification\n"
+    );
+    let out = run(&mut s, "kill");
+    assert_eq!(out.status, 2);
+    assert_eq!(
+        out.text,
+        "kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]\n"
+    );
+    // A command that takes no time is done at once and reported at the prompt.
+    let out = run(&mut s, "false &");
+    assert!(
+        out.text.ends_with("]+  Exit 1                  false\n"),
+        "{}",
+        out.text
+    );
+    let out = run(&mut s, "echo hi > f &");
+    assert!(
+        out.text
+            .ends_with("]+  Done                    echo hi > f\n"),
+        "{}",
+        out.text
+    );
+    assert_eq!(run(&mut s, "cat f").text, "hi\n");
+    // fg waits for the job and takes its status.
+    run(&mut s, "sleep 3 &");
+    let before = s.now();
+    let out = run(&mut s, "fg %1");
+    assert_eq!((out.status, out.text.as_str()), (0, "sleep 3\n"));
+    assert!(s.now().as_ms_f64() - before.as_ms_f64() >= 1_900.0);
+    run(&mut s, "sleep 30 &");
+    assert_eq!(
+        run(&mut s, "kill -9 $!").text,
+        "[1]+  Killed                  sleep 30\n"
+    );
+    assert_eq!(run(&mut s, "false; echo $?").text, "1\n");
+}
+
+#[test]
+fn issue_20_an_endless_background_ping_runs_until_killed() {
+    let mut s = sh("");
+    let out = run(&mut s, "ping -i 0.2 192.168.100.50 &");
+    assert_eq!(
+        out.text,
+        "[1] 4211\nPING 192.168.100.50 (192.168.100.50) 56(84) bytes of data.\n"
+    );
+    // Each line typed lets a second pass: five replies at -i 0.2, shown before the answer.
+    let out = run(&mut s, "hostname");
+    assert!(out.text.ends_with("ms\nkvm-host-01\n"), "{}", out.text);
+    let replies = seqs_of(&out.text);
+    assert!((4..=6).contains(&replies.len()), "{}", out.text);
+    // `wait` would wait forever: the lab presses Ctrl-C, and the ping goes on, as in bash.
+    let out = run(&mut s, "wait");
+    assert_eq!(out.status, 130, "{}", out.text);
+    assert!(out.text.contains("^C\n"), "{}", out.text);
+    assert!(run(&mut s, "jobs").text.contains("Running"));
+    // In the foreground, Ctrl-C reaches ping: its statistics, status 0.
+    let out = run(&mut s, "fg");
+    assert_eq!(out.status, 0, "{}", out.text);
+    // The replies of the second it took to type `fg` come first.
+    assert!(out.text.contains("ttl=64 time=0.4"), "{}", out.text);
+    assert!(
+        out.text.contains("\nping -i 0.2 192.168.100.50\n"),
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text
+            .contains("^C\n\n--- 192.168.100.50 ping statistics ---\n"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains(" 0% packet loss"), "{}", out.text);
+    assert_eq!(run(&mut s, "jobs").text, "");
+    // A bounded ping in the background ends by itself.
+    run(&mut s, "ping -c 3 192.168.100.50 > p.txt &");
+    let out = run(&mut s, "wait");
+    assert!(
+        out.text
+            .contains("]+  Done                    ping -c 3 192.168.100.50 > p.txt"),
+        "{}",
+        out.text
+    );
+    let p = run(&mut s, "cat p.txt").text;
+    assert!(
+        p.contains("3 packets transmitted, 3 received, 0% packet loss"),
+        "{p}"
+    );
+    // A foreground endless ping next to an endless background one still stops.
+    run(&mut s, "ping 192.168.100.50 > /dev/null &");
+    let out = run(&mut s, "ping 192.168.100.50");
+    assert!(out.text.contains("^C"), "{}", out.text);
+}
+
+/// The `icmp_seq` numbers in `text`.
+fn seqs_of(text: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|l| l.split("icmp_seq=").nth(1))
+        .filter_map(|r| r.split(' ').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn issue_20_coreutils_read_the_files_cat_reads() {
+    let mut s = sh("");
+    run(
+        &mut s,
+        "echo 10 > n.txt; echo 9 >> n.txt; echo b >> n.txt; echo b >> n.txt; echo a >> n.txt",
+    );
+    assert_eq!(run(&mut s, "cat n.txt").text, "10\n9\nb\nb\na\n");
+    assert_eq!(run(&mut s, "tail -n 2 n.txt").text, "b\na\n");
+    assert_eq!(run(&mut s, "tail -2 n.txt").text, "b\na\n");
+    assert_eq!(run(&mut s, "tail -n +4 n.txt").text, "b\na\n");
+    assert_eq!(run(&mut s, "head -n 1 n.txt").text, "10\n");
+    assert_eq!(
+        run(&mut s, "head -1 n.txt n.txt").text,
+        "==> n.txt <==\n10\n\n==> n.txt <==\n10\n"
+    );
+    // GNU wc: one count of one file unpadded; otherwise as wide as the total size.
+    assert_eq!(run(&mut s, "wc -l n.txt").text, "5 n.txt\n");
+    assert_eq!(run(&mut s, "wc n.txt").text, " 5  5 11 n.txt\n");
+    assert_eq!(
+        run(&mut s, "wc -lw n.txt n.txt").text,
+        " 5  5 n.txt\n 5  5 n.txt\n10 10 total\n"
+    );
+    assert_eq!(
+        run(&mut s, "cat n.txt | wc").text,
+        "      5       5      11\n"
+    );
+    assert_eq!(run(&mut s, "cat n.txt | wc -l").text, "5\n");
+    assert_eq!(run(&mut s, "sort n.txt").text, "10\n9\na\nb\nb\n");
+    assert_eq!(run(&mut s, "sort -n n.txt").text, "a\nb\nb\n9\n10\n");
+    assert_eq!(run(&mut s, "sort -ru n.txt").text, "b\na\n9\n10\n");
+    assert_eq!(
+        run(&mut s, "uniq -c n.txt").text,
+        "      1 10\n      1 9\n      2 b\n      1 a\n"
+    );
+    assert_eq!(run(&mut s, "uniq n.txt").text, "10\n9\nb\na\n");
+    run(&mut s, "echo x > .hidden");
+    assert_eq!(run(&mut s, "ls").text, "n.txt\n");
+    assert_eq!(run(&mut s, "ls -a").text, ".  ..  .hidden  n.txt\n");
+    assert!(
+        run(&mut s, "ls -l /root")
+            .text
+            .contains(" 11 Jan 15 09:00 n.txt\n")
+    );
+    // GNU coreutils 9's wording for a missing file and a directory.
+    for (line, status, text) in [
+        (
+            "tail x",
+            1,
+            "tail: cannot open 'x' for reading: No such file or directory\n",
+        ),
+        (
+            "head x",
+            1,
+            "head: cannot open 'x' for reading: No such file or directory\n",
+        ),
+        ("wc x", 1, "wc: x: No such file or directory\n"),
+        (
+            "sort x",
+            2,
+            "sort: cannot read: x: No such file or directory\n",
+        ),
+        ("uniq x", 1, "uniq: x: No such file or directory\n"),
+        (
+            "ls x",
+            2,
+            "ls: cannot access 'x': No such file or directory\n",
+        ),
+        (
+            "head /etc",
+            1,
+            "head: error reading '/etc': Is a directory\n",
+        ),
+        (
+            "wc /etc",
+            1,
+            "wc: /etc: Is a directory\n      0       0       0 /etc\n",
+        ),
+        (
+            "tail -f x",
+            1,
+            "tail: cannot open 'x' for reading: No such file or directory\ntail: no files remaining\n",
+        ),
+        (
+            "head -n abc n.txt",
+            1,
+            "head: invalid number of lines: ‘abc’\n",
+        ),
+    ] {
+        let out = run(&mut s, line);
+        assert_eq!((out.status, out.text.as_str()), (status, text), "{line}");
+    }
+    // `tail -f` follows a file a background job writes, until the job ends.
+    run(&mut s, "ping -c 4 192.168.100.50 > p.log &");
+    let out = run(&mut s, "tail -f p.log");
+    assert_eq!(out.status, 130);
+    assert!(out.text.contains("icmp_seq=4 "), "{}", out.text);
+    assert!(
+        out.text.contains("--- 192.168.100.50 ping statistics ---"),
+        "{}",
+        out.text
+    );
+    assert!(out.text.contains("^C\n"), "{}", out.text);
+}
+
+#[test]
+fn issue_20_virsh_applies_the_validators_limits_with_libvirts_errors() {
+    let mut s = sh("");
+    let migrate = "virsh migrate --live db01 qemu+ssh://kvm-host-02/system";
+    let refused = |s: &mut Shell, line: &str, error: &str| {
+        let out = run(s, line);
+        assert_eq!(
+            (out.status, out.text.as_str()),
+            (1, format!("error: {error}\n\n").as_str()),
+            "{line}"
+        );
+        assert_eq!(
+            s.simulator().migrations().len(),
+            0,
+            "{line}: nothing started"
+        );
+    };
+    // Downtime: virsh refuses 0, QEMU refuses more than 2000 s; the validator's range.
+    for (ms, ok) in [
+        (0u64, false),
+        (1, true),
+        (2_000_000, true),
+        (2_000_001, false),
+    ] {
+        let out = run(&mut s, &format!("virsh migrate-setmaxdowntime db01 {ms}"));
+        assert_eq!(out.status == 0, ok, "{ms}: {}", out.text);
+        assert_eq!(crate::limits::DOWNTIME_LIMIT_MS.contains(&ms), ok);
+    }
+    assert_eq!(
+        run(&mut s, "virsh migrate-setmaxdowntime db01 0").text,
+        "error: migrate: Invalid downtime\n\n"
+    );
+    assert_eq!(
+        run(&mut s, "virsh migrate-setmaxdowntime db01 2000001").text,
+        "error: internal error: unable to execute QEMU command 'migrate-set-parameters': Parameter 'downtime_limit' expects an integer in the range of 0 to (2000 * 1000) ms\n\n"
+    );
+    assert_eq!(
+        run(&mut s, "virsh migrate-getmaxdowntime db01").text,
+        "2000000\n\n"
+    );
+    run(&mut s, "virsh migrate-setmaxdowntime db01 300");
+    // Auto-converge tunables need --auto-converge, then QEMU's 1..99.
+    refused(
+        &mut s,
+        &format!("{migrate} --auto-converge-initial 30"),
+        "invalid argument: Turn auto convergence on to tune it",
+    );
+    for (v, ok) in [
+        (0u64, false),
+        (1, true),
+        (99, true),
+        (100, false),
+        (150, false),
+    ] {
+        assert_eq!(crate::limits::THROTTLE_PCT.contains(&v), ok);
+        if ok {
+            continue;
+        }
+        refused(
+            &mut s,
+            &format!("{migrate} --auto-converge --auto-converge-initial {v}"),
+            "internal error: unable to execute QEMU command 'migrate-set-parameters': Parameter 'cpu_throttle_initial' expects an integer in the range of 1 to 99",
+        );
+        refused(
+            &mut s,
+            &format!("{migrate} --auto-converge --auto-converge-increment {v}"),
+            "internal error: unable to execute QEMU command 'migrate-set-parameters': Parameter 'cpu_throttle_increment' expects an integer in the range of 1 to 99",
+        );
+    }
+    // --parallel-connections needs --parallel.
+    refused(
+        &mut s,
+        &format!("{migrate} --parallel-connections 4"),
+        "invalid argument: Turn parallel migration on to tune it",
+    );
+    // --timeout-postcopy without --postcopy: virsh's switch fails silently, the migration goes
+    // on (the validator refuses the same combination in a scenario).
+    let out = run(
+        &mut s,
+        &format!(
+            "{migrate} --auto-converge --auto-converge-initial 99 --timeout 1 --timeout-postcopy"
+        ),
+    );
+    assert_eq!(out.status, 0, "{}", out.text);
+    assert!(
+        out.text.contains("--timeout-postcopy without --postcopy"),
+        "{}",
+        out.text
+    );
+    // The scenario validator draws the line at the same values.
+    let validates = |f: &dyn Fn(&mut crate::scenario::MigrationSpec)| {
+        let mut scenario = lab("");
+        let mut m = crate::scenario::MigrationSpec::new("db01", "kvm-host-02");
+        f(&mut m);
+        scenario.migrations.push(m);
+        scenario.validate().is_ok()
+    };
+    assert!(validates(&|m| m.downtime_limit_ms = 2_000_000));
+    assert!(!validates(&|m| m.downtime_limit_ms = 2_000_001));
+    assert!(!validates(&|m| m.downtime_limit_ms = 0));
+    assert!(validates(&|m| {
+        m.auto_converge = true;
+        m.auto_converge_initial = Some(99);
+    }));
+    assert!(!validates(&|m| {
+        m.auto_converge = true;
+        m.auto_converge_increment = Some(100);
+    }));
+    assert!(!validates(&|m| m.auto_converge_initial = Some(20)));
+}

@@ -11,11 +11,12 @@ use super::opts::Args;
 use super::{Ctx, Io, Shell};
 use crate::error::LabError;
 use crate::lab::LabCommand;
+use crate::limits;
 use crate::preflight::preflight;
 use crate::scenario::{MigrationSpec, StorageKind, TimeoutAction};
-use crate::shell::Job;
 use crate::shell::hint::t;
 use crate::shell::net::{Peer, Resolved};
+use crate::shell::{Job, MigrateWork, Work};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{MigrationSample, Outcome};
 use crate::units::LIBVIRT_UNLIMITED_MIBPS;
@@ -267,8 +268,9 @@ impl Shell {
             let bandwidth = numeric(a, "bandwidth", LIBVIRT_UNLIMITED_MIBPS)?;
             let postcopy_bw = numeric(a, "postcopy-bandwidth", LIBVIRT_UNLIMITED_MIBPS)?;
             let timeout = numeric(a, "timeout", u64::from(i32::MAX as u32 / 1000))?;
-            let ac_initial = numeric(a, "auto-converge-initial", 100)?;
-            let ac_increment = numeric(a, "auto-converge-increment", 100)?;
+            // virsh reads them as ints; QEMU checks the range (crate::limits).
+            let ac_initial = numeric(a, "auto-converge-initial", i32::MAX as u64)?;
+            let ac_increment = numeric(a, "auto-converge-increment", i32::MAX as u64)?;
             for n in [
                 "disks-port",
                 "comp-mt-level",
@@ -339,7 +341,21 @@ impl Shell {
         } else if (ac_initial.is_some() || ac_increment.is_some()) && !a.has("auto-converge") {
             Some(LabError::Libvirt {
                 code: None,
-                message: "invalid argument: Turn auto convergence on to tune it".into(),
+                message: limits::AUTO_CONVERGE_OFF.into(),
+            })
+        } else if a.has("parallel-connections") && !a.has("parallel") {
+            Some(LabError::Libvirt {
+                code: None,
+                message: limits::PARALLEL_OFF.into(),
+            })
+        } else if let Some(message) = ac_initial
+            .and_then(|v| limits::throttle_out_of_range(v, false))
+            .or_else(|| ac_increment.and_then(|v| limits::throttle_out_of_range(v, true)))
+        {
+            // QEMU refuses the step when libvirt sets it on the source, before any RAM moves.
+            Some(LabError::Libvirt {
+                code: None,
+                message,
             })
         } else if copy && tunnelled {
             Some(LabError::Libvirt {
@@ -363,6 +379,18 @@ impl Shell {
         if let Some(e) = libvirt_refusal {
             io.errln(e.virsh_line());
             return 1;
+        }
+        // At the timeout virsh asks for post-copy; without --postcopy libvirt refuses and virsh
+        // only logs that at debug level (virshMigrateTimeout), so the migration just goes on.
+        let timeout_postcopy_fails = a.has("timeout-postcopy") && !a.has("postcopy");
+        if timeout_postcopy_fails && timeout.is_some() {
+            self.note(
+                io,
+                &t(
+                    "--timeout-postcopy tanpa --postcopy: saat batas waktu, virsh meminta post-copy, libvirt menolak (migrasi tidak dimulai dengan --postcopy), dan virsh diam saja; migrasi berjalan terus.",
+                    "--timeout-postcopy without --postcopy: at the timeout virsh asks for post-copy, libvirt refuses (the migration was not started with --postcopy) and virsh stays silent; the migration goes on.",
+                ),
+            );
         }
         let state = self
             .sim
@@ -413,7 +441,7 @@ impl Shell {
             unsafe_: a.has("unsafe"),
             bandwidth_mibps: bandwidth.or(tune.speed_mibps).filter(|&b| b > 0),
             postcopy_bandwidth_mibps: postcopy_bw.or(tune.postcopy_speed_mibps).filter(|&b| b > 0),
-            timeout_s: timeout,
+            timeout_s: timeout.filter(|_| !timeout_postcopy_fails),
             timeout_action: if a.has("timeout-postcopy") {
                 TimeoutAction::Postcopy
             } else {
@@ -431,26 +459,17 @@ impl Shell {
             return 1;
         }
         let now = self.sim.now();
-        let mut job = Job {
-            id: 0,
-            command: cmdline.to_string(),
+        let work = Work::Migrate(MigrateWork {
             mig: index,
             spec,
             verbose: a.has("verbose"),
             next_progress: now + SimDuration::from_secs(1),
-            io: Io::default(),
-            hint: None,
-            finished: false,
-            status: 0,
-            started: now,
-        };
+        });
         if bg {
-            job.id = self.new_job_id();
-            let pid = self.take_pid();
-            io.errln(format!("[{}] {pid}", job.id));
-            self.jobs.push(job);
+            self.start_job(work, &ctx.client);
             return 0;
         }
+        let job = Job::new(0, 0, cmdline.to_string(), work, &ctx.client, now);
         self.jobs.push(job);
         let slot = self.jobs.len() - 1;
         while !self.jobs[slot].finished {
@@ -458,6 +477,7 @@ impl Shell {
                 // The line's time budget is used up: the job goes on in the background.
                 let id = self.new_job_id();
                 self.jobs[slot].id = id;
+                self.jobs[slot].pid = self.take_pid();
                 io.extend(std::mem::take(&mut self.jobs[slot].io));
                 self.note(
                     io,
@@ -634,17 +654,21 @@ impl Shell {
         let Some(job) = self.jobs.get(i) else {
             return;
         };
+        let Some(w) = job.migration() else {
+            return;
+        };
         let outcome = self
             .sim
             .migrations()
-            .get(job.mig)
+            .get(w.mig)
             .and_then(|m| m.outcome().cloned());
-        let spec = job.spec.clone();
+        let spec = w.spec.clone();
+        let verbose = w.verbose;
         let mut io = Io::default();
         let mut hint = None;
         let status = match outcome {
             Some(Outcome::Completed { .. }) => {
-                if job.verbose {
+                if verbose {
                     io.errln("Migration: [100.00 %]");
                 }
                 if spec.copy_storage_all && self.sim.scenario().storage.kind == StorageKind::Local {
@@ -871,6 +895,10 @@ impl Shell {
                     io.errln(
                         LabError::InvalidOperation("domain is not running".into()).virsh_line(),
                     );
+                    return 1;
+                }
+                if let Some(e) = limits::downtime_too_long(ms) {
+                    io.errln(format!("error: {e}"));
                     return 1;
                 }
                 tune.downtime_ms = ms;
