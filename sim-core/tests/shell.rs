@@ -244,7 +244,11 @@ fn experiment_2_baseline_and_host_passthrough() {
         "{}",
         out.text
     );
-    assert!(!out.text.contains("doesn't match specification"), "{}", out.text);
+    assert!(
+        !out.text.contains("doesn't match specification"),
+        "{}",
+        out.text
+    );
     assert!(out.text.contains("host-model"), "{}", out.text);
     // host-model: checked, and refused before any RAM is copied.
     let out = run(
