@@ -381,14 +381,14 @@ fn cpu(
         return check(
             id,
             CheckStatus::Unknown,
-            Stage::Prepare,
+            Stage::LoadState,
             t(
                 format!(
-                    "VM memakai host-passthrough: CPU tujuan ({}) harus sama persis dengan sumber; libvirt tidak membandingkannya sebelum migrasi.",
+                    "VM memakai host-passthrough: CPU tujuan ({}) harus sama persis dengan sumber. libvirt tidak membandingkannya (check='none'): kalau berbeda, migrasi gagal setelah seluruh RAM disalin, atau berhasil lalu program di VM mati dengan 'invalid opcode'.",
                     d.facts.cpu_model.as_deref().unwrap_or("?")
                 ),
                 format!(
-                    "The VM uses host-passthrough: the destination's CPU ({}) must match the source exactly; libvirt does not compare it before migrating.",
+                    "The VM uses host-passthrough: the destination's CPU ({}) must match the source exactly. libvirt does not compare it (check='none'): if they differ, the migration fails after all the RAM was copied, or succeeds and a program in the VM then dies with 'invalid opcode'.",
                     d.facts.cpu_model.as_deref().unwrap_or("?")
                 ),
             ),
