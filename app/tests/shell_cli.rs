@@ -45,7 +45,7 @@ fn a_batch_runs_and_exits_with_the_last_status() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        " Id   Name   State\n-----------------------\n 1    db01   running\n\nkvm-host-01\n"
+        " Id   Name   State\n----------------------\n 1    db01   running\n\nkvm-host-01\n"
     );
     let run = migralab(
         &["shell", "lesson", "-c", "hostname; virsh dominfo web"],

@@ -1,12 +1,17 @@
 //! The lab in a box for real: up, the lesson's migration there and back (and --p2p), every
 //! fault breaking it with libvirt's own message while db01 stays on kvm-host-01, idempotent
-//! `up`, and a `down` that leaves no namespace, process or mount behind.
+//! `up`, and a `down` that leaves no namespace, process or mount behind. Right after `up`, the
+//! same virsh commands run on the lab and on its simulated twin and must print the same shapes
+//! (`labbox/virsh_conformance.rs`).
 //!
 //! Needs root and the packages `migralab_real::labbox::packages::REQUIRED` names (libvirt and
 //! QEMU from bookworm-backports); without them the test fails with the reason, it never skips.
 //! It uses the default paths, so it must not run beside another lab (one test, one lab).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "labbox/virsh_conformance.rs"]
+mod virsh_conformance;
 
 use migralab_real::labbox::{
     self, Fault, GuestSpec, LabboxConfig, LabboxStatus, host_command, names,
@@ -139,6 +144,13 @@ fn the_lab_migrates_db01_fails_on_every_fault_and_leaves_nothing_behind() {
         ping_from_client(),
         "db01 does not answer ping from lab-client"
     );
+
+    step(
+        "virsh output: the lab in a box against its simulated twin",
+        t0,
+    );
+    virsh_conformance::virsh_outputs_match(&cfg);
+    assert_eq!(running_on(&cfg).as_deref(), Some("kvm-host-01"));
 
     step("the lesson's migration to kvm-host-02", t0);
     let m = Instant::now();

@@ -126,10 +126,9 @@ impl Simulator {
                 name: spec.vm.clone(),
             })?;
         if !self.scenario.hosts.iter().any(|h| h.name == spec.to) {
-            return Err(LabError::Libvirt {
-                code: None,
-                message: format!(
-                    "failed to connect to the hypervisor\nerror: Cannot recv data: ssh: Could not resolve hostname {}: Name or service not known: Connection reset by peer",
+            return Err(LabError::ConnectFailed {
+                detail: format!(
+                    "Cannot recv data: ssh: Could not resolve hostname {}: Name or service not known: Connection reset by peer",
                     spec.to
                 ),
             });

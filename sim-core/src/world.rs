@@ -31,6 +31,42 @@ impl DomainState {
     }
 }
 
+/// Why a domain is in its state, as `virsh domstate --reason` prints it (the words of
+/// tools/virsh-domain-monitor.c's `virshDomain*Reason` tables, libvirt 11.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateReason {
+    /// Defined and never started (`VIR_DOMAIN_SHUTOFF_UNKNOWN`), or not known.
+    #[default]
+    Unknown,
+    /// Started on this host (`VIR_DOMAIN_RUNNING_BOOTED`).
+    Booted,
+    /// Arrived by migration (running) or left by migration (shut off): libvirt's
+    /// `VIR_DOMAIN_RUNNING_MIGRATED` on the destination, `VIR_DOMAIN_SHUTOFF_MIGRATED` on the
+    /// source (qemuMigrationDstFinish*, qemuMigrationSrcConfirmPhase).
+    Migrated,
+    /// Paused while a migration runs (`VIR_DOMAIN_PAUSED_MIGRATION`): the incoming domain.
+    Migrating,
+    /// Powered off by the guest (`VIR_DOMAIN_SHUTOFF_SHUTDOWN`).
+    Shutdown,
+    /// Pulled off by `virsh destroy` (`VIR_DOMAIN_SHUTOFF_DESTROYED`).
+    Destroyed,
+}
+
+impl StateReason {
+    /// The word `virsh domstate --reason` prints in parentheses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateReason::Unknown => "unknown",
+            StateReason::Booted => "booted",
+            StateReason::Migrated => "migrated",
+            StateReason::Migrating => "migrating",
+            StateReason::Shutdown => "shutdown",
+            StateReason::Destroyed => "destroyed",
+        }
+    }
+}
+
 /// One domain on one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Domain {
@@ -38,6 +74,9 @@ pub struct Domain {
     pub name: String,
     /// Running, paused or shut off.
     pub state: DomainState,
+    /// Why it is in that state (`virsh domstate --reason`).
+    #[serde(default)]
+    pub reason: StateReason,
     /// Has a persistent definition on this host (else transient: gone once it stops).
     pub persistent: bool,
     /// Domain id while active (`virsh list` shows `-` for inactive domains).
@@ -88,6 +127,11 @@ impl World {
                     DomainState::Running
                 } else {
                     DomainState::ShutOff
+                },
+                reason: if running {
+                    StateReason::Booted
+                } else {
+                    StateReason::Unknown
                 },
                 persistent: vm.persistent,
                 id,
@@ -148,6 +192,7 @@ impl World {
             list.push(Domain {
                 name: spec.vm.clone(),
                 state: DomainState::Paused,
+                reason: StateReason::Migrating,
                 persistent: false,
                 id: Some(id),
             });
@@ -170,6 +215,7 @@ impl World {
             let keep = list[pos].persistent && !spec.undefinesource;
             if keep {
                 list[pos].state = DomainState::ShutOff;
+                list[pos].reason = StateReason::Migrated;
                 list[pos].id = None;
             } else {
                 list.remove(pos);
@@ -183,6 +229,7 @@ impl World {
             list.push(Domain {
                 name: vm.to_string(),
                 state: DomainState::Running,
+                reason: StateReason::Migrated,
                 persistent: spec.persistent,
                 id: Some(id),
             });
@@ -203,6 +250,7 @@ impl World {
                 None => list.push(Domain {
                     name: name.to_string(),
                     state: DomainState::ShutOff,
+                    reason: StateReason::Unknown,
                     persistent: true,
                     id: None,
                 }),
@@ -224,6 +272,7 @@ impl World {
                     });
                 }
                 d.state = DomainState::Running;
+                d.reason = StateReason::Booted;
                 d.id = Some(id);
                 self.next_id += 1;
             }
@@ -233,6 +282,11 @@ impl World {
                 }
                 if d.persistent {
                     d.state = DomainState::ShutOff;
+                    d.reason = if op == DomainOp::Shutdown {
+                        StateReason::Shutdown
+                    } else {
+                        StateReason::Destroyed
+                    };
                     d.id = None;
                 } else {
                     list.remove(pos);
@@ -284,7 +338,8 @@ impl World {
         let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(5);
         // The last column is not padded: no trailing blanks.
         let mut out = format!(" {:<w0$}   {:<w1$}   State\n", "Id", "Name");
-        out.push_str(&"-".repeat(w0 + w1 + w2 + 10));
+        // vshTablePrint (tools/vsh-table.c): each column's widest cell plus 3 dashes.
+        out.push_str(&"-".repeat(w0 + w1 + w2 + 9));
         out.push('\n');
         for (id, name, state) in rows {
             out.push_str(&format!(" {id:<w0$}   {name:<w1$}   {state}\n"));
@@ -368,6 +423,40 @@ mod tests {
             Some(DomainState::Running)
         );
         assert!(w.domain("b", "db01").is_none());
+    }
+
+    #[test]
+    fn issue_20_reasons_follow_libvirt_through_a_migration() {
+        let s = lab();
+        let mut spec = s.migrations[0].clone();
+        spec.persistent = true;
+        let mut w = World::from_scenario(&s);
+        assert_eq!(w.domain("a", "db01").unwrap().reason, StateReason::Booted);
+        assert_eq!(w.domain("a", "web").unwrap().reason, StateReason::Unknown);
+        w.migration_started(&spec);
+        let incoming = w.domain("b", "db01").unwrap();
+        assert_eq!(
+            (incoming.state, incoming.reason),
+            (DomainState::Paused, StateReason::Migrating)
+        );
+        w.migration_finished(&spec, "a", &done());
+        let src = w.domain("a", "db01").unwrap();
+        let dst = w.domain("b", "db01").unwrap();
+        assert_eq!(
+            (src.state, src.reason),
+            (DomainState::ShutOff, StateReason::Migrated)
+        );
+        assert_eq!(
+            (dst.state, dst.reason),
+            (DomainState::Running, StateReason::Migrated)
+        );
+        w.apply_op("b", "db01", DomainOp::Destroy).unwrap();
+        assert_eq!(
+            w.domain("b", "db01").unwrap().reason,
+            StateReason::Destroyed
+        );
+        w.apply_op("b", "db01", DomainOp::Start).unwrap();
+        assert_eq!(w.domain("b", "db01").unwrap().reason, StateReason::Booted);
     }
 
     #[test]

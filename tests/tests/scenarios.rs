@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod glossary;
+
 use migralab_sim_core::{Located, Outcome, RunOutcome, Scenario, Simulator, Trace};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

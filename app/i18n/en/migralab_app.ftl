@@ -43,7 +43,7 @@ kitchen-time = time
 kitchen-phase-copy = Round 1: every ingredient is carried to the new kitchen while the cook keeps cooking.
 kitchen-phase-dirty = Ingredients the cook used again (marked red) must be carried again; fewer each round.
 kitchen-phase-pause = The cook stops for a moment (downtime): the last ingredients are carried.
-kitchen-phase-resume = The cook carries on in the new kitchen. The guests hardly notice.
+kitchen-phase-resume = The cook carries on in the new kitchen. The diners hardly notice.
 kitchen-legend = Small boxes = memory pages. Red mark = a "dirty" page: copied already, then changed again by the VM.
 
 ## Lab
@@ -278,7 +278,7 @@ instr-export-failed = Export failed: { $error }
 phase-setup = setup
 phase-storage-copy = copying the disk
 phase-precopy = pre-copy (the VM keeps running)
-phase-suspended = VM suspended (--timeout)
+phase-suspended = VM paused (--timeout)
 phase-stop-and-copy = stop-and-copy (VM paused)
 phase-postcopy = post-copy
 phase-resume = resuming the VM on the destination

@@ -43,7 +43,7 @@ kitchen-time = waktu
 kitchen-phase-copy = Putaran 1: semua bahan diangkut ke dapur baru, sementara koki tetap memasak.
 kitchen-phase-dirty = Bahan yang dipakai lagi oleh koki (bertanda merah) harus diangkut ulang; tiap putaran makin sedikit.
 kitchen-phase-pause = Koki berhenti sebentar (downtime): bahan terakhir diangkut.
-kitchen-phase-resume = Koki melanjutkan memasak di dapur baru. Tamu hampir tidak menyadarinya.
+kitchen-phase-resume = Koki melanjutkan memasak di dapur baru. Para pelanggan hampir tidak menyadarinya.
 kitchen-legend = Kotak kecil = halaman memori. Tanda merah = dirty page: halaman yang sudah disalin, lalu diubah lagi oleh VM.
 
 ## Lab

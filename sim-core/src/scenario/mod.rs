@@ -10,8 +10,8 @@ mod world;
 
 pub use load::{Located, apply_override};
 pub use world::{
-    DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, VmState, machine_types_of,
-    parse_version, subnet_of,
+    DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, SecurityDriver, VmState,
+    machine_types_of, parse_version, subnet_of,
 };
 
 use crate::units::{GIB, MIB, PAGE_SIZE};
@@ -113,6 +113,14 @@ pub struct HostSpec {
     /// This host's `/etc/hosts` (name → address); every lab host's name and IP when not given.
     #[serde(default)]
     pub etc_hosts: Option<EtcHosts>,
+    /// What `hostname` says on this host, when it is not `name` (e.g. a cloned machine still
+    /// called `localhost.localdomain`). The destination of a native migration offers this name
+    /// as the address its QEMU listens on.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// libvirt's security driver on this host (`apparmor` unless given).
+    #[serde(default)]
+    pub security_driver: SecurityDriver,
 }
 
 impl HostSpec {
@@ -133,6 +141,8 @@ impl HostSpec {
             ssh_trusts: None,
             ssh_password_auth: true,
             etc_hosts: None,
+            hostname: None,
+            security_driver: SecurityDriver::default(),
         }
     }
 

@@ -82,6 +82,28 @@ impl GuestCpuSpec {
     }
 }
 
+/// The security driver of a host's libvirt (`security_driver` in qemu.conf), as `virsh
+/// dominfo` and `virsh capabilities` show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SecurityDriver {
+    /// AppArmor: what Debian and Ubuntu hosts run; each guest gets a `libvirt-UUID` profile.
+    #[default]
+    Apparmor,
+    /// None: the lab in a box's namespaces (dominfo then prints no security label).
+    None,
+}
+
+impl SecurityDriver {
+    /// The model name libvirt reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityDriver::Apparmor => "apparmor",
+            SecurityDriver::None => "none",
+        }
+    }
+}
+
 /// The hypervisor a domain asks for (`<domain type=...>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -104,30 +126,42 @@ pub enum VmState {
     ShutOff,
 }
 
-/// Machine types a QEMU version knows (`pc-q35-X.Y` and `pc-i440fx-X.Y` from 2.11 up to its own).
+/// Machine types a QEMU version knows: `pc-q35-X.Y` and `pc-i440fx-X.Y` for every release
+/// from 2.4 up to its own, oldest first.
+///
+/// The releases are QEMU's: 2.4–2.12, 3.0–3.1, 4.0–4.2, then x.0–x.2 each year since 5.0
+/// (there never was a 3.2), and `pc-q35-4.0.1` (a q35 fix released with 4.0.1). Checked
+/// against `qemu-system-x86_64 -machine help` of QEMU 10.0.2 (bookworm-backports), whose
+/// oldest types are the 2.4 ones: QEMU 9.1 removed pc-i440fx-2.0–2.3 and QEMU 10.0 deprecates
+/// all up to 7.0 (hw/i386/pc_piix.c, pc_q35.c; docs/about/deprecated.rst). Older QEMU releases
+/// also had types older than 2.4; the lab does not list them.
 pub fn machine_types_of(qemu_version: &str) -> Vec<String> {
-    let Some((major, minor)) = parse_version(qemu_version) else {
+    let Some(own) = parse_version(qemu_version) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for ma in 2..=major {
-        let last_minor = if ma == major { minor } else { max_minor(ma) };
-        let first_minor = if ma == 2 { 11 } else { 0 };
-        for mi in first_minor..=last_minor {
-            out.push(format!("pc-q35-{ma}.{mi}"));
-            out.push(format!("pc-i440fx-{ma}.{mi}"));
+    for (ma, mi) in qemu_releases(own.0).take_while(|r| *r <= own) {
+        out.push(format!("pc-q35-{ma}.{mi}"));
+        if (ma, mi) == (4, 0) && own >= (4, 1) {
+            out.push("pc-q35-4.0.1".into());
         }
+        out.push(format!("pc-i440fx-{ma}.{mi}"));
     }
     out
 }
 
-/// Highest minor release of each QEMU major version (QEMU releases x.0, x.1, x.2 yearly since 5.0).
-fn max_minor(major: u32) -> u32 {
-    match major {
+/// QEMU's releases (major, minor) from 2.4 to major `last` (at most 99: a scenario's version
+/// cannot make this loop long), oldest first.
+fn qemu_releases(last: u32) -> impl Iterator<Item = (u32, u32)> {
+    let last_minor = |major: u32| match major {
         2 => 12,
-        3 | 4 => 2,
+        3 => 1,
         _ => 2,
-    }
+    };
+    (2..=last.min(99)).flat_map(move |ma| {
+        let first = if ma == 2 { 4 } else { 0 };
+        (first..=last_minor(ma)).map(move |mi| (ma, mi))
+    })
 }
 
 /// `"10.0.2"` → `(10, 0)`.
@@ -188,6 +222,35 @@ mod tests {
         assert!(!m.contains(&"pc-q35-8.0".to_string()));
         assert!(machine_types_of("10.0.2").contains(&"pc-q35-10.0".to_string()));
         assert!(machine_types_of("nonsense").is_empty());
+    }
+
+    #[test]
+    fn issue_20_machine_types_are_those_qemu_really_had() {
+        // QEMU 10.0.2's `-machine help` (bookworm-backports), versioned types only.
+        let m = machine_types_of("10.0.2");
+        assert_eq!(m.len(), 2 * 30 + 1, "{m:?}");
+        assert_eq!(m.first().map(String::as_str), Some("pc-q35-2.4"));
+        assert_eq!(m.last().map(String::as_str), Some("pc-i440fx-10.0"));
+        for never in [
+            "pc-q35-3.2",
+            "pc-i440fx-3.2",
+            "pc-q35-10.1",
+            "pc-i440fx-2.3",
+        ] {
+            assert!(!m.iter().any(|x| x == never), "{never}");
+        }
+        for had in [
+            "pc-i440fx-2.4",
+            "pc-q35-2.10",
+            "pc-q35-4.0.1",
+            "pc-i440fx-3.1",
+        ] {
+            assert!(m.iter().any(|x| x == had), "{had}");
+        }
+        assert!(!machine_types_of("4.0.0").contains(&"pc-q35-4.0.1".to_string()));
+        assert!(
+            machine_types_of("6.2.0").ends_with(&["pc-q35-6.2".into(), "pc-i440fx-6.2".into()])
+        );
     }
 
     #[test]

@@ -152,8 +152,10 @@ pub(super) fn capabilities(h: &HostSpec) -> String {
         );
     }
     out.push_str("          </cpus>\n        </cell>\n      </cells>\n    </topology>\n");
-    out.push_str(
-        "    <secmodel>\n      <model>apparmor</model>\n      <doi>0</doi>\n    </secmodel>\n    <secmodel>\n      <model>dac</model>\n      <doi>0</doi>\n      <baselabel type='kvm'>+64055:+994</baselabel>\n      <baselabel type='qemu'>+64055:+994</baselabel>\n    </secmodel>\n  </host>\n\n",
+    let _ = write!(
+        out,
+        "    <secmodel>\n      <model>{security}</model>\n      <doi>0</doi>\n    </secmodel>\n    <secmodel>\n      <model>dac</model>\n      <doi>0</doi>\n      <baselabel type='kvm'>+64055:+994</baselabel>\n      <baselabel type='qemu'>+64055:+994</baselabel>\n    </secmodel>\n  </host>\n\n",
+        security = h.security_driver.as_str()
     );
     out.push_str("  <guest>\n    <os_type>hvm</os_type>\n    <arch name='x86_64'>\n      <wordsize>64</wordsize>\n      <emulator>/usr/bin/qemu-system-x86_64</emulator>\n");
     let machines = h.machine_types();

@@ -37,7 +37,13 @@ pub(in crate::shell) fn parse_uri(uri: &str) -> Result<UriTarget, LabError> {
         detail: format!("no connection driver available for {uri}"),
     };
     let Some((scheme, rest)) = uri.split_once("://") else {
-        return Err(no_driver());
+        // virConnectOpenInternal (src/libvirt.c) nests its reason in VIR_ERR_NO_CONNECT's
+        // "no connection driver available for %s" (libvirt 11.3, measured in the lab in a box).
+        return Err(LabError::ConnectFailed {
+            detail: format!(
+                "no connection driver available for URI '{uri}' does not include a driver name"
+            ),
+        });
     };
     let transports = [
         "qemu",
@@ -55,11 +61,11 @@ pub(in crate::shell) fn parse_uri(uri: &str) -> Result<UriTarget, LabError> {
     let path_start = rest.find('/').unwrap_or(rest.len());
     let path = rest[path_start..].split('?').next().unwrap_or("");
     if path != "/system" {
-        // The destination's QEMU driver refuses any other path for root (not verified word for
-        // word against the current remote driver).
+        // virConnectValidateURIPath (src/driver.c): "unexpected %s URI path '%s', try
+        // %s:///system", the driver's name in lower case.
         return Err(LabError::ConnectFailed {
             detail: format!(
-                "internal error: unexpected QEMU URI path '{path}', try qemu:///system"
+                "internal error: unexpected qemu URI path '{path}', try qemu:///system"
             ),
         });
     }
@@ -214,7 +220,8 @@ fn numeric(a: &Args, name: &str, max: u64) -> Result<Option<u64>, String> {
     }
 }
 
-/// vshPrettyCapacity: `%.3f` and a binary unit.
+/// vshPrettyCapacity (tools/vsh.c) as cmdDomjobinfo prints it, `%-.3lf %s`: even bytes get
+/// three decimals (`0.000 B`).
 fn pretty(bytes: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut v = bytes as f64;
@@ -223,11 +230,7 @@ fn pretty(bytes: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.3} {}", units[u])
-    }
+    format!("{v:.3} {}", units[u])
 }
 
 impl Shell {
@@ -312,7 +315,7 @@ impl Shell {
         {
             Ok(d) => d,
             Err(e) => {
-                io.errln(e.virsh_line());
+                io.errln(super::migrate_error_line(&e));
                 if uri.contains("://") {
                     self.hint_for_uri(&ctx.host, &uri);
                 } else {
@@ -453,7 +456,7 @@ impl Shell {
         };
         let index = self.sim.migrations().len();
         if let Err(e) = self.sim.apply(LabCommand::Migrate(spec.clone())) {
-            io.errln(e.virsh_line());
+            io.errln(super::migrate_error_line(&e));
             self.record_refused(cmdline, &spec, &e);
             self.hint_for_uri(&ctx.host, &uri);
             return 1;
@@ -677,7 +680,7 @@ impl Shell {
                 0
             }
             Some(Outcome::Failed { error, .. }) => {
-                io.errln(error.virsh_line());
+                io.errln(super::migrate_error_line(&error));
                 hint = self.migration_hint(&spec);
                 1
             }
@@ -739,12 +742,26 @@ impl Shell {
             .rposition(|m| m.vm_name() == vm && (m.source_host() == host || m.spec().to == host))
     }
 
+    /// `virsh domjobinfo`, laid out as cmdDomjobinfo (tools/virsh-domain.c) prints the
+    /// statistics libvirt's QEMU driver gives (qemuDomainMigrationJobDataToParams,
+    /// src/qemu/qemu_domainjob.c), as measured in the lab in a box (libvirt 11.3).
     pub(in crate::shell) fn virsh_domjobinfo(&mut self, host: &str, a: &Args, io: &mut Io) -> i32 {
         let Some(vm) = self.lookup_domain(host, a.get("domain").unwrap_or(""), io) else {
             return 1;
         };
         let row = |io: &mut Io, k: &str, v: String| io.outln(format!("{k:<17} {v}"));
         let none = |io: &mut Io| row(io, "Job type:", format!("{:<12}", "None"));
+        let completed = a.has("completed");
+        let active = self
+            .sim
+            .world()
+            .domain(host, &vm)
+            .is_some_and(|d| d.state != DomainState::ShutOff);
+        if !completed && !active {
+            // qemuDomainGetJobStats asks only a running domain for its current job.
+            io.errln(LabError::InvalidOperation("domain is not running".into()).virsh_line());
+            return 1;
+        }
         let Some(idx) = self.job_of(host, &vm) else {
             none(io);
             return 0;
@@ -753,54 +770,68 @@ impl Shell {
             none(io);
             return 0;
         };
-        let op = if m.source_host() == host {
+        let outgoing = m.source_host() == host;
+        let op = if outgoing {
             "Outgoing migration"
         } else {
             "Incoming migration"
         };
         let start = SimTime::ZERO + SimDuration::from_millis(m.spec().start_ms);
         let setup_ms = self.sim.scenario().sim.setup_ms.round() as u64;
-        if a.has("completed") {
+        // libvirt's timeDelta: how long the statistics took from one host to the other in the
+        // migration cookie; with it, the completed job also has the "w/o network" times.
+        let sim = &self.sim.scenario().sim;
+        let delta_ms = (sim.resume_ms + self.sim.scenario().link.rtt_ms / 2.0)
+            .round()
+            .max(1.0) as u64;
+        if completed {
             let Some(outcome) = m.outcome().cloned() else {
                 none(io);
                 return 0;
             };
             let sample = m.completed_sample().unwrap_or_default();
+            let (kind, downtime) = match &outcome {
+                Outcome::Completed { downtime_ms, .. } => ("Completed", Some(*downtime_ms)),
+                Outcome::Aborted { .. } | Outcome::NotConverged { .. } => ("Cancelled", None),
+                _ => ("Failed", None),
+            };
+            row(io, "Job type:", format!("{kind:<12}"));
+            row(io, "Operation:", format!("{op:<12}"));
+            if downtime.is_none() && !a.has("anystats") {
+                return 0;
+            }
+            let elapsed = match &outcome {
+                Outcome::Completed { total_ms, .. } => *total_ms,
+                _ => m.finished_at().unwrap_or(start).since(start).as_millis(),
+            };
+            row(io, "Time elapsed:", format!("{elapsed:<12} ms"));
+            if elapsed > delta_ms {
+                row(
+                    io,
+                    "Time elapsed w/o network:",
+                    format!("{:<12} ms", elapsed - delta_ms),
+                );
+            }
+            job_stats(io, &sample, &row);
+            if let Some(d) = downtime {
+                row(io, "Total downtime:", format!("{d:<12} ms"));
+                if d > delta_ms {
+                    row(
+                        io,
+                        "Downtime w/o network:",
+                        format!("{:<12} ms", d - delta_ms),
+                    );
+                }
+            }
+            row(io, "Setup time:", format!("{setup_ms:<12} ms"));
             match outcome {
-                Outcome::Completed {
-                    total_ms,
-                    downtime_ms,
-                    ..
-                } => {
-                    row(io, "Job type:", format!("{:<12}", "Completed"));
-                    row(io, "Operation:", format!("{op:<12}"));
-                    row(io, "Time elapsed:", format!("{total_ms:<12} ms"));
-                    job_stats(io, &sample, &row);
-                    row(io, "Total downtime:", format!("{downtime_ms:<12} ms"));
-                    row(io, "Setup time:", format!("{setup_ms:<12} ms"));
-                }
-                other => {
-                    let kind = if matches!(
-                        other,
-                        Outcome::Aborted { .. } | Outcome::NotConverged { .. }
-                    ) {
-                        "Cancelled"
-                    } else {
-                        "Failed"
-                    };
-                    row(io, "Job type:", format!("{kind:<12}"));
-                    if a.has("anystats") {
-                        let elapsed = m.finished_at().unwrap_or(start).since(start).as_millis();
-                        row(io, "Operation:", format!("{op:<12}"));
-                        row(io, "Time elapsed:", format!("{elapsed:<12} ms"));
-                        job_stats(io, &sample, &row);
-                        let msg = match other {
-                            Outcome::Failed { error, .. } => error.to_string(),
-                            _ => "operation aborted: job 'migration out' canceled by client".into(),
-                        };
-                        row(io, "Error message:", msg);
-                    }
-                }
+                Outcome::Failed { error, .. } => row(io, "Error message:", error.to_string()),
+                Outcome::Aborted { .. } | Outcome::NotConverged { .. } => row(
+                    io,
+                    "Error message:",
+                    "operation aborted: job 'migration out' canceled by client".into(),
+                ),
+                _ => {}
             }
             return 0;
         }
@@ -808,11 +839,21 @@ impl Shell {
             none(io);
             return 0;
         }
+        if !outgoing {
+            // qemuDomainGetJobInfoMigrationStats: QEMU's incoming side has no statistics.
+            io.errln("error: Operation not supported: migration statistics are available only on the source host");
+            return 1;
+        }
         let sample = m.sample();
         let elapsed = self.sim.now().since(start).as_millis();
         row(io, "Job type:", format!("{:<12}", "Unbounded"));
         row(io, "Operation:", format!("{op:<12}"));
         row(io, "Time elapsed:", format!("{elapsed:<12} ms"));
+        if matches!(sample.phase, None | Some(crate::trace::Phase::Setup)) {
+            // While libvirt prepares the destination and QEMU sets up, QEMU reports no
+            // statistics yet: only the time is printed (measured in the lab in a box).
+            return 0;
+        }
         job_stats(io, &sample, &row);
         row(
             io,
@@ -821,10 +862,11 @@ impl Shell {
         );
         row(io, "Setup time:", format!("{setup_ms:<12} ms"));
         if sample.throttle_pct > 0 {
+            // The one field cmdDomjobinfo prints with `%-13d`.
             row(
                 io,
                 "Auto converge throttle:",
-                format!("{:<12}", sample.throttle_pct),
+                format!("{:<13}", sample.throttle_pct),
             );
         }
         0
@@ -909,12 +951,14 @@ impl Shell {
                 0
             }
             "migrate-getspeed" => {
+                // Unset, the pre-copy speed is libvirt's "unlimited" and the post-copy one is
+                // QEMU's max-postcopy-bandwidth 0 (measured: 8796093022207 and 0).
                 let v = if a.has("postcopy") {
-                    tune.postcopy_speed_mibps
+                    tune.postcopy_speed_mibps.unwrap_or(0)
                 } else {
-                    tune.speed_mibps
+                    tune.speed_mibps.unwrap_or(LIBVIRT_UNLIMITED_MIBPS)
                 };
-                io.outln(v.unwrap_or(LIBVIRT_UNLIMITED_MIBPS).to_string());
+                io.outln(v.to_string());
                 0
             }
             "migrate-setspeed" => {
@@ -952,38 +996,43 @@ impl Shell {
     }
 }
 
-/// The data and memory lines of `virsh domjobinfo` (tools/virsh-domain.c cmdDomjobinfo order).
+/// The data, memory, file and page lines of `virsh domjobinfo`, in cmdDomjobinfo's order; each
+/// group only when one of its totals is not zero, as cmdDomjobinfo prints them.
 fn job_stats(io: &mut Io, s: &MigrationSample, row: &dyn Fn(&mut Io, &str, String)) {
-    row(io, "Data processed:", pretty(s.data_processed()));
-    row(io, "Data remaining:", pretty(s.data_remaining()));
-    row(io, "Data total:", pretty(s.data_total()));
-    row(io, "Memory processed:", pretty(s.memory_processed));
-    row(io, "Memory remaining:", pretty(s.memory_remaining));
-    row(io, "Memory total:", pretty(s.memory_total));
-    if s.memory_bps > 0.0 {
+    if s.data_total() + s.data_processed() + s.data_remaining() > 0 {
+        row(io, "Data processed:", pretty(s.data_processed()));
+        row(io, "Data remaining:", pretty(s.data_remaining()));
+        row(io, "Data total:", pretty(s.data_total()));
+    }
+    if s.memory_total + s.memory_processed + s.memory_remaining > 0 {
+        row(io, "Memory processed:", pretty(s.memory_processed));
+        row(io, "Memory remaining:", pretty(s.memory_remaining));
+        row(io, "Memory total:", pretty(s.memory_total));
+        if s.memory_bps > 0.0 {
+            row(
+                io,
+                "Memory bandwidth:",
+                format!("{}/s", pretty(s.memory_bps as u64)),
+            );
+        }
         row(
             io,
-            "Memory bandwidth:",
-            format!("{}/s", pretty(s.memory_bps as u64)),
+            "Dirty rate:",
+            format!("{:<12} pages/s", s.dirty_rate_pps),
+        );
+        row(
+            io,
+            "Page size:",
+            format!("{:<12} bytes", crate::units::PAGE_SIZE),
+        );
+        row(io, "Iteration:", format!("{:<12}", s.iteration));
+        row(
+            io,
+            "Postcopy requests:",
+            format!("{:<12}", s.postcopy_requests),
         );
     }
-    row(
-        io,
-        "Dirty rate:",
-        format!("{:<12} pages/s", s.dirty_rate_pps),
-    );
-    row(
-        io,
-        "Page size:",
-        format!("{:<12} bytes", crate::units::PAGE_SIZE),
-    );
-    row(io, "Iteration:", format!("{:<12}", s.iteration));
-    row(
-        io,
-        "Postcopy requests:",
-        format!("{:<12}", s.postcopy_requests),
-    );
-    if s.disk_total > 0 {
+    if s.disk_total + s.disk_processed + s.disk_remaining > 0 {
         row(io, "File processed:", pretty(s.disk_processed));
         row(io, "File remaining:", pretty(s.disk_remaining));
         row(io, "File total:", pretty(s.disk_total));
@@ -1015,13 +1064,13 @@ mod tests {
         assert_eq!(parse_uri("qemu:///system").unwrap(), UriTarget::Local);
         assert_eq!(
             parse_uri("kvm-host-02").unwrap_err().virsh_line(),
-            "error: failed to connect to the hypervisor\nerror: no connection driver available for kvm-host-02"
+            "error: failed to connect to the hypervisor\nerror: no connection driver available for URI 'kvm-host-02' does not include a driver name"
         );
         assert!(
             parse_uri("qemu+ssh://kvm-host-02")
                 .unwrap_err()
                 .to_string()
-                .contains("unexpected QEMU URI path ''")
+                .contains("unexpected qemu URI path ''")
         );
     }
 
@@ -1104,8 +1153,11 @@ mod tests {
 
     #[test]
     fn capacities_are_pretty() {
-        assert_eq!(pretty(512), "512 B");
+        assert_eq!(pretty(512), "512.000 B");
         assert_eq!(pretty(2 * 1024 * 1024 * 1024), "2.000 GiB");
         assert_eq!(pretty(1536 * 1024), "1.500 MiB");
+        // issue 20: bytes too get vshPrettyCapacity's three decimals.
+        assert_eq!(pretty(0), "0.000 B");
+        assert_eq!(pretty(1023), "1023.000 B");
     }
 }

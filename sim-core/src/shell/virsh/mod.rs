@@ -96,6 +96,29 @@ pub(super) fn parse_globals(args: &[String]) -> Result<Globals, Vec<String>> {
     })
 }
 
+/// How `virsh migrate` prints a failure. It opens the destination with virshConnect, which
+/// reports libvirt's error alone: the "failed to connect to the hypervisor" line is only
+/// printed for virsh's own `-c` connection (vshConnect, tools/virsh.c). Measured in the lab in
+/// a box with its ssh-trust fault.
+pub(super) fn migrate_error_line(e: &LabError) -> String {
+    match e {
+        LabError::ConnectFailed { detail } => format!("error: {detail}"),
+        other => other.virsh_line(),
+    }
+}
+
+/// `virsh cpu-baseline`'s CPU: a guest CPU as virCPUDefFormatBufFull (src/conf/cpu_conf.c)
+/// writes a computed one: no `check` attribute (it is unset) and the default fallback,
+/// `allow` (measured in the lab in a box: `<cpu mode='custom' match='exact'>`, `<model
+/// fallback='allow'>`). A domain's CPU, which guest_cpu_xml is written for, has both set.
+fn baseline_xml(guest: &str) -> String {
+    guest.replacen(" check='partial'>", ">", 1).replacen(
+        "<model fallback='forbid'>",
+        "<model fallback='allow'>",
+        1,
+    )
+}
+
 /// libvirt's error for a domain lookup that found nothing.
 fn no_domain(name: &str) -> String {
     LabError::NoSuchDomain { name: name.into() }.virsh_line()
@@ -211,11 +234,9 @@ impl Shell {
                     vctx.cwd = ctx.cwd.clone();
                 }
                 Err(e) => {
+                    // No command ran, so vsh prints no closing empty line.
                     io.errln(e.virsh_line());
                     self.hint_for_connect(&ctx.host, u);
-                    if !quiet {
-                        io.out("\n");
-                    }
                     return 1;
                 }
             }
@@ -438,10 +459,24 @@ impl Shell {
             if d.persistent { "yes" } else { "no" }.into(),
         );
         row(io, "Autostart:", "disable".into());
+        // cmdDominfo (tools/virsh-domain-monitor.c) prints it when the daemon has
+        // virDomainGetAutostartOnce, new in libvirt 11.2.0.
+        let lv = self
+            .host_spec(host)
+            .and_then(|h| crate::scenario::parse_version(&h.libvirt_version))
+            .unwrap_or((9, 0));
+        if lv >= (11, 2) {
+            row(io, "Autostart Once:", "disable".into());
+        }
         row(io, "Managed save:", "no".into());
-        row(io, "Security model:", "apparmor".into());
+        let security = self
+            .host_spec(host)
+            .map(|h| h.security_driver)
+            .unwrap_or_default();
+        row(io, "Security model:", security.as_str().into());
         row(io, "Security DOI:", "0".into());
-        if running {
+        // Only a confining driver labels the guest's process.
+        if running && security != crate::scenario::SecurityDriver::None {
             row(
                 io,
                 "Security label:",
@@ -460,13 +495,8 @@ impl Shell {
         };
         let state = d.state.as_str();
         if a.has("reason") {
-            // The reason is not tracked by the lab's world model.
-            let reason = match d.state {
-                DomainState::Running => "booted",
-                DomainState::Paused => "migration",
-                DomainState::ShutOff => "unknown",
-            };
-            io.outln(format!("{state} ({reason})"));
+            // cmdDomstate (tools/virsh-domain-monitor.c): "%s (%s)".
+            io.outln(format!("{state} ({})", d.reason.as_str()));
         } else {
             io.outln(state);
         }
@@ -474,6 +504,12 @@ impl Shell {
     }
 
     fn virsh_domifaddr(&mut self, host: &str, a: &Args, io: &mut Io) -> i32 {
+        // cmdDomIfAddr (tools/virsh-domain-monitor.c) checks the source before the domain.
+        let source = a.get("source").unwrap_or("lease");
+        if !matches!(source, "lease" | "arp" | "agent") {
+            io.errln(format!("error: Unknown data source '{source}'"));
+            return 1;
+        }
         let Some(name) = self.lookup_domain(host, a.get("domain").unwrap_or(""), io) else {
             return 1;
         };
@@ -483,23 +519,33 @@ impl Shell {
             .domain(host, &name)
             .is_some_and(|d| d.state != DomainState::ShutOff);
         if !running {
+            io.errln("error: Failed to query for interfaces addresses");
             io.errln(LabError::InvalidOperation("domain is not running".into()).virsh_line());
             return 1;
         }
         let Some(vm) = self.vm_spec(&name).cloned() else {
             return 1;
         };
+        // The header, then one line per address (" %-10s %-17s    %s").
         io.outln(" Name       MAC address          Protocol     Address");
         io.outln("-".repeat(79));
-        // A bridged guest has no DHCP lease in libvirt: real virsh shows nothing without
-        // `--source arp` or `--source agent`; the lab shows the address for any source.
+        // The default source is `lease`: the leases of libvirt's own dnsmasq, and a guest on a
+        // host bridge has none, so real virsh lists nothing. `--source arp` reads the host's
+        // ARP table, which has no prefix length (virDomainNetARPInterfaces leaves it 0);
+        // `--source agent` asks the guest agent, which knows it.
+        if source == "lease" {
+            return 0;
+        }
         if let Some(ip) = &vm.ip {
-            let prefix = self
-                .host_spec(host)
-                .map(|h| xml::prefix_len(&h.subnet()))
-                .unwrap_or(24);
+            let prefix = if source == "arp" {
+                0
+            } else {
+                self.host_spec(host)
+                    .map(|h| xml::prefix_len(&h.subnet()))
+                    .unwrap_or(24)
+            };
             io.outln(format!(
-                " {:<10} {:<20} {:<12} {}/{}",
+                " {:<10} {:<17}    {:<12} {}/{}",
                 "vnet0",
                 xml::domain_mac(&name),
                 "ipv4",
@@ -755,7 +801,7 @@ impl Shell {
                     cpu.require
                         .retain(|f| map.feature(f).is_none_or(|x| x.migratable));
                 }
-                io.out(guest_cpu_xml(&cpu, 0));
+                io.out(baseline_xml(&guest_cpu_xml(&cpu, 0)));
                 0
             }
             Err(e) => {
