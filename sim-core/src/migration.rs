@@ -103,6 +103,8 @@ pub struct Migration {
     /// whose state still loads there: once it runs on the destination, the first program that
     /// uses one faults (see [`crate::cpu::PassthroughOutcome::FaultsLater`]).
     faults_after: Vec<String>,
+    /// The job failed after the post-copy switch: the guest stays paused on the source.
+    guest_lost: bool,
     mem: GuestMemory,
     workload: Workload,
     /// The guest's own small writes besides its workload (see `VmSpec::background_dirty_mibps`).
@@ -285,6 +287,7 @@ impl Migration {
             planned_failure,
             unreachable_after,
             faults_after,
+            guest_lost: false,
             mem,
             workload,
             background,
@@ -647,6 +650,12 @@ impl Migration {
         &self.faults_after
     }
 
+    /// Did the job fail after the post-copy switch, leaving the guest paused on the source with
+    /// part of its memory on the destination?
+    pub fn guest_lost(&self) -> bool {
+        self.guest_lost
+    }
+
     /// What `virsh list --all` shows on each host afterwards (the lesson gets this wrong).
     fn definitions_after_success(&self) -> String {
         let dest = if self.spec.persistent {
@@ -668,9 +677,11 @@ impl Migration {
 
     fn finish(&mut self, t: SimTime, outcome: Outcome) {
         if !outcome.is_completed() {
-            // The guest goes on (or resumes) on the source; its network never moved.
+            // The guest goes on (or resumes) on the source; its network never moved. A guest lost
+            // after the post-copy switch answers nobody again.
             if let Some(o) = self.outages.last_mut()
                 && o.1.is_none()
+                && !self.guest_lost
             {
                 o.1 = Some(t);
             }
@@ -949,16 +960,25 @@ impl Migration {
         let disk_left = self.disk.as_ref().map_or(0, DiskMirror::remaining_bytes);
         if ram_left == 0 && disk_left == 0 && self.device_left == 0 {
             let at = advance(*t, used, rate);
-            if !postcopy && let Some((Stage::LoadState, err)) = self.planned_failure.clone() {
-                // Everything arrived; the destination QEMU exits while putting the vCPU state
-                // into KVM, and libvirt resumes the guest on the source.
+            if let Some((Stage::LoadState, err)) = self.planned_failure.clone() {
+                // The device state arrived; the destination QEMU exits while putting the vCPU
+                // state into KVM. Before the post-copy switch libvirt resumes the guest on the
+                // source; after it, the source no longer has all the guest's memory, and the
+                // guest is lost (QEMU docs/devel/migration/postcopy.rst).
                 *t = at.min(end);
-                self.emit(*t, TraceKind::Log {
-                    message: format!(
+                let message = if postcopy {
+                    self.guest_lost = true;
+                    format!(
+                        "{}: after the post-copy switch {}'s QEMU could not load the vCPU state and exited; the guest's memory is split between the hosts: it stays paused on {} (post-copy failed)",
+                        self.vm.name, self.spec.to, self.vm.host
+                    )
+                } else {
+                    format!(
                         "{}: all RAM and the device state reached {}, whose QEMU could not load the vCPU state and exited; {} resumes on {}",
                         self.vm.name, self.spec.to, self.vm.name, self.vm.host
-                    ),
-                });
+                    )
+                };
+                self.emit(*t, TraceKind::Log { message });
                 self.fail(*t, err);
                 return;
             }

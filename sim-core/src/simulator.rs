@@ -243,7 +243,8 @@ impl Simulator {
             TraceKind::Finished(outcome) => {
                 let from = m.source_host().to_string();
                 let spec = m.spec().clone();
-                self.world.migration_finished(&spec, &from, outcome);
+                self.world
+                    .migration_ended(&spec, &from, outcome, m.guest_lost());
                 if outcome.is_completed() {
                     if let Some(first) = m.faults_after().first() {
                         let line = guest_sigill_line(t, first, self.guest_logs.len());

@@ -51,6 +51,9 @@ pub enum StateReason {
     Shutdown,
     /// Pulled off by `virsh destroy` (`VIR_DOMAIN_SHUTOFF_DESTROYED`).
     Destroyed,
+    /// Left paused on the source because the migration failed after the post-copy switch
+    /// (`VIR_DOMAIN_PAUSED_POSTCOPY_FAILED`): its memory is split between the hosts.
+    PostcopyFailed,
 }
 
 impl StateReason {
@@ -63,6 +66,7 @@ impl StateReason {
             StateReason::Migrating => "migrating",
             StateReason::Shutdown => "shutdown",
             StateReason::Destroyed => "destroyed",
+            StateReason::PostcopyFailed => "post-copy failed",
         }
     }
 }
@@ -201,7 +205,27 @@ impl World {
 
     /// A migration ended: apply libvirt's rules for definitions on both sides.
     pub fn migration_finished(&mut self, spec: &MigrationSpec, from: &str, outcome: &Outcome) {
+        self.migration_ended(spec, from, outcome, false);
+    }
+
+    /// [`World::migration_finished`], where `lost` says the job failed after the post-copy
+    /// switch: the guest's memory is split between the hosts, and libvirt leaves it paused on the
+    /// source (it cannot run there any more).
+    pub fn migration_ended(
+        &mut self,
+        spec: &MigrationSpec,
+        from: &str,
+        outcome: &Outcome,
+        lost: bool,
+    ) {
         let vm = spec.vm.as_str();
+        if lost
+            && let Some(list) = self.list_mut(from)
+            && let Some(d) = list.iter_mut().find(|d| d.name == vm)
+        {
+            d.state = DomainState::Paused;
+            d.reason = StateReason::PostcopyFailed;
+        }
         if !outcome.is_completed() {
             // The incoming domain on the destination is torn down; the source is untouched.
             if let Some(list) = self.list_mut(&spec.to) {

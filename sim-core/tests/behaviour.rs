@@ -582,3 +582,102 @@ fn the_kernels_own_writes_come_on_top_of_a_writers() {
         "the kernel's pages add to the writer's: {both} vs {alone}"
     );
 }
+
+/// A host-passthrough guest on `from`'s CPU moving to `to`'s, with extra migration lines.
+fn passthrough_lab(from: &str, to: &str, migration: &str) -> Scenario {
+    let text = format!(
+        r#"
+name = "t"
+seed = 5
+[[host]]
+name = "a"
+[host.cpu]
+model = "{from}"
+[[host]]
+name = "b"
+[host.cpu]
+model = "{to}"
+[link]
+bandwidth_mibps = 112.0
+[storage]
+kind = "shared"
+[[vm]]
+name = "vm"
+host = "a"
+ram_mib = 512
+[vm.cpu]
+mode = "host-passthrough"
+[vm.workload]
+kind = "hot-set"
+set_mib = 64
+rate_mibps = 200.0
+[[migration]]
+vm = "vm"
+to = "b"
+{migration}
+"#
+    );
+    Scenario::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn host_passthrough_fails_after_the_copy_and_the_guest_resumes_on_the_source() {
+    let s = passthrough_lab(
+        "Skylake-Client-noTSX-IBRS",
+        "Haswell-noTSX-IBRS",
+        "timeout_s = 5",
+    );
+    let mut sim = Simulator::new(s);
+    while !sim.is_finished() {
+        sim.step();
+    }
+    let m = &sim.migrations()[0];
+    match m.outcome() {
+        Some(Outcome::Failed { error, at_ms }) => {
+            assert!(
+                error
+                    .to_string()
+                    .contains("Failed to set special registers"),
+                "{error}"
+            );
+            // 512 MiB went over 1 GbE first.
+            assert!(*at_ms > 4_000, "failed after {at_ms} ms");
+        }
+        other => panic!("expected a late failure, got {other:?}"),
+    }
+    assert!(!m.guest_lost());
+    // The guest's outage ended: it runs on the source again.
+    assert!(m.outages().iter().all(|(_, end)| end.is_some()));
+    let world = sim.world();
+    assert_eq!(
+        world.domain("a", "vm").map(|d| d.state),
+        Some(migralab_sim_core::world::DomainState::Running)
+    );
+}
+
+#[test]
+fn host_passthrough_failing_after_the_post_copy_switch_loses_the_guest() {
+    let s = passthrough_lab(
+        "Skylake-Client-noTSX-IBRS",
+        "Haswell-noTSX-IBRS",
+        "postcopy = true\npostcopy_after_precopy = true",
+    );
+    let mut sim = Simulator::new(s);
+    while !sim.is_finished() {
+        sim.step();
+    }
+    let m = &sim.migrations()[0];
+    assert!(
+        matches!(m.outcome(), Some(Outcome::Failed { .. })),
+        "{:?}",
+        m.outcome()
+    );
+    assert!(m.guest_lost());
+    assert!(
+        m.outages().iter().any(|(_, end)| end.is_none()),
+        "the guest never answers again"
+    );
+    let d = sim.world().domain("a", "vm").cloned().unwrap();
+    assert_eq!(d.state, migralab_sim_core::world::DomainState::Paused);
+    assert_eq!(d.reason.as_str(), "post-copy failed");
+}
