@@ -70,8 +70,8 @@ impl Variant {
     }
 }
 
-/// Lower-case, every run of whitespace one space (so a variant matches across line wraps of a
-/// Markdown paragraph too, though we scan line by line).
+/// Lower-case, every run of whitespace one space: a variant split by a line break inside one text
+/// (a Rust string literal holding a newline) still matches.
 fn normalize(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
