@@ -103,6 +103,14 @@ pub const SHIPPED: &[Shipped] = &[
         "forgotten prerequisite: kvm-host-02 does not resolve on kvm-host-01"
     ),
     shipped!(
+        "prereq-dns-loopback",
+        "name trap: a copied `127.0.1.1 kvm-host-02` line makes kvm-host-01 reach itself"
+    ),
+    shipped!(
+        "prereq-dns-localhost",
+        "name trap: kvm-host-02's hostname is still localhost (\"requires an FQDN\")"
+    ),
+    shipped!(
         "prereq-same-host",
         "forgotten prerequisite: cloned hosts share one host UUID"
     ),

@@ -611,3 +611,56 @@ fn issue_20_virsh_prints_what_libvirt_11_prints() {
         out.text
     );
 }
+
+/// The name-resolution traps as the lab in a box showed them (issue 20 §2): a copied
+/// `127.0.1.1 kvm-host-02` line fails ssh by name and the data connection by address; a
+/// destination still called localhost is refused in the Prepare step.
+#[test]
+fn issue_20_name_resolution_traps_fail_as_libvirt_fails_them() {
+    let mut sh = Shell::new(scenario!("prereq-dns-loopback"), Lang::En);
+    let out = run(
+        &mut sh,
+        "virsh migrate --live --persistent db01 qemu+ssh://kvm-host-02/system",
+    );
+    assert_eq!(out.status, 1);
+    assert!(
+        out.text.starts_with("error: Cannot recv data: @@@@"),
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text
+            .contains("Host key verification failed.: Connection reset by peer\n"),
+        "{}",
+        out.text
+    );
+    let out = run(
+        &mut sh,
+        "virsh migrate --live --persistent db01 qemu+ssh://192.168.100.12/system",
+    );
+    assert_eq!(out.status, 1);
+    assert!(
+        out.text.starts_with(
+            "error: unable to connect to server at 'kvm-host-02:49152': Connection refused\n"
+        ),
+        "{}",
+        out.text
+    );
+    // Nothing moved: db01 still runs here.
+    assert!(
+        run(&mut sh, "virsh domstate db01")
+            .text
+            .starts_with("running")
+    );
+
+    let mut sh = Shell::new(scenario!("prereq-dns-localhost"), Lang::En);
+    let out = run(
+        &mut sh,
+        "virsh migrate --live --persistent db01 qemu+ssh://kvm-host-02/system",
+    );
+    assert!(
+        out.text.starts_with("error: internal error: hostname on destination resolved to localhost, but migration requires an FQDN\n"),
+        "{}",
+        out.text
+    );
+}

@@ -55,6 +55,16 @@ const CASES: &[(&str, CheckId, &str)] = &[
         "failed to connect to the hypervisor\nerror: Cannot recv data: ssh: Could not resolve hostname kvm-host-02: Name or service not known: Connection reset by peer",
     ),
     (
+        "prereq-dns-loopback",
+        CheckId::NameResolution,
+        "failed to connect to the hypervisor\nerror: Cannot recv data: @@@@",
+    ),
+    (
+        "prereq-dns-localhost",
+        CheckId::NameResolution,
+        "internal error: hostname on destination resolved to localhost, but migration requires an FQDN",
+    ),
+    (
         "prereq-same-host",
         CheckId::NotSameHost,
         "internal error: Attempt to migrate guest to the same host 03000200-0400-0500-0006-000700080009",

@@ -561,6 +561,11 @@ pub struct MigrationSpec {
     /// `auto-converge-increment`, percent (QEMU `cpu-throttle-increment`, default 10).
     #[serde(default)]
     pub auto_converge_increment: Option<u8>,
+    /// The host as the destination URI names it, when not by `to` (e.g. `10.77.0.2` in
+    /// `qemu+ssh://10.77.0.2/system`). SSH then resolves this, but a native migration still
+    /// sends its data to the name the destination offers (see `preflight`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri_host: Option<String>,
 }
 
 impl MigrationSpec {
@@ -588,6 +593,7 @@ impl MigrationSpec {
             downtime_limit_ms: defaults::downtime_limit_ms(),
             auto_converge_initial: None,
             auto_converge_increment: None,
+            uri_host: None,
         }
     }
 
@@ -617,7 +623,10 @@ impl MigrationSpec {
         let mut parts = vec!["virsh migrate".to_string()];
         parts.extend(self.virsh_flags().into_iter().map(str::to_string));
         parts.push(self.vm.clone());
-        parts.push(format!("qemu+ssh://{}/system", self.to));
+        parts.push(format!(
+            "qemu+ssh://{}/system",
+            self.uri_host.as_deref().unwrap_or(&self.to)
+        ));
         if let Some(bw) = self.bandwidth_mibps {
             parts.push(format!("--bandwidth {bw}"));
         }

@@ -54,6 +54,17 @@ impl Scenario {
                     format!("host `{}` is listed twice", h.name),
                 );
             }
+            if let Some(n) = &h.hostname
+                && (n.is_empty()
+                    || !n
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+            {
+                return fail(
+                    format!("host.{i}.hostname"),
+                    "a hostname: letters, digits, `-` and `.`",
+                );
+            }
         }
         positive(
             "link.bandwidth_mibps",
@@ -310,6 +321,17 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
 
 fn validate_migration(i: usize, m: &MigrationSpec, storage: StorageKind) -> Result<(), Problem> {
     let p = |k: &str| format!("migration.{i}.{k}");
+    if let Some(h) = &m.uri_host
+        && (h.is_empty()
+            || !h
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+    {
+        return fail(
+            p("uri_host"),
+            "a host name or an IPv4 address, as in qemu+ssh://HOST/system",
+        );
+    }
     if m.bandwidth_mibps == Some(0) {
         return fail(
             p("bandwidth_mibps"),

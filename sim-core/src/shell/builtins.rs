@@ -769,8 +769,13 @@ impl Shell {
                 deadline_hit = true;
                 break;
             }
-            // Background jobs write their files once a tick.
+            // Background jobs write their files once a tick; read one again only when its size
+            // changed.
             for (k, (name, _)) in files.iter().enumerate() {
+                let path = fs::absolute(&ctx.cwd, name);
+                if self.fs.read(&ctx.host, &path).map(str::len) == Some(seen[k]) {
+                    continue;
+                }
                 let Input::Text(text) = self.open_input(ctx, name) else {
                     continue;
                 };

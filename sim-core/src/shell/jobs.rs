@@ -19,9 +19,70 @@ pub(super) struct Spawn {
     pub command: String,
 }
 
+/// How waiting for a job ended.
+enum Waited {
+    Done,
+    /// The job would never end: the lab pressed Ctrl-C.
+    CtrlC,
+    /// The line's lab-time budget ran out first.
+    OutOfTime,
+}
+
 /// bash's `kill` usage line.
 const KILL_USAGE: &str =
     "kill: usage: kill [-s sigspec | -n signum | -sigspec] pid | jobspec ... or kill -l [sigspec]";
+
+/// `kill -l` as bash 5.2 prints it on Linux x86-64.
+const KILL_L: &str = concat!(
+    " 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n",
+    " 6) SIGABRT\t 7) SIGBUS\t 8) SIGFPE\t 9) SIGKILL\t10) SIGUSR1\n",
+    "11) SIGSEGV\t12) SIGUSR2\t13) SIGPIPE\t14) SIGALRM\t15) SIGTERM\n",
+    "16) SIGSTKFLT\t17) SIGCHLD\t18) SIGCONT\t19) SIGSTOP\t20) SIGTSTP\n",
+    "21) SIGTTIN\t22) SIGTTOU\t23) SIGURG\t24) SIGXCPU\t25) SIGXFSZ\n",
+    "26) SIGVTALRM\t27) SIGPROF\t28) SIGWINCH\t29) SIGIO\t30) SIGPWR\n",
+    "31) SIGSYS\t34) SIGRTMIN\t35) SIGRTMIN+1\t36) SIGRTMIN+2\t37) SIGRTMIN+3\n",
+    "38) SIGRTMIN+4\t39) SIGRTMIN+5\t40) SIGRTMIN+6\t41) SIGRTMIN+7\t42) SIGRTMIN+8\n",
+    "43) SIGRTMIN+9\t44) SIGRTMIN+10\t45) SIGRTMIN+11\t46) SIGRTMIN+12\t47) SIGRTMIN+13\n",
+    "48) SIGRTMIN+14\t49) SIGRTMIN+15\t50) SIGRTMAX-14\t51) SIGRTMAX-13\t52) SIGRTMAX-12\n",
+    "53) SIGRTMAX-11\t54) SIGRTMAX-10\t55) SIGRTMAX-9\t56) SIGRTMAX-8\t57) SIGRTMAX-7\n",
+    "58) SIGRTMAX-6\t59) SIGRTMAX-5\t60) SIGRTMAX-4\t61) SIGRTMAX-3\t62) SIGRTMAX-2\n",
+    "63) SIGRTMAX-1\t64) SIGRTMAX\t\n",
+);
+
+/// `kill -l [N|NAME ...]`: the table, a number's name or a name's number.
+fn kill_list(args: &[String], io: &mut Io) -> i32 {
+    if args.is_empty() {
+        io.out(KILL_L);
+        return 0;
+    }
+    let table: Vec<(&str, &str)> = KILL_L
+        .split(['\t', '\n'])
+        .filter_map(|cell| cell.trim().split_once(") "))
+        .collect();
+    let mut status = 0;
+    for a in args {
+        let up = a.to_ascii_uppercase();
+        let name = up.strip_prefix("SIG").unwrap_or(&up);
+        let hit = table.iter().find_map(|(n, sig)| {
+            let short = sig.strip_prefix("SIG").unwrap_or(sig);
+            if *n == a.as_str() {
+                Some(short.to_string())
+            } else if short == name {
+                Some((*n).to_string())
+            } else {
+                None
+            }
+        });
+        match hit {
+            Some(x) => io.outln(x),
+            None => {
+                io.errln(format!("bash: kill: {a}: invalid signal specification"));
+                status = 1;
+            }
+        }
+    }
+    status
+}
 
 /// A signal by name (`INT`, `SIGINT`, case-insensitive as bash takes it) or number.
 fn parse_signal(s: &str) -> Option<Signal> {
@@ -131,11 +192,8 @@ impl Shell {
                 }
                 Dest::Null => {}
                 Dest::File { path, .. } => {
-                    if let Err(e) = self.write_file(&host, path, &s, true)
-                        && let Some(job) = self.jobs.get_mut(i)
-                    {
-                        job.term.errln(format!("bash: {path}: {}", e.reason()));
-                    }
+                    // A full disk fails the program's own writes; ping (stdio) says nothing.
+                    let _ = self.write_file(&host, path, &s, true);
                 }
             }
         }
@@ -282,17 +340,16 @@ impl Shell {
         0
     }
 
-    /// Run lab time until job `slot`'s job ends. An endless `ping` never does: the lab presses
-    /// Ctrl-C for the student once every other job has ended (`fg` then interrupts the ping,
-    /// as the terminal would; `wait` is interrupted itself and the ping goes on, as in bash).
-    /// False when the line's time budget ran out or Ctrl-C was pressed.
-    fn run_until_done(&mut self, id: u32) -> bool {
+    /// Run lab time until job `id` ends. An endless `ping` never does: the lab presses Ctrl-C
+    /// for the student once every other job has ended (`fg` then interrupts the ping, as the
+    /// terminal would; `wait` is interrupted itself and the ping goes on, as in bash).
+    fn run_until_done(&mut self, id: u32) -> Waited {
         loop {
             let Some(job) = self.jobs.iter().find(|j| j.id == id) else {
-                return true;
+                return Waited::Done;
             };
             if job.finished {
-                return true;
+                return Waited::Done;
             }
             if !job.bounded()
                 && !self
@@ -300,10 +357,10 @@ impl Shell {
                     .iter()
                     .any(|j| j.id != id && !j.finished && j.bounded())
             {
-                return false;
+                return Waited::CtrlC;
             }
             if !self.step_once() {
-                return false;
+                return Waited::OutOfTime;
             }
         }
     }
@@ -338,10 +395,23 @@ impl Shell {
                 .collect();
         }
         for id in targets {
-            if !self.run_until_done(id) {
-                io.outln("^C");
-                self.wait_interrupted_note(id, io);
-                return 130;
+            match self.run_until_done(id) {
+                Waited::Done => {}
+                Waited::CtrlC => {
+                    io.outln("^C");
+                    self.note(
+                        io,
+                        &t(
+                            format!("job [{id}] (ping tanpa -c) tidak pernah selesai sendiri: lab menekan Ctrl-C untukmu; ping tetap berjalan (`kill %{id}` menghentikannya)."),
+                            format!("job [{id}] (ping without -c) never ends by itself: the lab pressed Ctrl-C for you; the ping keeps running (`kill %{id}` stops it)."),
+                        ),
+                    );
+                    return 130;
+                }
+                Waited::OutOfTime => {
+                    self.out_of_time_note(io);
+                    return 0;
+                }
             }
             if !args.is_empty() {
                 status = self
@@ -354,27 +424,14 @@ impl Shell {
         status
     }
 
-    fn wait_interrupted_note(&mut self, id: u32, io: &mut Io) {
-        let endless = self
-            .jobs
-            .iter()
-            .any(|j| j.id == id && !j.finished && !j.bounded());
-        let text = if endless {
-            t(
-                format!(
-                    "job [{id}] (ping tanpa -c) tidak pernah selesai sendiri: lab menekan Ctrl-C untukmu; ping tetap berjalan (`kill %{id}` menghentikannya)."
-                ),
-                format!(
-                    "job [{id}] (ping without -c) never ends by itself: the lab pressed Ctrl-C for you; the ping keeps running (`kill %{id}` stops it)."
-                ),
-            )
-        } else {
-            t(
-                "batas waktu lab untuk satu baris tercapai (2 jam).",
-                "the lab's time limit for one line was reached (2 hours).",
-            )
-        };
-        self.note(io, &text);
+    fn out_of_time_note(&self, io: &mut Io) {
+        self.note(
+            io,
+            &t(
+                "batas waktu lab untuk satu baris tercapai (2 jam); job tetap berjalan.",
+                "the lab's time limit for one line was reached (2 hours); the job keeps running.",
+            ),
+        );
     }
 
     /// `fg [%N]`: the job runs in the foreground until it ends.
@@ -397,15 +454,23 @@ impl Shell {
         io.extend(std::mem::take(&mut self.jobs[slot].term));
         io.outln(&self.jobs[slot].command);
         let id = self.jobs[slot].id;
-        if !self.run_until_done(id) {
-            if let Some(slot) = self.jobs.iter().position(|j| j.id == id) {
-                self.route_job_output(slot);
-                io.extend(std::mem::take(&mut self.jobs[slot].term));
+        let waited = self.run_until_done(id);
+        if let Some(slot) = self.jobs.iter().position(|j| j.id == id) {
+            self.route_job_output(slot);
+            io.extend(std::mem::take(&mut self.jobs[slot].term));
+        }
+        match waited {
+            Waited::Done => {}
+            Waited::CtrlC => {
+                // Ctrl-C reaches the job now that it is in the foreground.
+                io.outln("^C");
+                if let Some(slot) = self.jobs.iter().position(|j| j.id == id) {
+                    self.signal_job(slot, Signal::Int);
+                }
             }
-            // Ctrl-C reaches the job now that it is in the foreground.
-            io.outln("^C");
-            if let Some(slot) = self.jobs.iter().position(|j| j.id == id) {
-                self.signal_job(slot, Signal::Int);
+            Waited::OutOfTime => {
+                self.out_of_time_note(io);
+                return 0;
             }
         }
         let Some(slot) = self.jobs.iter().position(|j| j.id == id) else {
@@ -423,6 +488,9 @@ impl Shell {
         let mut sig = Signal::Term;
         let mut rest = args;
         if let Some(first) = rest.first() {
+            if first == "-l" || first == "-L" {
+                return kill_list(&rest[1..], io);
+            }
             if first == "-s" || first == "-n" {
                 let Some(name) = rest.get(1) else {
                     io.errln(format!("bash: kill: {first}: option requires an argument"));

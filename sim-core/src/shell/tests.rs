@@ -931,6 +931,12 @@ fn issue_20_job_control_answers_as_bash_does() {
         "[1]+  Killed                  sleep 30\n"
     );
     assert_eq!(run(&mut s, "false; echo $?").text, "1\n");
+    assert!(
+        run(&mut s, "kill -l")
+            .text
+            .starts_with(" 1) SIGHUP\t 2) SIGINT\t 3) SIGQUIT\t 4) SIGILL\t 5) SIGTRAP\n")
+    );
+    assert_eq!(run(&mut s, "kill -l 15 INT").text, "TERM\n2\n");
 }
 
 #[test]
@@ -1211,4 +1217,27 @@ fn issue_20_virsh_applies_the_validators_limits_with_libvirts_errors() {
         m.auto_converge_increment = Some(100);
     }));
     assert!(!validates(&|m| m.auto_converge_initial = Some(20)));
+}
+
+#[test]
+fn issue_20_waiting_past_the_lines_time_budget_leaves_the_job_running() {
+    let mut s = sh("");
+    run(&mut s, "sleep 9000 &");
+    let out = run(&mut s, "wait");
+    assert_eq!(out.status, 0, "{}", out.text);
+    assert!(!out.text.contains("^C"), "{}", out.text);
+    assert!(
+        out.text
+            .contains("the lab's time limit for one line was reached"),
+        "{}",
+        out.text
+    );
+    assert_eq!(
+        run(&mut s, "jobs").text,
+        "[1]+  Running                 sleep 9000 &\n"
+    );
+    // The rest of the 2.5 hours fits in the next line's budget.
+    let out = run(&mut s, "fg");
+    assert_eq!((out.status, out.text.as_str()), (0, "sleep 9000\n"));
+    assert_eq!(run(&mut s, "jobs").text, "");
 }

@@ -427,7 +427,14 @@ impl Shell {
         }
         self.migrate_notes(a, io);
         let tune = self.tune.get(&vm).copied().unwrap_or_default();
+        // Typed by address (or another name), SSH needs no name, but the data still goes to
+        // the name the destination offers: preflight's name-resolution check.
+        let uri_host = match parse_uri(&uri) {
+            Ok(UriTarget::Remote(h)) if h != dest => Some(h),
+            _ => None,
+        };
         let spec = MigrationSpec {
+            uri_host,
             vm: vm.clone(),
             to: dest,
             start_ms: 0,
