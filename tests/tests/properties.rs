@@ -184,6 +184,8 @@ fn migration(vm: &str, storage: StorageKind, f: Flags) -> MigrationSpec {
         downtime_limit_ms: f.downtime_limit_ms,
         auto_converge_initial: f.auto_converge_tuning.0,
         auto_converge_increment: f.auto_converge_tuning.1,
+        // The URI names the destination by its lab name.
+        uri_host: None,
     }
 }
 
