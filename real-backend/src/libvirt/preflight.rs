@@ -233,10 +233,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
                     ),
                 ),
                 t(
-                    format!(
-                        "Mount shared storage (NFS) di {dir} pada {}.",
-                        d.hostname
-                    ),
+                    format!("Mount shared storage (NFS) di {dir} pada {}.", d.hostname),
                     format!("Mount the shared storage (NFS) at {dir} on {}.", d.hostname),
                 ),
                 LabError::StorageNotAccessible { path: disk.clone() },
