@@ -444,7 +444,7 @@ mod tests {
         assert_eq!(ids, ["exp1", "exp2"]);
         for exp in &exps {
             assert!(
-                (4..=7).contains(&exp.steps.len()),
+                (4..=8).contains(&exp.steps.len()),
                 "{}: {} steps",
                 exp.id,
                 exp.steps.len()
