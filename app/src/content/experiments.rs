@@ -472,14 +472,22 @@ mod tests {
             en.sort_unstable();
             assert_eq!(id, en, "{}", exp.id);
         }
-        // Experiment 1 compares its two completed runs and uses every placeholder.
+        // Every placeholder is used: Experiment 1 compares its two completed runs, Experiment 2
+        // how late its two failures came.
         let exp1 = &exps[0];
-        let mut used = placeholders(&exp1.explanation.en);
+        let mut used: Vec<&str> = exps
+            .iter()
+            .flat_map(|e| placeholders(&e.explanation.en))
+            .collect();
         used.sort_unstable();
         used.dedup();
         let mut all = PLACEHOLDERS.to_vec();
         all.sort_unstable();
         assert_eq!(used, all);
+        let mut exp2 = placeholders(&exps[1].explanation.en);
+        exp2.sort_unstable();
+        exp2.dedup();
+        assert_eq!(exp2, ["failed_after_s_a", "failed_after_s_b"]);
         let compare = exp1.compare.as_ref().unwrap();
         for (id, copy) in [(&compare.a, false), (&compare.b, true)] {
             assert_eq!(
