@@ -201,7 +201,23 @@ fn mark_color(s: Option<CheckStatus>, normal: Color32) -> Color32 {
 /// Draw the picture.
 pub fn topology_ui(ui: &mut egui::Ui, pic: &Picture, lang: Lang) {
     let width = ui.available_width().max(280.0);
-    let (response, painter) = ui.allocate_painter(Vec2::new(width, 230.0), egui::Sense::hover());
+    // A host's box holds its guests one row each: grow it (and the picture) for more than two.
+    let rows = pic
+        .hosts
+        .iter()
+        .map(|h| {
+            pic.guests
+                .iter()
+                .filter(|g| matches!(&g.place, GuestPlace::On { host, .. } if host == h))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    let host_h = (30.0 + rows as f32 * 26.0).max(92.0);
+    let (response, painter) = ui.allocate_painter(
+        Vec2::new(width, 230.0 + (host_h - 92.0)),
+        egui::Sense::hover(),
+    );
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, pic.describe(lang)));
     let rect = response.rect;
     let visuals = ui.visuals();
@@ -213,7 +229,6 @@ pub fn topology_ui(ui: &mut egui::Ui, pic: &Picture, lang: Lang) {
     let slot = width / n as f32;
     // Leave room between hosts for the ssh and migration-port links and their labels.
     let host_w = (slot - 90.0).clamp(90.0, 200.0);
-    let host_h = 92.0;
     let host_y = rect.top() + 62.0;
     let host_rect = |i: usize| {
         let cx = rect.left() + slot * (i as f32 + 0.5);
