@@ -271,6 +271,26 @@ fn experiment_2_baseline_and_host_passthrough() {
         out.text,
         "  <cpu mode='host-passthrough' check='none' migratable='on'/>\n"
     );
+    // What libvirt now recommends: the baseline over what each host's QEMU can give.
+    run(&mut sh, "virsh domcapabilities > dc.xml");
+    run(&mut sh, "ssh kvm-host-02 virsh domcapabilities >> dc.xml");
+    let out = run(&mut sh, "virsh hypervisor-cpu-baseline dc.xml");
+    assert_eq!(out.status, 0, "{}", out.text);
+    assert!(
+        out.text.starts_with(
+            "<cpu mode='custom' match='exact'>\n  <model fallback='forbid'>Haswell-noTSX-IBRS</model>\n  <vendor>Intel</vendor>\n"
+        ),
+        "{}",
+        out.text
+    );
+    let dumped = run(&mut sh, "virsh dumpxml db01");
+    for line in out.text.lines().filter(|l| l.contains("<feature ")) {
+        assert!(
+            dumped.text.contains(line),
+            "db01 lacks {line}:\n{}",
+            dumped.text
+        );
+    }
     // The baseline model migrates.
     let out = run(
         &mut sh,

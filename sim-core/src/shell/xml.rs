@@ -88,6 +88,35 @@ pub(super) fn named_host_cpu(h: &HostSpec) -> CpuDef {
 }
 
 /// `virsh capabilities` of a host.
+/// `virsh domcapabilities`: the head and the `<cpu>` part, as libvirt 11.3 prints them (read
+/// from `virsh -c 'qemu:///embed?root=DIR' domcapabilities` on QEMU 10.0.2). The host-model is the
+/// host's CPU as capabilities names it, `fallback='forbid'`, with its vendor. The lab leaves out
+/// the `custom` mode's model list and the `<devices>` and `<features>` sections (the shell says
+/// so).
+pub(super) fn domcapabilities(h: &HostSpec) -> String {
+    let cpu = named_host_cpu(h);
+    let machine = h
+        .machine_types()
+        .into_iter()
+        .rfind(|m| m.starts_with("pc-i440fx-"))
+        .unwrap_or_else(|| "pc".into());
+    let mut out = format!(
+        "<domainCapabilities>\n  <path>/usr/bin/qemu-system-x86_64</path>\n  <domain>kvm</domain>\n  <machine>{machine}</machine>\n  <arch>x86_64</arch>\n  <vcpu max='255'/>\n  <iothreads supported='yes'/>\n  <cpu>\n    <mode name='host-passthrough' supported='yes'>\n      <enum name='hostPassthroughMigratable'>\n        <value>on</value>\n        <value>off</value>\n      </enum>\n    </mode>\n    <mode name='maximum' supported='yes'>\n      <enum name='maximumMigratable'>\n        <value>on</value>\n        <value>off</value>\n      </enum>\n    </mode>\n    <mode name='host-model' supported='yes'>\n"
+    );
+    let block = guest_cpu_xml(&cpu, 4);
+    // The mode element replaces the guest's <cpu> wrapper: keep the model, vendor and features.
+    for line in block.lines().filter(|l| {
+        let t = l.trim_start();
+        !t.starts_with("<cpu") && !t.starts_with("</cpu>")
+    }) {
+        let _ = writeln!(out, "  {line}");
+    }
+    out.push_str(
+        "    </mode>\n    <mode name='custom' supported='yes'/>\n  </cpu>\n</domainCapabilities>\n",
+    );
+    out
+}
+
 pub(super) fn capabilities(h: &HostSpec) -> String {
     let cpu = named_host_cpu(h);
     let (family, model) = cpu

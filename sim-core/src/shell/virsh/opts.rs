@@ -479,6 +479,27 @@ pub(in crate::shell) const COMMANDS: &[Def] = &[
         ],
     },
     Def {
+        name: "hypervisor-cpu-baseline",
+        group: "Host and Hypervisor",
+        help: "compute baseline CPU usable by a specific hypervisor",
+        desc: "Compute baseline CPU for a set of given CPUs. The result will be tailored to the specified hypervisor.",
+        opts: &[
+            req("file", "file containing XML CPU descriptions"),
+            b(
+                "features",
+                "Show features that are part of the CPU model type",
+            ),
+            b("migratable", "Do not include features that block migration"),
+        ],
+    },
+    Def {
+        name: "domcapabilities",
+        group: "Host and Hypervisor",
+        help: "domain capabilities",
+        desc: "Returns capabilities of emulator with respect to host and libvirt.",
+        opts: &[],
+    },
+    Def {
         name: "cpu-compare",
         group: "Host and Hypervisor",
         help: "compare host CPU with a CPU described by an XML file",
