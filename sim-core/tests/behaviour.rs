@@ -583,6 +583,15 @@ fn the_kernels_own_writes_come_on_top_of_a_writers() {
     );
 }
 
+/// The simulator after `s` ran to its end (its world and migrations can then be read).
+fn run_to_end(s: Scenario) -> Simulator {
+    let mut sim = Simulator::new(s);
+    while !sim.is_finished() {
+        sim.step();
+    }
+    sim
+}
+
 /// A host-passthrough guest on `from`'s CPU moving to `to`'s, with extra migration lines.
 fn passthrough_lab(from: &str, to: &str, migration: &str) -> Scenario {
     let text = format!(
@@ -627,10 +636,7 @@ fn host_passthrough_fails_after_the_copy_and_the_guest_resumes_on_the_source() {
         "Haswell-noTSX-IBRS",
         "timeout_s = 5",
     );
-    let mut sim = Simulator::new(s);
-    while !sim.is_finished() {
-        sim.step();
-    }
+    let sim = run_to_end(s);
     let m = &sim.migrations()[0];
     match m.outcome() {
         Some(Outcome::Failed { error, at_ms }) => {
@@ -662,10 +668,7 @@ fn host_passthrough_failing_after_the_post_copy_switch_loses_the_guest() {
         "Haswell-noTSX-IBRS",
         "postcopy = true\npostcopy_after_precopy = true",
     );
-    let mut sim = Simulator::new(s);
-    while !sim.is_finished() {
-        sim.step();
-    }
+    let sim = run_to_end(s);
     let m = &sim.migrations()[0];
     assert!(
         matches!(m.outcome(), Some(Outcome::Failed { .. })),

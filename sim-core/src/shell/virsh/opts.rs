@@ -105,6 +105,15 @@ pub(in crate::shell) struct Def {
 
 const DOMAIN: Opt = req("domain", "domain name, id or uuid");
 const FILE: Opt = req("file", "file containing an XML CPU description");
+/// `cpu-baseline` and `hypervisor-cpu-baseline` take the same options.
+const BASELINE_OPTS: &[Opt] = &[
+    req("file", "file containing XML CPU descriptions"),
+    b(
+        "features",
+        "Show features that are part of the CPU model type",
+    ),
+    b("migratable", "Do not include features that block migration"),
+];
 
 /// Groups in `virsh help` order: (title, keyword).
 pub(in crate::shell) const GROUPS: &[(&str, &str)] = &[
@@ -469,28 +478,14 @@ pub(in crate::shell) const COMMANDS: &[Def] = &[
         group: "Host and Hypervisor",
         help: "compute baseline CPU",
         desc: "Compute baseline CPU for a set of given CPUs.",
-        opts: &[
-            req("file", "file containing XML CPU descriptions"),
-            b(
-                "features",
-                "Show features that are part of the CPU model type",
-            ),
-            b("migratable", "Do not include features that block migration"),
-        ],
+        opts: BASELINE_OPTS,
     },
     Def {
         name: "hypervisor-cpu-baseline",
         group: "Host and Hypervisor",
         help: "compute baseline CPU usable by a specific hypervisor",
         desc: "Compute baseline CPU for a set of given CPUs. The result will be tailored to the specified hypervisor.",
-        opts: &[
-            req("file", "file containing XML CPU descriptions"),
-            b(
-                "features",
-                "Show features that are part of the CPU model type",
-            ),
-            b("migratable", "Do not include features that block migration"),
-        ],
+        opts: BASELINE_OPTS,
     },
     Def {
         name: "domcapabilities",
