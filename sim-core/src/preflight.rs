@@ -1464,28 +1464,28 @@ to = "kvm-host-02"
 
     #[test]
     fn host_passthrough_is_never_compared_by_libvirt() {
-        let passthrough = "[vm.cpu]\nmode = \"host-passthrough\"";
+        // A host-passthrough guest moving from a host with CPU `from` to one with CPU `to`.
+        let lab_of = |from: &str, to: &str| {
+            lab(
+                &format!("[host.cpu]\nmodel = \"{from}\""),
+                &format!("[host.cpu]\nmodel = \"{to}\""),
+                "[vm.cpu]\nmode = \"host-passthrough\"",
+                "",
+            )
+        };
+        let cpu_check = |s: &Scenario| {
+            let r = preflight(s, &s.migrations[0]).unwrap();
+            assert!(r.first_failure().is_none_or(|c| c.id == CheckId::Cpu));
+            r.check(CheckId::Cpu).cloned().unwrap()
+        };
         // An older source: the destination has more, the migration works (a warning: libvirt
         // only supports identical hosts).
-        let s = lab(
-            "[host.cpu]\nmodel = \"Haswell-noTSX\"",
-            "[host.cpu]\nmodel = \"Skylake-Client-noTSX-IBRS\"",
-            passthrough,
-            "",
-        );
-        let r = preflight(&s, &s.migrations[0]).unwrap();
-        let cpu = r.check(CheckId::Cpu).unwrap();
+        let cpu = cpu_check(&lab_of("Haswell-noTSX", "Skylake-Client-noTSX-IBRS"));
         assert_eq!((cpu.status, cpu.stage), (CheckStatus::Warn, Stage::After));
         // A newer source: SMAP is missing, so the destination QEMU fails after the RAM copy,
         // with QEMU's words, never with libvirt's CPU comparison errors.
-        let s = lab(
-            "[host.cpu]\nmodel = \"Skylake-Client-noTSX-IBRS\"",
-            "[host.cpu]\nmodel = \"Haswell-noTSX\"",
-            passthrough,
-            "",
-        );
-        let r = preflight(&s, &s.migrations[0]).unwrap();
-        let cpu = r.check(CheckId::Cpu).unwrap();
+        let s = lab_of("Skylake-Client-noTSX-IBRS", "Haswell-noTSX");
+        let cpu = cpu_check(&s);
         assert_eq!(
             (cpu.status, cpu.stage),
             (CheckStatus::Fail, Stage::LoadState)
@@ -1498,21 +1498,15 @@ to = "kvm-host-02"
              Putting registers after init: Failed to set special registers: Invalid argument"
         );
         // Only new instructions missing: the migration works and a program faults later.
-        let s = lab(
-            "[host.cpu]\nmodel = \"Cascadelake-Server-noTSX\"",
-            "[host.cpu]\nmodel = \"Skylake-Server-noTSX-IBRS\"",
-            passthrough,
-            "",
-        );
-        let r = preflight(&s, &s.migrations[0]).unwrap();
-        let cpu = r.check(CheckId::Cpu).unwrap();
+        let s = lab_of("Cascadelake-Server-noTSX", "Skylake-Server-noTSX-IBRS");
+        let cpu = cpu_check(&s);
         assert_eq!((cpu.status, cpu.stage), (CheckStatus::Warn, Stage::After));
         assert!(
             cpu.evidence.en.contains("avx512vnni"),
             "{}",
             cpu.evidence.en
         );
-        assert!(r.first_failure().is_none());
+        assert!(first(&s).is_none());
     }
 
     #[test]

@@ -938,27 +938,15 @@ impl Shell {
 
     /// `sort [-n] [-r] [-u] [FILE...]`.
     fn sort(&mut self, args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
-        let (mut numeric, mut reverse, mut unique) = (false, false, false);
-        let mut files = Vec::new();
-        for a in args {
-            match a.strip_prefix('-').filter(|f| !f.is_empty()) {
-                Some(flags) => {
-                    for c in flags.chars() {
-                        match c {
-                            'n' => numeric = true,
-                            'r' => reverse = true,
-                            'u' => unique = true,
-                            _ => {
-                                io.errln(format!("sort: invalid option -- '{c}'"));
-                                io.errln("Try 'sort --help' for more information.");
-                                return 2;
-                            }
-                        }
-                    }
-                }
-                None => files.push(a.clone()),
-            }
-        }
+        let (flags, files) = match short_flags("sort", args, "nru", 2, io) {
+            Ok(parsed) => parsed,
+            Err(status) => return status,
+        };
+        let (numeric, reverse, unique) = (
+            flags.contains('n'),
+            flags.contains('r'),
+            flags.contains('u'),
+        );
         let Some(input) = self.read_operands("sort", &files, ctx, io) else {
             return 2;
         };
@@ -996,27 +984,15 @@ impl Shell {
 
     /// `uniq [-c] [-d] [-u] [FILE]`.
     fn uniq(&mut self, args: &[String], ctx: &Ctx, io: &mut Io) -> i32 {
-        let (mut count, mut dups, mut singles) = (false, false, false);
-        let mut files = Vec::new();
-        for a in args {
-            match a.strip_prefix('-').filter(|f| !f.is_empty()) {
-                Some(flags) => {
-                    for c in flags.chars() {
-                        match c {
-                            'c' => count = true,
-                            'd' => dups = true,
-                            'u' => singles = true,
-                            _ => {
-                                io.errln(format!("uniq: invalid option -- '{c}'"));
-                                io.errln("Try 'uniq --help' for more information.");
-                                return 1;
-                            }
-                        }
-                    }
-                }
-                None => files.push(a.clone()),
-            }
-        }
+        let (flags, files) = match short_flags("uniq", args, "cdu", 1, io) {
+            Ok(parsed) => parsed,
+            Err(status) => return status,
+        };
+        let (count, dups, singles) = (
+            flags.contains('c'),
+            flags.contains('d'),
+            flags.contains('u'),
+        );
         if let Some(extra) = files.get(2) {
             io.errln(format!("uniq: extra operand ‘{extra}’"));
             io.errln("Try 'uniq --help' for more information.");
@@ -1161,4 +1137,33 @@ Lab time only moves when a command takes time (virsh migrate, ping, sleep, wait,
 shows the replies lost during the downtime. After an error students often get stuck\n\
 on, a `hint:` line points at the fix. `exit` on the first host closes the shell.\n",
     )
+}
+
+/// The short option letters and the operands of a coreutils-style command (`-nr` gives `n`
+/// and `r`). A letter not in `known` prints GNU's two lines and gives `Err(status)`.
+fn short_flags(
+    cmd: &str,
+    args: &[String],
+    known: &str,
+    status: i32,
+    io: &mut Io,
+) -> Result<(String, Vec<String>), i32> {
+    let mut flags = String::new();
+    let mut files = Vec::new();
+    for a in args {
+        match a.strip_prefix('-').filter(|f| !f.is_empty()) {
+            Some(letters) => {
+                for c in letters.chars() {
+                    if !known.contains(c) {
+                        io.errln(format!("{cmd}: invalid option -- '{c}'"));
+                        io.errln(format!("Try '{cmd} --help' for more information."));
+                        return Err(status);
+                    }
+                    flags.push(c);
+                }
+            }
+            None => files.push(a.clone()),
+        }
+    }
+    Ok((flags, files))
 }

@@ -1241,3 +1241,27 @@ fn issue_20_waiting_past_the_lines_time_budget_leaves_the_job_running() {
     assert_eq!((out.status, out.text.as_str()), (0, "sleep 9000\n"));
     assert_eq!(run(&mut s, "jobs").text, "");
 }
+
+#[test]
+fn sort_and_uniq_refuse_an_unknown_option_as_coreutils_does() {
+    let mut s = sh("");
+    let out = run(&mut s, "sort -nx f");
+    assert_eq!(
+        (out.status, out.text.as_str()),
+        (
+            2,
+            "sort: invalid option -- 'x'\nTry 'sort --help' for more information.\n"
+        )
+    );
+    let out = run(&mut s, "uniq -q f");
+    assert_eq!(
+        (out.status, out.text.as_str()),
+        (
+            1,
+            "uniq: invalid option -- 'q'\nTry 'uniq --help' for more information.\n"
+        )
+    );
+    run(&mut s, "echo b > f; echo a >> f; echo b >> f");
+    let out = run(&mut s, "sort -ru f");
+    assert_eq!(out.text, "b\na\n");
+}
