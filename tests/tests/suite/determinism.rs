@@ -2,13 +2,11 @@
 //! another seed gives another trace; a trace survives a trip through JSON; and a small run of the
 //! lesson matches its golden trace in `tests/golden/`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use migralab_sim_core::{
     Lab as _, Located, Scenario, SimDuration, SimLab, Simulator, Trace, TraceEvent,
 };
 
-const LESSON: &str = include_str!("../../scenarios/lesson.toml");
+const LESSON: &str = include_str!("../../../scenarios/lesson.toml");
 const LESSON_ORIGIN: &str = "scenarios/lesson.toml";
 const GOLDEN_LESSON_SMALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/golden/lesson-small.jsonl");
 
@@ -55,7 +53,7 @@ fn same_scenario_and_seed_give_byte_identical_traces() {
     assert!(a == b, "two runs of the same scenario and seed differ");
 
     // Also for a bigger run with a random workload and several VMs sharing a link.
-    let text = include_str!("../../scenarios/maintenance-evacuate.toml");
+    let text = include_str!("../../../scenarios/maintenance-evacuate.toml");
     let scenario = Scenario::from_toml_str(text).unwrap_or_else(|e| panic!("{e:#}"));
     let a = trace_bytes(&Simulator::run(scenario.clone()));
     let b = trace_bytes(&Simulator::run(scenario));
@@ -103,7 +101,7 @@ fn another_seed_gives_another_trace() {
 fn trace_json_round_trips() {
     for scenario in [
         lesson_small(),
-        Scenario::from_toml_str(include_str!("../../scenarios/busy-db-no-converge.toml"))
+        Scenario::from_toml_str(include_str!("../../../scenarios/busy-db-no-converge.toml"))
             .unwrap_or_else(|e| panic!("{e:#}")),
     ] {
         let trace = Simulator::run(scenario);

@@ -5,10 +5,6 @@
 //! covered the moment it is added. The teaching checks name the shipped scenarios one by one: if a
 //! model change makes a lesson stop showing what it is meant to show, this is where it breaks.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod glossary;
-
 use migralab_sim_core::{Located, Outcome, RunOutcome, Scenario, Simulator, Trace};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,5 @@
 //! Every `prereq-*` scenario breaks exactly one prerequisite: preflight fails on that check alone,
 //! and the simulated `virsh migrate` fails with libvirt's own message while the guest stays put.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use migralab_sim_core::preflight::{CheckId, CheckStatus, preflight};
 use migralab_sim_core::{Located, Outcome, RunSummary, Scenario, Simulator};

@@ -10,7 +10,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "labbox/virsh_conformance.rs"]
 mod virsh_conformance;
 
 use migralab_real::labbox::{
@@ -110,6 +109,7 @@ impl Drop for DownOnDrop {
 
 #[test]
 fn the_lab_migrates_db01_fails_on_every_fault_and_leaves_nothing_behind() {
+    let _machine = super::machine_exclusive();
     let cfg = LabboxConfig::default();
     let t0 = Instant::now();
     let mut progress = |s: &str| eprintln!("    {s}");

@@ -95,6 +95,7 @@ impl Drop for VethPair {
 
 #[test]
 fn loopback_at_10_ms_answers_every_probe_quickly() {
+    let _machine = super::machine_exclusive();
     let mut prober = Prober::start(ProberConfig::new(Ipv4Addr::LOCALHOST, Instant::now()))
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::sleep(Duration::from_millis(1000));
@@ -122,6 +123,7 @@ fn loopback_at_10_ms_answers_every_probe_quickly() {
 
 #[test]
 fn a_link_down_for_300_ms_is_one_loss_window_of_about_that_length() {
+    let _machine = super::machine_exclusive();
     let pair = VethPair::new();
     let mut config = ProberConfig::new(pair.b_addr, Instant::now());
     config.netns = Some(pair.a.clone());
@@ -163,6 +165,7 @@ fn a_link_down_for_300_ms_is_one_loss_window_of_about_that_length() {
 
 #[test]
 fn an_unprivileged_ping_socket_is_used_where_ping_group_range_allows_it() {
+    let _machine = super::machine_exclusive();
     let ns = Netns(format!("mlp-d-{}", std::process::id()));
     ip(&["netns", "add", &ns.0]);
     ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
@@ -186,6 +189,7 @@ fn an_unprivileged_ping_socket_is_used_where_ping_group_range_allows_it() {
 
 #[test]
 fn a_missing_namespace_is_a_clear_error() {
+    let _machine = super::machine_exclusive();
     let mut config = ProberConfig::new(Ipv4Addr::LOCALHOST, Instant::now());
     config.netns = Some(format!("mlp-missing-{}", std::process::id()));
     let Err(err) = Prober::start(config) else {
@@ -198,6 +202,7 @@ fn a_missing_namespace_is_a_clear_error() {
 
 #[test]
 fn dropping_a_running_prober_ends_it_promptly() {
+    let _machine = super::machine_exclusive();
     let prober = Prober::start(ProberConfig::new(Ipv4Addr::LOCALHOST, Instant::now()))
         .unwrap_or_else(|e| panic!("{e}"));
     std::thread::sleep(Duration::from_millis(50));

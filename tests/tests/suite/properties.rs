@@ -5,8 +5,6 @@
 //! The generator only builds scenarios that pass `Scenario::validate`; a case that does not is a
 //! bug in this file, and the property says so before anything else.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use migralab_sim_core::scenario::{
     HostSpec, LinkSpec, MigrationSpec, ProberSpec, SimSpec, StorageKind, StorageSpec, Text,
     TimeoutAction, VmSpec, WorkloadSpec,
