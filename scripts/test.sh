@@ -4,6 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Where the time goes, stage by stage (CI must stay under 10 minutes on 2 cores).
+timings=()
+stage_start=$SECONDS
+stage() {
+  local now=$SECONDS
+  if [ -n "${stage_name:-}" ]; then timings+=("$(printf '%5d s  %s' $((now - stage_start)) "$stage_name")"); fi
+  stage_name=$1
+  stage_start=$now
+  echo "==> $1"
+}
+stage "system packages"
+
 # System packages the tests need (apt on Debian, as CI's machine is). The desktop app's tests
 # render on the CPU: lavapipe (Vulkan, from mesa-vulkan-drivers) for egui_kittest's snapshots,
 # and an Xvfb display for the smoke test that starts the real binary. The real-mode prober's
@@ -42,13 +54,26 @@ done
 # Real mode is built and tested here; `cargo run` (the README's app command) builds without it.
 FEATURES="migralab_app/real"
 
-echo "==> cargo fmt --check"
+stage "cargo fmt --check"
 cargo fmt --all --check
-echo "==> cargo clippy (all targets, warnings are errors)"
+stage "portability: the app pulls no Linux-only crate on Windows or macOS"
+# What depends directly on virt (libvirt) and nix, for a student's Windows or macOS build: only
+# rustyline may (its own Unix terminal code); real mode and the lab in a box stay Linux-only.
+for target in x86_64-pc-windows-msvc aarch64-apple-darwin; do
+  users=$(for crate in virt nix; do
+    cargo tree --locked --target "$target" -p migralab_app --features real -e normal -i "$crate" \
+      --depth 1 --prefix none 2>/dev/null | sed 1d
+  done | grep -v '^rustyline ' || true)
+  if [ -n "$users" ]; then
+    echo "error: on $target these pull virt or nix: $users" >&2
+    exit 1
+  fi
+done
+stage "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked --features "$FEATURES" -- -D warnings
 # ... and the default build (no libvirt), which is what `cargo run` gives a newcomer.
 cargo clippy -p migralab_app -p migralab_real --all-targets --locked -- -D warnings
-echo "==> cargo test"
+stage "cargo test (build and run)"
 # wgpu and winit want a runtime directory; a fresh root shell may not have one.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 log=$(mktemp)
@@ -57,4 +82,9 @@ cargo test --workspace --locked --features "$FEATURES" 2>&1 | tee "$log"
 # One closing line for the whole workspace (cargo prints one per test binary, the last of which
 # is often an empty doc-test run).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
-     END { printf "workspace: %d passed, %d failed\n", p, f }' "$log"
+     END { printf "workspace: %d passed, %d failed\n", p, f }' "$log" >"$log.total"
+stage ""
+echo "==> where the time went"
+printf '%s\n' "${timings[@]}"
+cat "$log.total"
+rm -f "$log.total"

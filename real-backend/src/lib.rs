@@ -1,10 +1,11 @@
 //! # migralab real-backend
 //!
 //! Real mode: the same [`migralab_sim_core::Lab`] questions answered by real hosts through
-//! libvirt. Always built: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]), the ICMP
-//! [`prober`] and the [`labbox`] (two libvirt hosts in namespaces on one machine). With the
-//! `real` cargo feature (needs `libvirt-dev` and `pkg-config`): the libvirt connection, real
-//! preflight and the migration driver ([`libvirt`]) behind [`real_lab::RealLab`].
+//! libvirt. Built everywhere: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]) and the
+//! port probe. On Linux only: the ICMP `prober` and the `labbox` (two libvirt hosts in
+//! namespaces on one machine); with the `real` cargo feature too (needs `libvirt-dev` and
+//! `pkg-config`): the libvirt connection, real preflight and the migration driver (`libvirt`)
+//! behind `real_lab::RealLab`.
 //!
 //! Invariants: no UI code here; nothing here blocks a UI thread (libvirt calls run on worker
 //! threads with deadlines); every connection URI is made non-interactive (see [`uri`]).
@@ -12,17 +13,20 @@
 #![warn(missing_docs)]
 
 pub mod domain_xml;
+#[cfg(target_os = "linux")]
 pub mod labbox;
-#[cfg(feature = "real")]
+#[cfg(all(feature = "real", target_os = "linux"))]
 pub mod libvirt;
 pub mod port_probe;
+#[cfg(target_os = "linux")]
 pub mod prober;
-#[cfg(feature = "real")]
+#[cfg(all(feature = "real", target_os = "linux"))]
 pub mod real_lab;
 pub mod uri;
 
-/// Was this build made with real mode (the `real` cargo feature)?
-pub const REAL_MODE_BUILT: bool = cfg!(feature = "real");
+/// Was this build made with real mode (the `real` cargo feature, on Linux: libvirt's daemons,
+/// namespaces and raw ICMP are what real mode is made of)?
+pub const REAL_MODE_BUILT: bool = cfg!(all(feature = "real", target_os = "linux"));
 
 /// What to tell a user who asks for real mode in a build without it.
 pub const REAL_MODE_MISSING: &str = "this migralab was built without real mode. Rebuild it with \
