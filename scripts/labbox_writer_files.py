@@ -9,7 +9,7 @@ its pages unchanged while the data's move (at rates that do not divide the set, 
 shifts what each block holds). Booting the guest at rates 3, 5, 7 ... MiB/s makes /ws/src 0.75,
 1.25, 1.75 ... MiB: each is the first pages the kernel handed out, so the steps between them
 give the order of allocation, half a MiB at a time. The fidelity replay uses that order for
-the working set (see the README, "Where the writer's files lie").
+the working set (see docs/src/model/fidelity-notebook.md, "Where the writer's files lie").
 
   labbox_writer_files.py map DUMP              the dump's maps (data and writer pages per MiB)
   labbox_writer_files.py src DUMP DUMP...      the writer pages unchanged in every dump

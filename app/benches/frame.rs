@@ -1,6 +1,6 @@
 //! What a frame of the desktop app costs on the CPU, without rendering: the Lab tab with a long
 //! run (over 10,000 progress samples and 100,000 ping probes) playing back, and the Lesson tab.
-//! `cargo bench -p migralab_app --bench frame`; the numbers are in the README.
+//! `cargo bench -p migralab_app --bench frame`; the numbers are in docs/src/development/benchmarks.md.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,5 +1,5 @@
 //! The instructor's settings: one TOML file (`instructor.toml` in the data directory, see
-//! [`crate::progress::data_dir`]), documented in the README.
+//! [`crate::progress::data_dir`]), documented in the book (docs/src/instructor/settings.md).
 //!
 //! Invariants:
 //! - **The PIN is never stored.** Only its argon2id PHC string (random salt, slow hash) is kept;
@@ -350,17 +350,20 @@ mod tests {
 
     #[test]
     fn readme_example_is_valid() {
-        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+        let readme = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/src/instructor/settings.md"
+        ));
         let section = readme
             .split("**Instructor settings**")
             .nth(1)
-            .expect("the README documents the settings");
+            .expect("the book documents the settings");
         let example = section
             .split("```toml\n")
             .nth(1)
             .and_then(|s| s.split("```").next())
             .expect("an example");
-        let s = InstructorSettings::from_toml_str(example, "README.md").unwrap();
+        let s = InstructorSettings::from_toml_str(example, "settings.md").unwrap();
         assert_eq!(s.mode_locked, Some(LabMode::Simulated));
         assert_eq!(s.real_lab.allowed_hosts.len(), 2);
         assert!(s.assessment_mode && s.visible.lessons.is_some());

@@ -1,4 +1,4 @@
-//! Benchmarks of the simulator (numbers in the README):
+//! Benchmarks of the simulator (numbers in docs/src/development/benchmarks.md):
 //! - `big_vm_auto_converge`: a 64 GiB guest with a 4 GiB hot set rewritten at 1 GiB/s over
 //!   10 GbE with auto-converge (goal: < 200 ms wall, < 64 MiB extra memory);
 //! - `thousand_runs_4gib`: 1,000 runs of a 4 GiB scenario (goal: < 2 s), what live "what-if"
