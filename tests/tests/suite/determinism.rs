@@ -174,7 +174,7 @@ fn driving_through_the_lab_trait_gives_the_same_events_as_run() {
 /// purpose and review the diff before committing it:
 ///
 /// ```text
-/// UPDATE_GOLDEN=1 cargo test -p migralab_tests --test determinism golden_
+/// UPDATE_GOLDEN=1 cargo test -p migralab_tests determinism::golden_
 /// git diff tests/golden/lesson-small.jsonl
 /// ```
 ///
@@ -197,7 +197,7 @@ fn golden_lesson_small_trace_unchanged_regenerate_deliberately_on_model_change()
     let expected = std::fs::read_to_string(GOLDEN_LESSON_SMALL).unwrap_or_else(|e| {
         panic!(
             "cannot read {GOLDEN_LESSON_SMALL}: {e}\n\
-             create it with: UPDATE_GOLDEN=1 cargo test -p migralab_tests --test determinism golden_"
+             create it with: UPDATE_GOLDEN=1 cargo test -p migralab_tests determinism::golden_"
         )
     });
     if actual == expected {
@@ -219,7 +219,7 @@ fn golden_lesson_small_trace_unchanged_regenerate_deliberately_on_model_change()
          first difference at line {line}:\n  golden: {}\n  actual: {}\n\
          ({} golden lines, {} actual lines)\n\n\
          If the simulator model changed ON PURPOSE, regenerate the golden file deliberately and \
-         review the diff:\n  UPDATE_GOLDEN=1 cargo test -p migralab_tests --test determinism golden_\n  \
+         review the diff:\n  UPDATE_GOLDEN=1 cargo test -p migralab_tests determinism::golden_\n  \
          git diff tests/golden/lesson-small.jsonl\n\
          Otherwise this is a regression: the same scenario and seed must give the same trace.",
         want.unwrap_or("<end of file>"),
