@@ -47,7 +47,7 @@ cargo fmt --all --check
 echo "==> cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked --features "$FEATURES" -- -D warnings
 # ... and the default build (no libvirt), which is what `cargo run` gives a newcomer.
-cargo clippy -p migralab_app -p migralab_real --all-targets --locked -- -D warnings
+cargo clippy -p migralab_app -p migralab_fidelity -p migralab_real --all-targets --locked -- -D warnings
 echo "==> cargo test"
 # wgpu and winit want a runtime directory; a fresh root shell may not have one.
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"

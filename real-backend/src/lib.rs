@@ -2,9 +2,11 @@
 //!
 //! Real mode: the same [`migralab_sim_core::Lab`] questions answered by real hosts through
 //! libvirt. Always built: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]), the ICMP
-//! [`prober`] and the [`labbox`] (two libvirt hosts in namespaces on one machine). With the
-//! `real` cargo feature (needs `libvirt-dev` and `pkg-config`): the libvirt connection, real
-//! preflight and the migration driver ([`libvirt`]) behind [`real_lab::RealLab`].
+//! [`prober`], the [`labbox`] (two libvirt hosts in namespaces on one machine) and [`fsutil`]
+//! (files written so that a crash never leaves half of one: the app's and the fidelity
+//! harness's results). With the `real` cargo feature (needs `libvirt-dev` and `pkg-config`):
+//! the libvirt connection, real preflight and the migration driver ([`libvirt`]) behind
+//! [`real_lab::RealLab`].
 //!
 //! Invariants: no UI code here; nothing here blocks a UI thread (libvirt calls run on worker
 //! threads with deadlines); every connection URI is made non-interactive (see [`uri`]).
@@ -12,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod domain_xml;
+pub mod fsutil;
 pub mod labbox;
 #[cfg(feature = "real")]
 pub mod libvirt;
