@@ -2,6 +2,8 @@
 //! into a `RunConfig` (the scenario file read, the overrides applied, the scenario checked), and
 //! `run` does the work. Exit codes have fixed meanings: see [`EXIT_COMPLETED`] and friends.
 
+mod fidelity;
+
 use crate::fsutil::write_atomically;
 use crate::preflight::{LangArg, PreflightText};
 use crate::report::{self, HumanSummary, ProgressCsv};
@@ -57,8 +59,8 @@ enum Command {
     #[command(long_about = crate::labbox::LABBOX_LONG_ABOUT)]
     Labbox(crate::labbox::LabboxArgs),
     /// Compare the simulator with real QEMU on the lab in a box, case by case (root).
-    #[command(long_about = crate::fidelity::FIDELITY_LONG_ABOUT)]
-    Fidelity(crate::fidelity::FidelityArgs),
+    #[command(long_about = migralab_fidelity::LONG_ABOUT)]
+    Fidelity(migralab_fidelity::FidelityArgs),
     /// Open the desktop app (what `migralab` alone does).
     #[command(long_about = crate::gui::GUI_LONG_ABOUT)]
     Gui(crate::gui::GuiArgs),
@@ -240,7 +242,7 @@ enum RunConfig {
     Gui(crate::gui::GuiConfig),
     Ping(crate::ping::PingConfig),
     Labbox(crate::labbox::LabboxConfig),
-    Fidelity(crate::fidelity::FidelityConfig),
+    Fidelity(migralab_fidelity::FidelityConfig),
     RealPreflight(crate::real::PreflightConfig),
     Migrate(crate::real::MigrateConfig),
 }
@@ -300,7 +302,7 @@ impl RunConfig {
                 Ok(RunConfig::Preflight(PreflightConfig::from_args(args)?))
             }
             Some(Command::Fidelity(args)) => Ok(RunConfig::Fidelity(
-                crate::fidelity::FidelityConfig::from_args(args)?,
+                migralab_fidelity::FidelityConfig::from_args(args)?,
             )),
             Some(Command::Migrate(args)) => Ok(RunConfig::Migrate(
                 crate::real::MigrateConfig::from_args(args)?,
@@ -395,7 +397,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Gui(g) => crate::gui::run(g),
         RunConfig::Ping(p) => crate::ping::run(p),
         RunConfig::Labbox(l) => crate::labbox::run(l),
-        RunConfig::Fidelity(f) => crate::fidelity::run(f),
+        RunConfig::Fidelity(f) => fidelity::run(f),
         RunConfig::RealPreflight(p) => crate::real::run_preflight(p),
         RunConfig::Migrate(m) => crate::real::run_migrate(m),
     }

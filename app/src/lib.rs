@@ -14,8 +14,7 @@
 pub mod cli;
 pub mod content;
 pub mod export;
-pub mod fidelity;
-mod fsutil;
+use migralab_real::fsutil;
 pub mod gui;
 pub mod i18n;
 pub mod instructor;

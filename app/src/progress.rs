@@ -209,7 +209,7 @@ pub(crate) fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    write_atomically(path, bytes)
+    Ok(write_atomically(path, bytes)?)
 }
 
 /// The file stem for a student's name: letters, digits, `-` and `_` kept, every other byte

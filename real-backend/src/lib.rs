@@ -1,11 +1,12 @@
 //! # migralab real-backend
 //!
 //! Real mode: the same [`migralab_sim_core::Lab`] questions answered by real hosts through
-//! libvirt. Built everywhere: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]) and the
-//! port probe. On Linux only: the ICMP `prober` and the `labbox` (two libvirt hosts in
-//! namespaces on one machine); with the `real` cargo feature too (needs `libvirt-dev` and
-//! `pkg-config`): the libvirt connection, real preflight and the migration driver (`libvirt`)
-//! behind `real_lab::RealLab`.
+//! libvirt. Built everywhere: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]), the
+//! port probe and [`fsutil`] (files written so that a crash never leaves half of one: the app's
+//! and the fidelity harness's results). On Linux only: the ICMP `prober` and the `labbox` (two
+//! libvirt hosts in namespaces on one machine); with the `real` cargo feature too (needs
+//! `libvirt-dev` and `pkg-config`): the libvirt connection, real preflight and the migration
+//! driver (`libvirt`) behind `real_lab::RealLab`.
 //!
 //! Invariants: no UI code here; nothing here blocks a UI thread (libvirt calls run on worker
 //! threads with deadlines); every connection URI is made non-interactive (see [`uri`]).
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod domain_xml;
+pub mod fsutil;
 #[cfg(target_os = "linux")]
 pub mod labbox;
 #[cfg(all(feature = "real", target_os = "linux"))]

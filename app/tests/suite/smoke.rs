@@ -2,8 +2,6 @@
 //! and closes cleanly. Needs `Xvfb` (the test command installs it) and a software renderer
 //! (lavapipe from `mesa-vulkan-drivers`, or Mesa's GL llvmpipe).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,5 +1,6 @@
 //! The comparison: each case's real median (and spread) beside the simulated value, relative
-//! errors, and the summary lines the issue asks for.
+//! errors, and the summary over the validation cases (median and worst errors, the share of
+//! exact pass counts).
 
 use super::calibration::median;
 use super::grid::Case;

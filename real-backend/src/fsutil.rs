@@ -1,21 +1,37 @@
 //! Writing files so that a crash never leaves half of one: write a temporary file beside the
 //! target, fsync it, rename it over the target, then fsync the folder.
 
-use anyhow::Context as _;
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Why a file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The path ends in `..` or is a root: there is no file name to write beside.
+    #[error("{}: not a file name", .0.display())]
+    NotAFileName(PathBuf),
+    /// Creating, writing, syncing or renaming the file failed.
+    #[error("cannot write {}", .path.display())]
+    Io {
+        /// The file asked for.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// A counter so two writes from one process never share a temporary file.
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Replace `path` with `bytes` atomically: write `.NAME.PID.SEQ.tmp` beside it, fsync, rename,
 /// then fsync the folder (best effort: not every platform can open a folder).
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let name = path
         .file_name()
-        .with_context(|| format!("{}: not a file name", path.display()))?;
+        .ok_or_else(|| WriteError::NotAFileName(path.to_path_buf()))?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -34,7 +50,10 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> 
     if let Err(e) = written {
         // Best effort: the temporary may not exist. The write error is the one to report.
         let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        return Err(WriteError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        });
     }
     if let Ok(d) = std::fs::File::open(dir) {
         // Makes the rename itself durable on Linux; an error here loses nothing already written.

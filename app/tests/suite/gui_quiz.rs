@@ -7,8 +7,7 @@
 //! Each test gives the app its own data directory through `QuizRuntime::data_dir` (never the
 //! process-wide `MIGRALAB_DATA_DIR`: tests run in parallel threads).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::common::Scratch;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
@@ -19,29 +18,7 @@ use migralab_app::progress::{Attempt, Profile, ProfileStore};
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::quiz::{Body, Kind, Presented};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-/// A scratch data directory unique to one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("migralab-gui-quiz-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 type H = Harness<'static, MigralabApp>;
 
@@ -232,8 +209,8 @@ fn session(h: &H) -> &migralab_app::gui::quiz_tab::model::QuizSession {
 /// in the student's profile, and a retry round of only the missed questions.
 #[test]
 fn practice_quiz_explains_every_answer_and_scores_per_objective() {
-    let dir = Scratch::new("practice");
-    let mut h = harness(Tab::Quiz, dir.path());
+    let dir = Scratch::new("gui-quiz", "practice");
+    let mut h = harness(Tab::Quiz, dir.as_path());
     type_into(&mut h, "Nama siswa", "Ana Putri");
     assert_eq!(h.state().state.student, "Ana Putri");
     start_quiz(&mut h, &["Flag --live"], 7);
@@ -298,7 +275,7 @@ fn practice_quiz_explains_every_answer_and_scores_per_objective() {
     assert!(has(&h, "4 jawaban tersimpan di profil Ana Putri."));
 
     // Saved in the profile, like `migralab quiz --student`.
-    let profile = ProfileStore::new(dir.path()).load("Ana Putri").unwrap();
+    let profile = ProfileStore::new(dir.as_path()).load("Ana Putri").unwrap();
     assert_eq!(profile.notice, None);
     let p = profile.value;
     assert_eq!(p.attempts.len(), 4);
@@ -337,14 +314,14 @@ fn practice_quiz_explains_every_answer_and_scores_per_objective() {
 /// objectives can be chosen at once, and the seed gives the same quiz again.
 #[test]
 fn every_kind_of_question_is_answered_through_its_widget() {
-    let dir = Scratch::new("kinds");
+    let dir = Scratch::new("gui-quiz", "kinds");
     let objectives = [
         "Putaran (iterasi) pre-copy",
         "Dirty rate dan downtime",
         "Prasyarat: jaringan yang sama",
         "Flag --live",
     ];
-    let mut h = harness(Tab::Quiz, dir.path());
+    let mut h = harness(Tab::Quiz, dir.as_path());
     start_quiz(&mut h, &objectives, 11);
     let first_order: Vec<String> = session(&h).items.iter().map(|i| i.id.clone()).collect();
     assert_eq!(first_order.len(), 4 + 5 + 4 + 4);
@@ -372,7 +349,10 @@ fn every_kind_of_question_is_answered_through_its_widget() {
     ));
     assert!(has(&h, "Semua soal sudah benar. Bagus!"));
     assert!(has(&h, "Jawaban tidak disimpan (nama siswa kosong)."));
-    assert!(!dir.path().join("students").exists(), "no name, no profile");
+    assert!(
+        !dir.as_path().join("students").exists(),
+        "no name, no profile"
+    );
 
     // The same seed and objectives (still chosen): the same quiz.
     click(&mut h, "Kuis baru");
@@ -393,9 +373,9 @@ fn every_kind_of_question_is_answered_through_its_widget() {
 /// no verdict and no explanation until the whole quiz is submitted.
 #[test]
 fn pin_lock_and_assessment_mode() {
-    let dir = Scratch::new("pin");
-    let settings_path = InstructorSettings::path_in(dir.path());
-    let mut h = harness(Tab::Instructor, dir.path());
+    let dir = Scratch::new("gui-quiz", "pin");
+    let settings_path = InstructorSettings::path_in(dir.as_path());
+    let mut h = harness(Tab::Instructor, dir.as_path());
     assert!(has_containing(&h, "Belum ada PIN"));
     assert!(has(&h, "Simpan pengaturan"), "open while no PIN is set");
 
@@ -493,10 +473,10 @@ fn pin_lock_and_assessment_mode() {
 /// locked (no PIN field, no settings), and is left in place; once fixed, Reload unlocks.
 #[test]
 fn a_damaged_settings_file_refuses_to_unlock_until_fixed() {
-    let dir = Scratch::new("damaged");
-    let path = InstructorSettings::path_in(dir.path());
+    let dir = Scratch::new("gui-quiz", "damaged");
+    let path = InstructorSettings::path_in(dir.as_path());
     std::fs::write(&path, "format = 1\nassessment_mode = maybe\n").unwrap();
-    let mut h = harness(Tab::Instructor, dir.path());
+    let mut h = harness(Tab::Instructor, dir.as_path());
     assert!(has_containing(&h, "File pengaturan instruktur rusak"));
     let where_ = format!("{}:2:", path.display());
     assert!(has_containing(&h, &where_), "the error names {where_}");
@@ -507,7 +487,7 @@ fn a_damaged_settings_file_refuses_to_unlock_until_fixed() {
     click(&mut h, "Muat ulang");
     assert!(!h.state().quiz.instructor.unlocked);
     assert!(path.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(dir.as_path()).unwrap().count(), 1);
 
     // The quiz still runs, on the defaults, and says why.
     h.state_mut().state.tab = Tab::Quiz;
@@ -530,16 +510,16 @@ fn a_damaged_settings_file_refuses_to_unlock_until_fixed() {
 /// Objectives the instructor hides are not offered, and a quiz asks only visible questions.
 #[test]
 fn hidden_objectives_are_not_offered() {
-    let dir = Scratch::new("visible");
+    let dir = Scratch::new("gui-quiz", "visible");
     let settings = InstructorSettings::from_toml_str(
         "[visible]\nquizzes = [\"flag-live\", \"verify-result\"]\n",
         "instructor.toml",
     )
     .unwrap();
     settings
-        .save(&InstructorSettings::path_in(dir.path()))
+        .save(&InstructorSettings::path_in(dir.as_path()))
         .unwrap();
-    let mut h = harness(Tab::Quiz, dir.path());
+    let mut h = harness(Tab::Quiz, dir.as_path());
     assert!(has(&h, "Flag --live"));
     assert!(has(&h, "Memeriksa hasil migrasi"));
     assert!(!has(&h, "Flag --postcopy"));
@@ -561,8 +541,8 @@ fn hidden_objectives_are_not_offered() {
 /// The instructor sees every student's progress and exports it as CSV.
 #[test]
 fn students_overview_and_csv_export() {
-    let dir = Scratch::new("students");
-    let store = ProfileStore::new(dir.path());
+    let dir = Scratch::new("gui-quiz", "students");
+    let store = ProfileStore::new(dir.as_path());
     for (name, right) in [("Ana Putri", 2), ("Budi", 1)] {
         let mut p = Profile::new(name);
         for i in 0..2 {
@@ -576,11 +556,11 @@ fn students_overview_and_csv_export() {
         }
         store.save(&p).unwrap();
     }
-    let mut h = harness(Tab::Instructor, dir.path());
+    let mut h = harness(Tab::Instructor, dir.as_path());
     assert!(has(&h, "Kemajuan siswa"));
     assert!(has(&h, "Ana Putri") && has(&h, "Budi"));
     assert!(has(&h, "100 %") && has(&h, "50 %"));
-    let out = dir.path().join("exports");
+    let out = dir.as_path().join("exports");
     type_into(&mut h, "Folder ekspor", &out.display().to_string());
     click(&mut h, "Ekspor CSV");
     let csv_path = out.join("migralab-progress.csv");
@@ -597,12 +577,12 @@ fn students_overview_and_csv_export() {
 /// as text, and a wrong one is explained in English beside the model answer.
 #[test]
 fn english_quiz_of_one_visible_question() {
-    let dir = Scratch::new("english");
+    let dir = Scratch::new("gui-quiz", "english");
     InstructorSettings::from_toml_str("[visible]\nquizzes = [\"live-command\"]\n", "i.toml")
         .unwrap()
-        .save(&InstructorSettings::path_in(dir.path()))
+        .save(&InstructorSettings::path_in(dir.as_path()))
         .unwrap();
-    let mut h = harness(Tab::Quiz, dir.path());
+    let mut h = harness(Tab::Quiz, dir.as_path());
     h.state_mut().state.lang = Lang::En;
     h.run();
     assert!(has(&h, "1 question will be asked."));
@@ -655,12 +635,12 @@ why.en = "That is an offline migration."
 /// students can take a quiz from it.
 #[test]
 fn an_extra_quiz_folder_is_checked_and_offered() {
-    let dir = Scratch::new("folder");
-    let bank = dir.path().join("my-quizzes");
+    let dir = Scratch::new("gui-quiz", "folder");
+    let bank = dir.as_path().join("my-quizzes");
     std::fs::create_dir_all(&bank).unwrap();
     let file = bank.join("mine.toml");
     std::fs::write(&file, MY_QUESTION.replace("kind = ", "kindd = ")).unwrap();
-    let mut h = harness(Tab::Instructor, dir.path());
+    let mut h = harness(Tab::Instructor, dir.as_path());
     type_into(
         &mut h,
         "Folder bank soal (satu per baris)",

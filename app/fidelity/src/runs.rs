@@ -26,8 +26,8 @@ pub struct SyncPoint {
     pub processed_bytes: u64,
     /// Auto-converge's throttle, percent.
     pub throttle_pct: u8,
-    /// QEMU's dirty rate by then (pages/s over its last period of a second or more; absent in
-    /// recordings made before it was kept).
+    /// QEMU's dirty rate by then (pages/s over its last period of a second or more; optional:
+    /// not every recording has it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dirty_rate_pps: Option<u64>,
 }
@@ -74,8 +74,8 @@ pub struct RecordedRun {
     pub measurement: Measurement,
     /// Its dirty-bitmap syncs.
     pub syncs: Vec<SyncPoint>,
-    /// What the guest's RAM held when it was booted for this case (absent in recordings made
-    /// before it was measured).
+    /// What the guest's RAM held when it was booted for this case (optional: not every
+    /// recording has it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_memory: Option<GuestMemoryMap>,
 }
@@ -89,15 +89,15 @@ pub struct GuestMemoryMap {
     pub nonzero_mib: f64,
     /// Of those, the ones above the largest stretch of empty memory, MiB.
     pub top_mib: f64,
-    /// Where they lie: pages with data in each MiB of RAM, from the bottom (recorded since the
-    /// first pass's progress was seen to follow it; empty in older recordings). Written as text,
+    /// Where they lie: pages with data in each MiB of RAM, from the bottom (the first pass's
+    /// progress follows it; empty when the recording has only the totals). Written as text,
     /// runs of one count as `count*MiBs`: `"46 224 256*12 133 0 …"`.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "per_mib_text")]
     pub data_pages_per_mib: Vec<u16>,
     /// Where the workload's files lie: `MiB:pages` runs, in the order the files were allocated
     /// when that is known, else (from a dump alone) in address order. A dump finds them by
     /// content: pages of random bytes that occur more than once (the writer copies one random
-    /// buffer over and over). Empty for an idle guest and in recordings made before it was kept.
+    /// buffer over and over). Empty for an idle guest and when the dump did not look for them.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "runs_text")]
     pub writer_files: Vec<(u64, u16)>,
 }
@@ -307,11 +307,11 @@ impl WriterPages {
     }
 }
 
-/// Where the grid's busy guests keep their writer's files, from dumps made after the published
-/// recording (whose maps predate them), in the order the files were allocated (see the
-/// README): one line per guest, its `(ram, working set, rate)` and the dump's map. Every boot
-/// of a guest holds the same data in the same place (the kernel is not placed at random), so a
-/// later dump of the same guest says where that recording's files were.
+/// Where the grid's busy guests keep their writer's files, for recordings whose dumps did not
+/// look for them (the published one), in the order the files were allocated (see the README):
+/// one line per guest, its `(ram, working set, rate)` and the dump's map. Every boot of a guest
+/// holds the same data in the same place (the kernel is not placed at random), so another dump
+/// of the same guest says where that recording's files were.
 pub const WRITER_MAPS: &str = include_str!("../../../assets/calibration/labbox-writer-maps.jsonl");
 
 #[derive(Deserialize)]
@@ -571,7 +571,7 @@ mod tests {
             "{json}"
         );
         assert_eq!(serde_json::from_str::<GuestMemoryMap>(&json).unwrap(), m);
-        // Older recordings have no map; a damaged one says what is wrong.
+        // A recording may have only the totals; a damaged map says what is wrong.
         let old: GuestMemoryMap =
             serde_json::from_str(r#"{"nonzero_mib":1.0,"top_mib":0.0}"#).unwrap();
         assert!(old.data_pages_per_mib.is_empty());

@@ -15,7 +15,7 @@ pub const SHIPPED: &str = include_str!("../../../assets/calibration/labbox.toml"
 
 /// Where `--calibrate` writes by default (the shipped file, in a source checkout).
 pub fn default_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/calibration/labbox.toml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/calibration/labbox.toml")
 }
 
 /// The fitted constants.
@@ -88,7 +88,10 @@ impl Calibration {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let body = toml::to_string(self).context("cannot write the calibration as TOML")?;
         let text = format!("{HEADER}{body}");
-        crate::fsutil::write_atomically(path, text.as_bytes())
+        Ok(migralab_real::fsutil::write_atomically(
+            path,
+            text.as_bytes(),
+        )?)
     }
 
     /// Fit the constants to the real medians of the calibration cases, keeping `prior` where a
@@ -677,9 +680,8 @@ mod tests {
     #[test]
     fn the_fit_depends_on_the_recording_not_on_the_previous_calibration() {
         // Fitted once from the shipped constants and once from very different ones, the same
-        // measurements must give the same constants. (The uncapped rate used to be scaled by
-        // the ratio of copy times, which swung between two values depending on where it
-        // started.)
+        // measurements must give the same constants. (A rate scaled by the ratio of copy times
+        // swings between two values depending on where it starts: see `fit_link`.)
         let shipped = Calibration::shipped().unwrap();
         let inputs: Vec<FitInput> = super::super::grid::full()
             .into_iter()
@@ -780,7 +782,7 @@ mod tests {
     fn the_labbox_scenario_carries_the_shipped_calibration() {
         // The app's prediction reads the scenario; the harness reads the file: they must agree.
         let c = Calibration::shipped().unwrap();
-        let sc = crate::scenarios::load(Some(Path::new("labbox")), &[]).unwrap();
+        let sc = crate::measure::labbox_scenario().unwrap();
         assert_eq!(sc.link.bandwidth_mibps, c.link_mibps);
         assert_eq!(sc.sim.setup_ms, c.setup_ms);
         assert_eq!(sc.sim.device_state_kib, c.device_state_kib);

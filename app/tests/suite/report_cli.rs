@@ -1,67 +1,23 @@
 //! `migralab report`, run for real: a simulated run saved as JSON becomes an HTML report, figures
 //! and data files; bad input exits 2 and says why.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// What one run of the binary left behind.
-struct Run {
-    code: i32,
-    stderr: String,
-}
-
-/// A scratch directory unique to one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("migralab-report-{}-{test}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    fn arg(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn migralab_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().expect("killed by a signal"),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
+use crate::common::{Scratch, migralab_in};
+use std::path::Path;
 
 /// Simulate `scenario` and save it with `migralab sim --json --out`.
 fn saved_run(dir: &Scratch, scenario: &str) -> String {
     let path = dir.arg("run.json");
-    let run = migralab_in(&dir.0, &["sim", scenario, "--json", "--out", &path]);
+    let run = migralab_in(dir.as_path(), &["sim", scenario, "--json", "--out", &path]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     path
 }
 
 #[test]
 fn report_writes_every_output_from_a_saved_sim_run() {
-    let dir = Scratch::new("all");
+    let dir = Scratch::new("report", "all");
     let trace = saved_run(&dir, "exp1-no-shared-storage");
     let run = migralab_in(
-        &dir.0,
+        dir.as_path(),
         &[
             "report",
             &trace,
@@ -118,19 +74,22 @@ fn report_writes_every_output_from_a_saved_sim_run() {
 
     // The plain trace reads back, and is itself accepted by `report`.
     let plain = dir.arg("trace.json");
-    let again = migralab_in(&dir.0, &["report", &plain, "--csv", &dir.arg("again.csv")]);
+    let again = migralab_in(
+        dir.as_path(),
+        &["report", &plain, "--csv", &dir.arg("again.csv")],
+    );
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(std::fs::read_to_string(dir.path("again.csv")).unwrap(), csv);
 }
 
 #[test]
 fn report_of_a_bad_file_exits_2_naming_it() {
-    let dir = Scratch::new("bad");
+    let dir = Scratch::new("report", "bad");
     let bad = dir.path("not-a-trace.json");
     std::fs::write(&bad, "{\"name\": \"lesson\"}").unwrap();
     let out = dir.arg("r.html");
     let run = migralab_in(
-        &dir.0,
+        dir.as_path(),
         &["report", &bad.display().to_string(), "--html", &out],
     );
     assert_eq!(run.code, 2);
@@ -142,7 +101,7 @@ fn report_of_a_bad_file_exits_2_naming_it() {
     );
     assert!(!Path::new(&out).exists(), "nothing written");
 
-    let missing = migralab_in(&dir.0, &["report", "missing.json", "--html", &out]);
+    let missing = migralab_in(dir.as_path(), &["report", "missing.json", "--html", &out]);
     assert_eq!(missing.code, 2);
     assert!(
         missing
@@ -153,9 +112,9 @@ fn report_of_a_bad_file_exits_2_naming_it() {
 
 #[test]
 fn report_without_an_output_exits_2_and_says_what_to_add() {
-    let dir = Scratch::new("none");
+    let dir = Scratch::new("report", "none");
     let trace = saved_run(&dir, "lesson");
-    let run = migralab_in(&dir.0, &["report", &trace]);
+    let run = migralab_in(dir.as_path(), &["report", &trace]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nothing to write"), "{}", run.stderr);
     assert!(run.stderr.contains("--html FILE"), "{}", run.stderr);

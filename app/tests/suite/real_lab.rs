@@ -6,11 +6,8 @@
 //! The lab is one machine-wide resource, so this is one test that goes through the steps in
 //! order, and takes the lab down however it ends. It needs root and the packages
 //! `scripts/test.sh` installs; without them it FAILS with the reason (it never skips).
-#![cfg(feature = "real")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common;
 use migralab_real::labbox::{self, Fault, GuestSpec, LabboxConfig, LabboxStatus};
 use migralab_real::prober::{Prober, ProberConfig, ping_event};
 use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
@@ -438,6 +435,8 @@ impl Drop for Down {
 
 #[test]
 fn the_lab_in_a_box_and_its_simulated_twin_agree() {
+    // Taken first, so it is released after the lab is down.
+    let _machine = crate::machine_exclusive();
     assert!(
         common::is_root(),
         "the real-lab test needs root (namespaces, libvirtd, mounts); run the suite as root, as CI does"

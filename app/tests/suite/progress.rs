@@ -1,35 +1,12 @@
 //! Student progress and instructor settings on disk: round trips, bad files kept aside, a kill
 //! mid-write, the PIN lock, and `migralab quiz --student` followed by `migralab progress export`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::common::Scratch;
 use migralab_app::instructor::{InstructorSettings, LabMode, SettingsError};
 use migralab_app::progress::{Attempt, Profile, ProfileStore, export_csv, export_json};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// A scratch directory unique to one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("migralab-progress-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn attempt(question: &str, correct: bool) -> Attempt {
     Attempt {
@@ -65,8 +42,8 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn profile_round_trip() {
-    let dir = Scratch::new("round-trip");
-    let store = ProfileStore::new(dir.path());
+    let dir = Scratch::new("progress", "round-trip");
+    let store = ProfileStore::new(dir.as_path());
     let p = saved(&store, "Ana Putri");
     let loaded = store.load("Ana Putri").unwrap();
     assert_eq!(loaded.notice, None);
@@ -82,8 +59,8 @@ fn profile_round_trip() {
 
 #[test]
 fn corrupt_profile_is_kept_aside_and_others_survive() {
-    let dir = Scratch::new("corrupt");
-    let store = ProfileStore::new(dir.path());
+    let dir = Scratch::new("progress", "corrupt");
+    let store = ProfileStore::new(dir.as_path());
     let budi = saved(&store, "Budi");
     saved(&store, "Ana");
     std::fs::write(store.path_of("Ana"), "{\"format\": 1, \"name\": \"An").unwrap();
@@ -120,8 +97,8 @@ fn corrupt_profile_is_kept_aside_and_others_survive() {
 
 #[test]
 fn newer_format_profile_is_kept_aside() {
-    let dir = Scratch::new("newer");
-    let store = ProfileStore::new(dir.path());
+    let dir = Scratch::new("progress", "newer");
+    let store = ProfileStore::new(dir.as_path());
     std::fs::create_dir_all(store.dir()).unwrap();
     let newer = r#"{"format": 2, "name": "Ana", "badges": ["x"]}"#;
     std::fs::write(store.path_of("Ana"), newer).unwrap();
@@ -140,8 +117,8 @@ fn newer_format_profile_is_kept_aside() {
 /// the profile loads as it was, and the temporaries are not mistaken for profiles.
 #[test]
 fn kill_mid_write_leaves_the_profile_intact() {
-    let dir = Scratch::new("kill");
-    let store = ProfileStore::new(dir.path());
+    let dir = Scratch::new("progress", "kill");
+    let store = ProfileStore::new(dir.as_path());
     let ana = saved(&store, "Ana");
     let full = std::fs::read(store.path_of("Ana")).unwrap();
     // What a killed writer leaves: an empty temporary and a truncated one.
@@ -169,8 +146,8 @@ fn kill_mid_write_leaves_the_profile_intact() {
 
 #[test]
 fn export_has_one_csv_row_per_attempt() {
-    let dir = Scratch::new("export");
-    let store = ProfileStore::new(dir.path());
+    let dir = Scratch::new("progress", "export");
+    let store = ProfileStore::new(dir.as_path());
     let ana = saved(&store, "Ana");
     let csv = export_csv(std::slice::from_ref(&ana));
     assert_eq!(
@@ -186,8 +163,8 @@ fn export_has_one_csv_row_per_attempt() {
 
 #[test]
 fn wrong_pin_cannot_unlock_and_pin_is_not_stored_in_clear() {
-    let dir = Scratch::new("pin");
-    let path = InstructorSettings::path_in(dir.path());
+    let dir = Scratch::new("progress", "pin");
+    let path = InstructorSettings::path_in(dir.as_path());
     let mut s = InstructorSettings::default();
     assert!(!s.verify_pin("4821"), "no PIN set: nothing unlocks");
     assert!(s.set_pin("12").is_err(), "too short");
@@ -227,8 +204,8 @@ fn unknown_settings_key_names_file_and_line() {
     assert!(msg.contains("ping_targt"), "{msg}");
 
     // Loaded from disk, the bad file is kept aside and the same location is reported.
-    let dir = Scratch::new("unknown-key");
-    let path = InstructorSettings::path_in(dir.path());
+    let dir = Scratch::new("progress", "unknown-key");
+    let path = InstructorSettings::path_in(dir.as_path());
     std::fs::write(&path, text).unwrap();
     let loaded = InstructorSettings::load(&path).unwrap();
     assert_eq!(loaded.value, InstructorSettings::default());
@@ -237,13 +214,13 @@ fn unknown_settings_key_names_file_and_line() {
         notice.contains(&format!("{}:5:1:", path.display())),
         "{notice}"
     );
-    assert!(dir.path().join("instructor.corrupt-1.toml").exists());
+    assert!(dir.as_path().join("instructor.corrupt-1.toml").exists());
 
     // A newer format is kept aside as such.
     std::fs::write(&path, "format = 3\nnew_thing = 1\n").unwrap();
     let notice = InstructorSettings::load(&path).unwrap().notice.unwrap();
     assert!(notice.contains("format 3"), "{notice}");
-    assert!(dir.path().join("instructor.newer-1.toml").exists());
+    assert!(dir.as_path().join("instructor.newer-1.toml").exists());
 }
 
 const ONE_QUESTION: &str = r#"[[question]]
@@ -285,11 +262,11 @@ fn migralab(data: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
 
 #[test]
 fn quiz_student_answers_are_exported_as_csv() {
-    let scratch = Scratch::new("cli");
-    let bank = scratch.path().join("bank");
+    let scratch = Scratch::new("progress", "cli");
+    let bank = scratch.as_path().join("bank");
     std::fs::create_dir_all(&bank).unwrap();
     std::fs::write(bank.join("one.toml"), ONE_QUESTION).unwrap();
-    let data = scratch.path().join("data");
+    let data = scratch.as_path().join("data");
     let bank = bank.to_str().unwrap();
 
     let (code, out, err) = migralab(
@@ -319,7 +296,7 @@ fn quiz_student_answers_are_exported_as_csv() {
     );
     assert!(rows[2].ends_with(",s-live,flag-live,0,false"), "{csv}");
 
-    let out_file = scratch.path().join("ana.json");
+    let out_file = scratch.as_path().join("ana.json");
     let (code, _, err) = migralab(
         &data,
         &[

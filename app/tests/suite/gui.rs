@@ -1,8 +1,7 @@
 //! The desktop app driven as a student would, with egui_kittest: through the accessibility tree
 //! (labels, roles), asserting on the app's state and on what is shown.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::common::fresh_dir;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
@@ -20,20 +19,8 @@ fn app(tab: Tab, lang: Lang) -> MigralabApp {
     state.lab.speed = Speed::Instant;
     let mut app = MigralabApp::new(state);
     // Never the machine's own data directory: no instructor settings unless a test writes them.
-    app.quiz.data_dir = Some(scratch_dir());
+    app.quiz.data_dir = Some(fresh_dir("gui"));
     app
-}
-
-fn scratch_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "migralab-gui-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn harness(app: MigralabApp) -> Harness<'static, MigralabApp> {
@@ -259,7 +246,7 @@ fn experiment_2_passthrough_fails_late_host_model_is_refused_and_the_baseline_mi
 #[test]
 fn a_lab_report_is_exported_from_the_lab_tab() {
     let mut a = app(Tab::Lab, Lang::En);
-    let dir = scratch_dir();
+    let dir = fresh_dir("gui");
     a.lab.export_dir = Some(dir.clone());
     let mut h = harness(a);
     h.run();

@@ -1,61 +1,12 @@
 //! `migralab quiz`, run for real: `--check`, `--stats --json`, and a quiz answered through piped
 //! standard input. Runs start outside the workspace, so the shipped bank must be embedded.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::common::{Run, Scratch, migralab_with};
+use std::path::Path;
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A scratch directory unique to one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("migralab-quiz-{}-{test}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
+/// `migralab ARGS` outside the workspace, `stdin` piped in.
 fn migralab(args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_migralab"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A closed pipe is fine: the quiz may stop reading early.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("killed by a signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    migralab_with(&std::env::temp_dir(), args, Some(stdin))
 }
 
 fn shipped_dir() -> String {
@@ -162,10 +113,10 @@ why = { id = "a", en = "b" }
 
 #[test]
 fn check_reports_every_error_with_file_line_and_column() {
-    let dir = Scratch::new("check-errors");
+    let dir = Scratch::new("quiz", "check-errors");
     let bad = dir.write("bad.toml", BROKEN);
     dir.write("notes.md", "not a bank file, ignored");
-    let run = migralab(&["quiz", "--check", dir.path()], "");
+    let run = migralab(&["quiz", "--check", dir.as_str()], "");
     assert_eq!(run.code, 2, "{}", run.stdout);
     let bad = bad.display().to_string();
     // The missing English explanation of option 1 (its `why` table is on line 12)...
@@ -198,7 +149,7 @@ fn check_reports_every_error_with_file_line_and_column() {
             1,
         );
     dir.write("bad.toml", &fixed);
-    let run = migralab(&["quiz", "--check", dir.path()], "");
+    let run = migralab(&["quiz", "--check", dir.as_str()], "");
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.stderr.contains(&format!("{bad}:25:12: question `b2`: no scenario file or shipped scenario named `no-such-scenario`")),
@@ -213,7 +164,7 @@ fn check_reports_every_error_with_file_line_and_column() {
             .replace("shuffle", "x")
             .replace("kind = \"single\"", "kind = \"single\"\nshufle = false"),
     );
-    let run = migralab(&["quiz", "--check", dir.path()], "");
+    let run = migralab(&["quiz", "--check", dir.as_str()], "");
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
@@ -223,8 +174,8 @@ fn check_reports_every_error_with_file_line_and_column() {
     );
 
     // A folder without banks, and one that does not exist, are errors too.
-    let empty = Scratch::new("check-empty");
-    let run = migralab(&["quiz", "--check", empty.path()], "");
+    let empty = Scratch::new("quiz", "check-empty");
+    let run = migralab(&["quiz", "--check", empty.as_str()], "");
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no .toml files"), "{}", run.stderr);
     let run = migralab(&["quiz", "--check", "/nonexistent/quizzes"], "");
@@ -299,12 +250,12 @@ why = { id = "Port migrasi diblokir.", en = "The migration port is blocked." }
 
 #[test]
 fn a_quiz_answered_through_piped_stdin() {
-    let dir = Scratch::new("piped");
+    let dir = Scratch::new("quiz", "piped");
     dir.write("small.toml", SMALL);
     let args = [
         "quiz",
         "--bank",
-        dir.path(),
+        dir.as_str(),
         "--lang",
         "en",
         "--seed",

@@ -3,9 +3,7 @@
 //! daemon, nothing real is touched). Its domain `test` runs; preflight to the same URI fails
 //! "Not the same host", and a migration is refused by the driver.
 
-#![cfg(feature = "real")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
+use crate::common::fresh_dir;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
@@ -17,18 +15,6 @@ use migralab_sim_core::lang::Lang;
 /// Both ends are the test driver; its one domain is allowed.
 const ALLOWED: &str = "format = 1\n[real_lab]\nallowed_hosts = [\"test:///default\", \"test:///default\"]\nallowed_domains = [\"test\"]\n";
 
-fn scratch_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "migralab-gui-real-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// The app on `tab` with `settings` as the instructor's file (none when `None`).
 fn app(tab: Tab, settings: Option<&str>) -> MigralabApp {
     let state = AppState {
@@ -37,12 +23,12 @@ fn app(tab: Tab, settings: Option<&str>) -> MigralabApp {
         ..AppState::default()
     };
     let mut app = MigralabApp::new(state);
-    let data = scratch_dir();
+    let data = fresh_dir("gui-real");
     if let Some(text) = settings {
         std::fs::write(data.join("instructor.toml"), text).unwrap();
     }
     app.quiz.data_dir = Some(data);
-    app.lab.export_dir = Some(scratch_dir());
+    app.lab.export_dir = Some(fresh_dir("gui-real"));
     app
 }
 

@@ -1,18 +1,20 @@
 //! `migralab ping`, run for real against loopback (needs an ICMP socket: root, as CI has, or an
 //! open net.ipv4.ping_group_range).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::migralab;
+use crate::common::{Run, migralab};
+use crate::machine_exclusive;
 
 #[test]
 fn loopback_for_a_second_answers_every_probe_and_saves_a_trace() {
+    let _machine = machine_exclusive();
     let dir = std::env::temp_dir().join(format!("migralab-ping-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("ping.json");
-    let (code, stdout, stderr) = migralab(&[
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = migralab(&[
         "ping",
         "127.0.0.1",
         "--duration",
@@ -37,7 +39,12 @@ fn loopback_for_a_second_answers_every_probe_and_saves_a_trace() {
 
 #[test]
 fn the_human_summary_names_the_loss_windows() {
-    let (code, stdout, stderr) = migralab(&["ping", "127.0.0.1", "--duration", "0.5"]);
+    let _machine = machine_exclusive();
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = migralab(&["ping", "127.0.0.1", "--duration", "0.5"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("lost 0"), "{stdout}");
     assert!(stdout.contains("no loss window"), "{stdout}");
@@ -46,10 +53,10 @@ fn the_human_summary_names_the_loss_windows() {
 
 #[test]
 fn bad_input_exits_2_with_the_reason() {
-    let (code, _, stderr) = migralab(&["ping", "10.0.0.999"]);
+    let Run { code, stderr, .. } = migralab(&["ping", "10.0.0.999"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("not an IPv4 address"), "{stderr}");
-    let (code, _, stderr) = migralab(&[
+    let Run { code, stderr, .. } = migralab(&[
         "ping",
         "127.0.0.1",
         "--netns",
@@ -59,7 +66,7 @@ fn bad_input_exits_2_with_the_reason() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no-such-ns-migralab"), "{stderr}");
-    let (code, _, stderr) = migralab(&["ping", "127.0.0.1", "--interval", "0"]);
+    let Run { code, stderr, .. } = migralab(&["ping", "127.0.0.1", "--interval", "0"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--interval"), "{stderr}");
 }

@@ -1,16 +1,8 @@
 //! `migralab fidelity` without the lab: `--dry-run` (the plan and the simulator's prediction)
 //! and `--replay` (the comparison against recorded real runs). No root, no libvirt.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::{fidelity, machine_shared};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn migralab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migralab"))
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("migralab-replay-{}-{name}", std::process::id()));
@@ -20,16 +12,17 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
-    let out = migralab(&["fidelity", "--quick", "--dry-run"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let _machine = machine_shared();
+    let out = fidelity(&["--quick", "--dry-run"]);
+    let text = &out.stdout;
+    assert!(out.success, "{text}");
     assert!(text.contains("256M-idle-bw10-dt300"), "{text}");
     assert!(
         text.contains("8 cases, 1 real run(s) each: about"),
         "{text}"
     );
-    let json = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let json = fidelity(&["--quick", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let cases = v.as_array().unwrap();
     assert_eq!(cases.len(), 8);
     assert!(cases.iter().all(|c| c["sim"]["status"] == "completed"));
@@ -44,8 +37,8 @@ fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
 /// A recording where every quick case "measured" what the simulator says, except the bytes of
 /// one validation case, 20 % more.
 fn recording(dir: &std::path::Path) -> PathBuf {
-    let json = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let json = fidelity(&["--quick", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let mut lines = String::new();
     for (i, c) in v.as_array().unwrap().iter().enumerate() {
         let mut m = c["sim"].clone();
@@ -70,19 +63,9 @@ fn recording(dir: &std::path::Path) -> PathBuf {
 
 /// `migralab fidelity --quick --replay PATH --json`, which must succeed.
 fn quick_replay(path: &std::path::Path) -> serde_json::Value {
-    let out = migralab(&[
-        "fidelity",
-        "--quick",
-        "--replay",
-        path.to_str().unwrap(),
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let out = fidelity(&["--quick", "--replay", path.to_str().unwrap(), "--json"]);
+    assert!(out.success, "{}", &out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
 }
 
 /// The entry of a list of cases (a report's `cases`, a dry run's output) named `name`.
@@ -122,6 +105,7 @@ fn with_guest_memory(
 
 #[test]
 fn a_replay_compares_recorded_runs_without_the_lab() {
+    let _machine = machine_shared();
     let dir = scratch("replay");
     let path = recording(&dir);
     let v = quick_replay(&path);
@@ -139,20 +123,20 @@ fn a_replay_compares_recorded_runs_without_the_lab() {
     assert_eq!(s["median_error_bytes"], 0.0);
     assert_eq!(s["iterations_exact_share"], 1.0);
     // --fail-above judges the median, which is 0 here; a tighter worst case is not its job.
-    let guard = migralab(&[
-        "fidelity",
+    let guard = fidelity(&[
         "--quick",
         "--replay",
         path.to_str().unwrap(),
         "--fail-above",
         "0.05",
     ]);
-    assert!(guard.status.success());
+    assert!(guard.success);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
+    let _machine = machine_shared();
     // The same runs, once with a dump of the booted guest that found 40 MiB more data than
     // the calibration's formula gives: the simulator's first pass carries those 40 MiB.
     let dir = scratch("memory");
@@ -164,8 +148,8 @@ fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
             .unwrap()
     };
     let plain = quick_replay(&path);
-    let dry = migralab(&["fidelity", "--quick", "--dry-run", "--json"]);
-    let cases: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let dry = fidelity(&["--quick", "--dry-run", "--json"]);
+    let cases: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
     let sim_mib = case_named(&cases, name)["sim"]["bytes"].as_f64().unwrap() / 1_048_576.0;
     let mapped = dir.join("mapped.jsonl");
     with_guest_memory(
@@ -186,6 +170,7 @@ fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
 
 #[test]
 fn a_dump_with_its_memory_map_is_preferred_to_one_with_totals_only() {
+    let _machine = machine_shared();
     // An older run of the case has only the totals; a later one the map MiB by MiB.
     let dir = scratch("map");
     let path = recording(&dir);
@@ -205,16 +190,17 @@ fn a_dump_with_its_memory_map_is_preferred_to_one_with_totals_only() {
 
 #[test]
 fn a_broken_recording_is_named_with_its_line() {
+    let _machine = machine_shared();
     let dir = scratch("broken");
     let path = dir.join("runs.jsonl");
     std::fs::write(&path, "{\"case\": 1}\n").unwrap();
-    let out = migralab(&["fidelity", "--replay", path.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let out = fidelity(&["--replay", path.to_str().unwrap()]);
+    let stderr = &out.stderr;
+    assert!(!out.success);
     assert!(stderr.contains("runs.jsonl:1"), "{stderr}");
-    let missing = migralab(&["fidelity", "--replay", "/nonexistent/runs.jsonl"]);
+    let missing = fidelity(&["--replay", "/nonexistent/runs.jsonl"]);
     assert!(
-        String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/runs.jsonl"),
+        missing.stderr.contains("/nonexistent/runs.jsonl"),
         "the missing file is named"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -225,14 +211,15 @@ fn a_broken_recording_is_named_with_its_line() {
 /// fails here, in seconds, on any machine.
 #[test]
 fn the_published_recording_still_meets_the_goal_on_time_and_bytes() {
+    let _machine = machine_shared();
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../assets/calibration/labbox-runs.jsonl"
+        "/../../assets/calibration/labbox-runs.jsonl"
     );
-    let out = migralab(&["fidelity", "--replay", path, "--json"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = fidelity(&["--replay", path, "--json"]);
+    let stderr = &out.stderr;
+    assert!(out.success, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let s = &v["summary"];
     assert!(s["cases_compared"].as_u64().unwrap() >= 60, "{s}");
     // An odd number of runs per case: every real median count is one some run had.

@@ -1,15 +1,11 @@
 //! `migralab labbox`'s command line, without bringing the lab up (that is
-//! real-backend/tests/labbox.rs).
+//! real-backend/tests/suite/labbox.rs).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::migralab;
+use crate::common::{Run, migralab};
 
 #[test]
 fn the_help_names_the_hosts_the_addresses_and_the_faults() {
-    let (code, stdout, _) = migralab(&["labbox", "--help"]);
+    let Run { code, stdout, .. } = migralab(&["labbox", "--help"]);
     assert_eq!(code, 0);
     for name in [
         "lab-sw",
@@ -34,7 +30,7 @@ fn the_help_names_the_hosts_the_addresses_and_the_faults() {
 
 #[test]
 fn an_unknown_fault_exits_2_naming_the_valid_ones() {
-    let (code, _, stderr) = migralab(&["labbox", "break", "nonsense"]);
+    let Run { code, stderr, .. } = migralab(&["labbox", "break", "nonsense"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("unknown fault `nonsense`: the faults are shared-storage, bridge, ssh-trust, cpu, firewall"),
@@ -44,7 +40,7 @@ fn an_unknown_fault_exits_2_naming_the_valid_ones() {
 
 #[test]
 fn an_unknown_host_exits_2_naming_the_lab_hosts() {
-    let (code, _, stderr) = migralab(&["labbox", "sh", "kvm-host-03", "virsh", "list"]);
+    let Run { code, stderr, .. } = migralab(&["labbox", "sh", "kvm-host-03", "virsh", "list"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("kvm-host-01, kvm-host-02 and lab-client"),

@@ -1,7 +1,15 @@
-//! `migralab fidelity`: the simulator checked against real QEMU. Each case of a grid runs on
-//! the lab in a box (several times) and in the simulator with the same parameters; the table
-//! gives the real median, the simulated value and the relative error, and the summary the
-//! median and worst errors over the cases the calibration was not fitted on.
+//! # migralab fidelity
+//!
+//! The harness behind `migralab fidelity`: the simulator checked against real QEMU. Each case
+//! of a grid runs on the lab in a box (several times) and in the simulator with the same
+//! parameters; the table gives the real median, the simulated value and the relative error,
+//! and the summary the median and worst errors over the cases the calibration was not fitted
+//! on.
+//!
+//! A research tool, not part of what students use: the app only parses the command line
+//! ([`FidelityArgs`]) and prints what [`run`] returns.
+
+#![warn(missing_docs)]
 
 pub mod calibration;
 pub mod grid;
@@ -12,10 +20,9 @@ pub mod runs;
 use calibration::Calibration;
 use clap::Args;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// `migralab fidelity --help`.
-pub const FIDELITY_LONG_ABOUT: &str = "\
+pub const LONG_ABOUT: &str = "\
 Prove the simulator against real QEMU: run the same migrations on the lab in a box and in the \
 simulator and compare total time, bytes transferred, iterations, downtime and the ping gap.
 
@@ -23,7 +30,7 @@ The grid covers guest RAM (256, 512 MiB), what the guest writes (idle and three 
 faster than every cap), --bandwidth 10/20/40 MiB/s, downtime limits 100/300 ms and \
 auto-converge; every validation case runs with --timeout 20 (suspend), so a guest that cannot \
 converge is compared on the same bounded run. Each case runs --reps times for real (median and \
-spread reported) and 31 times in the simulator, each run with its own seed for where the \
+spread reported) and 201 times in the simulator, each run with its own seed for where the \
 guest's writer is in its cycle when the migration starts (median and spread reported; the same \
 seeds give the same answer every time). A few calibration cases (idle \
 guests, a writer throttled by auto-converge, a slow writer at a tight limit) fit the constants \
@@ -143,8 +150,18 @@ impl FidelityConfig {
     }
 }
 
-/// Run `migralab fidelity`.
-pub fn run(c: FidelityConfig) -> anyhow::Result<ExitCode> {
+/// What a run gives the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The table or the JSON report, for standard output.
+    pub stdout: String,
+    /// The median error on bytes is above `--fail-above` (the command exits 1).
+    pub above_limit: bool,
+}
+
+/// Run `migralab fidelity`. Progress goes to standard error as it happens; the result is
+/// returned so the caller decides where it goes.
+pub fn run(c: FidelityConfig) -> anyhow::Result<Outcome> {
     if c.dry_run {
         return dry_run(&c);
     }
@@ -165,8 +182,7 @@ pub fn run(c: FidelityConfig) -> anyhow::Result<ExitCode> {
 }
 
 /// `--dry-run`: the cases, what the simulator predicts for each, and the lab time it adds up to.
-fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
-    use anyhow::Context as _;
+fn dry_run(c: &FidelityConfig) -> anyhow::Result<Outcome> {
     let mut text = format!(
         "{:<32} {:>8} {:>8} {:>5} {:>6}\n",
         "case", "sim s", "MiB", "iter", "down"
@@ -206,8 +222,10 @@ fn dry_run(c: &FidelityConfig) -> anyhow::Result<ExitCode> {
     if c.json {
         text = serde_json::to_string_pretty(&json)? + "\n";
     }
-    crate::cli::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Outcome {
+        stdout: text,
+        above_limit: false,
+    })
 }
 
 /// Run every case that still needs runs on the lab in a box (recording them as they end).
@@ -277,7 +295,7 @@ fn measure_real_lab(
                 let run = runs::RecordedRun {
                     case: case.name.clone(),
                     rep: rep + 1,
-                    at_unix_s: crate::progress::unix_now(),
+                    at_unix_s: unix_now(),
                     measurement: m,
                     syncs,
                     guest_memory,
@@ -301,12 +319,12 @@ fn measure_real_lab(
 fn compare(
     c: &FidelityConfig,
     measured: Vec<(grid::Case, Vec<runs::RecordedRun>)>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Outcome> {
     use anyhow::Context as _;
     use measure::{Measurement, simulate_runs};
     // The guest's memory measured when it was booted for the case goes to the simulator too:
-    // a dump with its per-MiB map if some run has one (recordings made before the map was kept
-    // have only the totals), of the layout most of the case's runs were measured on.
+    // a dump with its per-MiB map if some run has one (a recording may hold only the totals),
+    // of the layout most of the case's runs were measured on.
     let measured: Vec<(grid::Case, Vec<runs::RecordedRun>)> = measured
         .into_iter()
         .map(|(mut k, runs)| {
@@ -314,8 +332,8 @@ fn compare(
             k.memory = runs::most_common_layout(dumps.clone())
                 .or_else(|| dumps.clone().next())
                 .cloned();
-            // Recordings made before the dump looked for the writer's files get them from a
-            // later dump of the same guest, when its data lies in the same place.
+            // A dump that did not look for the writer's files gets them from another dump of
+            // the same guest, when its data lies in the same place.
             let guest = k.guest();
             if let Some(m) = k.memory.as_mut() {
                 runs::fill_writer_files(m, guest, runs::WRITER_MAPS)?;
@@ -389,7 +407,7 @@ fn compare(
     };
     let json = serde_json::to_string_pretty(&report).context("cannot write the report as JSON")?;
     if let Some(path) = &c.out {
-        crate::fsutil::write_atomically(path, json.as_bytes())?;
+        migralab_real::fsutil::write_atomically(path, json.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     let text = if c.json {
@@ -397,10 +415,31 @@ fn compare(
     } else {
         report.to_string()
     };
-    crate::cli::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
-    let too_far = matches!(
+    let above_limit = matches!(
         (c.fail_above, report.summary.median_error_bytes),
         (Some(limit), Some(e)) if e > limit
     );
-    Ok(ExitCode::from(if too_far { 1 } else { 0 }))
+    Ok(Outcome {
+        stdout: text,
+        above_limit,
+    })
+}
+
+/// Seconds since the Unix epoch, when a real run ended (0 if the clock is before 1970).
+#[cfg(feature = "real")]
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_help_gives_the_twins_number_of_runs() {
+        let said = format!("{} times in the simulator", measure::TWIN_RUNS);
+        assert!(LONG_ABOUT.contains(&said), "{said}");
+    }
 }

@@ -6,11 +6,25 @@ use super::calibration::Calibration;
 use super::grid::Case;
 use migralab_sim_core::scenario::{MigrationSpec, Scenario, WorkloadSpec};
 use migralab_sim_core::summary::{PingStats, RunOutcome};
-use migralab_sim_core::{Simulator, Trace};
+use migralab_sim_core::{Located, Simulator, Trace};
 use serde::{Deserialize, Serialize};
 
 /// The guest migrated in every case.
 pub const VM: &str = "db01";
+
+/// The lab's twin as shipped. Embedded, so the harness runs from any directory.
+const LABBOX_SCENARIO: &str = include_str!("../../../scenarios/labbox.toml");
+
+/// The shipped `scenarios/labbox.toml`, checked.
+pub fn labbox_scenario() -> anyhow::Result<Scenario> {
+    Ok(Scenario::load(
+        Located {
+            text: LABBOX_SCENARIO,
+            origin: "scenarios/labbox.toml",
+        },
+        &[],
+    )?)
+}
 
 /// What one migration measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,8 +75,7 @@ pub fn spec(case: &Case, to: &str) -> MigrationSpec {
 
 /// The lab's twin set up for `case` with calibration `cal`.
 pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
-    let path = std::path::Path::new("labbox");
-    let mut sc = crate::scenarios::load(Some(path), &[])?;
+    let mut sc = labbox_scenario()?;
     sc.link.bandwidth_mibps = cal.link_mibps;
     sc.sim.setup_ms = cal.setup_ms;
     sc.sim.device_state_kib = cal.device_state_kib;
@@ -136,12 +149,9 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
 /// chance — and they decide on which side of the threshold a close pass lands. Each run draws
 /// them from its own seed; the answer is the runs' median, as the real side's is the median of
 /// its repetitions. 201: where a case's passes are nearly as likely to end one way as the
-/// other, the median of fewer runs still flips with the seeds (on the seven-run grid 31, 51
-/// and 101 runs matched QEMU's median count in 52, 55 and 57 of the 69 validation cases);
-/// with that model, 201, 401 and 1001 runs gave the same median in every case. With session
-/// 13's, three cases move by a pass between 201 and 401 runs and none from 401 to 2001 (exact
-/// 82.6 % at 201, 81.2 % at 401-2001: see the README); 201 stays, as more runs would cost the
-/// CI subset its time budget, and the README reports both.
+/// other, the median of fewer runs still flips with the seeds; more runs move only a few cases
+/// by a pass and would cost the CI subset its time budget. The measurements behind the number
+/// are in `docs/fidelity-notebook.md`; the README reports both.
 pub const TWIN_RUNS: u64 = 201;
 
 /// `runs` runs of the simulator for `case`, seeds counted up from the scenario's, spread over
@@ -225,7 +235,7 @@ pub use real::RealBench;
 #[cfg(feature = "real")]
 mod real {
     use super::*;
-    use crate::fidelity::runs::{GuestMemoryMap, SyncPoint, sync_points};
+    use crate::runs::{GuestMemoryMap, SyncPoint, sync_points};
     use anyhow::Context as _;
     use migralab_real::labbox::{self, GuestSpec, LabboxConfig};
     use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};

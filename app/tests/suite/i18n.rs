@@ -1,8 +1,6 @@
 //! Both Fluent catalogs have the same messages, and every message used in the code exists
 //! (the Indonesian one is checked at compile time by `fl!`; this checks English too).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use fluent_syntax::ast::Entry;
 use migralab_sim_core::lang::Lang;
 use std::collections::BTreeSet;

@@ -3,61 +3,8 @@
 //! Every run starts in a scratch directory outside the workspace, so these tests also check that
 //! the shipped scenarios are embedded rather than read from `scenarios/`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-use std::path::{Path, PathBuf};
+use crate::common::{Scratch, migralab, migralab_in};
 use std::process::Command;
-
-/// What one run of the binary left behind.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-}
-
-/// A scratch directory unique to one test, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("migralab-cli-{}-{test}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn migralab_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().expect("killed by a signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn migralab(args: &[&str]) -> Run {
-    migralab_in(&std::env::temp_dir(), args)
-}
 
 #[test]
 fn sim_lesson_completes_with_exit_0() {
@@ -167,7 +114,7 @@ fn unknown_scenario_name_exits_2_and_lists_the_shipped_ones() {
 
 #[test]
 fn unknown_key_exits_2_naming_file_and_line() {
-    let scratch = Scratch::new("unknown-key");
+    let scratch = Scratch::new("cli", "unknown-key");
     let text = "\
 name = \"typo\"
 
@@ -190,7 +137,7 @@ ram_mib = 512
 ram_gib = 2
 ";
     std::fs::write(scratch.path("typo.toml"), text).unwrap();
-    let run = migralab_in(&scratch.0, &["sim", "typo.toml"]);
+    let run = migralab_in(scratch.as_path(), &["sim", "typo.toml"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
         run.stderr.starts_with("error: typo.toml:19:"),
@@ -290,9 +237,9 @@ fn same_seed_gives_identical_json() {
 
 #[test]
 fn out_writes_the_file_and_leaves_no_temporary() {
-    let scratch = Scratch::new("out");
+    let scratch = Scratch::new("cli", "out");
     let run = migralab_in(
-        &scratch.0,
+        scratch.as_path(),
         &["sim", "exp1-shared-storage", "--json", "--out", "run.json"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -303,14 +250,17 @@ fn out_writes_the_file_and_leaves_no_temporary() {
     assert_eq!(doc["outcome"]["status"], "completed");
 
     // Replacing an existing file works, and only the target is left in the directory.
-    let run = migralab_in(&scratch.0, &["sim", "lesson", "--csv", "--out", "run.json"]);
+    let run = migralab_in(
+        scratch.as_path(),
+        &["sim", "lesson", "--csv", "--out", "run.json"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         std::fs::read_to_string(scratch.path("run.json"))
             .unwrap()
             .starts_with("t_ms,")
     );
-    let names: Vec<_> = std::fs::read_dir(&scratch.0)
+    let names: Vec<_> = std::fs::read_dir(scratch.as_path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -319,8 +269,11 @@ fn out_writes_the_file_and_leaves_no_temporary() {
 
 #[test]
 fn out_into_a_missing_directory_exits_2() {
-    let scratch = Scratch::new("out-missing");
-    let run = migralab_in(&scratch.0, &["sim", "lesson", "--out", "nodir/run.txt"]);
+    let scratch = Scratch::new("cli", "out-missing");
+    let run = migralab_in(
+        scratch.as_path(),
+        &["sim", "lesson", "--out", "nodir/run.txt"],
+    );
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.starts_with("error: cannot write nodir/run.txt:"),
@@ -331,11 +284,22 @@ fn out_into_a_missing_directory_exits_2() {
 
 #[test]
 fn out_naming_a_directory_exits_2_before_running() {
-    let scratch = Scratch::new("out-dir");
-    let run = migralab_in(&scratch.0, &["sim", "lesson", "--out", "."]);
+    let scratch = Scratch::new("cli", "out-dir");
+    let run = migralab_in(scratch.as_path(), &["sim", "lesson", "--out", "."]);
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
         "error: --out .: is a directory; name a file in it\n"
+    );
+}
+
+#[test]
+fn fidelity_dry_run_prints_the_harness_plan_and_exits_0() {
+    let run = migralab(&["fidelity", "--quick", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("8 cases, 1 real run(s) each: about"),
+        "{}",
+        run.stdout
     );
 }

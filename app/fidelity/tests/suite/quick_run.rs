@@ -1,27 +1,16 @@
 //! `migralab fidelity --quick` on the lab in a box: the simulator against real QEMU, as the
-//! regression guard the fidelity issue asks for (the median error on bytes transferred over the
+//! regression guard against losing fidelity (the median error on bytes transferred over the
 //! validation cases must stay within 10 %). Needs root and the lab's packages, as CI has; it
-//! fails with the reason otherwise, never skips.
-#![cfg(feature = "real")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! fails with the reason otherwise (the lab refuses to come up and says why), never skips.
 
-mod common;
-
-use std::process::Command;
+use super::{fidelity, machine_exclusive};
 
 #[test]
 fn the_quick_fidelity_run_stays_within_ten_percent_on_bytes() {
-    assert!(
-        common::is_root(),
-        "the fidelity run needs root (it builds the lab in a box), as CI has"
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
-        .args(["fidelity", "--quick", "--json", "--fail-above", "0.10"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: serde_json::Value = serde_json::from_str(&stdout)
+    let _machine = machine_exclusive();
+    let out = fidelity(&["--quick", "--json", "--fail-above", "0.10"]);
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    let report: serde_json::Value = serde_json::from_str(stdout)
         .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{stdout}\n{stderr}"));
     let summary = &report["summary"];
     eprintln!("{}", serde_json::to_string_pretty(summary).unwrap());
@@ -52,5 +41,5 @@ fn the_quick_fidelity_run_stays_within_ten_percent_on_bytes() {
         bytes <= 0.10,
         "median error on bytes {bytes} > 10 %\n{stderr}"
     );
-    assert!(out.status.success(), "exit {:?}\n{stderr}", out.status);
+    assert!(out.success, "above --fail-above\n{stdout}");
 }

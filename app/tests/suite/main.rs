@@ -1,0 +1,40 @@
+//! The app's integration tests, one binary (not one per file: each linked the whole GUI stack,
+//! and on CI's two cores the links took longer than the tests). One module per area; the
+//! helpers they share are in `common`.
+//!
+//! The tests of one binary run in parallel threads of one process: none of them may change the
+//! process's environment or working directory (children get theirs through `Command`), and
+//! each uses scratch directories of its own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod cli;
+mod gui;
+mod gui_quiz;
+#[cfg(feature = "real")]
+mod gui_real;
+mod i18n;
+mod labbox_cli;
+mod ping_cli;
+mod progress;
+mod quiz_cli;
+#[cfg(feature = "real")]
+mod real_lab;
+mod report_cli;
+mod shell_cli;
+mod smoke;
+
+use std::sync::{Mutex, MutexGuard};
+
+/// Held by every test that brings up the lab in a box or times packets. The lab loads both
+/// cores for minutes; a probe schedule measured beside it would measure that load, and cargo
+/// runs the tests of one binary in parallel.
+fn machine_exclusive() -> MutexGuard<'static, ()> {
+    static MACHINE: Mutex<()> = Mutex::new(());
+    // A test that panicked while holding it has released the machine all the same.
+    MACHINE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
