@@ -151,7 +151,7 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
 /// its repetitions. 201: where a case's passes are nearly as likely to end one way as the
 /// other, the median of fewer runs still flips with the seeds; more runs move only a few cases
 /// by a pass and would cost the CI subset its time budget. The measurements behind the number
-/// are in `docs/fidelity-notebook.md`; the README reports both.
+/// are in `docs/src/model/fidelity-notebook.md`; the README reports both.
 pub const TWIN_RUNS: u64 = 201;
 
 /// `runs` runs of the simulator for `case`, seeds counted up from the scenario's, spread over

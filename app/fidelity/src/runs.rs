@@ -308,7 +308,7 @@ impl WriterPages {
 }
 
 /// Where the grid's busy guests keep their writer's files, for recordings whose dumps did not
-/// look for them (the published one), in the order the files were allocated (see the README):
+/// look for them (the published one), in the order the files were allocated (see `docs/src/model/fidelity.md`):
 /// one line per guest, its `(ram, working set, rate)` and the dump's map. Every boot of a guest
 /// holds the same data in the same place (the kernel is not placed at random), so another dump
 /// of the same guest says where that recording's files were.
