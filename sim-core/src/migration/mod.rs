@@ -15,18 +15,15 @@
 //! - completion pauses the guest, syncs once more, sends the rest without rate limit plus device
 //!   state; the destination resumes; the network follows after the announce.
 
-use crate::cpu::PassthroughOutcome;
 use crate::disk::DiskMirror;
 use crate::error::LabError;
-use crate::memory::{GuestMemory, Sent};
-use crate::preflight::{CheckId, CheckStatus, Stage, passthrough_outcome, preflight};
-use crate::ram_layout::RamLayout;
+use crate::guest::{Guest, GuestMemory, Sent};
+use crate::preflight::Stage;
 use crate::rng::FastRng;
-use crate::scenario::{MigrationSpec, Scenario, TimeoutAction, VmSpec, WorkloadSpec};
+use crate::scenario::{MigrationSpec, SimSpec, TimeoutAction, VmSpec};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{MigrationSample, Outcome, Phase, SyncRecord, TraceKind};
 use crate::units::{MIB, PAGE_SIZE};
-use crate::workload::Workload;
 
 /// QEMU's `BUFFER_DELAY`: the rate-limit and bandwidth-measurement slot.
 const SLOT: SimDuration = SimDuration::from_millis(100);
@@ -68,6 +65,19 @@ enum State {
     Done,
 }
 
+/// What the checks before the job found (the simulator runs preflight; the state machine acts on
+/// its answer at the stage where libvirt would).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Verdict {
+    /// The failure libvirt would report, and at which stage.
+    pub failure: Option<(Stage, LabError)>,
+    /// The destination is on another network: the guest will not answer after the move.
+    pub unreachable_after: bool,
+    /// Instructions of the source CPU the destination lacks, for a `host-passthrough` guest
+    /// whose state still loads there (see [`crate::cpu::PassthroughOutcome::FaultsLater`]).
+    pub faults_after: Vec<String>,
+}
+
 /// Tunables resolved from the scenario.
 #[derive(Debug, Clone)]
 struct Params {
@@ -105,17 +115,10 @@ pub struct Migration {
     faults_after: Vec<String>,
     /// The job failed after the post-copy switch: the guest stays paused on the source.
     guest_lost: bool,
+    /// The guest's RAM as QEMU tracks it: what is still to send, what the guest dirtied.
     mem: GuestMemory,
-    workload: Workload,
-    /// The guest's own small writes besides its workload (see `VmSpec::background_dirty_mibps`).
-    background: Workload,
-    /// Where the written memory is, for the background writes.
-    layout: RamLayout,
-    /// First page of the workload's memory (its churn below the set, then the set): after the
-    /// background's pages, which are the kernel's own memory and not the writer's.
-    workload_base: u64,
-    /// Where the workload's pages lie (its set and its churn).
-    churn: ChurnPlacement,
+    /// What writes to that RAM while the guest runs.
+    guest: Guest,
     disk: Option<DiskMirror>,
     // QEMU's counters.
     sync_count: u64,
@@ -156,16 +159,17 @@ pub struct Migration {
 }
 
 impl Migration {
-    /// A migration of `vm` as `spec` says, in `scenario`'s lab, typed at `spec.start_ms`.
-    /// `workload_rng` and `disk_rng` come from the run's seed tree.
+    /// A migration of `vm` as `spec` says, typed at `spec.start_ms`, with the simulation's
+    /// constants `sim` and what preflight found (`verdict`). `workload_rng` and `disk_rng` come
+    /// from the run's seed tree.
     pub fn new(
-        scenario: &Scenario,
+        sim: &SimSpec,
         spec: &MigrationSpec,
         vm: &VmSpec,
+        verdict: Verdict,
         workload_rng: FastRng,
         disk_rng: FastRng,
     ) -> Self {
-        let sim = &scenario.sim;
         let params = Params {
             live: spec.live,
             cap_bytes_per_sec: spec.bandwidth_mibps.map(|b| (b * MIB) as f64),
@@ -192,17 +196,6 @@ impl Migration {
             max_time: SimDuration::from_ms_f64(sim.max_time_s * 1000.0),
             sample_every: SimDuration::from_millis(sim.sample_interval_ms.max(1)),
         };
-        let (planned_failure, unreachable_after) = match preflight(scenario, spec) {
-            Ok(report) => (
-                report
-                    .first_failure()
-                    .and_then(|c| c.error.clone().map(|e| (c.stage, e))),
-                report
-                    .check(CheckId::SameSubnet)
-                    .is_some_and(|c| c.status == CheckStatus::Warn),
-            ),
-            Err(e) => (Some((Stage::Connect, e)), false),
-        };
         // virsh's --timeout is checked by the client as it polls the job, not by libvirt: the
         // guest is suspended at the first poll after the timeout, and where the polls fall
         // against the job's start is chance (the lab's runs were suspended 0-110 ms late).
@@ -213,67 +206,8 @@ impl Migration {
         } else {
             SimDuration::ZERO
         };
-        let layout = vm.ram_layout();
-        let mem = GuestMemory::from_layout(&layout);
-        let pages = layout.ram_pages();
-        // The background writes land on the first `background_set_kib` of the memory the guest
-        // has used (all of it when 0) — or, in a guest whose writer's files were found, on the
-        // churn's pages (`ChurnPlacement::background_page`); their own random stream (taken
-        // without disturbing the workload's) keeps them off its pattern. The set is given in
-        // whole MiB and held to those pages by the RAM the workload is told about.
-        let background_pages = match vm.background_set_kib {
-            0 => layout.data_pages().max(1),
-            kib => (kib * 1024)
-                .div_ceil(PAGE_SIZE)
-                .clamp(1, layout.data_pages().max(1)),
-        };
-        let background = Workload::new(
-            &WorkloadSpec::HotSet {
-                set_mib: (background_pages * PAGE_SIZE).div_ceil(MIB),
-                rate_mibps: vm.background_dirty_mibps,
-            },
-            background_pages,
-            1.0,
-            FastRng::new(workload_rng.clone().next_u64() ^ 0x6261_636b_6772_6e64),
-        );
-        let workload = Workload::new(&vm.workload, pages, vm.vcpu_busy_share, workload_rng)
-            .with_bursts(vm.workload_burst_ms, vm.workload_churn_kib)
-            .mid_cycle();
-        // The working set is the writer's own memory, not the kernel's: it starts above the
-        // background's pages (QEMU's page trace of the lab's guest shows the two apart), else the
-        // background would rewrite pages the writer keeps dirty anyway and add nothing. (A
-        // measured layout says where the files are: see below.)
-        let workload_base = if vm.background_dirty_mibps > 0.0 {
-            background_pages.min(pages.saturating_sub(workload.span_pages()))
-        } else {
-            0
-        };
-        let mut churn = ChurnPlacement::new(&workload, vm.workload_churn_top_share, &layout);
-        // A guest whose memory was dumped holds its writer's files in that data — not in the
-        // kernel's first MiBs, where the set would turn empty pages into data the first pass
-        // sends and share pages with the background's. When the dump found the files
-        // (`VmSpec::workload_files`), the set is those pages in the order the kernel gave them:
-        // the holes its boot freed, among its data and at the top of RAM, then fresh memory
-        // above the data. Otherwise it is the last data below the top block (the page
-        // descriptors), where a tmpfs that has filled those holes goes on allocating, with the
-        // low churn just below it.
-        if !vm.data_pages_per_mib.is_empty() {
-            let writer = RamLayout::pages_of_runs(&vm.workload_files, pages);
-            if !churn.on_pages(&writer, &layout) {
-                let top = layout
-                    .ram_pages()
-                    .saturating_sub(vm.top_used_mib * crate::ram_layout::PAGES_PER_MIB);
-                churn.in_data_below(layout.data_pages_below(top));
-            }
-        }
-        let host = |name: &str| scenario.hosts.iter().find(|h| h.name == name);
-        let faults_after = match (host(&vm.host), host(&spec.to)) {
-            (Some(src), Some(dst)) => match passthrough_outcome(vm, src, dst) {
-                Some(PassthroughOutcome::FaultsLater { instructions, .. }) => instructions,
-                _ => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
+        let guest = Guest::new(vm, workload_rng);
+        let mem = GuestMemory::from_layout(guest.layout());
         let copies_disk = spec.copy_storage_all && vm.disk_bytes() > 0;
         let disk =
             copies_disk.then(|| DiskMirror::new(vm.disk_bytes(), vm.disk_write_mibps, disk_rng));
@@ -284,16 +218,12 @@ impl Migration {
             params,
             start,
             state: State::Pending,
-            planned_failure,
-            unreachable_after,
-            faults_after,
+            planned_failure: verdict.failure,
+            unreachable_after: verdict.unreachable_after,
+            faults_after: verdict.faults_after,
             guest_lost: false,
             mem,
-            workload,
-            background,
-            layout,
-            workload_base,
-            churn,
+            guest,
             disk,
             sync_count: 0,
             ram_bytes: 0,
@@ -1002,31 +932,18 @@ impl Migration {
         let mut faults = Sent::default();
         let mut requests = 0;
         let mem = &mut self.mem;
-        let layout = &self.layout;
-        let base = self.workload_base;
-        let churn = &self.churn;
-        for (w, in_workload) in [(&mut self.workload, true), (&mut self.background, false)] {
-            w.advance_to(*t, 0, |idx| {
-                let mut fault = |page: u64| {
-                    if mem.is_pending(page) {
-                        let s = mem.send_page(page);
-                        faults.bytes += s.bytes;
-                        faults.zero_pages += s.zero_pages;
-                        faults.normal_pages += s.normal_pages;
-                        requests += 1;
-                    }
-                    mem.write(page);
-                };
-                // The workload's pages from the first page up (where in RAM does not change
-                // what is sent: QEMU keeps every write in its dirty log, even one made before
-                // the first pass reached the page); the background's in the written memory.
-                if in_workload {
-                    churn.write(idx, base, layout, &mut fault);
-                } else {
-                    fault(churn.background_page(idx, layout));
-                }
-            });
-        }
+        // Where in RAM a write lands does not change what is sent: QEMU keeps every write in its
+        // dirty log, even one made before the first pass reached the page.
+        self.guest.run(*t, 0, |page| {
+            if mem.is_pending(page) {
+                let s = mem.send_page(page);
+                faults.bytes += s.bytes;
+                faults.zero_pages += s.zero_pages;
+                faults.normal_pages += s.normal_pages;
+                requests += 1;
+            }
+            mem.write(page);
+        });
         self.postcopy_requests += requests;
         self.account(faults);
         *budget = budget.saturating_sub(faults.bytes);
@@ -1058,21 +975,12 @@ impl Migration {
             return;
         }
         let mem = &mut self.mem;
-        let layout = &self.layout;
-        let base = self.workload_base;
-        let churn = &self.churn;
-        self.workload.advance_to(t, self.throttle_pct, |p| {
-            churn.write(p, base, layout, |page| mem.write(page));
-        });
-        // Timers and received packets are not held back by auto-converge's throttle.
-        self.background
-            .advance_to(t, 0, |i| mem.write(churn.background_page(i, layout)));
+        self.guest.run(t, self.throttle_pct, |page| mem.write(page));
     }
 
     /// The guest is paused (or its writes do not matter): skip its writers to `t`.
     fn skip_guest(&mut self, t: SimTime) {
-        self.workload.skip_to(t);
-        self.background.skip_to(t);
+        self.guest.skip_to(t);
     }
 
     fn account(&mut self, sent: Sent) {
@@ -1228,323 +1136,4 @@ fn bytes_in(t: SimTime, end: SimTime, rate: f64) -> u64 {
 /// The instant after sending `bytes` from `t` at `rate` bytes/ns (at least 1 ns later).
 fn advance(t: SimTime, bytes: u64, rate: f64) -> SimTime {
     t + SimDuration(((bytes as f64 / rate).ceil() as u64).max(1))
-}
-
-/// Where the workload's writes land. Its working set is a stretch of pages from the workload's
-/// base; what each burst dirties besides (the churn: the processes it starts, their buffers) is
-/// the kernel's memory, not the writer's files. A page trace of the lab's guest shows it split:
-/// most just below the files, the rest in the page descriptors at the top of RAM (allocating and
-/// freeing pages writes their descriptors). Which side of the set the churn lies on decides
-/// whether QEMU's walk sends it again right after the set's freshly written pages.
-#[derive(Debug, Clone)]
-struct ChurnPlacement {
-    /// Pages of the working set.
-    set: u64,
-    /// Churn pages just below the set (the set starts after them).
-    low: u64,
-    /// Churn pages in the page descriptors at the top of RAM.
-    top: u64,
-    /// The last page with data (the top churn counts down from it).
-    last: u64,
-    /// When set, the low churn and then the set are the data pages from this index on (a
-    /// measured layout); otherwise raw pages from the workload's base.
-    data_start: Option<u64>,
-    /// The set's pages as a dump found them, in the order written, and the churn's: the low
-    /// churn (ascending) then the top churn (descending), both on data pages that are not
-    /// the files'.
-    found: Option<FoundPages>,
-}
-
-/// The workload's pages when a dump found its files.
-#[derive(Debug, Clone)]
-struct FoundPages {
-    set: std::sync::Arc<[u64]>,
-    churn: std::sync::Arc<[u64]>,
-    /// The first page of the kernel's page descriptors, when the layout shows where they are.
-    memmap: Option<u64>,
-    /// The descriptor pages of the buffer the writer reads whole at each wake-up.
-    buffer_descriptors: std::sync::Arc<[u64]>,
-}
-
-impl ChurnPlacement {
-    fn new(workload: &Workload, top_share: f64, layout: &RamLayout) -> ChurnPlacement {
-        let churn = workload.churn_pages();
-        let top = ((churn as f64) * top_share.clamp(0.0, 1.0)).round() as u64;
-        ChurnPlacement {
-            set: workload.span_pages() - churn,
-            low: churn - top,
-            top,
-            last: layout.data_pages().saturating_sub(1),
-            data_start: None,
-            found: None,
-        }
-    }
-
-    /// Place the set on the last of `pages` (the writer's files in the order allocated; the
-    /// ones before are the buffer it only reads); the low churn on the data just below the
-    /// set's lowest page, the top churn on the last data pages, neither on the files (the
-    /// boot's freed holes the files took include the last pages of RAM: the page descriptors
-    /// lie below them). False, and nothing changed, when there are fewer pages than the set.
-    ///
-    /// When the layout shows where the page descriptors are, each page the writer writes
-    /// also dirties its descriptor, and each wake-up the descriptors of the buffer it reads
-    /// (the kernel locks a file's page to write it and counts a reference to read it). Those
-    /// are the churn QEMU's page trace finds at the top of RAM — the descriptors of the
-    /// writer's files and nothing else there to speak of — so the top churn is then none and
-    /// all of the fitted churn lies below the set.
-    fn on_pages(&mut self, pages: &[u64], layout: &RamLayout) -> bool {
-        let n = self.set as usize;
-        let Some(skip) = pages.len().checked_sub(n) else {
-            return false;
-        };
-        let (buffer, set) = pages.split_at(skip);
-        let Some(&lowest) = set.iter().min() else {
-            return false;
-        };
-        let memmap = layout.memmap_start();
-        if memmap.is_some() {
-            self.low += self.top;
-            self.top = 0;
-        }
-        let buffer_descriptors: std::collections::BTreeSet<u64> = memmap
-            .map(|m| {
-                buffer
-                    .iter()
-                    .map(|&p| RamLayout::descriptor_page(m, p))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let files: std::collections::BTreeSet<u64> = pages.iter().copied().collect();
-        // Data pages counting down from data index `from`, the files' skipped.
-        let down = |from: u64| {
-            (0..from)
-                .rev()
-                .map(|i| layout.data_page(i))
-                .filter(|p| !files.contains(p))
-        };
-        let mut low: Vec<u64> = down(layout.data_pages_below(lowest))
-            .take(self.low as usize)
-            .collect();
-        low.reverse();
-        let top = down(layout.data_pages()).take(self.top as usize);
-        let churn: Vec<u64> = low.into_iter().chain(top).collect();
-        self.found = Some(FoundPages {
-            set: set.into(),
-            churn: churn.into(),
-            memmap,
-            buffer_descriptors: buffer_descriptors.into_iter().collect(),
-        });
-        true
-    }
-
-    /// Make the writes of the workload's page `p`: the page itself, and the descriptors that
-    /// go with it when they are modelled (a set page's own; with the wake-up's first churn
-    /// page, the buffer's).
-    #[inline]
-    fn write(&self, p: u64, base: u64, layout: &RamLayout, mut write: impl FnMut(u64)) {
-        let page = self.page(p, base, layout);
-        write(page);
-        let Some(found) = &self.found else { return };
-        let Some(memmap) = found.memmap else { return };
-        let set = found.set.len() as u64;
-        if p < set {
-            write(RamLayout::descriptor_page(memmap, page));
-        } else if p == set {
-            for &d in found.buffer_descriptors.iter() {
-                write(d);
-            }
-        }
-    }
-
-    /// The page the background's write `i` lands on. In a guest whose files were found, the
-    /// churn's pages: QEMU's page trace of a busy guest finds nothing of the kernel's besides
-    /// the churn's ~250 pages a pass (none in the first MiBs, where an idle guest's timers and
-    /// packets would otherwise be placed) — the kernel writes the same recently freed pages
-    /// for both. Otherwise the first data pages.
-    #[inline]
-    fn background_page(&self, i: u64, layout: &RamLayout) -> u64 {
-        match &self.found {
-            Some(found) if !found.churn.is_empty() => {
-                found.churn[(i % found.churn.len() as u64) as usize]
-            }
-            _ => layout.data_page(i),
-        }
-    }
-
-    /// Place the low churn and the set on the data pages that end at data page `end`.
-    fn in_data_below(&mut self, end: u64) {
-        self.data_start = Some(end.saturating_sub(self.set + self.low));
-    }
-
-    /// The page written for the workload's page `p` (set pages first, then churn).
-    #[inline]
-    fn page(&self, p: u64, base: u64, layout: &RamLayout) -> u64 {
-        if let Some(found) = &self.found {
-            let p = p as usize;
-            return match found.set.get(p) {
-                Some(&page) => page,
-                None => found
-                    .churn
-                    .get(p - found.set.len())
-                    .copied()
-                    .unwrap_or_else(|| layout.data_page(self.last)),
-            };
-        }
-        if let Some(d) = self.data_start {
-            if p < self.set {
-                return layout.data_page(d + self.low + p);
-            }
-            if p - self.set < self.low {
-                return layout.data_page(d + p - self.set);
-            }
-        }
-        if p < self.set {
-            base + self.low + p
-        } else if p - self.set < self.low {
-            base + p - self.set
-        } else {
-            layout.data_page(self.last.saturating_sub(p - self.set - self.low))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn churn_lies_below_the_set_and_in_the_last_data_pages() {
-        // 64 MiB, half of it data at the bottom and 4 MiB at the top; 1 MiB set, 40 pages of
-        // churn, a quarter of it at the top.
-        let layout = RamLayout::simple(16384, 0.4375, 1024);
-        let workload = Workload::new(
-            &WorkloadSpec::Scanner {
-                set_mib: 1,
-                rate_mibps: 1.0,
-            },
-            16384,
-            1.0,
-            FastRng::new(1),
-        )
-        .with_bursts(250.0, 160);
-        let c = ChurnPlacement::new(&workload, 0.25, &layout);
-        let base = 1000;
-        // The set's first page comes after the 30 low churn pages.
-        assert_eq!(c.page(0, base, &layout), base + 30);
-        assert_eq!(c.page(255, base, &layout), base + 30 + 255);
-        // Churn: 30 pages just below the set, then 10 counting down from the last page of RAM.
-        assert_eq!(c.page(256, base, &layout), base);
-        assert_eq!(c.page(256 + 29, base, &layout), base + 29);
-        assert_eq!(c.page(256 + 30, base, &layout), 16383);
-        assert_eq!(c.page(256 + 39, base, &layout), 16374);
-    }
-
-    /// An 8 MiB measured guest — MiB 0-2 full, MiB 3 empty, MiB 4-5 full, MiB 6 empty, MiB 7
-    /// half full (the top block) — and a 1 MiB writer with 160 pages of churn per burst.
-    fn measured_guest() -> (RamLayout, Workload) {
-        let layout = RamLayout::measured(8 * 256, &[256, 256, 256, 0, 256, 256, 0, 128]);
-        let workload = Workload::new(
-            &WorkloadSpec::Scanner {
-                set_mib: 1,
-                rate_mibps: 1.0,
-            },
-            8 * 256,
-            1.0,
-            FastRng::new(1),
-        )
-        .with_bursts(250.0, 160);
-        (layout, workload)
-    }
-
-    #[test]
-    fn in_a_measured_guest_the_set_and_its_churn_are_the_data_below_the_top_block() {
-        // 8 MiB: MiB 0-2 full (the kernel), MiB 3 empty, MiB 4-5 full (the files), MiB 6 empty,
-        // MiB 7 half full (the page descriptors: the top block).
-        let (layout, workload) = measured_guest();
-        let mut c = ChurnPlacement::new(&workload, 0.25, &layout);
-        c.in_data_below(layout.data_pages_below(7 * 256));
-        let base = 1000;
-        // Data below MiB 7 ends with MiB 5: the set is its last MiB, the 30 low churn pages
-        // the ones before it; the base no longer matters.
-        assert_eq!(c.page(0, base, &layout), 5 * 256);
-        assert_eq!(c.page(255, base, &layout), 6 * 256 - 1);
-        assert_eq!(c.page(256, base, &layout), 5 * 256 - 30);
-        assert_eq!(c.page(256 + 29, base, &layout), 5 * 256 - 1);
-        // The top churn still counts down from the last data page.
-        assert_eq!(c.page(256 + 30, base, &layout), 7 * 256 + 127);
-    }
-
-    #[test]
-    fn with_the_files_found_the_set_is_their_last_pages_in_the_order_allocated() {
-        // 8 MiB: MiB 0-2 full (the kernel, with holes the boot freed), MiB 3 empty, MiB 4-5
-        // full, MiB 7 half full (the top block).
-        let (layout, workload) = measured_guest();
-        // The files: 100 pages of MiB 1 (the buffer the writer reads), then 56 of MiB 7 (a
-        // hole at the top), then 100 more of MiB 1 and 100 of MiB 4.
-        let files = RamLayout::pages_of_runs(&[(1, 100), (7, 56), (1, 100), (4, 100)], 8 * 256);
-        assert_eq!(files.len(), 356);
-        let mut c = ChurnPlacement::new(&workload, 0.25, &layout);
-        assert!(c.on_pages(&files, &layout));
-        let base = 1000;
-        // The set is the last 256 of them, in that order: MiB 7's pages come first, then the
-        // second run of MiB 1 (after the first run's pages), then MiB 4.
-        assert_eq!(c.page(0, base, &layout), 7 * 256);
-        assert_eq!(c.page(55, base, &layout), 7 * 256 + 55);
-        assert_eq!(c.page(56, base, &layout), 256 + 100);
-        assert_eq!(c.page(155, base, &layout), 256 + 199);
-        assert_eq!(c.page(156, base, &layout), 4 * 256);
-        assert_eq!(c.page(255, base, &layout), 4 * 256 + 99);
-        // The layout shows page descriptors (the top of the highest full run: MiB 5 for 8 MiB),
-        // so all 40 churn pages lie below the set: the data just below its lowest page (MiB
-        // 1's 100th), but not the files' — the buffer's 100 pages there are skipped, down into
-        // MiB 0.
-        assert_eq!(c.page(256, base, &layout), 216);
-        assert_eq!(c.page(256 + 39, base, &layout), 255);
-        // Writing a set page dirties its descriptor too; the wake-up's first churn page comes
-        // with the buffer's descriptors (MiB 1's first 100 pages: two descriptor pages).
-        let writes = |p: u64| {
-            let mut w = Vec::new();
-            c.write(p, base, &layout, |page| w.push(page));
-            w
-        };
-        let memmap = 5 * 256;
-        assert_eq!(writes(0), [7 * 256, memmap + 7 * 256 / 64]);
-        assert_eq!(writes(156), [4 * 256, memmap + 4 * 256 / 64]);
-        assert_eq!(writes(256), [216, memmap + 4, memmap + 5]);
-        assert_eq!(writes(257), [217]);
-        // The background writes on the churn's pages, round and round.
-        assert_eq!(c.background_page(0, &layout), 216);
-        assert_eq!(c.background_page(39, &layout), 255);
-        assert_eq!(c.background_page(40, &layout), 216);
-        // Fewer pages than the set: nothing changes.
-        let mut d = ChurnPlacement::new(&workload, 0.25, &layout);
-        assert!(!d.on_pages(&files[..255], &layout));
-        assert_eq!(d.page(0, base, &layout), base + 30);
-        // Without the files, the background writes the first data pages.
-        assert_eq!(d.background_page(0, &layout), 0);
-        assert_eq!(d.background_page(300, &layout), 300);
-    }
-
-    #[test]
-    fn with_the_files_found_but_no_descriptors_the_top_churn_counts_down_from_the_top() {
-        // As above, but no MiB is quite full: where the descriptors are is not known.
-        let layout = RamLayout::measured(8 * 256, &[255, 255, 255, 0, 255, 255, 0, 128]);
-        let (_, workload) = measured_guest();
-        let files = RamLayout::pages_of_runs(&[(1, 100), (7, 56), (1, 100), (4, 100)], 8 * 256);
-        let mut c = ChurnPlacement::new(&workload, 0.25, &layout);
-        assert!(c.on_pages(&files, &layout));
-        let base = 1000;
-        // 30 low churn pages, just below the set and off the buffer, into MiB 0.
-        assert_eq!(c.page(256, base, &layout), 225);
-        assert_eq!(c.page(256 + 29, base, &layout), 254);
-        // The top churn counts down from the last data page that is not the files' (MiB 7's
-        // first 56 pages are).
-        assert_eq!(c.page(256 + 30, base, &layout), 7 * 256 + 127);
-        assert_eq!(c.page(256 + 39, base, &layout), 7 * 256 + 118);
-        // And no descriptors are written.
-        let mut w = Vec::new();
-        c.write(0, base, &layout, |page| w.push(page));
-        c.write(256, base, &layout, |page| w.push(page));
-        assert_eq!(w, [7 * 256, 225]);
-    }
 }
