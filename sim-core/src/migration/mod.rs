@@ -15,15 +15,19 @@
 //! - completion pauses the guest, syncs once more, sends the rest without rate limit plus device
 //!   state; the destination resumes; the network follows after the announce.
 
+mod counters;
+mod phases;
+mod transitions;
+
 use crate::disk::DiskMirror;
 use crate::error::LabError;
-use crate::guest::{Guest, GuestMemory, Sent};
+use crate::guest::{Guest, GuestMemory};
 use crate::preflight::Stage;
 use crate::rng::FastRng;
 use crate::scenario::{MigrationSpec, SimSpec, TimeoutAction, VmSpec};
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{MigrationSample, Outcome, Phase, SyncRecord, TraceKind};
-use crate::units::{MIB, PAGE_SIZE};
+use crate::trace::{MigrationSample, Outcome, SyncRecord, TraceKind};
+use crate::units::MIB;
 
 /// QEMU's `BUFFER_DELAY`: the rate-limit and bandwidth-measurement slot.
 const SLOT: SimDuration = SimDuration::from_millis(100);
@@ -404,175 +408,6 @@ impl Migration {
         }
     }
 
-    // ---- state transitions -------------------------------------------------------------------
-
-    fn begin(&mut self, t: SimTime) {
-        self.emit(
-            t,
-            TraceKind::Log {
-                message: format!("{} (on {})", self.spec.virsh_command(), self.vm.host),
-            },
-        );
-        if let Some((Stage::Connect | Stage::Begin, err)) = self.planned_failure.clone() {
-            self.fail(t, err);
-            return;
-        }
-        self.skip_guest(t);
-        if !self.params.live {
-            // Without --live libvirt pauses the guest before migrating.
-            self.pause(t);
-        }
-        self.set_phase(t, Phase::Setup);
-        self.state = State::Setup {
-            until: t + self.params.setup,
-        };
-    }
-
-    fn fail(&mut self, t: SimTime, error: LabError) {
-        self.emit(
-            t,
-            TraceKind::Log {
-                message: error.virsh_line(),
-            },
-        );
-        self.finish(
-            t,
-            Outcome::Failed {
-                error,
-                at_ms: t.since(self.start).as_millis(),
-            },
-        );
-    }
-
-    fn after_setup(&mut self, t: SimTime) {
-        self.skip_guest(t);
-        // The destination's incoming QEMU (Prepare) and the first connection to its migration
-        // port (Perform) are where the remaining prerequisites show.
-        if let Some((Stage::Prepare | Stage::Perform, err)) = self.planned_failure.clone() {
-            self.fail(t, err);
-            return;
-        }
-        if let Some(disk) = &mut self.disk {
-            disk.start_at(t);
-            let gib = disk.total_bytes() as f64 / crate::units::GIB as f64;
-            self.set_phase(t, Phase::StorageCopy);
-            self.emit(t, TraceKind::Log {
-                message: format!(
-                    "blockdev-mirror of {} to the destination's NBD server: copying {gib:.1} GiB before any RAM",
-                    self.vm.name
-                ),
-            });
-            self.state = State::StorageCopy;
-        } else {
-            self.start_ram(t);
-        }
-    }
-
-    fn start_ram(&mut self, t: SimTime) {
-        self.skip_guest(t);
-        self.mem.start_migration();
-        // ram_init_bitmaps(): the first sync only starts dirty logging (count = 1).
-        self.sync_count = 1;
-        self.slot_start = t;
-        self.slot_bytes = 0;
-        self.period_start = t;
-        self.period_dirty_pages = 0;
-        self.period_xfer_start = self.ram_bytes;
-        self.set_phase(
-            t,
-            if self.paused_at.is_some() {
-                Phase::Suspended
-            } else {
-                Phase::Precopy
-            },
-        );
-        self.state = State::Precopy;
-    }
-
-    fn pause(&mut self, t: SimTime) {
-        if self.paused_at.is_none() {
-            self.advance_guest(t);
-            self.paused_at = Some(t);
-            self.outages.push((t, None));
-        }
-    }
-
-    fn begin_completion(&mut self, t: SimTime, postcopy: bool) {
-        self.advance_guest(t);
-        self.pause(t);
-        // migration_completion → ram_save_complete (or postcopy_start) syncs once more.
-        self.sync(t);
-        self.device_left = self.params.device_state_bytes;
-        if postcopy {
-            // The destination will fetch pages itself; the source's dirty log is no longer needed.
-            self.mem.stop_logging();
-        }
-        self.set_phase(t, Phase::StopAndCopy);
-        self.state = State::StopAndCopy { postcopy };
-    }
-
-    fn resumed(&mut self, t: SimTime, postcopy: bool) {
-        let paused_at = self.paused_at.unwrap_or(t);
-        self.resumed_at = Some(t);
-        let net_back = t + self.params.announce;
-        if let Some(o) = self.outages.last_mut() {
-            // On another subnet the guest runs but nobody can reach it.
-            o.1 = (!self.unreachable_after).then_some(net_back);
-        }
-        self.skip_guest(t);
-        self.emit(
-            t,
-            TraceKind::Log {
-                message: format!(
-                    "{} resumed on {} after {} ms paused; RARP/GARP announce sent",
-                    self.vm.name,
-                    self.spec.to,
-                    t.since(paused_at).as_millis()
-                ),
-            },
-        );
-        if postcopy {
-            self.set_phase(t, Phase::Postcopy);
-            self.state = State::Postcopy;
-        } else {
-            self.complete(t);
-        }
-    }
-
-    fn complete(&mut self, t: SimTime) {
-        let downtime = self.downtime_until(self.resumed_at.unwrap_or(t));
-        self.mem.stop_logging();
-        self.throttle_pct = 0;
-        self.emit_sample(t);
-        let outcome = Outcome::Completed {
-            total_ms: t.since(self.start).as_millis(),
-            downtime_ms: downtime,
-            memory_bytes: self.ram_bytes,
-            disk_bytes: self.disk.as_ref().map_or(0, DiskMirror::processed_bytes),
-            iterations: self.sync_count,
-        };
-        self.emit(
-            t,
-            TraceKind::Log {
-                message: self.definitions_after_success(),
-            },
-        );
-        if let Some(first) = self.faults_after.first() {
-            let login = self.vm.ip.as_deref().unwrap_or(&self.vm.name);
-            self.emit(t, TraceKind::Log {
-                message: format!(
-                    "{} on {}: its program 'worker' chose {first} when it started on {}; {}'s CPU has no {first}: invalid opcode, killed by SIGILL (the guest's kernel log: `ssh {login} dmesg`)",
-                    self.vm.name, self.spec.to, self.vm.host, self.spec.to
-                ),
-            });
-        }
-        self.finish(t, outcome);
-    }
-
-    fn downtime_until(&self, resumed: SimTime) -> u64 {
-        self.paused_at.map_or(0, |p| resumed.since(p).as_millis())
-    }
-
     /// Instructions the guest's programs chose on the source that the destination's CPU lacks
     /// (`host-passthrough` only; empty otherwise): after a completed migration a program that
     /// uses one faults.
@@ -584,113 +419,6 @@ impl Migration {
     /// part of its memory on the destination?
     pub fn guest_lost(&self) -> bool {
         self.guest_lost
-    }
-
-    /// What `virsh list --all` shows on each host afterwards (the lesson gets this wrong).
-    fn definitions_after_success(&self) -> String {
-        let dest = if self.spec.persistent {
-            "persistent"
-        } else {
-            "transient (gone from `virsh list --all` once it shuts down)"
-        };
-        let src = if self.spec.undefinesource {
-            "undefined (--undefinesource)".to_string()
-        } else {
-            "still defined, shut off (--persistent does not remove it; --undefinesource would)"
-                .to_string()
-        };
-        format!(
-            "{}: running on {} as {dest}; on {}: {src}",
-            self.vm.name, self.spec.to, self.vm.host
-        )
-    }
-
-    fn finish(&mut self, t: SimTime, outcome: Outcome) {
-        if !outcome.is_completed() {
-            // The guest goes on (or resumes) on the source; its network never moved. A guest lost
-            // after the post-copy switch answers nobody again.
-            if let Some(o) = self.outages.last_mut()
-                && o.1.is_none()
-                && !self.guest_lost
-            {
-                o.1 = Some(t);
-            }
-            self.mem.stop_logging();
-            self.throttle_pct = 0;
-        }
-        self.set_phase(t, Phase::Done);
-        self.emit(t, TraceKind::Finished(outcome.clone()));
-        self.outcome = Some(outcome);
-        self.ended_at = Some(t);
-        self.state = State::Done;
-    }
-
-    /// Timeout and the simulator's own time limit. Returns true if the job ended.
-    fn check_limits(&mut self, t: SimTime) -> bool {
-        if matches!(self.state, State::Pending | State::Done) {
-            return false;
-        }
-        let elapsed = t.since(self.start);
-        if let Some((after, action)) = self.params.timeout
-            && !self.timeout_fired
-            && elapsed >= after + self.timeout_late
-            && matches!(self.state, State::StorageCopy | State::Precopy)
-        {
-            {
-                self.timeout_fired = true;
-                match action {
-                    TimeoutAction::Suspend => {
-                        self.emit(
-                            t,
-                            TraceKind::Log {
-                                message: format!(
-                                    "--timeout {}: suspending {}; the migration completes offline",
-                                    after.as_millis() / 1000,
-                                    self.vm.name
-                                ),
-                            },
-                        );
-                        self.pause(t);
-                        self.set_phase(t, Phase::Suspended);
-                    }
-                    TimeoutAction::Postcopy => {
-                        self.emit(
-                            t,
-                            TraceKind::Log {
-                                message: format!(
-                                    "--timeout {}: switching {} to post-copy",
-                                    after.as_millis() / 1000,
-                                    self.vm.name
-                                ),
-                            },
-                        );
-                        self.start_postcopy = true;
-                    }
-                }
-            }
-        }
-        if elapsed >= self.params.max_time
-            && matches!(self.state, State::StorageCopy | State::Precopy)
-        {
-            let outcome = Outcome::NotConverged {
-                at_ms: elapsed.as_millis(),
-                memory_bytes: self.ram_bytes,
-                disk_bytes: self.disk.as_ref().map_or(0, DiskMirror::processed_bytes),
-                iterations: self.sync_count,
-                history: self.history.clone(),
-            };
-            self.emit(t, TraceKind::Log {
-                message: format!(
-                    "{} did not converge in {} s ({} iterations): QEMU would iterate forever. Try --auto-converge, --postcopy, migrate-setmaxdowntime or --timeout.",
-                    self.vm.name,
-                    elapsed.as_millis() / 1000,
-                    self.sync_count
-                ),
-            });
-            self.finish(t, outcome);
-            return true;
-        }
-        false
     }
 
     /// `virsh domjobabort`: cancel the job. Not possible once in post-copy.
@@ -737,360 +465,6 @@ impl Migration {
         self.params.cap_bytes_per_sec = mibps.map(|b| (b * MIB) as f64);
     }
 
-    // ---- the phases ---------------------------------------------------------------------------
-
-    fn storage_copy(&mut self, t: &mut SimTime, end: SimTime, budget: &mut u64, rate: f64) {
-        let Some(disk) = &mut self.disk else {
-            self.start_ram(*t);
-            return;
-        };
-        disk.advance_to(*t, self.paused_at.is_none());
-        let time_bytes = bytes_in(*t, end, rate);
-        let sent = disk.send((*budget).min(time_bytes));
-        *budget = budget.saturating_sub(sent);
-        if sent == 0 && !disk.is_ready() {
-            *t = end;
-            return;
-        }
-        *t = advance(*t, sent, rate).min(end);
-        if disk.is_ready() {
-            let at = *t;
-            self.emit(
-                at,
-                TraceKind::Log {
-                    message: format!(
-                        "block job for {} is ready (disk in sync); starting RAM migration",
-                        self.vm.name
-                    ),
-                },
-            );
-            self.start_ram(at);
-        }
-    }
-
-    fn precopy(&mut self, t: &mut SimTime, end: SimTime, budget: &mut u64, rate: f64) {
-        if *t >= self.slot_start + SLOT {
-            self.update_counters(*t);
-        }
-        let seg_end = end.min(self.slot_start + SLOT);
-        if self.iterate_end.is_none() {
-            if self.slot_budget_left(*t) == Some(0) {
-                // migration_rate_limit(): the slot's budget is spent; sleep to the end of the slot.
-                *t = seg_end;
-                return;
-            }
-            if self.iteration_run(*t) {
-                return;
-            }
-            self.iterate_end = Some(*t + MAX_WAIT);
-        }
-        // Inside qemu_savevm_state_iterate(): send until the slot's budget is used, 50 ms have
-        // passed, or nothing is left; only then does the loop look at the threshold again.
-        let iterate_end = self.iterate_end.unwrap_or(*t);
-        if let Some(disk) = &mut self.disk {
-            // The block mirror's own connection competes for the link: give it up to half.
-            let sent = disk.send((*budget / 2).min(disk.remaining_bytes()));
-            *budget = budget.saturating_sub(sent);
-        }
-        let slot_left = self.slot_budget_left(*t).unwrap_or(u64::MAX);
-        let can = (*budget)
-            .min(slot_left)
-            .min(bytes_in(*t, seg_end.min(iterate_end), rate));
-        let sent = if can > 0 {
-            self.mem.send(can)
-        } else {
-            Sent::default()
-        };
-        if sent.bytes > 0 {
-            self.account(sent);
-            self.slot_bytes += sent.bytes;
-            *budget = budget.saturating_sub(sent.bytes);
-            *t = advance(*t, sent.bytes, rate).min(seg_end);
-        }
-        let nothing_left = self.mem.pending_pages() == 0;
-        let slot_spent = self.slot_budget_left(*t) == Some(0);
-        if nothing_left || slot_spent || *t >= iterate_end {
-            self.iterate_end = None;
-        } else if sent.bytes == 0 {
-            // The link gave no more this tick: the iterate call goes on in the next one.
-            *t = if *budget == 0 {
-                end
-            } else {
-                seg_end.min(iterate_end)
-            };
-        }
-    }
-
-    /// migration_iteration_run(): decide between completing, switching to post-copy and sending
-    /// more. Returns true if the job left pre-copy.
-    fn iteration_run(&mut self, t: SimTime) -> bool {
-        self.advance_guest(t);
-        // Background mirroring of new disk writes shares the connection.
-        if let Some(disk) = &mut self.disk {
-            disk.advance_to(t, self.paused_at.is_none());
-        }
-        let mut pending = self.mem.pending_bytes();
-        if pending < self.threshold_bytes {
-            self.sync(t);
-            pending = self.mem.pending_bytes();
-        }
-        if pending == 0 || pending < self.threshold_bytes {
-            self.begin_completion(t, false);
-            return true;
-        }
-        if self.start_postcopy && self.params.postcopy {
-            // must_precopy (device state only) is always under the threshold once it is measured.
-            self.emit(
-                t,
-                TraceKind::Log {
-                    message: format!(
-                        "switching {} to post-copy with {} MiB still on the source",
-                        self.vm.name,
-                        pending / MIB
-                    ),
-                },
-            );
-            self.begin_completion(t, true);
-            return true;
-        }
-        false
-    }
-
-    fn stop_and_copy(
-        &mut self,
-        t: &mut SimTime,
-        end: SimTime,
-        budget: &mut u64,
-        rate: f64,
-        postcopy: bool,
-    ) {
-        let time_bytes = bytes_in(*t, end, rate);
-        let mut can = (*budget).min(time_bytes);
-        let start_budget = can;
-        if !postcopy {
-            // Every remaining dirty page goes now, regardless of the rate limit.
-            let sent = self.mem.send(can);
-            self.account(sent);
-            can -= sent.bytes.min(can);
-        }
-        if let Some(disk) = &mut self.disk {
-            let sent = disk.send(can);
-            can -= sent.min(can);
-        }
-        let dev = self.device_left.min(can);
-        self.device_left -= dev;
-        can -= dev;
-        let used = start_budget - can;
-        *budget = budget.saturating_sub(used);
-        let ram_left = if postcopy {
-            0
-        } else {
-            self.mem.pending_pages()
-        };
-        let disk_left = self.disk.as_ref().map_or(0, DiskMirror::remaining_bytes);
-        if ram_left == 0 && disk_left == 0 && self.device_left == 0 {
-            let at = advance(*t, used, rate);
-            if let Some((Stage::LoadState, err)) = self.planned_failure.clone() {
-                // The device state arrived; the destination QEMU exits while putting the vCPU
-                // state into KVM. Before the post-copy switch libvirt resumes the guest on the
-                // source; after it, the source no longer has all the guest's memory, and the
-                // guest is lost (QEMU docs/devel/migration/postcopy.rst).
-                *t = at.min(end);
-                let message = if postcopy {
-                    self.guest_lost = true;
-                    format!(
-                        "{}: after the post-copy switch {}'s QEMU could not load the vCPU state and exited; the guest's memory is split between the hosts: it stays paused on {} (post-copy failed)",
-                        self.vm.name, self.spec.to, self.vm.host
-                    )
-                } else {
-                    format!(
-                        "{}: all RAM and the device state reached {}, whose QEMU could not load the vCPU state and exited; {} resumes on {}",
-                        self.vm.name, self.spec.to, self.vm.name, self.vm.host
-                    )
-                };
-                self.emit(*t, TraceKind::Log { message });
-                self.fail(*t, err);
-                return;
-            }
-            self.set_phase(at, Phase::Resume);
-            self.state = State::Resume {
-                until: at + self.params.resume,
-                postcopy,
-            };
-            *t = at.min(end);
-            if at >= end {
-                *t = end;
-            }
-        } else {
-            *t = end;
-        }
-    }
-
-    fn postcopy(&mut self, t: &mut SimTime, end: SimTime, budget: &mut u64, rate: f64) {
-        // The guest runs on the destination; a write to a page it does not have yet faults and the
-        // page is requested from the source ahead of the background stream.
-        let mut faults = Sent::default();
-        let mut requests = 0;
-        let mem = &mut self.mem;
-        // Where in RAM a write lands does not change what is sent: QEMU keeps every write in its
-        // dirty log, even one made before the first pass reached the page.
-        self.guest.run(*t, 0, |page| {
-            if mem.is_pending(page) {
-                let s = mem.send_page(page);
-                faults.bytes += s.bytes;
-                faults.zero_pages += s.zero_pages;
-                faults.normal_pages += s.normal_pages;
-                requests += 1;
-            }
-            mem.write(page);
-        });
-        self.postcopy_requests += requests;
-        self.account(faults);
-        *budget = budget.saturating_sub(faults.bytes);
-        let can = (*budget).min(bytes_in(*t, end, rate));
-        let sent = self.mem.send(can);
-        self.account(sent);
-        *budget = budget.saturating_sub(sent.bytes);
-        if self.mem.pending_pages() == 0 {
-            let at = advance(*t, sent.bytes, rate);
-            *t = at.min(end);
-            self.complete(at);
-        } else if sent.bytes == 0 {
-            *t = end;
-        } else {
-            *t = advance(*t, sent.bytes, rate).min(end);
-        }
-    }
-
-    // ---- QEMU's bookkeeping -----------------------------------------------------------------
-
-    fn advance_guest(&mut self, t: SimTime) {
-        if self.paused_at.is_some()
-            || !matches!(
-                self.state,
-                State::Precopy | State::StorageCopy | State::Setup { .. }
-            )
-        {
-            self.skip_guest(t);
-            return;
-        }
-        let mem = &mut self.mem;
-        self.guest.run(t, self.throttle_pct, |page| mem.write(page));
-    }
-
-    /// The guest is paused (or its writes do not matter): skip its writers to `t`.
-    fn skip_guest(&mut self, t: SimTime) {
-        self.guest.skip_to(t);
-    }
-
-    fn account(&mut self, sent: Sent) {
-        self.ram_bytes += sent.bytes;
-        self.zero_pages += sent.zero_pages;
-        self.normal_pages += sent.normal_pages;
-    }
-
-    /// migration_update_counters(): once per slot.
-    fn update_counters(&mut self, t: SimTime) {
-        let spent_ms = t.since(self.slot_start).as_ms_f64();
-        if spent_ms > 0.0 {
-            self.bandwidth_bytes_per_ms = self.slot_bytes as f64 / spent_ms;
-            self.threshold_bytes =
-                (self.bandwidth_bytes_per_ms * self.params.downtime_limit_ms) as u64;
-            // QEMU only re-estimates once a dirty rate has been measured and something was sent.
-            if self.dirty_rate_pps > 0
-                && self.slot_bytes > 10_000
-                && self.bandwidth_bytes_per_ms > 0.0
-            {
-                self.expected_downtime_ms =
-                    (self.dirty_bytes_at_last_sync as f64 / self.bandwidth_bytes_per_ms) as u64;
-            }
-        }
-        self.slot_start = t;
-        self.slot_bytes = 0;
-    }
-
-    /// migration_bitmap_sync(): one "iteration".
-    fn sync(&mut self, t: SimTime) {
-        self.advance_guest(t);
-        let logged = self.mem.sync();
-        self.sync_count += 1;
-        self.period_dirty_pages += logged;
-        self.dirty_bytes_at_last_sync = self.mem.pending_bytes();
-        if t > self.period_start + RATE_PERIOD {
-            let period_ms = t.since(self.period_start).as_ms_f64();
-            if let Some((initial, increment)) = self.params.auto_converge {
-                // migration_trigger_throttle(): note QEMU never resets the strike counter on a calm
-                // period; two strikes (not necessarily consecutive) throttle.
-                let xfer = self.ram_bytes - self.period_xfer_start;
-                let dirty = self.period_dirty_pages * PAGE_SIZE;
-                if dirty > xfer * THROTTLE_TRIGGER_PCT / 100 {
-                    self.dirty_rate_high_cnt += 1;
-                    if self.dirty_rate_high_cnt >= 2 {
-                        self.dirty_rate_high_cnt = 0;
-                        self.throttle_pct = if self.throttle_pct == 0 {
-                            initial.min(MAX_THROTTLE_PCT)
-                        } else {
-                            self.throttle_pct
-                                .saturating_add(increment)
-                                .min(MAX_THROTTLE_PCT)
-                        };
-                        self.emit(
-                            t,
-                            TraceKind::Log {
-                                message: format!(
-                                    "auto-converge: vCPUs of {} throttled to {} %",
-                                    self.vm.name, self.throttle_pct
-                                ),
-                            },
-                        );
-                    }
-                }
-            }
-            self.dirty_rate_pps = (self.period_dirty_pages as f64 * 1000.0 / period_ms) as u64;
-            self.period_start = t;
-            self.period_dirty_pages = 0;
-            self.period_xfer_start = self.ram_bytes;
-        }
-        let record = SyncRecord {
-            iteration: self.sync_count,
-            new_dirty_pages: logged,
-            remaining_bytes: self.mem.pending_bytes(),
-            threshold_bytes: self.threshold_bytes,
-            throttle_pct: self.throttle_pct,
-        };
-        self.history.push(record.clone());
-        self.emit(t, TraceKind::Sync(record));
-        if let Some(n) = self.params.postcopy_after_pass {
-            // virsh --postcopy-after-precopy waits for the iteration event that ends pass 1 (count 2).
-            if self.sync_count > n {
-                self.start_postcopy = true;
-            }
-        }
-    }
-
-    // ---- output -------------------------------------------------------------------------------
-
-    fn emit(&mut self, t: SimTime, kind: TraceKind) {
-        self.outbox.push((t, kind));
-    }
-
-    fn set_phase(&mut self, t: SimTime, phase: Phase) {
-        self.emit(t, TraceKind::Phase { phase });
-    }
-
-    fn phase(&self) -> Phase {
-        match self.state {
-            State::Pending | State::Setup { .. } => Phase::Setup,
-            State::StorageCopy => Phase::StorageCopy,
-            State::Precopy if self.paused_at.is_some() => Phase::Suspended,
-            State::Precopy => Phase::Precopy,
-            State::StopAndCopy { .. } => Phase::StopAndCopy,
-            State::Resume { .. } => Phase::Resume,
-            State::Postcopy => Phase::Postcopy,
-            State::Done => Phase::Done,
-        }
-    }
-
     /// Job statistics now, as `virsh domjobinfo` would print them.
     pub fn sample(&self) -> MigrationSample {
         let ram_started = self.sync_count > 0;
@@ -1121,19 +495,40 @@ impl Migration {
             threshold_bytes: self.threshold_bytes,
         }
     }
+}
 
-    fn emit_sample(&mut self, t: SimTime) {
-        let s = self.sample();
-        self.emit(t, TraceKind::Progress(s));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_fails_where_the_verdict_it_is_handed_says() {
+        let vm = VmSpec::new("db01", "kvm-host-01", 64);
+        let spec = MigrationSpec::new("db01", "kvm-host-02");
+        let sim = SimSpec::default();
+        let verdict = Verdict {
+            failure: Some((Stage::Prepare, LabError::Internal("no".into()))),
+            ..Verdict::default()
+        };
+        let mut m = Migration::new(&sim, &spec, &vm, verdict, FastRng::new(1), FastRng::new(2));
+        let grant = Grant {
+            bytes: 1 << 30,
+            bytes_per_ns: 0.1,
+        };
+        let tick = SimDuration::from_millis(10);
+        let mut t = SimTime::ZERO;
+        while !m.is_done() && t < SimTime::ZERO + SimDuration::from_secs(5) {
+            m.run_tick(t, tick, grant);
+            t += tick;
+        }
+        // The destination's QEMU is where a Prepare failure shows: after setup, before any RAM.
+        assert_eq!(
+            m.outcome(),
+            Some(&Outcome::Failed {
+                error: LabError::Internal("no".into()),
+                at_ms: sim.setup_ms as u64,
+            })
+        );
+        assert_eq!(m.sample().memory_processed, 0);
     }
-}
-
-/// Bytes that fit in `[t, end)` at `rate` bytes/ns.
-fn bytes_in(t: SimTime, end: SimTime, rate: f64) -> u64 {
-    (end.since(t).0 as f64 * rate) as u64
-}
-
-/// The instant after sending `bytes` from `t` at `rate` bytes/ns (at least 1 ns later).
-fn advance(t: SimTime, bytes: u64, rate: f64) -> SimTime {
-    t + SimDuration(((bytes as f64 / rate).ceil() as u64).max(1))
 }
