@@ -2,16 +2,47 @@
 //! in fixed ticks. State changes inside a tick carry their exact instant (a sync, a pause, the end
 //! of a transfer), so the tick only bounds how often link capacity is re-shared.
 
+use crate::cpu::PassthroughOutcome;
 use crate::error::LabError;
 use crate::lab::{Lab, LabCommand};
-use crate::migration::{Grant, Migration};
+use crate::migration::{Grant, Migration, Verdict};
 use crate::ping::ProbeTracker;
+use crate::preflight::{CheckId, CheckStatus, Stage, passthrough_outcome, preflight};
 use crate::rng::{FastRng, SeedTree};
-use crate::scenario::{EtcHosts, MigrationSpec, Scenario, StorageKind, VmState};
+use crate::scenario::{EtcHosts, MigrationSpec, Scenario, StorageKind, VmSpec, VmState};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{TRACE_FORMAT, Trace, TraceEvent, TraceKind};
 use crate::world::{DomainOp, World};
 use std::collections::{BTreeMap, VecDeque};
+
+/// What preflight finds for migrating `vm` as `spec` says in `scenario`: the state machine acts
+/// on it at the stage where libvirt would.
+fn verdict(scenario: &Scenario, spec: &MigrationSpec, vm: &VmSpec) -> Verdict {
+    let (failure, unreachable_after) = match preflight(scenario, spec) {
+        Ok(report) => (
+            report
+                .first_failure()
+                .and_then(|c| c.error.clone().map(|e| (c.stage, e))),
+            report
+                .check(CheckId::SameSubnet)
+                .is_some_and(|c| c.status == CheckStatus::Warn),
+        ),
+        Err(e) => (Some((Stage::Connect, e)), false),
+    };
+    let host = |name: &str| scenario.hosts.iter().find(|h| h.name == name);
+    let faults_after = match (host(&vm.host), host(&spec.to)) {
+        (Some(src), Some(dst)) => match passthrough_outcome(vm, src, dst) {
+            Some(PassthroughOutcome::FaultsLater { instructions, .. }) => instructions,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    Verdict {
+        failure,
+        unreachable_after,
+        faults_after,
+    }
+}
 
 /// Granularity at which the link is re-shared between migrations.
 pub const TICK: SimDuration = SimDuration::from_millis(10);
@@ -145,9 +176,10 @@ impl Simulator {
         let vm = &self.scenario.vms[idx];
         let rngs = &self.rngs[idx];
         self.migrations.push(Migration::new(
-            &self.scenario,
+            &self.scenario.sim,
             spec,
             vm,
+            verdict(&self.scenario, spec, vm),
             rngs.workload.clone(),
             rngs.disk.clone(),
         ));

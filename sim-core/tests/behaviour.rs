@@ -506,7 +506,9 @@ fn an_idle_guests_own_writes_cost_a_pass_at_a_slow_cap() {
     // little during a long first pass, that exact sync finds more than the threshold and the
     // migration goes round once more (real QEMU: 4 syncs at 10 MiB/s where a silent guest has 3).
     let run = |background: &str| {
-        let vm = format!("ram_mib = 256\nzero_fraction = 0.6\ntop_used_mib = 4\n{background}");
+        let vm = format!(
+            "ram_mib = 256\nzero_fraction = 0.6\nmeasured = {{ top_used_mib = 4{background} }}"
+        );
         completed(&Simulator::run(lab(
             1000.0,
             &vm,
@@ -516,7 +518,7 @@ fn an_idle_guests_own_writes_cost_a_pass_at_a_slow_cap() {
     };
     let (_, _, quiet_bytes, _, quiet) = run("");
     let (_, _, busy_bytes, _, busy) =
-        run("background_dirty_mibps = 1.0\nbackground_set_kib = 1024");
+        run(", background_dirty_mibps = 1.0, background_set_kib = 1024");
     assert_eq!(quiet, 3);
     assert_eq!(busy, 4);
     let extra = busy_bytes - quiet_bytes;
@@ -543,7 +545,8 @@ fn a_bursty_writer_dirties_its_own_pages_on_every_wake_up() {
         )))
     };
     let (_, _, smooth, _, _) = run("");
-    let (_, _, bursty, _, _) = run("workload_burst_ms = 250\nworkload_churn_kib = 512");
+    let (_, _, bursty, _, _) =
+        run("measured = { workload_burst_ms = 250, workload_churn_kib = 512 }");
     assert!(bursty > smooth, "{bursty} vs {smooth}");
 }
 
@@ -574,7 +577,7 @@ fn the_kernels_own_writes_come_on_top_of_a_writers() {
         syncs[0]
     };
     let alone = run("");
-    let both = run("background_dirty_mibps = 1.0\nbackground_set_kib = 1024");
+    let both = run("measured = { background_dirty_mibps = 1.0, background_set_kib = 1024 }");
     // The writer rewrites all of its 8 MiB between two syncs, so kernel writes landing in its set
     // would add nothing; on their own pages they add what the kernel rewrote in the meantime.
     assert!(

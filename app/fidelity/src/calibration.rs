@@ -796,9 +796,9 @@ mod tests {
             (vm.zero_fraction - zero).abs() < 0.001,
             "zero_fraction {zero:.3}"
         );
-        assert_eq!(vm.background_dirty_mibps, c.guest_background_mibps);
-        assert_eq!(vm.background_set_kib, c.guest_background_set_kib);
-        assert_eq!(vm.top_used_mib, c.top_used_mib + vm.ram_mib / 64);
+        assert_eq!(vm.measured.background_dirty_mibps, c.guest_background_mibps);
+        assert_eq!(vm.measured.background_set_kib, c.guest_background_set_kib);
+        assert_eq!(vm.measured.top_used_mib, c.top_used_mib + vm.ram_mib / 64);
     }
 
     #[test]

@@ -91,11 +91,11 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
         // Measured on the lab: the guest holds that much data, that much of it at the top.
         Some(m) => {
             vm.zero_fraction = (1.0 - m.nonzero_mib / case.ram_mib as f64).clamp(0.0, 1.0);
-            vm.top_used_mib = m.top_mib.round() as u64;
+            vm.measured.top_used_mib = m.top_mib.round() as u64;
             // And where it lies, page by page, when the recording has it.
-            vm.data_pages_per_mib = m.data_pages_per_mib.clone();
+            vm.measured.data_pages_per_mib = m.data_pages_per_mib.clone();
             // And the writer's files among that data, when the dump found them.
-            vm.workload_files = m.writer_files.clone();
+            vm.measured.workload_files = m.writer_files.clone();
         }
         // Otherwise from the calibration: what the idle guest's kernel and busybox wrote, its
         // page descriptors, and of the working set and the random buffer it copies from what
@@ -107,24 +107,24 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
                 + ((case.working_set_mib + case.buffer_mib()) as f64 - cal.guest_freed_mib)
                     .max(0.0);
             vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
-            vm.top_used_mib = cal.top_used_mib + case.page_descriptors_mib() as u64;
+            vm.measured.top_used_mib = cal.top_used_mib + case.page_descriptors_mib() as u64;
         }
     }
-    vm.background_dirty_mibps = cal.guest_background_mibps;
-    vm.background_set_kib = cal.guest_background_set_kib;
+    vm.measured.background_dirty_mibps = cal.guest_background_mibps;
+    vm.measured.background_set_kib = cal.guest_background_set_kib;
     if case.dirty_rate_mibps > 0 {
         // The lab's /init wakes its writer every 250 ms (labbox/guest.rs).
-        vm.workload_burst_ms = 250.0;
-        vm.workload_churn_kib = cal.writer_churn_kib;
+        vm.measured.workload_burst_ms = 250.0;
+        vm.measured.workload_churn_kib = cal.writer_churn_kib;
         // Where that churn lies: QEMU's page trace of the lab's guest (nokaslr, 32 MiB written at
         // 16 MiB/s) sends, in each pass that walks all of RAM, ~60 % of the pages besides the
         // writer's files in the kernel's memory below them and ~40 % in the page descriptors at
         // the top of RAM. (When the recording found the files, the simulator writes the
         // descriptors of the pages the writer touches instead and all of this churn lies below:
         // see `ChurnPlacement::on_pages`.)
-        vm.workload_churn_top_share = 0.4;
+        vm.measured.workload_churn_top_share = 0.4;
     }
-    vm.vcpu_busy_share = cal.guest_write_mibps.map_or(1.0, |w| {
+    vm.measured.vcpu_busy_share = cal.guest_write_mibps.map_or(1.0, |w| {
         (case.dirty_rate_mibps as f64 / w).clamp(0.001, 1.0)
     });
     // The lab's guest rewrites its working set in order, round and round (see the labbox's

@@ -2,6 +2,7 @@
 //! point at the file, line and column.
 
 use super::Scenario;
+use super::measured::{misplaced_keys, moved_message};
 use crate::error::ScenarioError;
 use serde::Deserialize as _;
 use toml::{Table, Value};
@@ -31,7 +32,8 @@ impl Scenario {
     /// `src.origin` with line and column; a value that came from an override says so.
     pub fn load(src: Located<'_>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
         // First pass straight from the text, so schema errors carry the real line and column.
-        let parsed: Scenario = toml::from_str(src.text).map_err(|e| parse_error(src, &e))?;
+        let parsed: Scenario = toml::from_str(src.text)
+            .map_err(|e| misplaced_error(src).unwrap_or_else(|| parse_error(src, &e)))?;
         let mut touched: Vec<String> = Vec::new();
         let scenario = if overrides.is_empty() {
             parsed
@@ -39,6 +41,13 @@ impl Scenario {
             let mut table: Table = toml::from_str(src.text).map_err(|e| parse_error(src, &e))?;
             for assignment in overrides {
                 touched.push(apply_override(&mut table, assignment)?);
+            }
+            if let Some((path, key)) = misplaced_keys(&table).into_iter().next() {
+                let vm = path.rsplit_once('.').map_or("vm", |(vm, _)| vm);
+                return Err(ScenarioError::Override {
+                    assignment: overrides.join(" "),
+                    message: format!("{} (--set {vm}.measured.{key}=...)", moved_message(key)),
+                });
             }
             Scenario::deserialize(table).map_err(|e| ScenarioError::Override {
                 assignment: overrides.join(" "),
@@ -72,6 +81,22 @@ impl Scenario {
     pub fn to_toml_string(&self) -> Result<String, toml::ser::Error> {
         toml::to_string(self)
     }
+}
+
+/// A measured-guest knob written straight into `[[vm]]`, reported where it is written.
+fn misplaced_error(src: Located<'_>) -> Option<ScenarioError> {
+    let table: Table = toml::from_str(src.text).ok()?;
+    // The first one written.
+    let ((line, column), key) = misplaced_keys(&table)
+        .into_iter()
+        .map(|(path, key)| (crate::tomlspan::line_col_of_path(src.text, &path), key))
+        .min()?;
+    Some(ScenarioError::Parse {
+        origin: src.origin.to_string(),
+        line,
+        column,
+        message: moved_message(key),
+    })
 }
 
 fn parse_error(src: Located<'_>, e: &toml::de::Error) -> ScenarioError {

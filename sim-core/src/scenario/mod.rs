@@ -5,16 +5,18 @@
 //! line and column. Parsing is pure: the caller reads the file.
 
 mod load;
+mod measured;
 mod validate;
 mod world;
 
 pub use load::{Located, apply_override};
+pub use measured::{MEASURED_KEYS, MeasuredSpec};
 pub use world::{
     DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, SecurityDriver, VmState,
     machine_types_of, parse_version, subnet_of,
 };
 
-use crate::units::{GIB, MIB, PAGE_SIZE};
+use crate::units::{GIB, MIB};
 use serde::{Deserialize, Serialize};
 
 /// A text in both languages of the app.
@@ -279,65 +281,10 @@ pub struct VmSpec {
     /// How the guest writes to its memory.
     #[serde(default)]
     pub workload: WorkloadSpec,
-    /// Share of its vCPU's time the memory writer needs at full rate, 0..=1. 1 (the default) is
-    /// a CPU-bound writer that any auto-converge throttle slows; a writer that paces itself
-    /// (writes, then sleeps) needs less and slows only once the throttle leaves it less than
-    /// this: at 0.05 nothing changes until the throttle passes 95 %.
-    #[serde(default = "defaults::one")]
-    pub vcpu_busy_share: f64,
-    /// What the guest writes besides its workload, MiB/s, spread over the memory it has used:
-    /// an "idle" system still ticks timers and takes every network packet it receives into
-    /// fresh buffers (being pinged every 10 ms is part of it). Small, but it decides whether
-    /// QEMU needs one more pass at the end, and what is left to send while the guest is paused.
-    #[serde(default)]
-    pub background_dirty_mibps: f64,
-    /// The memory those background writes go to, KiB (kernel buffers are reused, so it is
-    /// small): the first of the written pages. 0: spread over all written memory.
-    #[serde(default)]
-    pub background_set_kib: u64,
-    /// The workload writes in bursts this often, ms, rather than continuously (a script on a
-    /// timer: each wake-up owes a period's worth and writes it as fast as its vCPU share
-    /// allows — `vcpu_busy_share` of the period, longer under a throttle). 0: continuously.
-    #[serde(default)]
-    pub workload_burst_ms: f64,
-    /// What each of those bursts dirties besides the working set, KiB: the process it starts,
-    /// its buffers — the same memory, rewritten on every wake-up. Needs `workload_burst_ms`.
-    /// It lies in the kernel's memory just below the working set, or partly at the top of RAM.
-    #[serde(default)]
-    pub workload_churn_kib: u64,
-    /// Share of that churn in the page descriptors at the top of RAM (allocating and freeing
-    /// pages writes their descriptors), 0..=1; the rest lies just below the working set.
-    #[serde(default)]
-    pub workload_churn_top_share: f64,
-    /// Written memory at the very top of RAM, MiB, above the never-written (zero) pages: a
-    /// booted Linux guest keeps its initrd and early allocations there, so QEMU's first pass
-    /// ends on pages that cost time to send rather than on free zeros. 0: the zero pages are
-    /// the top of RAM.
-    #[serde(default)]
-    pub top_used_mib: u64,
-    /// Measured layout of the guest's data: how many of the 256 pages of each MiB of RAM hold
-    /// data, from the bottom (what a dump of a booted guest shows; the fidelity harness records
-    /// it). When given, it replaces `zero_fraction` and `top_used_mib`; a MiB with no data counts
-    /// as never touched.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data_pages_per_mib: Vec<u16>,
-    /// Where the workload's files lie among those data pages, in the order they were
-    /// allocated: `[MiB, pages]` pairs, each taking the next `pages` data pages of that MiB (a
-    /// MiB may come back later in the list). Needs `data_pages_per_mib`. When given, the
-    /// working set is the last of these pages (the ones before are the buffer the writer copies
-    /// from, which it only reads), written in this order. A booted kernel hands out the holes
-    /// its boot freed first, scattered among its own data and at the top of RAM, and only then
-    /// fresh memory above it; where the writes land decides what QEMU's walk has sent when it
-    /// syncs. With fewer pages than the working set, the set is the data below the top block.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub workload_files: Vec<(u64, u16)>,
-    /// The machine's ROM blocks, KiB, which QEMU migrates after RAM (`info ramblock`: `pc.bios`
-    /// 256, `pc.rom` 128, a virtio-net option ROM 256).
-    #[serde(default = "defaults::firmware_kib")]
-    pub firmware_kib: u64,
-    /// Of those, the KiB that hold data (the rest are zero pages).
-    #[serde(default = "defaults::firmware_data_kib")]
-    pub firmware_data_kib: u64,
+    /// The knobs that reproduce the lab in a box's measured guest (`[vm.measured]`), written by
+    /// the fidelity harness only; a plain guest without.
+    #[serde(default, skip_serializing_if = "MeasuredSpec::is_default")]
+    pub measured: MeasuredSpec,
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
@@ -375,17 +322,7 @@ impl VmSpec {
             zero_fraction: 0.0,
             workload: WorkloadSpec::Idle,
             disk_write_mibps: 0.0,
-            vcpu_busy_share: 1.0,
-            background_dirty_mibps: 0.0,
-            background_set_kib: 0,
-            workload_burst_ms: 0.0,
-            workload_churn_kib: 0,
-            workload_churn_top_share: 0.0,
-            top_used_mib: 0,
-            data_pages_per_mib: Vec::new(),
-            workload_files: Vec::new(),
-            firmware_kib: defaults::firmware_kib(),
-            firmware_data_kib: defaults::firmware_data_kib(),
+            measured: MeasuredSpec::default(),
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),
             domain_type: DomainType::default(),
@@ -400,25 +337,6 @@ impl VmSpec {
         self.ram_mib * MIB
     }
 
-    /// What QEMU's migration walks for this guest: its RAM as measured or described, then the
-    /// machine's firmware.
-    pub fn ram_layout(&self) -> crate::ram_layout::RamLayout {
-        use crate::ram_layout::RamLayout;
-        let pages = self.ram_bytes().div_ceil(PAGE_SIZE).max(1);
-        let layout = if self.data_pages_per_mib.is_empty() {
-            RamLayout::simple(
-                pages,
-                self.zero_fraction,
-                self.top_used_mib * MIB / PAGE_SIZE,
-            )
-        } else {
-            RamLayout::measured(pages, &self.data_pages_per_mib)
-        };
-        layout.with_firmware(
-            (self.firmware_kib * 1024).div_ceil(PAGE_SIZE),
-            (self.firmware_data_kib * 1024).div_ceil(PAGE_SIZE),
-        )
-    }
     /// Disk image size in bytes.
     pub fn disk_bytes(&self) -> u64 {
         (self.disk_gib * GIB as f64).round() as u64
@@ -730,20 +648,8 @@ mod defaults {
     pub fn seed() -> u64 {
         1
     }
-    /// A pc machine with SeaBIOS and one virtio-net NIC, as the lab in a box runs.
-    pub fn firmware_kib() -> u64 {
-        640
-    }
-    /// What a page trace of that machine's first pass sends as data pages of its ROMs (47 of
-    /// `pc.bios`, 61 of the NIC's ROM, none of `pc.rom`).
-    pub fn firmware_data_kib() -> u64 {
-        432
-    }
     pub fn yes() -> bool {
         true
-    }
-    pub fn one() -> f64 {
-        1.0
     }
     pub fn link_rtt_ms() -> f64 {
         0.2

@@ -170,102 +170,8 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
     if vm.disk_gib > 64.0 * 1024.0 {
         return fail(format!("vm.{i}.disk_gib"), "the disk is at most 64 TiB");
     }
-    share(
-        &format!("vm.{i}.workload_churn_top_share"),
-        vm.workload_churn_top_share,
-    )?;
     share(&format!("vm.{i}.zero_fraction"), vm.zero_fraction)?;
-    if !(vm.vcpu_busy_share > 0.0 && vm.vcpu_busy_share <= 1.0) {
-        return fail(
-            format!("vm.{i}.vcpu_busy_share"),
-            format!(
-                "a share of the vCPU's time must be above 0 and at most 1, got {}",
-                vm.vcpu_busy_share
-            ),
-        );
-    }
-    non_negative(
-        &format!("vm.{i}.background_dirty_mibps"),
-        vm.background_dirty_mibps,
-        "the background write rate",
-    )?;
-    if vm.top_used_mib > vm.ram_mib {
-        return fail(
-            format!("vm.{i}.top_used_mib"),
-            format!(
-                "{} MiB at the top do not fit in the VM's RAM ({} MiB)",
-                vm.top_used_mib, vm.ram_mib
-            ),
-        );
-    }
-    if vm.data_pages_per_mib.len() as u64 > vm.ram_mib {
-        return fail(
-            format!("vm.{i}.data_pages_per_mib"),
-            format!(
-                "a map of {} MiB does not fit in the VM's RAM ({} MiB)",
-                vm.data_pages_per_mib.len(),
-                vm.ram_mib
-            ),
-        );
-    }
-    if let Some((mib, n)) = vm
-        .data_pages_per_mib
-        .iter()
-        .enumerate()
-        .find(|(_, n)| u64::from(**n) > crate::ram_layout::PAGES_PER_MIB)
-    {
-        return fail(
-            format!("vm.{i}.data_pages_per_mib"),
-            format!("MiB {mib} has {n} pages with data, but a MiB has only 256 pages"),
-        );
-    }
-    if !vm.workload_files.is_empty() && vm.data_pages_per_mib.is_empty() {
-        return fail(
-            format!("vm.{i}.workload_files"),
-            "the workload's files are a part of the data: give data_pages_per_mib too",
-        );
-    }
-    let mut taken = vec![0u64; vm.data_pages_per_mib.len()];
-    for &(mib, n) in &vm.workload_files {
-        let have = usize::try_from(mib)
-            .ok()
-            .and_then(|m| vm.data_pages_per_mib.get(m).zip(taken.get_mut(m)));
-        let Some((&data, used)) = have else {
-            return fail(
-                format!("vm.{i}.workload_files"),
-                format!("MiB {mib} is past the data map's last MiB"),
-            );
-        };
-        *used += u64::from(n);
-        if *used > u64::from(data) {
-            return fail(
-                format!("vm.{i}.workload_files"),
-                format!(
-                    "the files take {used} pages of MiB {mib}, but it has only {data} pages with data"
-                ),
-            );
-        }
-    }
-    if vm.firmware_data_kib > vm.firmware_kib {
-        return fail(
-            format!("vm.{i}.firmware_data_kib"),
-            format!(
-                "{} KiB of data do not fit in {} KiB of firmware",
-                vm.firmware_data_kib, vm.firmware_kib
-            ),
-        );
-    }
-    non_negative(
-        &format!("vm.{i}.workload_burst_ms"),
-        vm.workload_burst_ms,
-        "the burst period",
-    )?;
-    if vm.workload_churn_kib > 0 && vm.workload_burst_ms <= 0.0 {
-        return fail(
-            format!("vm.{i}.workload_churn_kib"),
-            "a churn is dirtied on every burst: set workload_burst_ms too",
-        );
-    }
+    validate_measured(i, vm)?;
     non_negative(
         &format!("vm.{i}.disk_write_mibps"),
         vm.disk_write_mibps,
@@ -287,12 +193,12 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
                 ),
             );
         }
-        if set * 1024 + vm.workload_churn_kib > vm.ram_mib * 1024 {
+        if set * 1024 + vm.measured.workload_churn_kib > vm.ram_mib * 1024 {
             return fail(
-                format!("vm.{i}.workload_churn_kib"),
+                format!("vm.{i}.measured.workload_churn_kib"),
                 format!(
                     "the working set and the churn ({set} MiB + {} KiB) do not fit in the VM's RAM ({} MiB)",
-                    vm.workload_churn_kib, vm.ram_mib
+                    vm.measured.workload_churn_kib, vm.ram_mib
                 ),
             );
         }
@@ -314,6 +220,106 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
         return fail(
             format!("vm.{i}.workload.skew"),
             format!("the skew must be in 0..1 (0 = uniform), got {skew}"),
+        );
+    }
+    Ok(())
+}
+
+/// The `[vm.measured]` knobs: each in its range, the data map inside the VM's RAM, the files on
+/// that map's data.
+fn validate_measured(i: usize, vm: &VmSpec) -> Result<(), Problem> {
+    let p = |k: &str| format!("vm.{i}.measured.{k}");
+    let m = &vm.measured;
+    share(&p("workload_churn_top_share"), m.workload_churn_top_share)?;
+    if !(m.vcpu_busy_share > 0.0 && m.vcpu_busy_share <= 1.0) {
+        return fail(
+            p("vcpu_busy_share"),
+            format!(
+                "a share of the vCPU's time must be above 0 and at most 1, got {}",
+                m.vcpu_busy_share
+            ),
+        );
+    }
+    non_negative(
+        &p("background_dirty_mibps"),
+        m.background_dirty_mibps,
+        "the background write rate",
+    )?;
+    if m.top_used_mib > vm.ram_mib {
+        return fail(
+            p("top_used_mib"),
+            format!(
+                "{} MiB at the top do not fit in the VM's RAM ({} MiB)",
+                m.top_used_mib, vm.ram_mib
+            ),
+        );
+    }
+    if m.data_pages_per_mib.len() as u64 > vm.ram_mib {
+        return fail(
+            p("data_pages_per_mib"),
+            format!(
+                "a map of {} MiB does not fit in the VM's RAM ({} MiB)",
+                m.data_pages_per_mib.len(),
+                vm.ram_mib
+            ),
+        );
+    }
+    if let Some((mib, n)) = m
+        .data_pages_per_mib
+        .iter()
+        .enumerate()
+        .find(|(_, n)| u64::from(**n) > crate::guest::ram_layout::PAGES_PER_MIB)
+    {
+        return fail(
+            p("data_pages_per_mib"),
+            format!("MiB {mib} has {n} pages with data, but a MiB has only 256 pages"),
+        );
+    }
+    if !m.workload_files.is_empty() && m.data_pages_per_mib.is_empty() {
+        return fail(
+            p("workload_files"),
+            "the workload's files are a part of the data: give data_pages_per_mib too",
+        );
+    }
+    let mut taken = vec![0u64; m.data_pages_per_mib.len()];
+    for &(mib, n) in &m.workload_files {
+        let have = usize::try_from(mib)
+            .ok()
+            .and_then(|k| m.data_pages_per_mib.get(k).zip(taken.get_mut(k)));
+        let Some((&data, used)) = have else {
+            return fail(
+                p("workload_files"),
+                format!("MiB {mib} is past the data map's last MiB"),
+            );
+        };
+        *used += u64::from(n);
+        if *used > u64::from(data) {
+            return fail(
+                p("workload_files"),
+                format!(
+                    "the files take {used} pages of MiB {mib}, but it has only {data} pages with data"
+                ),
+            );
+        }
+    }
+    if m.firmware_data_kib > m.firmware_kib {
+        return fail(
+            p("firmware_data_kib"),
+            format!(
+                "{} KiB of data do not fit in {} KiB of firmware",
+                m.firmware_data_kib, m.firmware_kib
+            ),
+        );
+    }
+    non_negative(
+        &p("workload_burst_ms"),
+        m.workload_burst_ms,
+        "the burst period",
+    )?;
+    if m.workload_churn_kib > 0 && m.workload_burst_ms <= 0.0 {
+        return fail(
+            p("workload_churn_kib"),
+            "a churn is dirtied on every burst: set workload_burst_ms too",
         );
     }
     Ok(())
@@ -428,16 +434,16 @@ mod tests {
 
     #[test]
     fn the_workload_files_must_be_data_pages_of_the_map() {
-        let map = "data_pages_per_mib=[256, 100, 0, 50]";
+        let map = "[vm.measured]\ndata_pages_per_mib=[256, 100, 0, 50]";
         assert_eq!(
             error_of(&format!(
                 "{map}\nworkload_files=[[1, 60], [3, 50], [1, 40]]"
             )),
             ""
         );
-        let e = error_of("workload_files=[[1, 60]]");
+        let e = error_of("[vm.measured]\nworkload_files=[[1, 60]]");
         assert!(
-            e.contains("vm.0.workload_files") && e.contains("data_pages_per_mib"),
+            e.contains("vm.0.measured.workload_files") && e.contains("data_pages_per_mib"),
             "{e}"
         );
         // MiB 1 has 100 data pages; two runs take 101.

@@ -54,9 +54,9 @@ struct Bursts {
 
 impl Workload {
     /// A workload from its scenario spec, over RAM of `ram_pages` pages, needing `busy_share`
-    /// of its vCPU's time at full speed (see [`VmSpec::vcpu_busy_share`]).
+    /// of its vCPU's time at full speed (see [`MeasuredSpec::vcpu_busy_share`]).
     ///
-    /// [`VmSpec::vcpu_busy_share`]: crate::scenario::VmSpec::vcpu_busy_share
+    /// [`MeasuredSpec::vcpu_busy_share`]: crate::scenario::MeasuredSpec::vcpu_busy_share
     pub fn new(spec: &WorkloadSpec, ram_pages: u64, busy_share: f64, rng: FastRng) -> Self {
         let (pattern, set_mib, rate) = match *spec {
             WorkloadSpec::Idle => (Pattern::Idle, 0, 0.0),

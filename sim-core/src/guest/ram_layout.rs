@@ -16,10 +16,6 @@ use crate::units::{MIB, PAGE_SIZE};
 /// Pages in one MiB.
 pub const PAGES_PER_MIB: u64 = MIB / PAGE_SIZE;
 
-/// Pages of RAM one page of the kernel's page descriptors describes (a 64-byte `struct page`
-/// each).
-pub const DESCRIBED_PER_PAGE: u64 = PAGE_SIZE / 64;
-
 /// The contents of a guest's RAM, page by page: which pages hold data and which are zeros.
 #[derive(Debug, Clone)]
 pub struct RamLayout {
@@ -57,26 +53,6 @@ impl RamLayout {
             .map(|(start, n)| (start, n.min(PAGES_PER_MIB).min(ram_pages - start)))
             .collect();
         RamLayout::from_runs(ram_pages, data)
-    }
-
-    /// The pages `(MiB, pages)` runs name in a measured layout, in the runs' order: each run
-    /// takes the next `pages` pages of its MiB (from the MiB's start, where
-    /// [`RamLayout::measured`] puts that MiB's data), after those earlier runs took.
-    pub fn pages_of_runs(runs: &[(u64, u16)], ram_pages: u64) -> Vec<u64> {
-        let mut taken = std::collections::BTreeMap::<u64, u64>::new();
-        let mut pages = Vec::new();
-        for &(mib, n) in runs {
-            let used = taken.entry(mib).or_default();
-            // Saturating: the runs may come from a recording, and a MiB past RAM names nothing.
-            let start = mib.saturating_mul(PAGES_PER_MIB).saturating_add(*used);
-            let end = start
-                .saturating_add(u64::from(n))
-                .min(mib.saturating_add(1).saturating_mul(PAGES_PER_MIB))
-                .min(ram_pages);
-            *used = used.saturating_add(u64::from(n));
-            pages.extend(start.min(end)..end);
-        }
-        pages
     }
 
     fn from_runs(ram_pages: u64, data: Vec<(u64, u64)>) -> RamLayout {
@@ -148,42 +124,6 @@ impl RamLayout {
         }
     }
 
-    /// The first page of the kernel's page descriptors (`struct page`, 64 bytes for each 4 KiB
-    /// page: one page of them describes 64 pages of RAM), in a measured layout: the top
-    /// `ram/64` MiB of the highest run of full MiBs. Dumps of the lab's guests show them as the
-    /// 4 full MiB below the top two of 256 MiB (8 below the top two of 512), and QEMU's page
-    /// trace of a busy guest finds in them exactly the descriptors of the pages its writer
-    /// touched (MiB 250 + page/64 for a 256 MiB guest). None when no run is long enough.
-    pub fn memmap_start(&self) -> Option<u64> {
-        let mibs = self.ram_pages / PAGES_PER_MIB;
-        let need = self
-            .ram_pages
-            .div_ceil(DESCRIBED_PER_PAGE * PAGES_PER_MIB)
-            .max(1);
-        let full = |mib: u64| {
-            let start = mib * PAGES_PER_MIB;
-            self.data_pages_below(start + PAGES_PER_MIB) - self.data_pages_below(start)
-                == PAGES_PER_MIB
-        };
-        let mut run = 0;
-        for mib in (0..mibs).rev() {
-            if full(mib) {
-                run += 1;
-            } else if run >= need {
-                // The run is MiBs mib+1 ..= mib+run; the descriptors are its top `need`.
-                return Some((mib + 1 + run - need) * PAGES_PER_MIB);
-            } else {
-                run = 0;
-            }
-        }
-        (run >= need).then(|| (run - need) * PAGES_PER_MIB)
-    }
-
-    /// The page holding the descriptor of `page`, with the descriptors from `memmap`.
-    pub fn descriptor_page(memmap: u64, page: u64) -> u64 {
-        memmap + page / DESCRIBED_PER_PAGE
-    }
-
     /// Zero pages (all of them: touched or not), over all migrated pages.
     pub fn zero_bitmap(&self) -> Bitmap {
         let mut zero = Bitmap::zeros(self.total_pages());
@@ -222,19 +162,6 @@ mod tests {
     }
 
     #[test]
-    fn runs_take_the_next_pages_of_their_mib_in_order() {
-        let pages = RamLayout::pages_of_runs(&[(2, 3), (0, 2), (2, 2), (3, 300)], 3 * 256 + 10);
-        // MiB 2's second run goes on after its first; a run never leaves its MiB nor RAM.
-        let want: Vec<u64> = [512, 513, 514, 0, 1, 515, 516]
-            .into_iter()
-            .chain(768..778)
-            .collect();
-        assert_eq!(pages, want);
-        assert!(RamLayout::pages_of_runs(&[], 1024).is_empty());
-        assert!(RamLayout::pages_of_runs(&[(u64::MAX / 2, 256), (u64::MAX, 9)], 1024).is_empty());
-    }
-
-    #[test]
     fn data_pages_below_counts_the_data_under_an_address() {
         // MiB 0 half full, MiB 1 empty, MiB 2 full.
         let l = RamLayout::measured(3 * PAGES_PER_MIB, &[128, 0, 256]);
@@ -261,36 +188,5 @@ mod tests {
         // Firmware: data first, then zeros.
         let fw = 3 * PAGES_PER_MIB;
         assert!(!zero.get(fw + 3) && zero.get(fw + 4));
-    }
-
-    #[test]
-    fn the_descriptors_are_the_top_of_the_highest_long_enough_run_of_full_mibs() {
-        // 256 MiB as the lab's dumps show it: full MiBs low down, MiB 248 partly used, 249 full
-        // in some boots, 250-253 full (the descriptors: 4 MiB for 256), 254-255 partly used.
-        let mut map = vec![0u16; 256];
-        map[..8].fill(256);
-        map[248] = 225;
-        map[250..254].fill(256);
-        map[254] = 200;
-        map[255] = 253;
-        let l = RamLayout::measured(256 * PAGES_PER_MIB, &map);
-        assert_eq!(l.memmap_start(), Some(250 * PAGES_PER_MIB));
-        map[249] = 256;
-        let l = RamLayout::measured(256 * PAGES_PER_MIB, &map);
-        assert_eq!(l.memmap_start(), Some(250 * PAGES_PER_MIB));
-        // Too short a run at the top: the full MiBs at the bottom are taken instead.
-        map[251] = 255;
-        let l = RamLayout::measured(256 * PAGES_PER_MIB, &map);
-        assert_eq!(l.memmap_start(), Some(4 * PAGES_PER_MIB));
-        // No run long enough anywhere.
-        let l = RamLayout::measured(256 * PAGES_PER_MIB, &[256, 256, 0, 256]);
-        assert_eq!(l.memmap_start(), None);
-        // Page 64 * k is described in the k-th page of them.
-        assert_eq!(RamLayout::descriptor_page(1000, 0), 1000);
-        assert_eq!(RamLayout::descriptor_page(1000, 63), 1000);
-        assert_eq!(
-            RamLayout::descriptor_page(1000, 88 * PAGES_PER_MIB),
-            1000 + 88 * 4
-        );
     }
 }

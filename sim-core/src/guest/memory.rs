@@ -2,8 +2,8 @@
 //! guest's dirty log (pages written since the last sync, which KVM keeps), and which pages are
 //! all zeros (sent as a header and one byte, QEMU's `duplicate` pages).
 
+use super::ram_layout::RamLayout;
 use crate::bitmap::Bitmap;
-use crate::ram_layout::RamLayout;
 use crate::units::{NORMAL_PAGE_WIRE_BYTES, PAGE_SIZE, ZERO_PAGE_WIRE_BYTES};
 
 /// What one call to [`GuestMemory::send`] put on the wire.
