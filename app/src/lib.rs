@@ -12,7 +12,6 @@
 #![warn(missing_docs)]
 
 pub mod cli;
-pub mod content;
 pub mod export;
 pub mod fidelity;
 mod fsutil;

@@ -9,7 +9,7 @@ use crate::port_probe::{PortProbe, PortVerdict};
 use crate::uri::LibvirtUri;
 use migralab_sim_core::LabError;
 use migralab_sim_core::preflight::{Check, CheckId, CheckStatus, PreflightReport, Stage};
-use migralab_sim_core::scenario::Text;
+use migralab_sim_core::text::Text;
 
 fn t(id: impl Into<String>, en: impl Into<String>) -> Text {
     Text {
