@@ -304,7 +304,7 @@ fn parse_from(origin: &str, text: &str) -> Result<Vec<Experiment>, LocatedError>
     let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
     let bad = |path: String, message: String| invalid(origin, text, &path, message);
     let both = |t: &Text, path: String| {
-        if t.id.trim().is_empty() || t.en.trim().is_empty() {
+        if !t.is_complete() {
             Err(bad(path, "needs a non-empty `id` and `en` text".into()))
         } else {
             Ok(())

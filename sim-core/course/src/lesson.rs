@@ -302,10 +302,7 @@ pub fn command() -> &'static CommandBreakdown {
                 parts: vec![CommandPart {
                     text: LESSON_COMMAND.to_string(),
                     join: String::new(),
-                    explain: Text {
-                        id: message.clone(),
-                        en: message,
-                    },
+                    explain: Text::same(message),
                     myth: None,
                 }],
                 extra: Vec::new(),
@@ -355,7 +352,7 @@ fn parse_command_from(origin: &str, text: &str) -> Result<CommandBreakdown, Loca
     let raw: RawCommand = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
     let bad = |path: String, message: &str| invalid(origin, text, &path, message);
     let both = |t: &Text, path: String| {
-        if t.id.trim().is_empty() || t.en.trim().is_empty() {
+        if !t.is_complete() {
             Err(bad(path, "needs a non-empty `id` and `en` text"))
         } else {
             Ok(())

@@ -1,4 +1,4 @@
-//! Shell behaviour on small labs (the shipped scenarios are exercised in `tests/shell.rs`).
+//! Shell behaviour on small labs (the shipped scenarios are exercised in `tests/suite/shell.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;

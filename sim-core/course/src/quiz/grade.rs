@@ -88,13 +88,6 @@ fn note(mark: Mark, item: Option<usize>, text: Text) -> Note {
     Note { mark, item, text }
 }
 
-fn both(id: impl Into<String>, en: impl Into<String>) -> Text {
-    Text {
-        id: id.into(),
-        en: en.into(),
-    }
-}
-
 /// Grade an answer. A predict question is graded against the option the bank marks correct;
 /// use [`grade_prediction`] to grade it against a real simulator run.
 pub fn grade(q: &Question, answer: &Answer) -> Graded {
@@ -161,7 +154,7 @@ pub fn grade(q: &Question, answer: &Answer) -> Graded {
                 g.notes.push(note(
                     mark,
                     Some(i),
-                    both(
+                    Text::new(
                         format!("Langkah {}: {}", i + 1, s.why.id),
                         format!("Step {}: {}", i + 1, s.why.en),
                     ),
@@ -188,7 +181,7 @@ pub fn grade(q: &Question, answer: &Answer) -> Graded {
                             g.notes.push(note(
                                 Mark::Right,
                                 None,
-                                both(
+                                Text::new(
                                     "Benar: perintah ini setara dengan jawaban model.",
                                     "Right: this command is equivalent to the model answer.",
                                 ),
@@ -203,7 +196,7 @@ pub fn grade(q: &Question, answer: &Answer) -> Graded {
                     Err(e) => g.notes.push(note(
                         Mark::Wrong,
                         None,
-                        both(
+                        Text::new(
                             format!("virsh akan menolak perintah ini: error: {e}"),
                             format!("virsh would reject this command: error: {e}"),
                         ),
@@ -214,7 +207,7 @@ pub fn grade(q: &Question, answer: &Answer) -> Graded {
             g.notes.push(note(
                 Mark::Info,
                 None,
-                both(
+                Text::new(
                     format!("Jawaban model: {expected_text}"),
                     format!("Model answer: {expected_text}"),
                 ),
@@ -230,7 +223,7 @@ pub fn grade(q: &Question, answer: &Answer) -> Graded {
             _,
         ) => {
             let width = tolerance.width(*right);
-            let range = both(
+            let range = Text::new(
                 format!(
                     "Jawaban: {} {unit} (± {} {unit}).",
                     fmt_num(*right),
@@ -254,7 +247,7 @@ pub fn grade(q: &Question, answer: &Answer) -> Graded {
                 g.notes.push(note(
                     mark,
                     None,
-                    both(
+                    Text::new(
                         format!("{id}: {} {unit}. {}", fmt_num(*v), range.id),
                         format!("{en}: {} {unit}. {}", fmt_num(*v), range.en),
                     ),
@@ -316,7 +309,7 @@ fn choice_notes(q: &Question, g: &mut Graded, chosen: &[usize], right: &[bool]) 
 fn describe_outcome(o: &RunOutcome) -> Text {
     let secs = o.total_ms as f64 / 1000.0;
     match o.status.as_str() {
-        "completed" => both(
+        "completed" => Text::new(
             format!(
                 "Simulator: selesai dalam {secs:.1} s, downtime {} ms, {} iterasi.",
                 o.downtime_ms, o.iterations
@@ -328,12 +321,12 @@ fn describe_outcome(o: &RunOutcome) -> Text {
         ),
         "failed" => {
             let e = o.error.as_deref().unwrap_or("?").replace('\n', " / ");
-            both(
+            Text::new(
                 format!("Simulator: gagal — error: {e}"),
                 format!("Simulator: failed — error: {e}"),
             )
         }
-        "not-converged" => both(
+        "not-converged" => Text::new(
             format!(
                 "Simulator: tidak konvergen — setelah {secs:.0} s dan {} iterasi sisa data masih di atas ambang, VM tidak pernah dijeda.",
                 o.iterations
@@ -343,7 +336,7 @@ fn describe_outcome(o: &RunOutcome) -> Text {
                 o.iterations
             ),
         ),
-        other => both(
+        other => Text::new(
             format!("Simulator: {other}."),
             format!("Simulator: {other}."),
         ),

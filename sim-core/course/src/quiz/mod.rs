@@ -112,10 +112,7 @@ impl Objective {
     /// A short title in Bahasa Indonesia and English.
     pub fn title(self) -> Text {
         let (_, id, en) = self.info();
-        Text {
-            id: id.into(),
-            en: en.into(),
-        }
+        Text::new(id, en)
     }
 
     fn info(self) -> (&'static str, &'static str, &'static str) {
