@@ -10,9 +10,9 @@
 //! when playback reaches the end, as a real terminal would when `virsh migrate` returns.
 
 use crate::series::RunSeries;
+use migralab_shell::{Shell, ShellRun};
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::scenario::{MigrationSpec, Scenario};
-use migralab_sim_core::shell::{Shell, ShellRun};
 use migralab_sim_core::time::SimTime;
 use migralab_sim_core::trace::{Outcome, Trace};
 use migralab_sim_core::world::World;

@@ -12,7 +12,6 @@
 #![warn(missing_docs)]
 
 pub mod cli;
-pub mod content;
 pub mod export;
 use migralab_real::fsutil;
 pub mod gui;

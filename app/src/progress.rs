@@ -14,7 +14,7 @@
 use crate::fsutil::write_atomically;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use migralab_sim_core::quiz::Graded;
+use migralab_course::quiz::Graded;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

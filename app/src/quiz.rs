@@ -1,5 +1,5 @@
 //! `migralab quiz`: take a self-assessment quiz in the terminal, or check and count a question
-//! bank. The questions, grading and shuffling live in `migralab_sim_core::quiz`; this module
+//! bank. The questions, grading and shuffling live in `migralab_course::quiz`; this module
 //! reads the bank's files, asks the questions on stdin/stdout, runs the simulator for "predict
 //! the outcome" questions, and prints the feedback.
 //!
@@ -12,11 +12,11 @@ use crate::scenarios;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use migralab_sim_core::quiz::{
+use migralab_course::quiz::{
     Answer, Bank, Body, Graded, Kind, Lang, Located, Mark, Objective, Presented, Question,
     QuizError, Selection, Summary, grade, grade_prediction, plan, review_mistakes,
 };
-use migralab_sim_core::scenario::Text;
+use migralab_sim_core::text::Text;
 use migralab_sim_core::{RunOutcome, Scenario, Simulator};
 use std::io::{self, BufRead, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
 //! `migralab shell`: a root terminal on the scenario's lab hosts. The shell itself (parsing,
-//! `virsh`, `ssh`, `ping`, hints) lives in `migralab_sim_core::shell`; this module only reads the
+//! `virsh`, `ssh`, `ping`, hints) lives in `migralab_shell`; this module only reads the
 //! scenario, feeds it lines and prints what comes back.
 //!
 //! Three ways in, one engine:
@@ -12,8 +12,8 @@ use crate::preflight::LangArg as CliLang;
 use crate::scenarios;
 use anyhow::Context as _;
 use clap::Args;
+use migralab_shell::{Lang, Shell};
 use migralab_sim_core::Scenario;
-use migralab_sim_core::shell::{Lang, Shell};
 use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;

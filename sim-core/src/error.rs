@@ -1,6 +1,7 @@
 //! Errors. `LabError` is what a migration (simulated or real) fails with, worded exactly as libvirt
 //! words it, because students learn to read the real messages. `ScenarioError` is bad input.
 
+use crate::located::LocatedError;
 use serde::{Deserialize, Serialize};
 
 /// Why a lab operation failed, with libvirt's own wording (see `reference/migration-facts.md` §3).
@@ -86,32 +87,10 @@ impl LabError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ScenarioError {
-    /// The text is not valid TOML or does not fit the schema.
-    #[error("{origin}:{line}:{column}: {message}")]
-    Parse {
-        /// File name (or `<string>`).
-        origin: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What was wrong and what was expected.
-        message: String,
-    },
-    /// A value parses but is impossible (zero bandwidth, hot set larger than RAM, ...).
-    #[error("{origin}:{line}:{column}: `{path}`: {message}")]
-    Invalid {
-        /// File name (or `<string>`).
-        origin: String,
-        /// 1-based line of the offending value (of the table holding it, if the value is missing).
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// Dotted path of the value, e.g. `vm.0.workload.set_mib`.
-        path: String,
-        /// What is wrong and what would be accepted.
-        message: String,
-    },
+    /// The text is not valid TOML, does not fit the schema, or holds an impossible value (zero
+    /// bandwidth, hot set larger than RAM, ...).
+    #[error(transparent)]
+    Located(#[from] LocatedError),
     /// A `--set key=value` override that cannot be applied.
     #[error("--set {assignment}: {message}")]
     Override {

@@ -1,6 +1,6 @@
 //! The two languages of migralab's texts: Bahasa Indonesia (the default) and English.
 
-use crate::scenario::Text;
+use crate::text::Text;
 
 /// A language of the app's texts (`"id"` / `"en"` in files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -16,10 +16,7 @@ pub enum Lang {
 impl Lang {
     /// The text in this language (English when the Indonesian text is missing).
     pub fn pick(self, t: &Text) -> &str {
-        match self {
-            Lang::Id if !t.id.is_empty() => &t.id,
-            _ => &t.en,
-        }
+        t.get(self)
     }
 
     /// One of two literal texts: `id` in Indonesian, `en` in English.

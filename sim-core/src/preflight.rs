@@ -10,8 +10,9 @@
 use crate::cpu::{CpuCompare, CpuDef, CpuMap, PassthroughOutcome};
 use crate::error::LabError;
 use crate::scenario::{
-    DomainType, GuestCpuSpec, HostSpec, MigrationSpec, Scenario, StorageKind, Text, VmSpec, VmState,
+    DomainType, GuestCpuSpec, HostSpec, MigrationSpec, Scenario, StorageKind, VmSpec, VmState,
 };
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 
 /// Result of one check.
@@ -75,7 +76,7 @@ impl CheckId {
             CheckId::DomainRunning => ("Domain berjalan", "Domain running"),
             CheckId::FreeMemory => ("Memori kosong di tujuan", "Free memory on the destination"),
         };
-        text(id, en)
+        Text::new(id, en)
     }
 }
 
@@ -165,13 +166,6 @@ fn failure_order(id: CheckId) -> u8 {
         CheckId::FreeMemory => 8,
         CheckId::MigrationPorts => 9,
         CheckId::SameSubnet => 10,
-    }
-}
-
-fn text(id: impl Into<String>, en: impl Into<String>) -> Text {
-    Text {
-        id: id.into(),
-        en: en.into(),
     }
 }
 
@@ -288,7 +282,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             id,
             Stage::Begin,
             title,
-            text("VM ini tidak punya disk.", "This VM has no disk."),
+            Text::new("VM ini tidak punya disk.", "This VM has no disk."),
         );
     }
     if c.scenario.storage.kind == StorageKind::Local {
@@ -297,7 +291,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                 id,
                 Stage::Begin,
                 title,
-                text(
+                Text::new(
                     format!(
                         "{path} ada di disk lokal {}; --copy-storage-all akan menyalin seluruh disk lewat jaringan sebelum RAM.",
                         c.src.name
@@ -307,7 +301,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                         c.src.name
                     ),
                 ),
-                text(
+                Text::new(
                     "Pakai shared storage (NFS/iSCSI) di path yang sama pada kedua host agar hanya RAM yang dipindahkan.",
                     "Use shared storage (NFS/iSCSI) at the same path on both hosts so only RAM has to move.",
                 ),
@@ -326,7 +320,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                 Stage::Begin
             },
             title,
-            text(
+            Text::new(
                 format!(
                     "{path} ada di disk lokal {}; {} tidak bisa melihatnya.",
                     c.src.name, c.dst.name
@@ -336,7 +330,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                     c.src.name, c.dst.name
                 ),
             ),
-            text(
+            Text::new(
                 format!(
                     "Mount shared storage yang sama di {} pada kedua host, atau tambahkan --copy-storage-all.",
                     c.scenario.storage.path
@@ -354,7 +348,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             id,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!(
                     "Shared storage tidak di-mount di {} pada {}: {path} tidak ada di sana.",
                     c.scenario.storage.path, c.dst.name
@@ -364,7 +358,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
                     c.scenario.storage.path, c.dst.name
                 ),
             ),
-            text(
+            Text::new(
                 format!(
                     "Mount export NFS yang sama di {} pada {} (cek dengan `ls {}`).",
                     c.scenario.storage.path, c.dst.name, c.scenario.storage.path
@@ -381,7 +375,7 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
         id,
         Stage::Begin,
         title,
-        text(
+        Text::new(
             format!(
                 "{path} ada di shared storage yang di-mount di path yang sama pada {} dan {}.",
                 c.src.name, c.dst.name
@@ -402,7 +396,7 @@ fn bridge(c: &Ctx<'_>) -> Check {
             CheckId::Bridge,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!("{} punya bridge {br} (`ip link show {br}`).", c.dst.name),
                 format!("{} has bridge {br} (`ip link show {br}`).", c.dst.name),
             ),
@@ -412,7 +406,7 @@ fn bridge(c: &Ctx<'_>) -> Check {
         CheckId::Bridge,
         Stage::Prepare,
         title,
-        text(
+        Text::new(
             format!(
                 "NIC VM terpasang ke {br}, tetapi {} hanya punya: {}.",
                 c.dst.name,
@@ -424,7 +418,7 @@ fn bridge(c: &Ctx<'_>) -> Check {
                 list_or_none(&c.dst.bridges, "none")
             ),
         ),
-        text(
+        Text::new(
             format!(
                 "Buat bridge {br} di {} dengan NIC fisik yang terhubung ke jaringan yang sama.",
                 c.dst.name
@@ -457,7 +451,7 @@ fn same_subnet(c: &Ctx<'_>) -> Check {
             CheckId::SameSubnet,
             Stage::After,
             title,
-            text(
+            Text::new(
                 format!("Kedua host ada di {s}."),
                 format!("Both hosts are on {s}."),
             ),
@@ -467,7 +461,7 @@ fn same_subnet(c: &Ctx<'_>) -> Check {
         CheckId::SameSubnet,
         Stage::After,
         title,
-        text(
+        Text::new(
             format!(
                 "{} ada di {s}, {} di {d}: migrasi berhasil, tetapi IP VM tidak lagi bisa dijangkau setelah pindah.",
                 c.src.name, c.dst.name
@@ -477,7 +471,7 @@ fn same_subnet(c: &Ctx<'_>) -> Check {
                 c.src.name, c.dst.name
             ),
         ),
-        text(
+        Text::new(
             "Hubungkan bridge kedua host ke segmen L2 (VLAN/subnet) yang sama.",
             "Attach both hosts' bridges to the same L2 segment (VLAN/subnet).",
         ),
@@ -585,7 +579,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
     let src = &c.src.name;
     let dst = &c.dst.name;
     let uri_host = c.spec.uri_host.as_deref().unwrap_or(dst);
-    let add_line = text(
+    let add_line = Text::new(
         format!(
             "Perbaiki /etc/hosts di {src}: `{} {dst}` (hapus baris 127.0.1.1 yang tersalin), atau perbaiki DNS.",
             c.dst.ip.as_deref().unwrap_or("IP")
@@ -599,7 +593,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
     let reached = match lookup(c, uri_host) {
         Lookup::Host(h, _) if h.name == *dst => None,
         Lookup::Unknown => Some((
-            text(
+            Text::new(
                 format!(
                     "Di {src}, nama {uri_host} tidak bisa di-resolve (tidak ada di /etc/hosts, tidak ada DNS)."
                 ),
@@ -612,7 +606,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             ),
         )),
         Lookup::Nowhere(ip) => Some((
-            text(
+            Text::new(
                 format!(
                     "Di {src}, {uri_host} mengarah ke {ip}, alamat yang tidak dipakai mesin mana pun."
                 ),
@@ -623,7 +617,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             ),
         )),
         Lookup::Loopback(ip) => Some((
-            text(
+            Text::new(
                 format!(
                     "Di {src}, {uri_host} mengarah ke {ip} (loopback): ssh sampai di {src} sendiri, yang kunci host-nya bukan kunci {uri_host}."
                 ),
@@ -634,7 +628,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             host_key_changed(uri_host, c.src),
         )),
         Lookup::Host(h, ip) => Some((
-            text(
+            Text::new(
                 format!(
                     "Di {src}, {uri_host} mengarah ke {ip} — itu {}, yang kunci host-nya bukan kunci {uri_host}.",
                     h.name
@@ -664,7 +658,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             id,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!(
                     "`hostname` di {dst} adalah {offered}: libvirt di {dst} tidak bisa memberi alamat migrasi yang berguna."
                 ),
@@ -672,7 +666,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
                     "`hostname` on {dst} is {offered}: libvirt on {dst} cannot offer a usable migration address."
                 ),
             ),
-            text(
+            Text::new(
                 format!(
                     "Beri {dst} nama sungguhan: `hostnamectl set-hostname {dst}` (atau `migration_host` di /etc/libvirt/qemu.conf di {dst})."
                 ),
@@ -689,7 +683,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
     // 3. The source connects to it (not with --p2p --tunnelled: the data then goes over the
     //    libvirtd connection).
     let via = if c.spec.uri_host.is_some() {
-        text(
+        Text::new(
             format!(
                 " URI menyebut {uri_host}, tetapi data migrasi dikirim ke nama yang ditawarkan {dst}: {offered}."
             ),
@@ -698,7 +692,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             ),
         )
     } else {
-        text("", "")
+        Text::new("", "")
     };
     let data_error = if c.spec.tunnelled {
         None
@@ -736,7 +730,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             id,
             Stage::Perform,
             title,
-            text(
+            Text::new(
                 format!(
                     "Alamat migrasi {offered} {why_id}; QEMU {dst} sudah dijalankan, RAM belum dikirim.{}",
                     via.id
@@ -757,7 +751,7 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
         id,
         Stage::Connect,
         title,
-        text(
+        Text::new(
             format!(
                 "Di {src}, {uri_host} dan alamat migrasi {offered} mengarah ke {} ({dst}).",
                 c.dst.ip.as_deref().unwrap_or(dst)
@@ -778,11 +772,11 @@ fn ssh_trust(c: &Ctx<'_>) -> Check {
             CheckId::SshTrust,
             Stage::Connect,
             title,
-            text(
+            Text::new(
                 format!("Firewall {d} menolak port 22."),
                 format!("{d}'s firewall rejects port 22."),
             ),
-            text(
+            Text::new(
                 format!("Buka port 22/tcp di firewall {d}."),
                 format!("Open port 22/tcp in {d}'s firewall."),
             ),
@@ -798,7 +792,7 @@ fn ssh_trust(c: &Ctx<'_>) -> Check {
             CheckId::SshTrust,
             Stage::Connect,
             title,
-            text(
+            Text::new(
                 format!(
                     "Kunci root {} ada di authorized_keys root {d}: `ssh {d}` masuk tanpa password.",
                     c.src.name
@@ -814,11 +808,11 @@ fn ssh_trust(c: &Ctx<'_>) -> Check {
         CheckId::SshTrust,
         Stage::Connect,
         title,
-        text(
+        Text::new(
             format!("{d} tidak menerima kunci root dari {}.", c.src.name),
             format!("{d} does not accept root's key from {}.", c.src.name),
         ),
-        text(
+        Text::new(
             format!(
                 "Di {}: `ssh-copy-id root@{d}` (libvirt hanya memakai SSH untuk koneksi kontrol).",
                 c.src.name
@@ -887,7 +881,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
                 CheckId::Cpu,
                 Stage::Prepare,
                 title,
-                text(
+                Text::new(
                     format!("Data model CPU tidak terbaca: {e}"),
                     format!("CPU model data could not be read: {e}"),
                 ),
@@ -906,8 +900,8 @@ fn cpu(c: &Ctx<'_>) -> Check {
             CheckId::Cpu,
             Stage::Prepare,
             title,
-            text(format!("{e}"), format!("{e}")),
-            text(
+            Text::new(format!("{e}"), format!("{e}")),
+            Text::new(
                 "Perbaiki nama model/fitur CPU di skenario.",
                 "Fix the CPU model/feature names in the scenario.",
             ),
@@ -917,7 +911,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
             CheckId::Cpu,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!(
                     "CPU VM ({mode}, {model}) identik dengan CPU {} (`virsh hypervisor-cpu-compare`).",
                     c.dst.name
@@ -932,7 +926,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
             CheckId::Cpu,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!(
                     "CPU {} menyediakan semua fitur CPU VM ({mode}, {model}).",
                     c.dst.name
@@ -972,7 +966,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
                 CheckId::Cpu,
                 Stage::Prepare,
                 title,
-                text(
+                Text::new(
                     format!(
                         "CPU VM ({mode}, {model}) butuh fitur yang tidak ada di {}: {list}. libvirt memeriksanya saat QEMU tujuan dinyalakan, sebelum RAM disalin, lalu menolak migrasi.",
                         c.dst.name
@@ -982,7 +976,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
                         c.dst.name
                     ),
                 ),
-                text(
+                Text::new(
                     "Pakai model CPU dasar yang dimiliki kedua host (`virsh hypervisor-cpu-baseline` atau `virsh cpu-baseline`).",
                     "Use a baseline CPU model both hosts have (`virsh hypervisor-cpu-baseline` or `virsh cpu-baseline`).",
                 ),
@@ -997,7 +991,7 @@ fn cpu(c: &Ctx<'_>) -> Check {
 fn cpu_passthrough(c: &Ctx<'_>, outcome: PassthroughOutcome) -> Check {
     let title = CheckId::Cpu.title();
     let (src, dst, vm) = (&c.src.name, &c.dst.name, &c.vm.name);
-    let fix = text(
+    let fix = Text::new(
         "Pakai host-model (libvirt memeriksanya sebelum menyalin) atau model CPU dasar dari `virsh hypervisor-cpu-baseline`; host-passthrough hanya untuk host yang CPU-nya identik.",
         "Use host-model (libvirt checks it before copying) or a baseline CPU model from `virsh hypervisor-cpu-baseline`; host-passthrough only between hosts with identical CPUs.",
     );
@@ -1012,7 +1006,7 @@ fn cpu_passthrough(c: &Ctx<'_>, outcome: PassthroughOutcome) -> Check {
                     CheckId::Cpu,
                     Stage::Prepare,
                     title,
-                    text(
+                    Text::new(
                         format!(
                             "host-passthrough: libvirt tidak memeriksanya (check='none'), tetapi CPU {dst} sama dengan CPU {src}."
                         ),
@@ -1026,7 +1020,7 @@ fn cpu_passthrough(c: &Ctx<'_>, outcome: PassthroughOutcome) -> Check {
                     CheckId::Cpu,
                     Stage::After,
                     title,
-                    text(
+                    Text::new(
                         format!(
                             "host-passthrough: libvirt tidak memeriksanya (check='none'). CPU {dst} punya setiap instruksi dan state CPU {src} yang bisa dipakai VM, jadi migrasi berhasil; tetapi libvirt hanya mendukung host-passthrough antar host yang identik."
                         ),
@@ -1048,7 +1042,7 @@ fn cpu_passthrough(c: &Ctx<'_>, outcome: PassthroughOutcome) -> Check {
                 CheckId::Cpu,
                 Stage::LoadState,
                 title,
-                text(
+                Text::new(
                     format!(
                         "host-passthrough: libvirt tidak memeriksa CPU (check='none'), jadi migrasi dimulai dan seluruh RAM disalin. Di akhir, QEMU di {dst} tidak bisa memuat state vCPU: CPU-nya tidak punya {features}, yang sudah dinyalakan kernel VM sejak boot (semua yang hilang: {missing}). Migrasi gagal terlambat; {vm} tetap berjalan di {src}."
                     ),
@@ -1071,7 +1065,7 @@ fn cpu_passthrough(c: &Ctx<'_>, outcome: PassthroughOutcome) -> Check {
                 CheckId::Cpu,
                 Stage::After,
                 title,
-                text(
+                Text::new(
                     format!(
                         "host-passthrough: libvirt tidak memeriksa CPU (check='none'). Migrasi akan berhasil, tetapi CPU {dst} tidak punya instruksi {missing}: program di {vm} yang memakainya mati dengan 'invalid opcode' (SIGILL) setelah pindah."
                     ),
@@ -1093,7 +1087,7 @@ fn machine_type(c: &Ctx<'_>) -> Check {
             CheckId::MachineType,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!(
                     "QEMU {} di {} mengenal machine type {m}.",
                     c.dst.qemu_version, c.dst.name
@@ -1109,7 +1103,7 @@ fn machine_type(c: &Ctx<'_>) -> Check {
         CheckId::MachineType,
         Stage::Prepare,
         title,
-        text(
+        Text::new(
             format!(
                 "VM memakai {m} (QEMU {} di {}), tetapi QEMU {} di {} tidak mengenalnya.",
                 c.src.qemu_version, c.src.name, c.dst.qemu_version, c.dst.name
@@ -1119,7 +1113,7 @@ fn machine_type(c: &Ctx<'_>) -> Check {
                 c.src.qemu_version, c.src.name, c.dst.qemu_version, c.dst.name
             ),
         ),
-        text(
+        Text::new(
             format!(
                 "Perbarui QEMU di {} ke versi yang sama dengan {}, atau pakai machine type lama yang dikenal keduanya.",
                 c.dst.name, c.src.name
@@ -1155,7 +1149,7 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
             CheckId::MigrationPorts,
             Stage::Perform,
             title,
-            text(id_txt, en_txt),
+            Text::new(id_txt, en_txt),
         );
     }
     let error = if c.spec.copy_storage_all {
@@ -1175,7 +1169,7 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
         CheckId::MigrationPorts,
         Stage::Perform,
         title,
-        text(
+        Text::new(
             format!(
                 "Firewall {d} menolak port 49152–49215. SSH saja tidak cukup: data migrasi tidak lewat SSH."
             ),
@@ -1183,7 +1177,7 @@ fn migration_ports(c: &Ctx<'_>) -> Check {
                 "{d}'s firewall rejects ports 49152–49215. SSH alone is not enough: migration data does not go over SSH."
             ),
         ),
-        text(
+        Text::new(
             format!(
                 "Buka 49152–49215/tcp di {d} (mis. `firewall-cmd --add-port=49152-49215/tcp`), atau pakai --p2p --tunnelled."
             ),
@@ -1203,7 +1197,7 @@ fn not_same_host(c: &Ctx<'_>) -> Check {
             CheckId::NotSameHost,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!(
                     "UUID host berbeda: {} = {su}, {} = {du}.",
                     c.src.name, c.dst.name
@@ -1219,7 +1213,7 @@ fn not_same_host(c: &Ctx<'_>) -> Check {
         CheckId::NotSameHost,
         Stage::Prepare,
         title,
-        text(
+        Text::new(
             format!(
                 "{} dan {} melaporkan UUID host yang sama ({du}) — misalnya host hasil clone.",
                 c.src.name, c.dst.name
@@ -1229,7 +1223,7 @@ fn not_same_host(c: &Ctx<'_>) -> Check {
                 c.src.name, c.dst.name
             ),
         ),
-        text(
+        Text::new(
             "Beri UUID unik di /etc/libvirt/libvirtd.conf (`host_uuid = \"...\"`) lalu restart libvirtd.",
             "Set a unique `host_uuid` in /etc/libvirt/libvirtd.conf and restart libvirtd.",
         ),
@@ -1245,7 +1239,7 @@ fn domain_running(c: &Ctx<'_>) -> Check {
             CheckId::DomainRunning,
             Stage::Begin,
             title,
-            text(
+            Text::new(
                 format!("{n} berjalan di {}.", c.src.name),
                 format!("{n} is running on {}.", c.src.name),
             ),
@@ -1255,11 +1249,11 @@ fn domain_running(c: &Ctx<'_>) -> Check {
         CheckId::DomainRunning,
         Stage::Begin,
         title,
-        text(
+        Text::new(
             format!("{n} dalam keadaan mati (shut off)."),
             format!("{n} is shut off."),
         ),
-        text(
+        Text::new(
             format!(
                 "`virsh start {n}` dulu, atau pindahkan definisinya saja dengan --offline --persistent."
             ),
@@ -1287,7 +1281,7 @@ fn free_memory(c: &Ctx<'_>) -> Check {
             CheckId::FreeMemory,
             Stage::Prepare,
             title,
-            text(
+            Text::new(
                 format!(
                     "{} punya {free} MiB bebas; VM butuh {need} MiB.",
                     c.dst.name
@@ -1299,10 +1293,10 @@ fn free_memory(c: &Ctx<'_>) -> Check {
             ),
         );
     }
-    fail(CheckId::FreeMemory, Stage::Prepare, title, text(
+    fail(CheckId::FreeMemory, Stage::Prepare, title, Text::new(
             format!("{} hanya punya {free} MiB bebas; VM butuh {need} MiB.", c.dst.name),
             format!("{} has only {free} MiB free; the VM needs {need} MiB.", c.dst.name),
-        ), text(
+        ), Text::new(
             format!("Kosongkan memori di {} (pindahkan atau matikan VM lain).", c.dst.name),
             format!("Free memory on {} (move or stop other VMs).", c.dst.name),
         ), LabError::Internal(

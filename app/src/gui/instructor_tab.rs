@@ -18,8 +18,8 @@ use crate::instructor::{InstructorSettings, LabMode, MIN_PIN_LEN, RealLab, Visib
 use crate::progress::{Profile, ProfileStore, export_csv, export_json};
 use crate::quiz::BankSource;
 use crate::tr;
+use migralab_course::quiz::Objective;
 use migralab_sim_core::lang::Lang;
-use migralab_sim_core::quiz::Objective;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -430,7 +430,7 @@ fn unlocked_ui(
         tr!(lang, "instr-experiments-all"),
     );
     if !draft.experiments.all {
-        let ids: Vec<&str> = crate::content::experiments::experiments()
+        let ids: Vec<&str> = migralab_course::experiments::experiments()
             .iter()
             .map(|e| e.id.as_str())
             .collect();

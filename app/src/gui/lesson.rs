@@ -4,10 +4,10 @@
 
 use super::command::Command;
 use super::state::{AppState, Tab};
-use crate::content::lesson::{self, Block, Prereq};
 use crate::tr;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
+use migralab_course::lesson::{self, Block, Prereq};
 use migralab_sim_core::lang::Lang;
 
 /// The lesson's id in the instructor's `[visible] lessons` list.

@@ -4,7 +4,7 @@
 //! given. The instructor's settings decide what is offered and whether explanations wait until
 //! the end (assessment mode).
 //!
-//! The bank, shuffling and grading are the same as `migralab quiz` (sim-core's quiz module and
+//! The bank, shuffling and grading are the same as `migralab quiz` (`migralab_course::quiz` and
 //! [`crate::quiz`]); the same seed gives the same quiz as the CLI when the same objective is
 //! chosen. [`model`] computes what to show; this module and [`question`] draw it, and the
 //! buttons' [`Action`]s are applied after drawing.
@@ -16,8 +16,8 @@ use super::instructor_tab::InstructorRuntime;
 use super::state::AppState;
 use crate::progress::ProfileStore;
 use crate::tr;
+use migralab_course::quiz::{Graded, Objective, Question};
 use migralab_sim_core::lang::Lang;
-use migralab_sim_core::quiz::{Graded, Objective, Question};
 use model::{BankChoice, LoadedBank, Phase, QuizSession, SettingsFile, offered, plan_quiz};
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -138,7 +138,7 @@ fn switching_language_changes_the_visible_strings() {
 
 /// Do every step of experiment `id` with its ▶ Run button, then check each step counts as done.
 fn do_experiment_with_buttons(h: &mut Harness<'static, MigralabApp>, id: &str) {
-    let exp = migralab_app::content::experiments::experiments()
+    let exp = migralab_course::experiments::experiments()
         .iter()
         .find(|e| e.id == id)
         .unwrap()
@@ -193,7 +193,7 @@ fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_th
         s.state.experiments.observations["exp1"].contains("ping stopped"),
         "observations are kept in the persisted state"
     );
-    let exp = migralab_app::content::experiments::experiments()
+    let exp = migralab_course::experiments::experiments()
         .iter()
         .find(|e| e.id == "exp1")
         .unwrap();
@@ -203,7 +203,7 @@ fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_th
         "{values:?}"
     );
     // The shown explanation has the numbers, not the placeholders.
-    let shown = migralab_app::content::experiments::fill_placeholders(&exp.explanation.en, &values);
+    let shown = migralab_course::experiments::fill_placeholders(&exp.explanation.en, &values);
     assert!(!shown.contains("{downtime_ms_a}"));
     // Code spans lose their backticks on screen.
     let on_screen = shown.replace('`', "");
@@ -294,11 +294,11 @@ fn the_instructors_visibility_list_hides_lessons_and_experiments() {
     .unwrap();
     let mut h = harness(a);
     h.run();
-    let exp2 = migralab_app::content::experiments::experiments()
+    let exp2 = migralab_course::experiments::experiments()
         .iter()
         .find(|e| e.id == "exp2")
         .unwrap();
-    let exp1 = migralab_app::content::experiments::experiments()
+    let exp1 = migralab_course::experiments::experiments()
         .iter()
         .find(|e| e.id == "exp1")
         .unwrap();

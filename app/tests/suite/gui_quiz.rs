@@ -15,8 +15,8 @@ use migralab_app::gui::quiz_tab::model::Phase;
 use migralab_app::gui::state::{AppState, Tab};
 use migralab_app::instructor::InstructorSettings;
 use migralab_app::progress::{Attempt, Profile, ProfileStore};
+use migralab_course::quiz::{Body, Kind, Presented};
 use migralab_sim_core::lang::Lang;
-use migralab_sim_core::quiz::{Body, Kind, Presented};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -84,7 +84,7 @@ struct Plan {
 fn option_label(
     p: &Presented<'_>,
     original: usize,
-    text: &migralab_sim_core::scenario::Text,
+    text: &migralab_sim_core::text::Text,
 ) -> String {
     format!(
         "{}) {}",

@@ -9,14 +9,7 @@ use crate::port_probe::{PortProbe, PortVerdict};
 use crate::uri::LibvirtUri;
 use migralab_sim_core::LabError;
 use migralab_sim_core::preflight::{Check, CheckId, CheckStatus, PreflightReport, Stage};
-use migralab_sim_core::scenario::Text;
-
-fn t(id: impl Into<String>, en: impl Into<String>) -> Text {
-    Text {
-        id: id.into(),
-        en: en.into(),
-    }
-}
+use migralab_sim_core::text::Text;
 
 fn check(id: CheckId, status: CheckStatus, stage: Stage, evidence: Text) -> Check {
     Check {
@@ -140,11 +133,11 @@ fn ssh_failed(dst_uri: &str, e: LabError) -> Check {
     failed(
         CheckId::SshTrust,
         Stage::Connect,
-        t(
+        Text::new(
             format!("Koneksi ke {dst_uri} gagal: {detail}"),
             format!("Connecting to {dst_uri} failed: {detail}"),
         ),
-        t(id_fix, en_fix),
+        Text::new(id_fix, en_fix),
         e,
     )
 }
@@ -155,7 +148,7 @@ fn ssh_ok(dst_uri: &str, d: &HostInfo) -> Check {
             CheckId::SshTrust,
             CheckStatus::Pass,
             Stage::Connect,
-            t(
+            Text::new(
                 format!(
                     "Terhubung ke {dst_uri} lewat ssh tanpa password (no_tty=1); host menjawab sebagai {}.",
                     d.hostname
@@ -170,7 +163,7 @@ fn ssh_ok(dst_uri: &str, d: &HostInfo) -> Check {
             CheckId::SshTrust,
             CheckStatus::Unknown,
             Stage::Connect,
-            t(
+            Text::new(
                 format!(
                     "Terhubung ke {dst_uri} tanpa ssh, jadi kepercayaan SSH tidak diuji; `virsh migrate ... qemu+ssh://` dari host sumber tetap memerlukannya."
                 ),
@@ -189,7 +182,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
             id,
             CheckStatus::Pass,
             Stage::Begin,
-            t(
+            Text::new(
                 "Domain tidak punya disk berupa file: tidak ada yang perlu dibagi.",
                 "The domain has no file-backed disk: nothing needs to be shared.",
             ),
@@ -206,7 +199,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
                 id,
                 CheckStatus::Unknown,
                 Stage::Prepare,
-                t(
+                Text::new(
                     format!(
                         "Tidak ada storage pool aktif di {} untuk {dir}, jadi libvirt tidak bisa memastikan {disk} terlihat di sana.",
                         d.hostname
@@ -222,7 +215,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
             return failed(
                 id,
                 Stage::Prepare,
-                t(
+                Text::new(
                     format!(
                         "Pool '{}' ({}) di {} tidak berisi {file} setelah refresh: disk tidak ada di shared storage.",
                         pool.name, pool.target, d.hostname
@@ -232,7 +225,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
                         pool.name, pool.target, d.hostname
                     ),
                 ),
-                t(
+                Text::new(
                     format!("Mount shared storage (NFS) di {dir} pada {}.", d.hostname),
                     format!("Mount the shared storage (NFS) at {dir} on {}.", d.hostname),
                 ),
@@ -245,7 +238,7 @@ fn shared_storage(f: &DomainFacts, d: &HostInfo, pools: &[PoolView]) -> Check {
         id,
         CheckStatus::Pass,
         Stage::Prepare,
-        t(
+        Text::new(
             format!(
                 "{} melihat {} lewat storage pool-nya.",
                 d.hostname,
@@ -267,7 +260,7 @@ fn bridge(f: &DomainFacts, d: &HostInfo, ifaces: Option<Vec<String>>) -> Check {
             id,
             CheckStatus::Pass,
             Stage::Prepare,
-            t(
+            Text::new(
                 "NIC domain tidak memakai bridge host.",
                 "The domain's NICs use no host bridge.",
             ),
@@ -278,7 +271,7 @@ fn bridge(f: &DomainFacts, d: &HostInfo, ifaces: Option<Vec<String>>) -> Check {
             id,
             CheckStatus::Unknown,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "libvirtd di {} tidak punya driver interface, jadi bridge {} tidak bisa diperiksa.",
                     d.hostname,
@@ -296,7 +289,7 @@ fn bridge(f: &DomainFacts, d: &HostInfo, ifaces: Option<Vec<String>>) -> Check {
         return failed(
             id,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "`virsh iface-list --all` di {} tidak memuat {missing}.",
                     d.hostname
@@ -306,7 +299,7 @@ fn bridge(f: &DomainFacts, d: &HostInfo, ifaces: Option<Vec<String>>) -> Check {
                     d.hostname
                 ),
             ),
-            t(
+            Text::new(
                 format!(
                     "Buat bridge {missing} di {} dengan NIC yang terhubung ke jaringan yang sama.",
                     d.hostname
@@ -326,7 +319,7 @@ fn bridge(f: &DomainFacts, d: &HostInfo, ifaces: Option<Vec<String>>) -> Check {
         id,
         CheckStatus::Pass,
         Stage::Prepare,
-        t(
+        Text::new(
             format!(
                 "`virsh iface-list --all` di {} memuat {}.",
                 d.hostname,
@@ -346,7 +339,7 @@ fn same_subnet(d: &HostInfo) -> Check {
         CheckId::SameSubnet,
         CheckStatus::Unknown,
         Stage::After,
-        t(
+        Text::new(
             format!(
                 "libvirt tidak tahu subnet jaringan fisik {}; uji dengan ping ke VM setelah migrasi.",
                 d.hostname
@@ -370,7 +363,7 @@ fn cpu(
         "virConnectCompareHypervisorCPU ({} {} {})",
         f.virt_type, f.arch, f.machine
     );
-    let fix = t(
+    let fix = Text::new(
         "Pakai model CPU dasar yang dimiliki kedua host (`virsh cpu-baseline`).",
         "Use a baseline CPU model both hosts have (`virsh cpu-baseline`).",
     );
@@ -379,7 +372,7 @@ fn cpu(
             id,
             CheckStatus::Unknown,
             Stage::LoadState,
-            t(
+            Text::new(
                 format!(
                     "VM memakai host-passthrough: CPU tujuan ({}) harus sama persis dengan sumber. libvirt tidak membandingkannya (check='none'): kalau berbeda, migrasi gagal setelah seluruh RAM disalin, atau berhasil lalu program di VM mati dengan 'invalid opcode'.",
                     d.facts.cpu_model.as_deref().unwrap_or("?")
@@ -395,7 +388,7 @@ fn cpu(
         return failed(
             id,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!("{how} di {}: {e}", d.hostname),
                 format!("{how} on {}: {e}", d.hostname),
             ),
@@ -408,7 +401,7 @@ fn cpu(
             id,
             CheckStatus::Pass,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "{how} di {}: CPU VM ({}) bisa disediakan.",
                     d.hostname, f.cpu_mode
@@ -423,7 +416,7 @@ fn cpu(
             id,
             CheckStatus::Pass,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "{how} di {} lolos, dan QEMU di sana menyalakan domain uji 32 MiB (dijeda, lalu dihapus) dengan CPU VM ({}).",
                     d.hostname, f.cpu_mode
@@ -439,7 +432,7 @@ fn cpu(
         Some(Err(e)) if e.to_string().contains("CPU") => failed(
             id,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "{how} di {} lolos, tetapi QEMU di sana menolak CPU VM saat domain uji dinyalakan: {e}",
                     d.hostname
@@ -456,7 +449,7 @@ fn cpu(
             id,
             CheckStatus::Pass,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "{how} di {}: CPU VM bisa disediakan (domain uji tidak bisa dinyalakan karena hal lain: {e}).",
                     d.hostname
@@ -491,7 +484,7 @@ fn machine_type(
             id,
             CheckStatus::Pass,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "{versions}. QEMU di {} mengenal machine type {} (virConnectGetDomainCapabilities).",
                     d.hostname, f.machine
@@ -505,8 +498,8 @@ fn machine_type(
         Err(e) => failed(
             id,
             Stage::Prepare,
-            t(format!("{versions}. {e}"), format!("{versions}. {e}")),
-            t(
+            Text::new(format!("{versions}. {e}"), format!("{versions}. {e}")),
+            Text::new(
                 format!(
                     "Perbarui QEMU di {} atau pakai machine type yang dikenal keduanya.",
                     d.hostname
@@ -528,7 +521,7 @@ fn migration_ports(d: &HostInfo, probe: Option<(&PortProbe, PortVerdict)>) -> Ch
             id,
             CheckStatus::Unknown,
             Stage::Perform,
-            t(
+            Text::new(
                 format!(
                     "libvirt tidak punya panggilan untuk menguji port 49152–49215 di {}, dan tujuan dihubungi lewat socket lokal; migrasi sendiri yang membuktikannya (atau `nc -z {} 49152` dari sumber).",
                     d.hostname, d.hostname
@@ -566,7 +559,7 @@ fn migration_ports(d: &HostInfo, probe: Option<(&PortProbe, PortVerdict)>) -> Ch
         ),
         PortVerdict::CannotProbe(why) => (CheckStatus::Unknown, format!("tidak bisa diuji: {why}"), format!("could not be tested: {why}")),
     };
-    let evidence = t(
+    let evidence = Text::new(
         format!("Koneksi TCP ke {target} {from_id}: {id_txt}."),
         format!("TCP connection to {target} {from_en}: {en_txt}."),
     );
@@ -581,7 +574,7 @@ fn migration_ports(d: &HostInfo, probe: Option<(&PortProbe, PortVerdict)>) -> Ch
         id,
         Stage::Perform,
         evidence,
-        t(
+        Text::new(
             format!(
                 "Buka port 49152–49215/tcp di firewall {} (misalnya `firewall-cmd --add-port=49152-49215/tcp --permanent`).",
                 d.hostname
@@ -603,7 +596,7 @@ fn name_resolution(s: &HostInfo, d: &HostInfo) -> Check {
         CheckId::NameResolution,
         CheckStatus::Unknown,
         Stage::Prepare,
-        t(
+        Text::new(
             format!(
                 "Tujuan menyebut dirinya {}: QEMU di {} akan menghubungi nama itu, dan libvirt tidak bisa menguji resolusinya dari sini (`getent hosts {}` di sumber).",
                 d.hostname, s.hostname, d.hostname
@@ -624,7 +617,7 @@ fn not_same_host(s: &HostInfo, d: &HostInfo) -> Check {
             id,
             CheckStatus::Pass,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "UUID host dari `virsh capabilities` berbeda: {} = {su}, {} = {du}.",
                     s.hostname, d.hostname
@@ -639,7 +632,7 @@ fn not_same_host(s: &HostInfo, d: &HostInfo) -> Check {
     failed(
         id,
         Stage::Prepare,
-        t(
+        Text::new(
             format!(
                 "{} dan {} melaporkan UUID host yang sama ({su}).",
                 s.hostname, d.hostname
@@ -649,7 +642,7 @@ fn not_same_host(s: &HostInfo, d: &HostInfo) -> Check {
                 s.hostname, d.hostname
             ),
         ),
-        t(
+        Text::new(
             "Beri setiap host `host_uuid` sendiri di libvirtd.conf (atau /etc/machine-id yang berbeda).",
             "Give each host its own `host_uuid` in libvirtd.conf (or a different /etc/machine-id).",
         ),
@@ -666,7 +659,7 @@ fn domain_running(vm: &str, s: &HostInfo, running: bool) -> Check {
             id,
             CheckStatus::Pass,
             Stage::Begin,
-            t(
+            Text::new(
                 format!("{vm} berjalan di {} (virDomainIsActive).", s.hostname),
                 format!("{vm} is running on {} (virDomainIsActive).", s.hostname),
             ),
@@ -675,11 +668,11 @@ fn domain_running(vm: &str, s: &HostInfo, running: bool) -> Check {
     failed(
         id,
         Stage::Begin,
-        t(
+        Text::new(
             format!("{vm} tidak berjalan di {}.", s.hostname),
             format!("{vm} is not running on {}.", s.hostname),
         ),
-        t(
+        Text::new(
             format!(
                 "`virsh start {vm}` dulu, atau migrasi offline dengan `--offline --persistent`."
             ),
@@ -699,7 +692,7 @@ fn free_memory(f: &DomainFacts, d: &HostInfo) -> Check {
             id,
             CheckStatus::Pass,
             Stage::Prepare,
-            t(
+            Text::new(
                 format!(
                     "{} punya {free} MiB bebas (virNodeGetFreeMemory); VM butuh {need} MiB.",
                     d.hostname
@@ -714,11 +707,11 @@ fn free_memory(f: &DomainFacts, d: &HostInfo) -> Check {
     failed(
         id,
         Stage::Prepare,
-        t(
+        Text::new(
             format!("{} hanya punya {free} MiB bebas; VM butuh {need} MiB.", d.hostname),
             format!("{} has only {free} MiB free; the VM needs {need} MiB.", d.hostname),
         ),
-        t(
+        Text::new(
             format!("Kosongkan memori di {} (pindahkan atau matikan VM lain).", d.hostname),
             format!("Free memory on {} (move or stop other VMs).", d.hostname),
         ),

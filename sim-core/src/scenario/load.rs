@@ -4,17 +4,9 @@
 use super::Scenario;
 use super::measured::{misplaced_keys, moved_message};
 use crate::error::ScenarioError;
+use crate::located::{Located, LocatedError};
 use serde::Deserialize as _;
 use toml::{Table, Value};
-
-/// Where a scenario's text came from, for error messages.
-#[derive(Debug, Clone, Copy)]
-pub struct Located<'a> {
-    /// The TOML text.
-    pub text: &'a str,
-    /// File name shown in errors (`<string>` when there is none).
-    pub origin: &'a str,
-}
 
 impl Scenario {
     /// Parse and validate a scenario from TOML text.
@@ -60,19 +52,12 @@ impl Scenario {
             let set_by_override = touched.iter().any(|k| {
                 path.starts_with(k.as_str()) || k.starts_with(&path) || entry(k) == entry(&path)
             });
-            let (line, column) = crate::tomlspan::line_col_of_path(src.text, &path);
             let message = if set_by_override {
                 format!("{message} (after --set {})", overrides.join(" --set "))
             } else {
                 message
             };
-            return Err(ScenarioError::Invalid {
-                origin: src.origin.to_string(),
-                line,
-                column,
-                path,
-                message,
-            });
+            return Err(LocatedError::at_path(src, &path, message).into());
         }
         Ok(scenario)
     }
@@ -91,25 +76,20 @@ fn misplaced_error(src: Located<'_>) -> Option<ScenarioError> {
         .into_iter()
         .map(|(path, key)| (crate::tomlspan::line_col_of_path(src.text, &path), key))
         .min()?;
-    Some(ScenarioError::Parse {
-        origin: src.origin.to_string(),
-        line,
-        column,
-        message: moved_message(key),
-    })
+    Some(
+        LocatedError {
+            origin: src.origin.to_string(),
+            line,
+            column: Some(column),
+            subject: None,
+            message: moved_message(key),
+        }
+        .into(),
+    )
 }
 
 fn parse_error(src: Located<'_>, e: &toml::de::Error) -> ScenarioError {
-    let (line, column) = e
-        .span()
-        .map(|s| crate::tomlspan::line_col(src.text, s.start))
-        .unwrap_or((1, 1));
-    ScenarioError::Parse {
-        origin: src.origin.to_string(),
-        line,
-        column,
-        message: e.message().trim().to_string(),
-    }
+    LocatedError::from_toml(src, e).into()
 }
 
 /// Apply one `dotted.path=value` override to a scenario table.

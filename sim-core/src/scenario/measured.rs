@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn a_measured_knob_set_flat_by_override_is_refused_with_its_new_path() {
-        let src = crate::scenario::Located {
+        let src = crate::Located {
             text: LAB,
             origin: "lab.toml",
         };

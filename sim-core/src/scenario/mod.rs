@@ -9,27 +9,16 @@ mod measured;
 mod validate;
 mod world;
 
-pub use load::{Located, apply_override};
+pub use load::apply_override;
 pub use measured::{MEASURED_KEYS, MeasuredSpec};
 pub use world::{
     DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, SecurityDriver, VmState,
     machine_types_of, parse_version, subnet_of,
 };
 
+use crate::text::Text;
 use crate::units::{GIB, MIB};
 use serde::{Deserialize, Serialize};
-
-/// A text in both languages of the app.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Text {
-    /// Bahasa Indonesia (the default language).
-    #[serde(default)]
-    pub id: String,
-    /// English.
-    #[serde(default)]
-    pub en: String,
-}
 
 /// A whole lab: hosts, the link between them, storage, VMs, the migrations to run and the prober.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -239,7 +239,7 @@ fn host_passthrough_without_the_newest_instructions_migrates_then_a_program_faul
 
 #[test]
 fn in_the_lab_shell_the_guests_kernel_log_shows_the_invalid_opcode() {
-    use migralab_sim_core::shell::{Lang, Shell};
+    use migralab_shell::{Lang, Shell};
     let mut sh = Shell::new(load("cpu-passthrough-sigill"), Lang::En);
     let before = sh.run_line("ssh 192.168.100.51 dmesg");
     assert_eq!(before.status, 0, "{}", before.text);
@@ -252,7 +252,7 @@ fn in_the_lab_shell_the_guests_kernel_log_shows_the_invalid_opcode() {
 
 #[test]
 fn in_the_lab_shell_host_passthrough_fails_after_the_copy_and_stays_on_the_source() {
-    use migralab_sim_core::shell::{Lang, Shell};
+    use migralab_shell::{Lang, Shell};
     let mut sh = Shell::new(load("exp2-cpu-models"), Lang::En);
     let out = sh.run_line(
         "virsh migrate --live --verbose app01 qemu+ssh://kvm-host-02/system --persistent",

@@ -6,9 +6,10 @@
 //! bug in this file, and the property says so before anything else.
 
 use migralab_sim_core::scenario::{
-    HostSpec, LinkSpec, MigrationSpec, ProberSpec, SimSpec, StorageKind, StorageSpec, Text,
+    HostSpec, LinkSpec, MigrationSpec, ProberSpec, SimSpec, StorageKind, StorageSpec,
     TimeoutAction, VmSpec, WorkloadSpec,
 };
+use migralab_sim_core::text::Text;
 use migralab_sim_core::units::{NORMAL_PAGE_WIRE_BYTES, PAGE_SIZE, ZERO_PAGE_WIRE_BYTES};
 use migralab_sim_core::{MigrationSample, Outcome, PingStats, Scenario, Simulator, Trace};
 use proptest::prelude::*;

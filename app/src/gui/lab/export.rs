@@ -58,7 +58,7 @@ impl ExportInput {
                 .and_then(|s| toml::to_string(s.scenario()).ok())
                 .unwrap_or_default(),
         };
-        let observations = crate::content::experiments::experiments()
+        let observations = migralab_course::experiments::experiments()
             .iter()
             .filter_map(|e| {
                 let answer = state.experiments.observations.get(&e.id)?;

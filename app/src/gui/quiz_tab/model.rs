@@ -2,18 +2,19 @@
 //! as the app reads them, the question banks, and a quiz session (which questions, the student's
 //! answer in progress, grading, rounds of "review my mistakes").
 //!
-//! Grading, shuffling and the per-objective summary are sim-core's (`migralab_sim_core::quiz`);
-//! reading a bank and running a "predict" question's scenario are the CLI's ([`crate::quiz`]).
+//! Grading, shuffling and the per-objective summary are the course crate's
+//! (`migralab_course::quiz`); reading a bank and running a "predict" question's scenario are the
+//! CLI's ([`crate::quiz`]).
 //! Nothing here draws, and nothing here writes files: the runtime records answers.
 
 use crate::instructor::{InstructorSettings, SettingsError, Visible};
 use crate::quiz::BankSource;
-use migralab_sim_core::lang::Lang;
-use migralab_sim_core::quiz::{
+use migralab_course::quiz::{
     Answer, Bank, Body, Graded, Kind, Mark, Note, Objective, Presented, Question, QuizError,
     Selection, Summary, grade, grade_prediction, plan, review_mistakes,
 };
-use migralab_sim_core::scenario::Text;
+use migralab_sim_core::lang::Lang;
+use migralab_sim_core::text::Text;
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};

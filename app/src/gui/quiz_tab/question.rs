@@ -6,8 +6,8 @@ use super::model::{InputProblem, ItemResult, Phase, QuizSession};
 use crate::quiz::kind_label;
 use crate::tr;
 use egui::{Color32, RichText};
+use migralab_course::quiz::{Body, Mark, Presented};
 use migralab_sim_core::lang::Lang;
-use migralab_sim_core::quiz::{Body, Mark, Presented};
 
 /// The current question of `s`, its answer widgets or its feedback, and the buttons.
 pub(super) fn question_ui(
@@ -258,9 +258,7 @@ fn answer_ui(
 }
 
 /// The options (or steps) as shown: letter, original index, text.
-fn shown_items<'a>(
-    p: &'a Presented<'_>,
-) -> Vec<(char, usize, &'a migralab_sim_core::scenario::Text)> {
+fn shown_items<'a>(p: &'a Presented<'_>) -> Vec<(char, usize, &'a migralab_sim_core::text::Text)> {
     let choices = p.question.choices();
     p.order
         .iter()
@@ -352,7 +350,7 @@ pub(super) fn feedback_ui(ui: &mut egui::Ui, lang: Lang, p: &Presented<'_>, r: &
             }
         }
         Body::Order { steps } => {
-            if let migralab_sim_core::quiz::Answer::Order(given) = &r.answer {
+            if let migralab_course::quiz::Answer::Order(given) = &r.answer {
                 let yours: Vec<String> = given.iter().map(|i| (i + 1).to_string()).collect();
                 ui.label(tr!(lang, "quiz-your-order", order = yours.join(" ➡ ")));
             }
@@ -368,7 +366,7 @@ pub(super) fn feedback_ui(ui: &mut egui::Ui, lang: Lang, p: &Presented<'_>, r: &
             }
         }
         Body::Command { .. } | Body::Numeric { .. } => {
-            if let migralab_sim_core::quiz::Answer::Command(line) = &r.answer {
+            if let migralab_course::quiz::Answer::Command(line) = &r.answer {
                 ui.label(tr!(lang, "quiz-your-command"));
                 ui.label(RichText::new(line).monospace());
             }

@@ -7,8 +7,8 @@
 //! as it found it: db01 running on kvm-host-01, nothing defined on kvm-host-02.
 
 use migralab_real::labbox::{LabboxConfig, host_command};
+use migralab_shell::{Lang, Shell};
 use migralab_sim_core::Scenario;
-use migralab_sim_core::shell::{Lang, Shell};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 

@@ -7,9 +7,9 @@
 //! the lab shell print for every shipped scenario in both languages. Each failure names the file
 //! (or the scenario and command) and the line.
 
+use migralab_shell::Shell;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::preflight;
-use migralab_sim_core::shell::Shell;
 use migralab_sim_core::{Located, Scenario};
 use std::path::{Path, PathBuf};
 
@@ -551,8 +551,8 @@ fn runtime_lines() -> Vec<Line> {
                     }
                     // Hints and notes are ours, in the shell's language; the rest is libvirt's,
                     // QEMU's or bash's English, checked only for the Indonesian-only words.
-                    let ours =
-                        l.starts_with(lang.hint_prefix()) || l.starts_with(lang.note_prefix());
+                    let ours = l.starts_with(migralab_shell::hint_prefix(lang))
+                        || l.starts_with(migralab_shell::note_prefix(lang));
                     out.push(Line {
                         origin: format!("lab shell ({lang:?}) on {rel}: `{cmd}`"),
                         line: i + 1,

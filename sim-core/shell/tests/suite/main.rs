@@ -1,0 +1,5 @@
+//! The lab shell's integration tests, one binary: the shipped scenarios (`shell`) and arbitrary
+//! input (`shell_fuzz`).
+
+mod shell;
+mod shell_fuzz;
