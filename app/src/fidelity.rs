@@ -389,7 +389,7 @@ fn compare(
     };
     let json = serde_json::to_string_pretty(&report).context("cannot write the report as JSON")?;
     if let Some(path) = &c.out {
-        crate::fsutil::write_atomically(path, json.as_bytes())?;
+        crate::storage::write_atomically(path, json.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     let text = if c.json {

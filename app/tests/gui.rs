@@ -7,7 +7,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
 use migralab_app::gui::state::{AppState, Tab};
-use migralab_app::lab_session::Speed;
+use migralab_app::sessions::lab::Speed;
 use migralab_sim_core::lang::Lang;
 
 fn app(tab: Tab, lang: Lang) -> MigralabApp {

@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
 use migralab_app::gui::state::{AppState, Tab};
-use migralab_app::real_session::Availability;
+use migralab_app::sessions::real::Availability;
 use migralab_sim_core::Outcome;
 use migralab_sim_core::lang::Lang;
 

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use migralab_app::instructor::{InstructorSettings, LabMode, SettingsError};
 use migralab_app::progress::{Attempt, Profile, ProfileStore, export_csv, export_json};
+use migralab_app::settings::{InstructorSettings, LabMode, SettingsError};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

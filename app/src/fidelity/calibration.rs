@@ -88,7 +88,7 @@ impl Calibration {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let body = toml::to_string(self).context("cannot write the calibration as TOML")?;
         let text = format!("{HEADER}{body}");
-        crate::fsutil::write_atomically(path, text.as_bytes())
+        crate::storage::write_atomically(path, text.as_bytes())
     }
 
     /// Fit the constants to the real medians of the calibration cases, keeping `prior` where a

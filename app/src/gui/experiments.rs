@@ -9,7 +9,7 @@ use super::lab;
 use super::state::AppState;
 use super::widgets;
 use crate::content::experiments::{self as content, Experiment, LabFacts, RunFact};
-use crate::lab_session::RunRecord;
+use crate::sessions::lab::RunRecord;
 use crate::tr;
 use migralab_sim_core::Outcome;
 use migralab_sim_core::lang::Lang;

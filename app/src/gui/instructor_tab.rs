@@ -14,9 +14,9 @@
 use super::quiz_tab::QuizRuntime;
 use super::quiz_tab::model::SettingsFile;
 use super::state::AppState;
-use crate::instructor::{InstructorSettings, LabMode, MIN_PIN_LEN, RealLab, Visible};
 use crate::progress::{Profile, ProfileStore, export_csv, export_json};
 use crate::quiz::BankSource;
+use crate::settings::{InstructorSettings, LabMode, MIN_PIN_LEN, RealLab, Visible};
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::quiz::Objective;
@@ -800,7 +800,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
 fn save_checked(s: &InstructorSettings, path: &Path) -> Result<(), String> {
     let text = s.to_toml_string().map_err(|e| format!("{e:#}"))?;
     InstructorSettings::from_toml_str(&text, &path.display().to_string()).map_err(|e| match e {
-        crate::instructor::SettingsError::Invalid { message, .. } => message,
+        crate::settings::SettingsError::Invalid { message, .. } => message,
         other => other.to_string(),
     })?;
     s.save(path).map_err(|e| format!("{e:#}"))
@@ -886,6 +886,6 @@ fn export(rt: &QuizRuntime, csv: bool) -> anyhow::Result<PathBuf> {
         ("migralab-progress.json", export_json(&profiles)?)
     };
     let path = dir.join(name);
-    crate::progress::write_creating_dir(&path, text.as_bytes())?;
+    crate::storage::write_creating_dir(&path, text.as_bytes())?;
     Ok(path)
 }

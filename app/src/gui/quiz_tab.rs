@@ -70,7 +70,7 @@ pub enum RecordStatus {
 #[derive(Debug, Default)]
 pub struct QuizRuntime {
     /// The data directory (progress profiles, `instructor.toml`); `None`: `MIGRALAB_DATA_DIR`
-    /// or the platform's (see [`crate::progress::data_dir`]). Tests set it.
+    /// or the platform's (see [`crate::storage::data_dir`]). Tests set it.
     pub data_dir: Option<PathBuf>,
     /// The instructor's settings as last read (`None`: not read yet).
     pub settings: Option<SettingsFile>,
@@ -95,7 +95,7 @@ impl QuizRuntime {
     pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
         match &self.data_dir {
             Some(d) => Ok(d.clone()),
-            None => crate::progress::data_dir(),
+            None => crate::storage::data_dir(),
         }
     }
 
@@ -117,7 +117,7 @@ impl QuizRuntime {
         match self.data_dir() {
             Ok(dir) => SettingsFile::read(&dir),
             Err(e) => SettingsFile {
-                path: PathBuf::from(crate::instructor::SETTINGS_FILE),
+                path: PathBuf::from(crate::settings::SETTINGS_FILE),
                 loaded: Err(format!("{e:#}")),
             },
         }

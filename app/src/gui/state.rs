@@ -1,7 +1,7 @@
 //! What the app remembers between runs. Only [`AppState`] is persisted (eframe storage, RON);
 //! the lab, its runs and playback are runtime state owned by the app.
 
-use crate::lab_session::Speed;
+use crate::sessions::lab::Speed;
 use migralab_sim_core::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -150,7 +150,7 @@ pub struct AppState {
     pub student: String,
     /// Real mode's migration form (hosts and domain are re-checked against the instructor's
     /// lists every frame, so a stale saved choice cannot reach libvirt).
-    pub real_form: crate::real_session::RealForm,
+    pub real_form: crate::sessions::real::RealForm,
 }
 
 impl Default for AppState {
@@ -163,7 +163,7 @@ impl Default for AppState {
             lab: LabView::default(),
             experiments: ExperimentsState::default(),
             student: String::new(),
-            real_form: crate::real_session::RealForm::default(),
+            real_form: crate::sessions::real::RealForm::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::gui::command::Command;
 use crate::gui::state::MigrateForm;
-use crate::lab_session::LabSession;
+use crate::sessions::lab::LabSession;
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::scenario::{MigrationSpec, Scenario};

@@ -9,7 +9,7 @@ pub mod topology;
 use super::LabRuntime;
 use super::command::{Command, ExportWhat};
 use super::state::AppState;
-use crate::lab_session::{RunRecord, Speed};
+use crate::sessions::lab::{RunRecord, Speed};
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::{CheckStatus, PreflightReport, preflight};

@@ -6,8 +6,8 @@
 //! reading a bank and running a "predict" question's scenario are the CLI's ([`crate::quiz`]).
 //! Nothing here draws, and nothing here writes files: the runtime records answers.
 
-use crate::instructor::{InstructorSettings, SettingsError, Visible};
 use crate::quiz::BankSource;
+use crate::settings::{InstructorSettings, SettingsError, Visible};
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::quiz::{
     Answer, Bank, Body, Graded, Kind, Mark, Note, Objective, Presented, Question, QuizError,

@@ -7,7 +7,7 @@ use crate::gui::LabRuntime;
 use crate::gui::command::Command;
 use crate::gui::lab::{export_ui, outcome_name, plots, preflight_ui};
 use crate::gui::state::AppState;
-use crate::real_session::{Busy, RealForm, RealSession, job_of, ping_target};
+use crate::sessions::real::{Busy, RealForm, RealSession, job_of, ping_target};
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::CheckStatus;
@@ -19,7 +19,7 @@ const NARROW: f32 = 820.0;
 /// What the tab needs from the instructor's settings.
 pub struct Allowed<'a> {
     /// `real_lab`: hosts, domains, ping target.
-    pub lab: &'a crate::instructor::RealLab,
+    pub lab: &'a crate::settings::RealLab,
     /// The instructor is unlocked: a domain name may be typed.
     pub instructor: bool,
 }
@@ -380,7 +380,7 @@ fn run_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     session: &mut RealSession,
-    last_run: Option<crate::lab_session::RunId>,
+    last_run: Option<crate::sessions::lab::RunId>,
     lab: &LabRuntime,
     cmds: &mut Vec<Command>,
 ) {
@@ -463,7 +463,7 @@ fn run_ui(
 }
 
 /// How the last real run ended, with libvirt's message exactly as libvirt gave it.
-fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::lab_session::RunRecord) {
+fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::sessions::lab::RunRecord) {
     let Some(o) = r.outcome() else {
         return;
     };

@@ -1,28 +1,9 @@
-//! `migralab preflight`: every prerequisite of one migration, as a table a student can read or as
-//! JSON for scripts. The checks themselves live in sim-core; this only picks a language and lays
-//! them out.
+//! A preflight report as the table `migralab preflight` prints. The checks themselves live in
+//! sim-core (or, measured, in the real backend); this only picks a language and lays them out.
 
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::{CheckStatus, PreflightReport};
 use std::fmt;
-
-/// `--lang`: the language of what a command prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LangArg {
-    /// Bahasa Indonesia (default).
-    Id,
-    /// English.
-    En,
-}
-
-impl From<LangArg> for Lang {
-    fn from(l: LangArg) -> Lang {
-        match l {
-            LangArg::Id => Lang::Id,
-            LangArg::En => Lang::En,
-        }
-    }
-}
 
 /// The human-readable report.
 pub struct PreflightText<'a> {

@@ -1,5 +1,5 @@
 //! The instructor's settings: one TOML file (`instructor.toml` in the data directory, see
-//! [`crate::progress::data_dir`]), documented in the README.
+//! [`crate::storage::data_dir`]), documented in the README.
 //!
 //! Invariants:
 //! - **The PIN is never stored.** Only its argon2id PHC string (random salt, slow hash) is kept;
@@ -10,7 +10,7 @@
 //!   Note: the fresh settings then have no PIN; anyone who can edit the file could delete it
 //!   anyway, so the PIN guards against switching modes in the app, not against the file system.
 
-use crate::progress::{Aside, Loaded, set_aside, write_creating_dir};
+use crate::storage::{Aside, Loaded, set_aside, write_creating_dir};
 use anyhow::{Context as _, bail};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;

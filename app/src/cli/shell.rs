@@ -8,7 +8,7 @@
 //! - anything else on stdin is read line by line; each line is echoed after the prompt, so the
 //!   output reads like a recorded session.
 
-use crate::preflight::LangArg as CliLang;
+use super::LangArg as CliLang;
 use crate::scenarios;
 use anyhow::Context as _;
 use clap::Args;

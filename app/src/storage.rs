@@ -1,0 +1,149 @@
+//! Where migralab keeps its files and how it writes them: the data directory, atomic writes
+//! (a temporary file beside the target, fsync, rename, fsync the folder: a crash never leaves
+//! half of a file), and setting a bad file aside instead of losing it.
+
+use anyhow::{Context as _, bail};
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A counter so two writes from one process never share a temporary file.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Replace `path` with `bytes` atomically: write `.NAME.PID.SEQ.tmp` beside it, fsync, rename,
+/// then fsync the folder (best effort: not every platform can open a folder).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        TEMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = dir.join(tmp_name);
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        // Best effort: the temporary may not exist. The write error is the one to report.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Makes the rename itself durable on Linux; an error here loses nothing already written.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Environment variable that overrides the data directory (tests point it at a temp folder).
+pub const DATA_DIR_ENV: &str = "MIGRALAB_DATA_DIR";
+
+/// Where migralab keeps its data: `$MIGRALAB_DATA_DIR` if set, else the platform data directory
+/// (`~/.local/share/migralab` on Linux, `%APPDATA%\migralab\data` on Windows,
+/// `~/Library/Application Support/migralab` on macOS).
+pub fn data_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "migralab")
+        .map(|p| p.data_dir().to_path_buf())
+        .with_context(|| {
+            format!("cannot find a home directory for migralab's data: set {DATA_DIR_ENV}")
+        })
+}
+
+/// A loaded file, and what happened to a bad one on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<T> {
+    /// The value (fresh when the file was missing or set aside).
+    pub value: T,
+    /// Set when the file was bad and renamed aside: say it to the user.
+    pub notice: Option<String>,
+}
+
+/// Why a file was set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aside {
+    /// It does not parse.
+    Corrupt,
+    /// A newer migralab wrote it.
+    Newer,
+}
+
+impl Aside {
+    fn tag(self) -> &'static str {
+        match self {
+            Aside::Corrupt => "corrupt",
+            Aside::Newer => "newer",
+        }
+    }
+}
+
+/// Rename `path` (`DIR/STEM.EXT`) to the first free `DIR/STEM.corrupt-N.EXT` (or `newer-N`) and
+/// return the new path. Never overwrites an earlier kept file.
+pub fn set_aside(path: &Path, why: Aside) -> anyhow::Result<PathBuf> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
+    for n in 1..10_000u32 {
+        let aside = path.with_file_name(format!("{stem}.{}-{n}.{ext}", why.tag()));
+        if aside.exists() {
+            continue;
+        }
+        std::fs::rename(path, &aside).with_context(|| {
+            format!(
+                "cannot keep {} aside as {}",
+                path.display(),
+                aside.display()
+            )
+        })?;
+        return Ok(aside);
+    }
+    bail!("{}: too many files kept aside already", path.display())
+}
+
+/// Replace `path` with `bytes` atomically, creating its folder first (the data directory may
+/// not exist yet on a new machine).
+pub fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_atomically(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn replaces_the_file_and_leaves_no_temporary_behind() {
+        let dir = std::env::temp_dir().join(format!("migralab-fsutil-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("run.json");
+        write_atomically(&target, b"one").unwrap();
+        write_atomically(&target, b"two").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("run.json")]);
+        assert!(
+            write_atomically(&dir.join("missing/run.json"), b"x").is_err(),
+            "no folder is created"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
