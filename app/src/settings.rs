@@ -54,10 +54,11 @@ pub struct Visible {
     pub quizzes: Option<Vec<String>>,
 }
 
-/// The real lab the real backend may touch.
+/// Real mode: the hosts and domains the real backend may touch (`[real_lab]` in
+/// `instructor.toml`; the name stays so existing files still load).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RealLab {
+pub struct RealModeSettings {
     /// libvirt connection URIs, e.g. `qemu+ssh://kvm-host-01/system`.
     pub allowed_hosts: Vec<String>,
     /// Domains the students may migrate.
@@ -97,7 +98,7 @@ pub struct InstructorSettings {
     /// What the students see.
     pub visible: Visible,
     /// The real lab's configuration.
-    pub real_lab: RealLab,
+    pub real_lab: RealModeSettings,
 }
 
 impl Default for InstructorSettings {
@@ -110,7 +111,7 @@ impl Default for InstructorSettings {
             scenario_dirs: Vec::new(),
             quiz_dirs: Vec::new(),
             visible: Visible::default(),
-            real_lab: RealLab::default(),
+            real_lab: RealModeSettings::default(),
         }
     }
 }

@@ -16,7 +16,7 @@ use super::quiz_tab::model::SettingsFile;
 use super::state::AppState;
 use crate::progress::{Profile, ProfileStore, export_csv, export_json};
 use crate::quiz::BankSource;
-use crate::settings::{InstructorSettings, LabMode, MIN_PIN_LEN, RealLab, Visible};
+use crate::settings::{InstructorSettings, LabMode, MIN_PIN_LEN, RealModeSettings, Visible};
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::quiz::Objective;
@@ -160,7 +160,7 @@ impl Draft {
                 experiments: self.experiments.to_list(),
                 quizzes,
             },
-            real_lab: RealLab {
+            real_lab: RealModeSettings {
                 // Not edited here (a lab-in-a-box detail): kept as the file has it.
                 ping_netns: base.real_lab.ping_netns.clone(),
                 allowed_hosts: lines(&self.allowed_hosts),

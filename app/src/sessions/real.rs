@@ -113,7 +113,7 @@ impl RealForm {
     /// longer) allowed is replaced by the first allowed one. The destination defaults to the
     /// second host when there is one. `free_domain`: the instructor (unlocked) may type any
     /// domain name.
-    pub fn fit(&mut self, settings: &crate::settings::RealLab, free_domain: bool) {
+    pub fn fit(&mut self, settings: &crate::settings::RealModeSettings, free_domain: bool) {
         let hosts = &settings.allowed_hosts;
         if !hosts.contains(&self.src) {
             self.src = hosts.first().cloned().unwrap_or_default();
@@ -196,7 +196,7 @@ impl RealForm {
 /// The request the worker gets for `form`: the hosts, the instructor's ping target (none when
 /// it is not an address; the form says so) and the migration.
 #[cfg(feature = "real")]
-pub fn job_of(form: &RealForm, settings: &crate::settings::RealLab) -> Job {
+pub fn job_of(form: &RealForm, settings: &crate::settings::RealModeSettings) -> Job {
     Job {
         src: form.src.clone(),
         dst: form.dst.clone(),
@@ -221,7 +221,7 @@ pub fn dest_name(uri: &str) -> String {
 }
 
 /// The instructor's ping target as an address; `Err` says why it cannot be used.
-pub fn ping_target(settings: &crate::settings::RealLab) -> Result<Option<Ipv4Addr>, String> {
+pub fn ping_target(settings: &crate::settings::RealModeSettings) -> Result<Option<Ipv4Addr>, String> {
     match settings.ping_target.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => t.parse::<Ipv4Addr>().map(Some).map_err(|_| t.to_string()),
@@ -245,10 +245,10 @@ fn shell_quote(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::settings::RealLab;
+    use crate::settings::RealModeSettings;
 
-    fn lab(hosts: &[&str], domains: &[&str]) -> RealLab {
-        RealLab {
+    fn lab(hosts: &[&str], domains: &[&str]) -> RealModeSettings {
+        RealModeSettings {
             allowed_hosts: hosts.iter().map(|s| s.to_string()).collect(),
             allowed_domains: domains.iter().map(|s| s.to_string()).collect(),
             ping_target: None,

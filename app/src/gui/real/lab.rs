@@ -19,7 +19,7 @@ const NARROW: f32 = 820.0;
 /// What the tab needs from the instructor's settings.
 pub struct Allowed<'a> {
     /// `real_lab`: hosts, domains, ping target.
-    pub lab: &'a crate::settings::RealLab,
+    pub lab: &'a crate::settings::RealModeSettings,
     /// The instructor is unlocked: a domain name may be typed.
     pub instructor: bool,
 }
