@@ -20,7 +20,7 @@ fn app(tab: Tab, lang: Lang) -> MigralabApp {
     state.lab.speed = Speed::Instant;
     let mut app = MigralabApp::new(state);
     // Never the machine's own data directory: no instructor settings unless a test writes them.
-    app.quiz.data_dir = Some(scratch_dir());
+    app.shared.data_dir = Some(scratch_dir());
     app
 }
 
@@ -192,7 +192,7 @@ fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_th
     h.get_by_label("Show the explanation").click_accesskit();
     h.run();
     // Handing in the observation keeps it in the student's progress profile.
-    let dir = h.state().quiz.data_dir.clone().unwrap();
+    let dir = h.state().shared.data_dir.clone().unwrap();
     let profile = migralab_app::progress::ProfileStore::new(&dir)
         .load("Ana Putri")
         .unwrap()
@@ -299,7 +299,7 @@ fn a_lab_report_is_exported_from_the_lab_tab() {
 #[test]
 fn the_instructors_visibility_list_hides_lessons_and_experiments() {
     let a = app(Tab::Experiments, Lang::En);
-    let dir = a.quiz.data_dir.clone().unwrap();
+    let dir = a.shared.data_dir.clone().unwrap();
     std::fs::write(
         dir.join("instructor.toml"),
         "format = 1\nmode_locked = \"simulated\"\n[visible]\nlessons = []\nexperiments = [\"exp2-cpu-models\"]\n",
@@ -366,7 +366,7 @@ fn snapshot_lab_at_200_percent_zoom_stacks_its_columns() {
 #[test]
 fn issue_5_extra_scenario_folders_are_offered_and_a_broken_file_is_named_with_its_line() {
     let a = app(Tab::Lab, Lang::En);
-    let data = a.quiz.data_dir.clone().unwrap();
+    let data = a.shared.data_dir.clone().unwrap();
     let extra = data.join("my-scenarios");
     std::fs::create_dir_all(&extra).unwrap();
     let lesson = std::fs::read_to_string(

@@ -41,7 +41,7 @@ fn app(tab: Tab, settings: Option<&str>) -> MigralabApp {
     if let Some(text) = settings {
         std::fs::write(data.join("instructor.toml"), text).unwrap();
     }
-    app.quiz.data_dir = Some(data);
+    app.shared.data_dir = Some(data);
     app.lab.export_dir = Some(scratch_dir());
     app
 }
@@ -78,7 +78,7 @@ fn real_mode_is_offered_only_when_the_instructor_allows_it() {
     let mut h = harness(app(Tab::Lab, None));
     h.run();
     assert!(real_button_disabled(&h));
-    let settings = h.state_mut().quiz.settings().effective();
+    let settings = h.state_mut().shared.settings().effective();
     assert_eq!(Availability::of(&settings), Availability::NoHosts);
     let reason =
         migralab_app::gui::real::unavailable_reason(Availability::NoHosts, Lang::En).unwrap();
@@ -93,7 +93,7 @@ fn real_mode_is_offered_only_when_the_instructor_allows_it() {
     let mut h = harness(app(Tab::Lab, Some(&locked)));
     h.run();
     assert!(real_button_disabled(&h));
-    let settings = h.state_mut().quiz.settings().effective();
+    let settings = h.state_mut().shared.settings().effective();
     assert_eq!(Availability::of(&settings), Availability::LockedSimulated);
 
     // Allowed: the switch is explicit and the Lab tab says it is real.

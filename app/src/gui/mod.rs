@@ -1,8 +1,9 @@
 //! The desktop app (eframe/egui): lesson, lab, experiments, quiz and instructor tabs over the
 //! same sim-core lab the command line uses.
 //!
-//! Shape (after egui_demo_app and rerun): one persisted [`AppState`]; runtime state (the open
-//! lab, its runs, playback) in [`LabRuntime`]; panels are `*_ui(ui, ...)` functions that edit
+//! Shape (after egui_demo_app and rerun): one persisted [`AppState`]; app-wide runtime state
+//! (the data directory, the instructor's settings, the unlock) in [`shared::Shared`], owned by
+//! the app and handed to the panels; the open lab, its runs and playback in [`LabRuntime`]; panels are `*_ui(ui, ...)` functions that edit
 //! view state directly and push a `#[must_use]` [`Command`] for anything that touches the lab,
 //! files or several panels, applied after every panel has drawn. Long work (a migration in the
 //! lab shell) runs on a worker thread and wakes the UI when it is done.
@@ -14,6 +15,7 @@ pub mod lab;
 pub mod lesson;
 pub mod quiz_tab;
 pub mod real;
+pub mod shared;
 pub mod state;
 mod top_bar;
 pub mod widgets;
@@ -58,7 +60,7 @@ pub fn run(config: Launch) -> anyhow::Result<std::process::ExitCode> {
             .with_app_id("migralab")
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 560.0]),
-        persistence_path: data_dir().map(|d| d.join("gui.ron")),
+        persistence_path: crate::storage::data_dir().ok().map(|d| d.join("gui.ron")),
         ..Default::default()
     };
     let screenshot = config.screenshot.clone();
@@ -99,15 +101,6 @@ pub fn run(config: Launch) -> anyhow::Result<std::process::ExitCode> {
         anyhow::bail!("{msg}");
     }
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-/// Where the GUI keeps its state: `MIGRALAB_DATA_DIR`, else the platform's data directory
-/// (`None`: eframe's own default).
-fn data_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("MIGRALAB_DATA_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    directories::ProjectDirs::from("", "", "migralab").map(|p| p.data_dir().to_path_buf())
 }
 
 /// `--screenshot FILE`: save the first settled frame and quit.
@@ -231,8 +224,12 @@ pub struct MigralabApp {
     pub state: AppState,
     /// Runtime lab state.
     pub lab: LabRuntime,
+    /// App-wide runtime state: the data directory, the instructor's settings, the unlock.
+    pub shared: shared::Shared,
     /// Quiz tab runtime state.
     pub quiz: quiz_tab::QuizRuntime,
+    /// Instructor tab runtime state.
+    pub instructor: instructor_tab::InstructorRuntime,
     /// Lesson tab runtime state.
     pub lesson: lesson::LessonRuntime,
     /// Real mode (real hosts through libvirt).
@@ -252,7 +249,9 @@ impl MigralabApp {
         MigralabApp {
             state,
             lab: LabRuntime::default(),
+            shared: shared::Shared::default(),
             quiz: quiz_tab::QuizRuntime::default(),
+            instructor: instructor_tab::InstructorRuntime::default(),
             lesson: lesson::LessonRuntime::default(),
             real: real::RealRuntime::default(),
             ctx: None,
@@ -288,8 +287,8 @@ impl MigralabApp {
         self.tick_playback(ui);
 
         let mut cmds = Vec::new();
-        // The instructor's settings decide what students see (read once, cached by the quiz tab).
-        let settings = self.quiz.settings().effective();
+        // The instructor's settings decide what students see (read once, kept app-wide).
+        let settings = self.shared.settings().effective();
         real::follow_settings(&mut self.real, &settings, &ctx);
         self.real.poll(&mut self.lab);
         self.guard_close(&ctx);
@@ -298,7 +297,7 @@ impl MigralabApp {
             availability: crate::sessions::real::Availability::of(&settings),
             locked: settings.mode_locked,
         };
-        let instructor = self.quiz.instructor.unlocked;
+        let instructor = self.shared.unlocked;
         egui::Panel::top("top_bar").show(ui, |ui| {
             top_bar::top_bar_ui(ui, &mut self.state, &mode, &mut cmds);
         });
@@ -343,8 +342,13 @@ impl MigralabApp {
                 settings.visible.experiments.as_deref(),
                 &mut cmds,
             ),
-            Tab::Quiz => quiz_tab::quiz_ui(ui, &mut self.state, &mut self.quiz),
-            Tab::Instructor => instructor_tab::instructor_ui(ui, &mut self.state, &mut self.quiz),
+            Tab::Quiz => quiz_tab::quiz_ui(ui, &mut self.state, &mut self.shared, &mut self.quiz),
+            Tab::Instructor => instructor_tab::instructor_ui(
+                ui,
+                &mut self.state,
+                &mut self.shared,
+                &mut self.instructor,
+            ),
         });
         for cmd in &cmds {
             self.apply(cmd, &ctx);
@@ -472,7 +476,7 @@ impl MigralabApp {
             }
             Command::SetRealMode(on) => {
                 let allowed =
-                    crate::sessions::real::Availability::of(&self.quiz.settings().effective())
+                    crate::sessions::real::Availability::of(&self.shared.settings().effective())
                         == crate::sessions::real::Availability::Ready;
                 if !*on || allowed {
                     self.real.set_on(*on, ctx);
@@ -515,7 +519,7 @@ impl MigralabApp {
         if student.is_empty() {
             return crate::tr!(lang, "exp-saved-no-student");
         }
-        let saved = self.quiz.data_dir().and_then(|dir| {
+        let saved = self.shared.data_dir().and_then(|dir| {
             crate::progress::ProfileStore::new(&dir).update(student, |p| {
                 p.record_observation(experiment, text, crate::progress::unix_now());
             })

@@ -221,7 +221,9 @@ pub fn dest_name(uri: &str) -> String {
 }
 
 /// The instructor's ping target as an address; `Err` says why it cannot be used.
-pub fn ping_target(settings: &crate::settings::RealModeSettings) -> Result<Option<Ipv4Addr>, String> {
+pub fn ping_target(
+    settings: &crate::settings::RealModeSettings,
+) -> Result<Option<Ipv4Addr>, String> {
     match settings.ping_target.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => t.parse::<Ipv4Addr>().map(Some).map_err(|_| t.to_string()),

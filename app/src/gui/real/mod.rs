@@ -239,14 +239,14 @@ mod tests {
             lang: Lang::En,
             ..Default::default()
         });
-        app.quiz.data_dir = Some(dir);
+        app.shared.data_dir = Some(dir);
         let mut h = egui_kittest::Harness::builder()
             .with_size(egui::vec2(1280.0, 800.0))
             .with_max_steps(16)
             .build_ui_state(|ui, app: &mut crate::gui::MigralabApp| app.ui_root(ui), app);
         h.run();
         assert!(h.get_by_label("REAL").accesskit_node().is_disabled());
-        let settings = h.state_mut().quiz.settings().effective();
+        let settings = h.state_mut().shared.settings().effective();
         assert_eq!(Availability::of(&settings), Availability::NotBuilt);
         h.get_by_label("REAL").click();
         h.run();
