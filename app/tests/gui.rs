@@ -100,7 +100,7 @@ fn a_migration_from_the_form_runs_in_the_terminal_and_becomes_a_run() {
     assert!(run.outcome().unwrap().is_completed());
     assert_eq!(session.world().running_on("db01"), Some("kvm-host-02"));
     // The form now points back at the host the guest came from, so the next run makes sense.
-    assert_eq!(s.state.lab.form.to, "kvm-host-01");
+    assert_eq!(s.state.lab.form.spec.to, "kvm-host-01");
     // The run is shown: its plots and the finished progress bar.
     assert!(h.query_by_label_contains("completed").is_some());
     let topo = h.get_by_role(egui::Role::Image);

@@ -104,7 +104,11 @@ fn real_mode_is_offered_only_when_the_instructor_allows_it() {
     // Only the allowed hosts and domain are offered.
     let form = &h.state().state.real_form;
     assert_eq!(
-        (form.src.as_str(), form.dst.as_str(), form.vm.as_str()),
+        (
+            form.src.as_str(),
+            form.dst.as_str(),
+            form.migrate.spec.vm.as_str()
+        ),
         ("test:///default", "test:///default", "test")
     );
     // And back.

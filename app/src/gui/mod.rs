@@ -13,6 +13,7 @@ pub mod experiments;
 pub mod instructor_tab;
 pub mod lab;
 pub mod lesson;
+pub mod migrate_form;
 pub mod quiz_tab;
 pub mod real;
 pub mod shared;
@@ -21,6 +22,7 @@ mod top_bar;
 pub mod widgets;
 
 use crate::sessions::lab::{LabSession, Playback, RunId, RunRecord};
+use crate::sessions::migrate_form::MigrateForm;
 pub use command::Command;
 use migralab_sim_core::lang::Lang;
 use state::{AppState, Tab, ThemePref};
@@ -275,13 +277,12 @@ impl MigralabApp {
         if arrived && let Some(s) = &self.lab.session {
             let guest_host = s
                 .world()
-                .running_on(&self.state.lab.form.vm)
+                .running_on(&self.state.lab.form.spec.vm)
                 .map(str::to_owned);
-            lab::form::follow_guest(
-                &mut self.state.lab.form,
-                s.scenario(),
-                guest_host.as_deref(),
-            );
+            self.state
+                .lab
+                .form
+                .follow_guest(s.scenario(), guest_host.as_deref());
         }
         self.lab.poll_export();
         self.tick_playback(ui);
@@ -411,7 +412,7 @@ impl MigralabApp {
     fn open_scenario(&mut self, name: &str, ctx: &egui::Context) {
         match crate::scenarios::load(Some(std::path::Path::new(name)), &[]) {
             Ok(scenario) => {
-                lab::form::reset_for(&mut self.state.lab.form, &scenario);
+                self.state.lab.form = MigrateForm::for_scenario(&scenario);
                 let waker_ctx = ctx.clone();
                 let session = LabSession::open(
                     name,

@@ -2,6 +2,7 @@
 //! the lab, its runs and playback are runtime state owned by the app.
 
 use crate::sessions::lab::Speed;
+use crate::sessions::migrate_form::MigrateForm;
 use migralab_sim_core::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,55 +44,6 @@ pub enum ThemePref {
     Light,
     /// Dark.
     Dark,
-}
-
-/// The migration form: its controls mirror `virsh migrate`'s flags.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MigrateForm {
-    /// The domain (empty: the scenario's first VM).
-    pub vm: String,
-    /// Destination host (empty: the first other host).
-    pub to: String,
-    /// `--live`.
-    pub live: bool,
-    /// `--persistent`.
-    pub persistent: bool,
-    /// `--undefinesource`.
-    pub undefinesource: bool,
-    /// `--copy-storage-all`.
-    pub copy_storage_all: bool,
-    /// `--auto-converge`.
-    pub auto_converge: bool,
-    /// `--postcopy --postcopy-after-precopy`.
-    pub postcopy: bool,
-    /// `--p2p --tunnelled`.
-    pub tunnelled: bool,
-    /// `--verbose`.
-    pub verbose: bool,
-    /// `--bandwidth N` (MiB/s, 0 = unlimited).
-    pub bandwidth_mibps: u32,
-    /// `--timeout N` (s, 0 = none).
-    pub timeout_s: u32,
-}
-
-impl Default for MigrateForm {
-    fn default() -> Self {
-        MigrateForm {
-            vm: String::new(),
-            to: String::new(),
-            live: true,
-            persistent: true,
-            undefinesource: false,
-            copy_storage_all: false,
-            auto_converge: false,
-            postcopy: false,
-            tunnelled: false,
-            verbose: false,
-            bandwidth_mibps: 0,
-            timeout_s: 0,
-        }
-    }
 }
 
 /// Lab tab settings worth keeping.
