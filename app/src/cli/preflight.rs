@@ -76,7 +76,7 @@ pub struct PreflightArgs {
 #[derive(Debug)]
 pub enum PreflightConfig {
     /// The scenario's lab.
-    Simulated(SimulatedPreflight),
+    Simulated(Box<SimulatedPreflight>),
     /// `--real`: real hosts through libvirt.
     Real(RealPreflight),
 }
@@ -113,12 +113,12 @@ impl PreflightConfig {
         if let Some(to) = args.to {
             migration.to = to;
         }
-        Ok(PreflightConfig::Simulated(SimulatedPreflight {
+        Ok(PreflightConfig::Simulated(Box::new(SimulatedPreflight {
             scenario,
             migration,
             json: args.json,
             lang: args.lang.into(),
-        }))
+        })))
     }
 }
 
