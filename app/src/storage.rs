@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn replaces_the_file_and_leaves_no_temporary_behind() {
-        let dir = std::env::temp_dir().join(format!("migralab-fsutil-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("migralab-storage-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let target = dir.join("run.json");
         write_atomically(&target, b"one").unwrap();

@@ -1,4 +1,4 @@
-//! `migralab quiz`: take a self-assessment quiz in the terminal ([`terminal`]), or check and
+//! `migralab quiz`: take a self-assessment quiz in the terminal (the `terminal` module), or check and
 //! count a question bank. Input is read line by line, so a quiz can be answered from a pipe
 //! (tests do).
 
