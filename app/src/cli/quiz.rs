@@ -1,5 +1,5 @@
-//! `migralab quiz`: take a self-assessment quiz in the terminal (the `terminal` module), or check and
-//! count a question bank. Input is read line by line, so a quiz can be answered from a pipe
+//! `migralab quiz`: take a self-assessment quiz in the terminal (the `terminal` module), or check
+//! and count a question bank. Input is read line by line, so a quiz can be answered from a pipe
 //! (tests do).
 
 mod terminal;
