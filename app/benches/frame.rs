@@ -6,7 +6,7 @@
 
 use migralab_app::gui::MigralabApp;
 use migralab_app::gui::state::{AppState, Tab};
-use migralab_app::lab_session::LabSession;
+use migralab_app::sessions::lab::LabSession;
 use migralab_sim_core::lang::Lang;
 
 fn main() {

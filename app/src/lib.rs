@@ -1,6 +1,11 @@
 //! # migralab app
 //!
-//! The `migralab` command line (and, later, the desktop app) on top of `migralab_sim_core`.
+//! The `migralab` command line and the desktop app on top of `migralab_sim_core`, in layers:
+//! [`cli`] (one module per command) and [`gui`] (the panels) on top of the models both use:
+//! [`sessions`] (the simulated and the real lab, their runs), [`progress`] (students' profiles),
+//! [`settings`] (the instructor's), [`quiz`] (question banks), [`export`] (reports, figures,
+//! data), [`scenarios`] (the shipped ones) and [`storage`] (the data directory, atomic writes).
+//! The models depend on neither `cli` nor `gui`.
 //!
 //! Invariants:
 //! - **No simulation logic here.** The app reads files, picks what to run and renders results;
@@ -13,19 +18,11 @@
 
 pub mod cli;
 pub mod export;
-use migralab_real::fsutil;
 pub mod gui;
 pub mod i18n;
-pub mod instructor;
-pub mod lab_session;
-pub mod labbox;
-pub mod ping;
-pub mod preflight;
 pub mod progress;
 pub mod quiz;
-pub mod real;
-pub mod real_session;
-pub mod report;
 pub mod scenarios;
-pub mod series;
-pub mod shell;
+pub mod sessions;
+pub mod settings;
+pub mod storage;

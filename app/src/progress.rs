@@ -1,5 +1,5 @@
-//! Student progress: one JSON profile per student in the data directory, and
-//! `migralab progress export` for the instructor.
+//! Student progress: one JSON profile per student in the data directory (`migralab progress
+//! export` and the instructor tab read them).
 //!
 //! Invariants:
 //! - **Writes are atomic.** A profile is written to a hidden temporary file in the same folder,
@@ -11,39 +11,20 @@
 //!   Other students' files are never touched.
 //! - **Time is passed in** (seconds since the Unix epoch), so everything here is testable.
 
-use crate::fsutil::write_atomically;
+use crate::storage::{Aside, Loaded, data_dir, set_aside, write_creating_dir};
 use anyhow::{Context as _, bail};
-use clap::{Args, Subcommand};
 use migralab_course::quiz::Graded;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// The profile format this build writes. A file with a larger `format` is kept aside, not read.
 pub const PROFILE_FORMAT: u32 = 1;
 
-/// Environment variable that overrides the data directory (tests point it at a temp folder).
-pub const DATA_DIR_ENV: &str = "MIGRALAB_DATA_DIR";
-
 /// The folder of the data directory that holds the student profiles.
 const STUDENTS_DIR: &str = "students";
-
-/// Where migralab keeps its data: `$MIGRALAB_DATA_DIR` if set, else the platform data directory
-/// (`~/.local/share/migralab` on Linux, `%APPDATA%\migralab\data` on Windows,
-/// `~/Library/Application Support/migralab` on macOS).
-pub fn data_dir() -> anyhow::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("", "", "migralab")
-        .map(|p| p.data_dir().to_path_buf())
-        .with_context(|| {
-            format!("cannot find a home directory for migralab's data: set {DATA_DIR_ENV}")
-        })
-}
 
 /// One answered quiz question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,65 +132,6 @@ impl Profile {
             text: text.to_owned(),
         });
     }
-}
-
-/// A loaded file, and what happened to a bad one on the way.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Loaded<T> {
-    /// The value (fresh when the file was missing or set aside).
-    pub value: T,
-    /// Set when the file was bad and renamed aside: say it to the user.
-    pub notice: Option<String>,
-}
-
-/// Why a file was set aside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Aside {
-    Corrupt,
-    Newer,
-}
-
-impl Aside {
-    fn tag(self) -> &'static str {
-        match self {
-            Aside::Corrupt => "corrupt",
-            Aside::Newer => "newer",
-        }
-    }
-}
-
-/// Rename `path` (`DIR/STEM.EXT`) to the first free `DIR/STEM.corrupt-N.EXT` (or `newer-N`) and
-/// return the new path. Never overwrites an earlier kept file.
-pub(crate) fn set_aside(path: &Path, why: Aside) -> anyhow::Result<PathBuf> {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .with_context(|| format!("{}: not a file name", path.display()))?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
-    for n in 1..10_000u32 {
-        let aside = path.with_file_name(format!("{stem}.{}-{n}.{ext}", why.tag()));
-        if aside.exists() {
-            continue;
-        }
-        std::fs::rename(path, &aside).with_context(|| {
-            format!(
-                "cannot keep {} aside as {}",
-                path.display(),
-                aside.display()
-            )
-        })?;
-        return Ok(aside);
-    }
-    bail!("{}: too many files kept aside already", path.display())
-}
-
-/// Replace `path` with `bytes` atomically, creating its folder first (the data directory may
-/// not exist yet on a new machine).
-pub(crate) fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    Ok(write_atomically(path, bytes)?)
 }
 
 /// The file stem for a student's name: letters, digits, `-` and `_` kept, every other byte
@@ -454,119 +376,6 @@ pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// `migralab progress --help`.
-pub const PROGRESS_LONG_ABOUT: &str = "\
-Students' saved quiz results, for the instructor.
-
-Each student's answers are saved when they take a quiz with `migralab quiz --student NAME`. \
-The profiles live in the data directory (`~/.local/share/migralab/students/` on Linux; set \
-MIGRALAB_DATA_DIR to use another folder).
-
-Examples:
-  migralab progress export --csv --out results.csv     every student, one row per answer
-  migralab progress export --student Ana               Ana's profile as JSON";
-
-/// `migralab progress` arguments.
-#[derive(Debug, Args)]
-pub struct ProgressArgs {
-    #[command(subcommand)]
-    action: ProgressAction,
-}
-
-#[derive(Debug, Subcommand)]
-enum ProgressAction {
-    /// Export one or every student's results as JSON (the default) or CSV.
-    Export(ExportArgs),
-}
-
-#[derive(Debug, Args)]
-struct ExportArgs {
-    /// Only this student [default: every student]
-    #[arg(long, value_name = "NAME")]
-    student: Option<String>,
-
-    /// Print JSON: every profile (the default)
-    #[arg(long, conflicts_with = "csv")]
-    json: bool,
-
-    /// Print CSV: one row per quiz answer
-    #[arg(long)]
-    csv: bool,
-
-    /// Write to FILE (atomically) instead of standard output
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
-}
-
-/// A validated `migralab progress` run.
-#[derive(Debug)]
-pub struct ProgressConfig {
-    store: ProfileStore,
-    student: Option<String>,
-    csv: bool,
-    out: Option<PathBuf>,
-}
-
-impl ProgressConfig {
-    /// Validate the arguments and find the data directory.
-    pub fn from_args(args: ProgressArgs) -> anyhow::Result<ProgressConfig> {
-        let ProgressAction::Export(e) = args.action;
-        if let Some(out) = &e.out
-            && out.is_dir()
-        {
-            bail!("--out {}: is a directory; name a file in it", out.display());
-        }
-        if let Some(s) = &e.student {
-            valid_name(s)?;
-        }
-        Ok(ProgressConfig {
-            store: ProfileStore::open_default()?,
-            student: e.student,
-            csv: e.csv,
-            out: e.out,
-        })
-    }
-}
-
-/// Run `migralab progress export`.
-pub fn run(config: ProgressConfig) -> anyhow::Result<ExitCode> {
-    let (profiles, notices) = match &config.student {
-        Some(name) => {
-            if !config.store.path_of(name).exists() {
-                bail!(
-                    "no saved progress for `{name}` in {}",
-                    config.store.dir().display()
-                );
-            }
-            let loaded = config.store.load(name)?;
-            (vec![loaded.value], loaded.notice.into_iter().collect())
-        }
-        None => config.store.load_all()?,
-    };
-    for n in notices {
-        eprintln!("warning: {n}");
-    }
-    let text = if config.csv {
-        export_csv(&profiles)
-    } else {
-        export_json(&profiles)?
-    };
-    match &config.out {
-        Some(path) => {
-            write_atomically(path, text.as_bytes())?;
-            eprintln!("wrote {}", path.display());
-        }
-        None => {
-            let mut out = io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other.context("cannot write to standard output")?,
-            }
-        }
-    }
-    Ok(ExitCode::from(crate::cli::EXIT_COMPLETED))
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! prints) and the plain trace as JSON, plus reading a saved trace back.
 
 use super::ExportError;
-use crate::report::ProgressCsv;
+use crate::export::text::ProgressCsv;
 use migralab_sim_core::Trace;
 
-/// Every progress sample of `trace` as CSV, header first (see [`crate::report::CSV_HEADER`]).
+/// Every progress sample of `trace` as CSV, header first (see [`crate::export::text::CSV_HEADER`]).
 pub fn csv(trace: &Trace) -> String {
     ProgressCsv(trace).to_string()
 }
@@ -35,7 +35,7 @@ mod tests {
     fn both_the_sim_json_and_a_plain_trace_read_back_to_the_same_trace() {
         let scenario = crate::scenarios::load(Some(Path::new("lesson")), &[]).unwrap();
         let trace = Simulator::run(scenario);
-        let with_summary = crate::report::json(&trace, &RunSummary::of(&trace)).unwrap();
+        let with_summary = crate::export::text::json(&trace, &RunSummary::of(&trace)).unwrap();
         assert_eq!(parse_trace(&with_summary).unwrap(), trace);
         assert_eq!(parse_trace(&json(&trace).unwrap()).unwrap(), trace);
         assert!(parse_trace("{\"hello\": 1}").is_err());
@@ -47,7 +47,7 @@ mod tests {
         let trace = Simulator::run(scenario);
         let text = csv(&trace);
         let mut lines = text.lines();
-        assert_eq!(lines.next(), Some(crate::report::CSV_HEADER));
+        assert_eq!(lines.next(), Some(crate::export::text::CSV_HEADER));
         assert_eq!(lines.count(), trace.samples("db01").count());
     }
 }

@@ -6,7 +6,7 @@
 //! not turn into a 2 MB SVG.
 
 use super::ExportError;
-use crate::series::{PingPoint, RunSeries};
+use crate::sessions::series::{PingPoint, RunSeries};
 use migralab_sim_core::lang::Lang;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
@@ -462,9 +462,9 @@ fn lost_markers(pings: &[PingPoint], x: &std::ops::Range<f64>, max: usize) -> Ve
     out
 }
 
-/// [`crate::series::thin`] as the tuples plotters draws.
+/// [`crate::sessions::series::thin`] as the tuples plotters draws.
 fn thin(points: &[[f64; 2]], x: &std::ops::Range<f64>, columns: usize) -> Vec<(f64, f64)> {
-    crate::series::thin(points, x, columns)
+    crate::sessions::series::thin(points, x, columns)
         .into_iter()
         .map(|p| (p[0], p[1]))
         .collect()

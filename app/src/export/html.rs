@@ -6,7 +6,7 @@
 
 use super::ExportError;
 use super::figures::{self, Figure};
-use crate::series::RunSeries;
+use crate::sessions::series::RunSeries;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::units::MIB;
 use migralab_sim_core::{Outcome, Trace};

@@ -1,18 +1,18 @@
-//! Exporting a finished run: figures (SVG, PNG), the self-contained HTML lab report, and the trace
-//! as CSV or JSON, plus the `migralab report` command that writes them.
+//! Exporting a finished run: figures (SVG, PNG), the self-contained HTML lab report, the trace as
+//! CSV or JSON, and the text the terminal shows (run summary, preflight table). `migralab report`
+//! ([`crate::cli::report`]) and the GUI's export buttons write them.
 //!
 //! Invariants:
-//! - **No egui here.** Figures are drawn with plotters from [`crate::series::RunSeries`], the same
+//! - **No egui here.** Figures are drawn with plotters from [`crate::sessions::series::RunSeries`], the same
 //!   series the GUI plots, so an exported figure shows what the screen showed.
-//! - **Pure renderers, one writer.** [`figures`], [`html`] and [`csv_json`] return strings or bytes;
-//!   only [`run`] touches files (atomically, through `fsutil`).
+//! - **Pure renderers.** Everything here returns strings or bytes; the callers write files
+//!   (atomically, through [`crate::storage`]).
 
-mod command;
 pub mod csv_json;
 pub mod figures;
 pub mod html;
-
-pub use command::{REPORT_LONG_ABOUT, ReportArgs, ReportConfig, run};
+pub mod preflight_text;
+pub mod text;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! drawn, so a frame never sees half of a change.
 
 use super::state::Tab;
-use crate::lab_session::RunId;
+use crate::sessions::lab::RunId;
 use migralab_sim_core::lang::Lang;
 
 /// One request from a panel.

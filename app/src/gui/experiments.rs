@@ -8,7 +8,7 @@ use super::command::Command;
 use super::lab;
 use super::state::AppState;
 use super::widgets;
-use crate::lab_session::RunRecord;
+use crate::sessions::lab::RunRecord;
 use crate::tr;
 use migralab_course::experiments::{self as content, Experiment, LabFacts, RunFact};
 use migralab_sim_core::Outcome;

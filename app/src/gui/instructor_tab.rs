@@ -11,12 +11,11 @@
 //! - **Saving is atomic** ([`InstructorSettings::save`]) and validated first by reading the new
 //!   text back, so the app never writes a file it would refuse to load.
 
-use super::quiz_tab::QuizRuntime;
-use super::quiz_tab::model::SettingsFile;
+use super::shared::{SettingsFile, Shared};
 use super::state::AppState;
-use crate::instructor::{InstructorSettings, LabMode, MIN_PIN_LEN, RealLab, Visible};
 use crate::progress::{Profile, ProfileStore, export_csv, export_json};
 use crate::quiz::BankSource;
+use crate::settings::{InstructorSettings, LabMode, MIN_PIN_LEN, RealModeSettings, Visible};
 use crate::tr;
 use migralab_course::quiz::Objective;
 use migralab_sim_core::lang::Lang;
@@ -160,7 +159,7 @@ impl Draft {
                 experiments: self.experiments.to_list(),
                 quizzes,
             },
-            real_lab: RealLab {
+            real_lab: RealModeSettings {
                 // Not edited here (a lab-in-a-box detail): kept as the file has it.
                 ping_netns: base.real_lab.ping_netns.clone(),
                 allowed_hosts: lines(&self.allowed_hosts),
@@ -175,8 +174,6 @@ impl Draft {
 /// The Instructor tab's state (runtime only).
 #[derive(Debug, Default)]
 pub struct InstructorRuntime {
-    /// Unlocked with the PIN (or open because no PIN is set).
-    pub unlocked: bool,
     /// The PIN being typed to unlock.
     pub pin: String,
     /// A new PIN being set.
@@ -200,8 +197,9 @@ pub struct InstructorRuntime {
 }
 
 impl InstructorRuntime {
-    fn lock(&mut self) {
-        self.unlocked = false;
+    /// Lock the app (the unlock is app-wide: [`Shared::unlocked`]) and forget what was typed.
+    fn lock(&mut self, shared: &mut Shared) {
+        shared.unlocked = false;
         self.pin.clear();
         self.new_pin.clear();
         self.new_pin_again.clear();
@@ -228,7 +226,12 @@ enum Action {
 }
 
 /// The Instructor tab.
-pub fn instructor_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRuntime) {
+pub fn instructor_ui(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    shared: &mut Shared,
+    ir: &mut InstructorRuntime,
+) {
     let lang = state.lang;
     let mut actions = Vec::new();
     egui::ScrollArea::vertical()
@@ -237,19 +240,18 @@ pub fn instructor_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRunti
         .show(ui, |ui| {
             ui.set_max_width(900.0);
             ui.heading(tr!(lang, "tab-instructor"));
-            let file = rt.settings().clone();
-            let ir = &mut rt.instructor;
+            let file = shared.settings().clone();
             match &file.loaded {
                 Err(err) => {
-                    ir.lock();
+                    ir.lock(shared);
                     broken_ui(ui, lang, &file, err, &mut actions);
                 }
-                Ok(saved) if saved.has_pin() && !ir.unlocked => {
+                Ok(saved) if saved.has_pin() && !shared.unlocked => {
                     lock_ui(ui, lang, ir, &mut actions);
                 }
                 Ok(saved) => {
                     // No PIN, or unlocked with it.
-                    ir.unlocked = true;
+                    shared.unlocked = true;
                     let mut draft = ir
                         .draft
                         .take()
@@ -260,7 +262,7 @@ pub fn instructor_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRunti
             }
         });
     for a in actions {
-        apply(rt, a, lang);
+        apply(shared, ir, a, lang);
     }
 }
 
@@ -644,46 +646,43 @@ fn students_ui(
     status_ui(ui, ir.export_status.as_ref());
 }
 
-fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
-    let file = rt.settings().clone();
+fn apply(shared: &mut Shared, ir: &mut InstructorRuntime, action: Action, lang: Lang) {
+    let file = shared.settings().clone();
     match action {
         Action::Reload => {
-            rt.reload_settings();
+            shared.reload_settings();
             // Extra quiz folders may have changed.
-            rt.bank = None;
+            shared.settings_changed();
             let old_pin = file.loaded.as_ref().ok().and_then(|s| s.pin_hash.clone());
-            let relock = match rt.settings.as_ref().map(|f| &f.loaded) {
-                Some(Ok(s)) => s.has_pin() && s.pin_hash != old_pin,
-                _ => true,
+            let relock = match &shared.settings().loaded {
+                Ok(s) => s.has_pin() && s.pin_hash != old_pin,
+                Err(_) => true,
             };
-            let ir = &mut rt.instructor;
             ir.draft = None;
             ir.status = None;
             if relock {
                 // A new PIN (or a broken file) since the tab was unlocked: ask again.
-                ir.lock();
+                ir.lock(shared);
             }
         }
         Action::Unlock => {
-            let ir = &mut rt.instructor;
             let ok = file.loaded.as_ref().is_ok_and(|s| s.verify_pin(&ir.pin));
             ir.pin.clear();
             if ok {
-                ir.unlocked = true;
+                shared.unlocked = true;
                 ir.draft = None;
                 ir.students = None;
                 ir.status = None;
             } else {
-                ir.unlocked = false;
+                shared.unlocked = false;
                 ir.status = Some(Status::Problem(tr!(lang, "instr-wrong-pin")));
             }
         }
         Action::Lock => {
-            rt.instructor.lock();
-            rt.instructor.status = None;
+            ir.lock(shared);
+            ir.status = None;
         }
         Action::SetPin => {
-            let ir = &mut rt.instructor;
             let (pin, again) = (
                 std::mem::take(&mut ir.new_pin),
                 std::mem::take(&mut ir.new_pin_again),
@@ -697,7 +696,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
                 match file.loaded.clone() {
                     Ok(mut s) => match s.set_pin(&pin).and_then(|()| s.save(&file.path)) {
                         Ok(()) => {
-                            rt.settings = Some(SettingsFile {
+                            shared.set_settings(SettingsFile {
                                 path: file.path.clone(),
                                 loaded: Ok(s),
                             });
@@ -712,7 +711,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
                     Err(e) => Status::Problem(e),
                 }
             };
-            rt.instructor.status = Some(status);
+            ir.status = Some(status);
         }
         Action::RemovePin => {
             let status = match file.loaded.clone() {
@@ -720,7 +719,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
                     s.pin_hash = None;
                     match s.save(&file.path) {
                         Ok(()) => {
-                            rt.settings = Some(SettingsFile {
+                            shared.set_settings(SettingsFile {
                                 path: file.path.clone(),
                                 loaded: Ok(s),
                             });
@@ -731,46 +730,43 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
                 }
                 Err(e) => Status::Problem(e),
             };
-            rt.instructor.status = Some(status);
+            ir.status = Some(status);
         }
         Action::Save => {
-            let (Ok(saved), Some(draft)) = (&file.loaded, &rt.instructor.draft) else {
+            let (Ok(saved), Some(draft)) = (&file.loaded, &ir.draft) else {
                 return;
             };
             let new = draft.apply(saved);
             let status = match save_checked(&new, &file.path) {
                 Ok(()) => {
-                    rt.instructor.folder_report = check_folders(&new, lang);
-                    rt.settings = Some(SettingsFile {
+                    ir.folder_report = check_folders(&new, lang);
+                    shared.set_settings(SettingsFile {
                         path: file.path.clone(),
                         loaded: Ok(new),
                     });
-                    rt.bank = None;
+                    shared.settings_changed();
                     Status::Done(tr!(lang, "instr-saved"))
                 }
                 Err(e) => Status::Problem(tr!(lang, "instr-save-failed", error = e)),
             };
-            rt.instructor.status = Some(status);
+            ir.status = Some(status);
         }
         Action::Revert => {
-            rt.instructor.draft = None;
-            rt.instructor.status = None;
+            ir.draft = None;
+            ir.status = None;
         }
         Action::CheckFolders => {
-            if let (Ok(saved), Some(draft)) = (&file.loaded, &rt.instructor.draft) {
-                rt.instructor.folder_report = check_folders(&draft.apply(saved), lang);
-                if rt.instructor.folder_report.is_empty() {
-                    rt.instructor
-                        .folder_report
-                        .push((true, tr!(lang, "instr-no-folders")));
+            if let (Ok(saved), Some(draft)) = (&file.loaded, &ir.draft) {
+                ir.folder_report = check_folders(&draft.apply(saved), lang);
+                if ir.folder_report.is_empty() {
+                    ir.folder_report.push((true, tr!(lang, "instr-no-folders")));
                 }
             }
         }
         Action::RefreshStudents => {
-            let loaded = rt
+            let loaded = shared
                 .data_dir()
                 .and_then(|dir| ProfileStore::new(&dir).load_all());
-            let ir = &mut rt.instructor;
             match loaded {
                 Ok((profiles, notices)) => {
                     ir.students = Some(Ok(profiles));
@@ -781,7 +777,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
         }
         Action::ExportJson | Action::ExportCsv => {
             let csv = action == Action::ExportCsv;
-            let status = match export(rt, csv) {
+            let status = match export(shared, ir, csv) {
                 Ok(path) => Status::Done(tr!(
                     lang,
                     "instr-exported",
@@ -791,7 +787,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
                     Status::Problem(tr!(lang, "instr-export-failed", error = format!("{e:#}")))
                 }
             };
-            rt.instructor.export_status = Some(status);
+            ir.export_status = Some(status);
         }
     }
 }
@@ -800,7 +796,7 @@ fn apply(rt: &mut QuizRuntime, action: Action, lang: Lang) {
 fn save_checked(s: &InstructorSettings, path: &Path) -> Result<(), String> {
     let text = s.to_toml_string().map_err(|e| format!("{e:#}"))?;
     InstructorSettings::from_toml_str(&text, &path.display().to_string()).map_err(|e| match e {
-        crate::instructor::SettingsError::Invalid { message, .. } => message,
+        crate::settings::SettingsError::Invalid { message, .. } => message,
         other => other.to_string(),
     })?;
     s.save(path).map_err(|e| format!("{e:#}"))
@@ -873,10 +869,10 @@ fn check_folders(s: &InstructorSettings, lang: Lang) -> Vec<(bool, String)> {
 }
 
 /// Write every student's results to `migralab-progress.{json,csv}` in the export folder.
-fn export(rt: &QuizRuntime, csv: bool) -> anyhow::Result<PathBuf> {
-    let data_dir = rt.data_dir()?;
+fn export(shared: &Shared, ir: &InstructorRuntime, csv: bool) -> anyhow::Result<PathBuf> {
+    let data_dir = shared.data_dir()?;
     let (profiles, _notices) = ProfileStore::new(&data_dir).load_all()?;
-    let dir = match rt.instructor.export_dir.trim() {
+    let dir = match ir.export_dir.trim() {
         "" => data_dir,
         d => PathBuf::from(d),
     };
@@ -886,6 +882,6 @@ fn export(rt: &QuizRuntime, csv: bool) -> anyhow::Result<PathBuf> {
         ("migralab-progress.json", export_json(&profiles)?)
     };
     let path = dir.join(name);
-    crate::progress::write_creating_dir(&path, text.as_bytes())?;
+    crate::storage::write_creating_dir(&path, text.as_bytes())?;
     Ok(path)
 }

@@ -1,8 +1,9 @@
 //! The desktop app (eframe/egui): lesson, lab, experiments, quiz and instructor tabs over the
 //! same sim-core lab the command line uses.
 //!
-//! Shape (after egui_demo_app and rerun): one persisted [`AppState`]; runtime state (the open
-//! lab, its runs, playback) in [`LabRuntime`]; panels are `*_ui(ui, ...)` functions that edit
+//! Shape (after egui_demo_app and rerun): one persisted [`AppState`]; app-wide runtime state
+//! (the data directory, the instructor's settings, the unlock) in [`shared::Shared`], owned by
+//! the app and handed to the panels; the open lab, its runs and playback in [`LabRuntime`]; panels are `*_ui(ui, ...)` functions that edit
 //! view state directly and push a `#[must_use]` [`Command`] for anything that touches the lab,
 //! files or several panels, applied after every panel has drawn. Long work (a migration in the
 //! lab shell) runs on a worker thread and wakes the UI when it is done.
@@ -12,14 +13,16 @@ pub mod experiments;
 pub mod instructor_tab;
 pub mod lab;
 pub mod lesson;
+pub mod migrate_form;
 pub mod quiz_tab;
 pub mod real;
+pub mod shared;
 pub mod state;
 mod top_bar;
 pub mod widgets;
 
-use crate::lab_session::{LabSession, Playback, RunId, RunRecord};
-use clap::Args;
+use crate::sessions::lab::{LabSession, Playback, RunId, RunRecord};
+use crate::sessions::migrate_form::MigrateForm;
 pub use command::Command;
 use migralab_sim_core::lang::Lang;
 use state::{AppState, Tab, ThemePref};
@@ -27,73 +30,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// `migralab gui --help`.
-pub const GUI_LONG_ABOUT: &str = "\
-Open the desktop app: the lesson, the simulated lab with its virsh terminal and live plots, the \
-guided experiments, the quiz and the instructor's settings. This is what `migralab` alone does.
-
-The app needs a display (X11 or Wayland). On a machine without one, use the terminal commands: \
-`migralab sim`, `migralab shell`, `migralab preflight`, `migralab quiz`.
-
-The app remembers its tab, language, theme, zoom, lab settings and the student's observations \
-in migralab's data directory (MIGRALAB_DATA_DIR if set).
-
-Examples:
-  migralab
-  migralab gui --scenario prereq-no-bridge --lang en
-  migralab gui --tab experiments
-  migralab gui --screenshot first-frame.png";
-
-/// Options of `migralab gui`.
-#[derive(Debug, Default, Args)]
-pub struct GuiArgs {
-    /// Open the Lab tab on this scenario (a file or a shipped name)
-    #[arg(long, value_name = "SCENARIO")]
-    pub scenario: Option<PathBuf>,
-
-    /// Language of the interface for this run [default: the saved choice, else id]
-    #[arg(long, value_enum)]
-    pub lang: Option<crate::preflight::LangArg>,
-
-    /// Open on this tab [default: the tab shown last]
-    #[arg(long, value_enum)]
-    pub tab: Option<TabArg>,
-
-    /// Save a PNG of the window once it has drawn, then quit (for tests and documentation)
-    #[arg(long, value_name = "FILE")]
-    pub screenshot: Option<PathBuf>,
-}
-
-/// `--tab`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TabArg {
-    /// Pelajaran.
-    Lesson,
-    /// Lab.
-    Lab,
-    /// Eksperimen.
-    Experiments,
-    /// Kuis.
-    Quiz,
-    /// Instruktur.
-    Instructor,
-}
-
-impl From<TabArg> for Tab {
-    fn from(t: TabArg) -> Tab {
-        match t {
-            TabArg::Lesson => Tab::Lesson,
-            TabArg::Lab => Tab::Lab,
-            TabArg::Experiments => Tab::Experiments,
-            TabArg::Quiz => Tab::Quiz,
-            TabArg::Instructor => Tab::Instructor,
-        }
-    }
-}
-
-/// A validated `migralab gui`.
-#[derive(Debug)]
-pub struct GuiConfig {
+/// What the window opens on (`migralab gui`'s validated options).
+#[derive(Debug, Default)]
+pub struct Launch {
     /// Scenario to open the lab on, if given (checked to load).
     pub scenario: Option<String>,
     /// Language override.
@@ -104,34 +43,8 @@ pub struct GuiConfig {
     pub tab: Option<Tab>,
 }
 
-impl GuiConfig {
-    /// Check the arguments: a scenario must load, a screenshot's folder must exist.
-    pub fn from_args(args: GuiArgs) -> anyhow::Result<GuiConfig> {
-        let scenario = match args.scenario {
-            Some(p) => {
-                crate::scenarios::load(Some(&p), &[])?;
-                Some(p.to_string_lossy().into_owned())
-            }
-            None => None,
-        };
-        if let Some(shot) = &args.screenshot
-            && let Some(dir) = shot.parent()
-            && !dir.as_os_str().is_empty()
-            && !dir.is_dir()
-        {
-            anyhow::bail!("--screenshot {}: no such directory", shot.display());
-        }
-        Ok(GuiConfig {
-            scenario,
-            lang: args.lang.map(Into::into),
-            screenshot: args.screenshot,
-            tab: args.tab.map(Into::into),
-        })
-    }
-}
-
 /// Open the window and run until it is closed.
-pub fn run(config: GuiConfig) -> anyhow::Result<std::process::ExitCode> {
+pub fn run(config: Launch) -> anyhow::Result<std::process::ExitCode> {
     if cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()
@@ -149,7 +62,7 @@ pub fn run(config: GuiConfig) -> anyhow::Result<std::process::ExitCode> {
             .with_app_id("migralab")
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 560.0]),
-        persistence_path: data_dir().map(|d| d.join("gui.ron")),
+        persistence_path: crate::storage::data_dir().ok().map(|d| d.join("gui.ron")),
         ..Default::default()
     };
     let screenshot = config.screenshot.clone();
@@ -190,15 +103,6 @@ pub fn run(config: GuiConfig) -> anyhow::Result<std::process::ExitCode> {
         anyhow::bail!("{msg}");
     }
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-/// Where the GUI keeps its state: `MIGRALAB_DATA_DIR`, else the platform's data directory
-/// (`None`: eframe's own default).
-fn data_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("MIGRALAB_DATA_DIR") {
-        return Some(PathBuf::from(d));
-    }
-    directories::ProjectDirs::from("", "", "migralab").map(|p| p.data_dir().to_path_buf())
 }
 
 /// `--screenshot FILE`: save the first settled frame and quit.
@@ -322,8 +226,12 @@ pub struct MigralabApp {
     pub state: AppState,
     /// Runtime lab state.
     pub lab: LabRuntime,
+    /// App-wide runtime state: the data directory, the instructor's settings, the unlock.
+    pub shared: shared::Shared,
     /// Quiz tab runtime state.
     pub quiz: quiz_tab::QuizRuntime,
+    /// Instructor tab runtime state.
+    pub instructor: instructor_tab::InstructorRuntime,
     /// Lesson tab runtime state.
     pub lesson: lesson::LessonRuntime,
     /// Real mode (real hosts through libvirt).
@@ -343,7 +251,9 @@ impl MigralabApp {
         MigralabApp {
             state,
             lab: LabRuntime::default(),
+            shared: shared::Shared::default(),
             quiz: quiz_tab::QuizRuntime::default(),
+            instructor: instructor_tab::InstructorRuntime::default(),
             lesson: lesson::LessonRuntime::default(),
             real: real::RealRuntime::default(),
             ctx: None,
@@ -367,29 +277,28 @@ impl MigralabApp {
         if arrived && let Some(s) = &self.lab.session {
             let guest_host = s
                 .world()
-                .running_on(&self.state.lab.form.vm)
+                .running_on(&self.state.lab.form.spec.vm)
                 .map(str::to_owned);
-            lab::form::follow_guest(
-                &mut self.state.lab.form,
-                s.scenario(),
-                guest_host.as_deref(),
-            );
+            self.state
+                .lab
+                .form
+                .follow_guest(s.scenario(), guest_host.as_deref());
         }
         self.lab.poll_export();
         self.tick_playback(ui);
 
         let mut cmds = Vec::new();
-        // The instructor's settings decide what students see (read once, cached by the quiz tab).
-        let settings = self.quiz.settings().effective();
+        // The instructor's settings decide what students see (read once, kept app-wide).
+        let settings = self.shared.settings().effective();
         real::follow_settings(&mut self.real, &settings, &ctx);
         self.real.poll(&mut self.lab);
         self.guard_close(&ctx);
         let mode = top_bar::ModeSwitch {
             real_on: self.real.on,
-            availability: crate::real_session::Availability::of(&settings),
+            availability: crate::sessions::real::Availability::of(&settings),
             locked: settings.mode_locked,
         };
-        let instructor = self.quiz.instructor.unlocked;
+        let instructor = self.shared.unlocked;
         egui::Panel::top("top_bar").show(ui, |ui| {
             top_bar::top_bar_ui(ui, &mut self.state, &mode, &mut cmds);
         });
@@ -434,8 +343,13 @@ impl MigralabApp {
                 settings.visible.experiments.as_deref(),
                 &mut cmds,
             ),
-            Tab::Quiz => quiz_tab::quiz_ui(ui, &mut self.state, &mut self.quiz),
-            Tab::Instructor => instructor_tab::instructor_ui(ui, &mut self.state, &mut self.quiz),
+            Tab::Quiz => quiz_tab::quiz_ui(ui, &mut self.state, &mut self.shared, &mut self.quiz),
+            Tab::Instructor => instructor_tab::instructor_ui(
+                ui,
+                &mut self.state,
+                &mut self.shared,
+                &mut self.instructor,
+            ),
         });
         for cmd in &cmds {
             self.apply(cmd, &ctx);
@@ -498,7 +412,7 @@ impl MigralabApp {
     fn open_scenario(&mut self, name: &str, ctx: &egui::Context) {
         match crate::scenarios::load(Some(std::path::Path::new(name)), &[]) {
             Ok(scenario) => {
-                lab::form::reset_for(&mut self.state.lab.form, &scenario);
+                self.state.lab.form = MigrateForm::for_scenario(&scenario);
                 let waker_ctx = ctx.clone();
                 let session = LabSession::open(
                     name,
@@ -563,8 +477,8 @@ impl MigralabApp {
             }
             Command::SetRealMode(on) => {
                 let allowed =
-                    crate::real_session::Availability::of(&self.quiz.settings().effective())
-                        == crate::real_session::Availability::Ready;
+                    crate::sessions::real::Availability::of(&self.shared.settings().effective())
+                        == crate::sessions::real::Availability::Ready;
                 if !*on || allowed {
                     self.real.set_on(*on, ctx);
                 }
@@ -606,7 +520,7 @@ impl MigralabApp {
         if student.is_empty() {
             return crate::tr!(lang, "exp-saved-no-student");
         }
-        let saved = self.quiz.data_dir().and_then(|dir| {
+        let saved = self.shared.data_dir().and_then(|dir| {
             crate::progress::ProfileStore::new(&dir).update(student, |p| {
                 p.record_observation(experiment, text, crate::progress::unix_now());
             })

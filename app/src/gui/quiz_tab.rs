@@ -12,13 +12,13 @@
 pub mod model;
 mod question;
 
-use super::instructor_tab::InstructorRuntime;
+use super::shared::Shared;
 use super::state::AppState;
 use crate::progress::ProfileStore;
 use crate::tr;
 use migralab_course::quiz::{Graded, Objective, Question};
 use migralab_sim_core::lang::Lang;
-use model::{BankChoice, LoadedBank, Phase, QuizSession, SettingsFile, offered, plan_quiz};
+use model::{BankChoice, LoadedBank, Phase, QuizSession, offered, plan_quiz};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,16 +66,12 @@ pub enum RecordStatus {
     Failed(String),
 }
 
-/// Quiz and instructor state that lives only while the app runs.
+/// Quiz state that lives only while the app runs.
 #[derive(Debug, Default)]
 pub struct QuizRuntime {
-    /// The data directory (progress profiles, `instructor.toml`); `None`: `MIGRALAB_DATA_DIR`
-    /// or the platform's (see [`crate::progress::data_dir`]). Tests set it.
-    pub data_dir: Option<PathBuf>,
-    /// The instructor's settings as last read (`None`: not read yet).
-    pub settings: Option<SettingsFile>,
-    /// The bank last loaded, reused while the same one is chosen.
-    pub bank: Option<Arc<LoadedBank>>,
+    /// The bank last loaded and the settings generation it was loaded under, reused while the
+    /// same one is chosen and the instructor changed nothing.
+    pub bank: Option<(Arc<LoadedBank>, u64)>,
     /// The choices before starting.
     pub setup: QuizSetup,
     /// Why the last "start" failed.
@@ -86,61 +82,27 @@ pub struct QuizRuntime {
     pub record: Option<RecordStatus>,
     /// Messages about progress files that were damaged and kept aside.
     pub notices: Vec<String>,
-    /// The Instructor tab's state.
-    pub instructor: InstructorRuntime,
 }
 
 impl QuizRuntime {
-    /// The data directory in use.
-    pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
-        match &self.data_dir {
-            Some(d) => Ok(d.clone()),
-            None => crate::progress::data_dir(),
-        }
-    }
-
-    /// The instructor's settings, read on first use.
-    pub fn settings(&mut self) -> &SettingsFile {
-        let file = match self.settings.take() {
-            Some(f) => f,
-            None => self.read_settings(),
-        };
-        self.settings.insert(file)
-    }
-
-    /// Read the instructor's settings again (after they were saved or edited outside the app).
-    pub fn reload_settings(&mut self) {
-        self.settings = Some(self.read_settings());
-    }
-
-    fn read_settings(&self) -> SettingsFile {
-        match self.data_dir() {
-            Ok(dir) => SettingsFile::read(&dir),
-            Err(e) => SettingsFile {
-                path: PathBuf::from(crate::instructor::SETTINGS_FILE),
-                loaded: Err(format!("{e:#}")),
-            },
-        }
-    }
-
     /// The chosen bank, loaded (and checked) on first use.
-    fn bank_for(&mut self, choice: &BankChoice) -> Arc<LoadedBank> {
+    fn bank_for(&mut self, choice: &BankChoice, generation: u64) -> Arc<LoadedBank> {
         match &self.bank {
-            Some(b) if b.choice == *choice => b.clone(),
+            Some((b, g)) if b.choice == *choice && *g == generation => b.clone(),
             _ => {
                 let b = Arc::new(LoadedBank::load(choice));
-                self.bank = Some(b.clone());
+                self.bank = Some((b.clone(), generation));
                 b
             }
         }
     }
 
     /// Start a quiz with the setup's choices and the settings in force now.
-    fn start(&mut self, state: &AppState) {
+    fn start(&mut self, state: &AppState, shared: &mut Shared) {
         self.start_error = None;
         self.record = None;
-        self.reload_settings();
-        let settings = self.settings().effective();
+        shared.reload_settings();
+        let settings = shared.settings().effective();
         let student = state.student.trim();
         let student = if student.is_empty() {
             None
@@ -154,7 +116,7 @@ impl QuizRuntime {
             }
         };
         let setup = self.setup.clone();
-        let bank = self.bank_for(&setup.bank);
+        let bank = self.bank_for(&setup.bank, shared.settings_generation());
         let Ok(b) = &bank.bank else {
             self.start_error = Some(tr!(state.lang, "quiz-bank-broken"));
             return;
@@ -188,12 +150,12 @@ impl QuizRuntime {
     }
 
     /// Save one graded answer to the student's profile (if a student is named).
-    fn record_answer(&mut self, graded: &Graded) {
+    fn record_answer(&mut self, graded: &Graded, shared: &Shared) {
         let Some(student) = self.session.as_ref().and_then(|s| s.student.clone()) else {
             self.record = Some(RecordStatus::NoStudent);
             return;
         };
-        let saved = self.data_dir().and_then(|dir| {
+        let saved = shared.data_dir().and_then(|dir| {
             ProfileStore::new(&dir).update(&student, |p| {
                 p.record_graded(std::slice::from_ref(graded), crate::progress::unix_now());
             })
@@ -211,16 +173,16 @@ impl QuizRuntime {
         }
     }
 
-    fn apply(&mut self, action: Action, state: &AppState) {
+    fn apply(&mut self, action: Action, state: &AppState, shared: &mut Shared) {
         match action {
-            Action::Start => self.start(state),
+            Action::Start => self.start(state, shared),
             Action::Check | Action::Skip => {
                 let graded = self
                     .session
                     .as_mut()
                     .and_then(|s| s.submit(action == Action::Skip));
                 if let Some(g) = graded {
-                    self.record_answer(&g);
+                    self.record_answer(&g, shared);
                 }
             }
             Action::Next => {
@@ -260,7 +222,7 @@ enum Action {
 }
 
 /// The Quiz tab.
-pub fn quiz_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRuntime) {
+pub fn quiz_ui(ui: &mut egui::Ui, state: &mut AppState, shared: &mut Shared, rt: &mut QuizRuntime) {
     let lang = state.lang;
     let mut actions = Vec::new();
     egui::ScrollArea::vertical()
@@ -270,7 +232,7 @@ pub fn quiz_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRuntime) {
             ui.set_max_width(900.0);
             ui.heading(tr!(lang, "tab-quiz"));
             match &mut rt.session {
-                None => setup_ui(ui, state, rt, &mut actions),
+                None => setup_ui(ui, state, shared, rt, &mut actions),
                 Some(s) if s.phase == Phase::Finished => {
                     results_ui(ui, lang, s, &mut actions);
                     record_ui(ui, lang, rt.record.as_ref(), &rt.notices);
@@ -283,7 +245,7 @@ pub fn quiz_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRuntime) {
             }
         });
     for a in actions {
-        rt.apply(a, state);
+        rt.apply(a, state, shared);
     }
 }
 
@@ -291,6 +253,7 @@ pub fn quiz_ui(ui: &mut egui::Ui, state: &mut AppState, rt: &mut QuizRuntime) {
 fn setup_ui(
     ui: &mut egui::Ui,
     state: &mut AppState,
+    shared: &mut Shared,
     rt: &mut QuizRuntime,
     actions: &mut Vec<Action>,
 ) {
@@ -300,7 +263,7 @@ fn setup_ui(
     student_ui(ui, lang, &mut state.student);
     ui.add_space(6.0);
 
-    let settings_file = rt.settings().clone();
+    let settings_file = shared.settings().clone();
     if let Some(err) = settings_file.error() {
         ui.colored_label(
             ui.visuals().warn_fg_color,
@@ -321,7 +284,7 @@ fn setup_ui(
     if !settings.quiz_dirs.is_empty() {
         bank_choice_ui(ui, lang, &mut rt.setup.bank, &settings.quiz_dirs);
     }
-    let bank = rt.bank_for(&rt.setup.bank.clone());
+    let bank = rt.bank_for(&rt.setup.bank.clone(), shared.settings_generation());
     if let Err(errors) = &bank.bank {
         ui.colored_label(ui.visuals().error_fg_color, tr!(lang, "quiz-bank-broken"));
         for e in errors {

@@ -1,7 +1,8 @@
 //! What the app remembers between runs. Only [`AppState`] is persisted (eframe storage, RON);
 //! the lab, its runs and playback are runtime state owned by the app.
 
-use crate::lab_session::Speed;
+use crate::sessions::lab::Speed;
+use crate::sessions::migrate_form::MigrateForm;
 use migralab_sim_core::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,55 +44,6 @@ pub enum ThemePref {
     Light,
     /// Dark.
     Dark,
-}
-
-/// The migration form: its controls mirror `virsh migrate`'s flags.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MigrateForm {
-    /// The domain (empty: the scenario's first VM).
-    pub vm: String,
-    /// Destination host (empty: the first other host).
-    pub to: String,
-    /// `--live`.
-    pub live: bool,
-    /// `--persistent`.
-    pub persistent: bool,
-    /// `--undefinesource`.
-    pub undefinesource: bool,
-    /// `--copy-storage-all`.
-    pub copy_storage_all: bool,
-    /// `--auto-converge`.
-    pub auto_converge: bool,
-    /// `--postcopy --postcopy-after-precopy`.
-    pub postcopy: bool,
-    /// `--p2p --tunnelled`.
-    pub tunnelled: bool,
-    /// `--verbose`.
-    pub verbose: bool,
-    /// `--bandwidth N` (MiB/s, 0 = unlimited).
-    pub bandwidth_mibps: u32,
-    /// `--timeout N` (s, 0 = none).
-    pub timeout_s: u32,
-}
-
-impl Default for MigrateForm {
-    fn default() -> Self {
-        MigrateForm {
-            vm: String::new(),
-            to: String::new(),
-            live: true,
-            persistent: true,
-            undefinesource: false,
-            copy_storage_all: false,
-            auto_converge: false,
-            postcopy: false,
-            tunnelled: false,
-            verbose: false,
-            bandwidth_mibps: 0,
-            timeout_s: 0,
-        }
-    }
 }
 
 /// Lab tab settings worth keeping.
@@ -150,7 +102,7 @@ pub struct AppState {
     pub student: String,
     /// Real mode's migration form (hosts and domain are re-checked against the instructor's
     /// lists every frame, so a stale saved choice cannot reach libvirt).
-    pub real_form: crate::real_session::RealForm,
+    pub real_form: crate::sessions::real::RealForm,
 }
 
 impl Default for AppState {
@@ -163,7 +115,7 @@ impl Default for AppState {
             lab: LabView::default(),
             experiments: ExperimentsState::default(),
             student: String::new(),
-            real_form: crate::real_session::RealForm::default(),
+            real_form: crate::sessions::real::RealForm::default(),
         }
     }
 }

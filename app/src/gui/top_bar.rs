@@ -2,8 +2,8 @@
 
 use super::command::Command;
 use super::state::{AppState, Tab, ThemePref, ZOOM_RANGE};
-use crate::instructor::LabMode;
-use crate::real_session::Availability;
+use crate::sessions::real::Availability;
+use crate::settings::LabMode;
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 

@@ -15,7 +15,7 @@ pub fn save_png(img: &egui::ColorImage, path: &Path) -> anyhow::Result<()> {
         image::ImageFormat::Png,
     )
     .context("cannot encode the screenshot as PNG")?;
-    Ok(crate::fsutil::write_atomically(path, &bytes)?)
+    crate::storage::write_atomically(path, &bytes)
 }
 
 /// A label for teaching text where `code` spans (between backticks, as in the asset files) are

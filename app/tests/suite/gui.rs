@@ -6,7 +6,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
 use migralab_app::gui::state::{AppState, Tab};
-use migralab_app::lab_session::Speed;
+use migralab_app::sessions::lab::Speed;
 use migralab_sim_core::lang::Lang;
 
 fn app(tab: Tab, lang: Lang) -> MigralabApp {
@@ -19,7 +19,7 @@ fn app(tab: Tab, lang: Lang) -> MigralabApp {
     state.lab.speed = Speed::Instant;
     let mut app = MigralabApp::new(state);
     // Never the machine's own data directory: no instructor settings unless a test writes them.
-    app.quiz.data_dir = Some(fresh_dir("gui"));
+    app.shared.data_dir = Some(fresh_dir("gui"));
     app
 }
 
@@ -87,7 +87,7 @@ fn a_migration_from_the_form_runs_in_the_terminal_and_becomes_a_run() {
     assert!(run.outcome().unwrap().is_completed());
     assert_eq!(session.world().running_on("db01"), Some("kvm-host-02"));
     // The form now points back at the host the guest came from, so the next run makes sense.
-    assert_eq!(s.state.lab.form.to, "kvm-host-01");
+    assert_eq!(s.state.lab.form.spec.to, "kvm-host-01");
     // The run is shown: its plots and the finished progress bar.
     assert!(h.query_by_label_contains("completed").is_some());
     let topo = h.get_by_role(egui::Role::Image);
@@ -179,7 +179,7 @@ fn experiment_1_can_be_done_with_the_step_buttons_and_the_observation_reveals_th
     h.get_by_label("Show the explanation").click_accesskit();
     h.run();
     // Handing in the observation keeps it in the student's progress profile.
-    let dir = h.state().quiz.data_dir.clone().unwrap();
+    let dir = h.state().shared.data_dir.clone().unwrap();
     let profile = migralab_app::progress::ProfileStore::new(&dir)
         .load("Ana Putri")
         .unwrap()
@@ -286,7 +286,7 @@ fn a_lab_report_is_exported_from_the_lab_tab() {
 #[test]
 fn the_instructors_visibility_list_hides_lessons_and_experiments() {
     let a = app(Tab::Experiments, Lang::En);
-    let dir = a.quiz.data_dir.clone().unwrap();
+    let dir = a.shared.data_dir.clone().unwrap();
     std::fs::write(
         dir.join("instructor.toml"),
         "format = 1\nmode_locked = \"simulated\"\n[visible]\nlessons = []\nexperiments = [\"exp2-cpu-models\"]\n",
@@ -353,7 +353,7 @@ fn snapshot_lab_at_200_percent_zoom_stacks_its_columns() {
 #[test]
 fn issue_5_extra_scenario_folders_are_offered_and_a_broken_file_is_named_with_its_line() {
     let a = app(Tab::Lab, Lang::En);
-    let data = a.quiz.data_dir.clone().unwrap();
+    let data = a.shared.data_dir.clone().unwrap();
     let extra = data.join("my-scenarios");
     std::fs::create_dir_all(&extra).unwrap();
     let lesson = std::fs::read_to_string(

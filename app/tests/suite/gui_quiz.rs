@@ -4,7 +4,7 @@
 //! quiz hold back its explanations until the end; a damaged settings file keeps the tab locked;
 //! hidden objectives are not offered; the students' overview exports CSV.
 //!
-//! Each test gives the app its own data directory through `QuizRuntime::data_dir` (never the
+//! Each test gives the app its own data directory through `Shared::data_dir` (never the
 //! process-wide `MIGRALAB_DATA_DIR`: tests run in parallel threads).
 
 use crate::common::Scratch;
@@ -13,8 +13,8 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
 use migralab_app::gui::quiz_tab::model::Phase;
 use migralab_app::gui::state::{AppState, Tab};
-use migralab_app::instructor::InstructorSettings;
 use migralab_app::progress::{Attempt, Profile, ProfileStore};
+use migralab_app::settings::InstructorSettings;
 use migralab_course::quiz::{Body, Kind, Presented};
 use migralab_sim_core::lang::Lang;
 use std::collections::BTreeSet;
@@ -28,7 +28,7 @@ fn harness(tab: Tab, dir: &Path) -> H {
         tab,
         ..Default::default()
     });
-    app.quiz.data_dir = Some(dir.to_path_buf());
+    app.shared.data_dir = Some(dir.to_path_buf());
     let mut h = Harness::builder()
         .with_size(egui::Vec2::new(1280.0, 4000.0))
         .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), app);
@@ -395,7 +395,7 @@ fn pin_lock_and_assessment_mode() {
     assert!(!text.contains("2468"), "the PIN is not stored in clear");
 
     click(&mut h, "Kunci");
-    assert!(!h.state().quiz.instructor.unlocked);
+    assert!(!h.state().shared.unlocked);
     assert!(has(&h, "Buka kunci"));
     assert!(
         !has(&h, "Simpan pengaturan"),
@@ -404,20 +404,17 @@ fn pin_lock_and_assessment_mode() {
 
     type_into(&mut h, "Masukkan PIN", "1111");
     click(&mut h, "Buka kunci");
-    assert!(
-        !h.state().quiz.instructor.unlocked,
-        "a wrong PIN cannot unlock"
-    );
+    assert!(!h.state().shared.unlocked, "a wrong PIN cannot unlock");
     assert!(has(&h, "✖ PIN salah."));
     assert!(!has(&h, "Simpan pengaturan"));
     assert!(
-        h.state().quiz.instructor.pin.is_empty(),
+        h.state().instructor.pin.is_empty(),
         "the typed PIN is cleared"
     );
 
     type_into(&mut h, "Masukkan PIN", "2468");
     click(&mut h, "Buka kunci");
-    assert!(h.state().quiz.instructor.unlocked);
+    assert!(h.state().shared.unlocked);
     assert!(has(&h, "Pengaturan kelas"));
 
     click(&mut h, "Mode penilaian");
@@ -482,10 +479,10 @@ fn a_damaged_settings_file_refuses_to_unlock_until_fixed() {
     assert!(has_containing(&h, &where_), "the error names {where_}");
     assert!(!has(&h, "Buka kunci") && !has(&h, "Masukkan PIN"));
     assert!(!has(&h, "Simpan pengaturan"));
-    assert!(!h.state().quiz.instructor.unlocked);
+    assert!(!h.state().shared.unlocked);
     // Reloading the same broken file changes nothing, and the file is not renamed aside.
     click(&mut h, "Muat ulang");
-    assert!(!h.state().quiz.instructor.unlocked);
+    assert!(!h.state().shared.unlocked);
     assert!(path.exists());
     assert_eq!(std::fs::read_dir(dir.as_path()).unwrap().count(), 1);
 
@@ -503,7 +500,7 @@ fn a_damaged_settings_file_refuses_to_unlock_until_fixed() {
     h.state_mut().state.tab = Tab::Instructor;
     h.run();
     click(&mut h, "Muat ulang");
-    assert!(h.state().quiz.instructor.unlocked);
+    assert!(h.state().shared.unlocked);
     assert!(has(&h, "Simpan pengaturan"));
 }
 

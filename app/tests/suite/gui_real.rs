@@ -8,7 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use migralab_app::gui::MigralabApp;
 use migralab_app::gui::state::{AppState, Tab};
-use migralab_app::real_session::Availability;
+use migralab_app::sessions::real::Availability;
 use migralab_sim_core::Outcome;
 use migralab_sim_core::lang::Lang;
 
@@ -27,7 +27,7 @@ fn app(tab: Tab, settings: Option<&str>) -> MigralabApp {
     if let Some(text) = settings {
         std::fs::write(data.join("instructor.toml"), text).unwrap();
     }
-    app.quiz.data_dir = Some(data);
+    app.shared.data_dir = Some(data);
     app.lab.export_dir = Some(fresh_dir("gui-real"));
     app
 }
@@ -64,7 +64,7 @@ fn real_mode_is_offered_only_when_the_instructor_allows_it() {
     let mut h = harness(app(Tab::Lab, None));
     h.run();
     assert!(real_button_disabled(&h));
-    let settings = h.state_mut().quiz.settings().effective();
+    let settings = h.state_mut().shared.settings().effective();
     assert_eq!(Availability::of(&settings), Availability::NoHosts);
     let reason =
         migralab_app::gui::real::unavailable_reason(Availability::NoHosts, Lang::En).unwrap();
@@ -79,7 +79,7 @@ fn real_mode_is_offered_only_when_the_instructor_allows_it() {
     let mut h = harness(app(Tab::Lab, Some(&locked)));
     h.run();
     assert!(real_button_disabled(&h));
-    let settings = h.state_mut().quiz.settings().effective();
+    let settings = h.state_mut().shared.settings().effective();
     assert_eq!(Availability::of(&settings), Availability::LockedSimulated);
 
     // Allowed: the switch is explicit and the Lab tab says it is real.
@@ -90,7 +90,11 @@ fn real_mode_is_offered_only_when_the_instructor_allows_it() {
     // Only the allowed hosts and domain are offered.
     let form = &h.state().state.real_form;
     assert_eq!(
-        (form.src.as_str(), form.dst.as_str(), form.vm.as_str()),
+        (
+            form.src.as_str(),
+            form.dst.as_str(),
+            form.migrate.spec.vm.as_str()
+        ),
         ("test:///default", "test:///default", "test")
     );
     // And back.

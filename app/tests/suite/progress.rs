@@ -2,8 +2,8 @@
 //! mid-write, the PIN lock, and `migralab quiz --student` followed by `migralab progress export`.
 
 use crate::common::Scratch;
-use migralab_app::instructor::{InstructorSettings, LabMode, SettingsError};
 use migralab_app::progress::{Attempt, Profile, ProfileStore, export_csv, export_json};
+use migralab_app::settings::{InstructorSettings, LabMode, SettingsError};
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -537,7 +537,7 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
         lang: migralab_sim_core::lang::Lang::En,
         ..AppState::default()
     });
-    app.quiz.data_dir = Some(data.clone());
+    app.shared.data_dir = Some(data.clone());
     app.lab.export_dir = Some(data.join("export"));
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 900.0))

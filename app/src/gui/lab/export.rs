@@ -6,7 +6,7 @@ use crate::export::html::{LabReport, ReportRun};
 use crate::gui::LabRuntime;
 use crate::gui::command::ExportWhat;
 use crate::gui::state::AppState;
-use crate::lab_session::RunRecord;
+use crate::sessions::lab::RunRecord;
 use crate::tr;
 use anyhow::Context as _;
 use migralab_sim_core::lang::Lang;
@@ -157,34 +157,34 @@ pub fn try_export(what: &ExportWhat, input: &ExportInput) -> anyhow::Result<Vec<
     match what {
         ExportWhat::Figures(dir) => {
             mkdir(dir)?;
-            let labelled: Vec<(String, &crate::series::RunSeries)> =
+            let labelled: Vec<(String, &crate::sessions::series::RunSeries)> =
                 runs.iter().map(|r| (r.label(), &r.series)).collect();
-            let refs: Vec<(&str, &crate::series::RunSeries)> =
+            let refs: Vec<(&str, &crate::sessions::series::RunSeries)> =
                 labelled.iter().map(|(l, s)| (l.as_str(), *s)).collect();
             for fig in Figure::all() {
                 let svg = figures::svg(fig, &refs, lang)?;
                 let path = dir.join(format!("{}.svg", fig.file_stem()));
-                crate::fsutil::write_atomically(&path, svg.as_bytes())?;
+                crate::storage::write_atomically(&path, svg.as_bytes())?;
                 written.push(path);
                 let png = figures::png(fig, &refs, lang, (1200, 600))?;
                 let path = dir.join(format!("{}.png", fig.file_stem()));
-                crate::fsutil::write_atomically(&path, &png)?;
+                crate::storage::write_atomically(&path, &png)?;
                 written.push(path);
             }
         }
         ExportWhat::Data(dir) => {
             mkdir(dir)?;
             let stem = format!("run-{}", first.id.0);
-            let csv = crate::report::ProgressCsv(&first.trace).to_string();
+            let csv = crate::export::text::ProgressCsv(&first.trace).to_string();
             let path = dir.join(format!("{stem}.csv"));
-            crate::fsutil::write_atomically(&path, csv.as_bytes())?;
+            crate::storage::write_atomically(&path, csv.as_bytes())?;
             written.push(path);
             let json = first
                 .trace
                 .to_json()
                 .context("cannot serialise the trace")?;
             let path = dir.join(format!("{stem}.json"));
-            crate::fsutil::write_atomically(&path, json.as_bytes())?;
+            crate::storage::write_atomically(&path, json.as_bytes())?;
             written.push(path);
         }
         ExportWhat::Report(path) => {
@@ -210,7 +210,7 @@ pub fn try_export(what: &ExportWhat, input: &ExportInput) -> anyhow::Result<Vec<
                     .collect(),
             };
             let html = crate::export::html::render(&report)?;
-            crate::fsutil::write_atomically(path, html.as_bytes())?;
+            crate::storage::write_atomically(path, html.as_bytes())?;
             written.push(path.clone());
         }
     }

@@ -9,7 +9,7 @@ pub mod topology;
 use super::LabRuntime;
 use super::command::{Command, ExportWhat};
 use super::state::AppState;
-use crate::lab_session::{RunRecord, Speed};
+use crate::sessions::lab::{RunRecord, Speed};
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::{CheckStatus, PreflightReport, preflight};
@@ -137,8 +137,7 @@ fn left_column_ui(
     let Some(session) = &lab.session else {
         return;
     };
-    let report =
-        form::spec_of(&state.lab.form).and_then(|spec| preflight(session.scenario(), &spec).ok());
+    let report = preflight(session.scenario(), &state.lab.form.spec()).ok();
     let playing = lab
         .playback
         .and_then(|p| lab.run(p.run).map(|r| (r, p.cursor_s)));

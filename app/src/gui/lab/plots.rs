@@ -4,7 +4,7 @@
 //! While a run plays, each plot shows the data up to the playback cursor; a compared run is shown
 //! whole, dimmer.
 
-use crate::series::{PingPoint, RunSeries};
+use crate::sessions::series::{PingPoint, RunSeries};
 use crate::tr;
 use egui::Color32;
 use egui_plot::{Legend, Line, LineStyle, MarkerShape, Plot, Points, Span, VLine};
@@ -38,7 +38,7 @@ const COLUMNS: usize = 700;
 fn shown(pts: &[[f64; 2]], until: f64) -> Vec<[f64; 2]> {
     let pts = upto(pts, until);
     match (pts.first(), pts.last()) {
-        (Some(a), Some(b)) => crate::series::thin(pts, &(a[0]..b[0]), COLUMNS),
+        (Some(a), Some(b)) => crate::sessions::series::thin(pts, &(a[0]..b[0]), COLUMNS),
         _ => Vec::new(),
     }
 }

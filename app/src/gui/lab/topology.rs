@@ -4,7 +4,7 @@
 //!
 //! "What to show" ([`Picture`]) is computed apart from "drawing it", so tests can check it.
 
-use crate::lab_session::{LabSession, RunRecord};
+use crate::sessions::lab::{LabSession, RunRecord};
 use crate::tr;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
 use migralab_sim_core::lang::Lang;

@@ -1,14 +1,13 @@
-//! What the Quiz and Instructor tabs show, kept apart from drawing it: the instructor's settings
-//! as the app reads them, the question banks, and a quiz session (which questions, the student's
-//! answer in progress, grading, rounds of "review my mistakes").
+//! What the Quiz tab shows, kept apart from drawing it: the question banks, and a quiz session
+//! (which questions, the student's answer in progress, grading, rounds of "review my mistakes").
 //!
 //! Grading, shuffling and the per-objective summary are the course crate's
 //! (`migralab_course::quiz`); reading a bank and running a "predict" question's scenario are the
 //! CLI's ([`crate::quiz`]).
 //! Nothing here draws, and nothing here writes files: the runtime records answers.
 
-use crate::instructor::{InstructorSettings, SettingsError, Visible};
 use crate::quiz::BankSource;
+use crate::settings::Visible;
 use migralab_course::quiz::{
     Answer, Bank, Body, Graded, Kind, Mark, Note, Objective, Presented, Question, QuizError,
     Selection, Summary, grade, grade_prediction, plan, review_mistakes,
@@ -16,60 +15,8 @@ use migralab_course::quiz::{
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::text::Text;
 use std::collections::BTreeSet;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The instructor's settings file as the app last read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SettingsFile {
-    /// `instructor.toml` in the data directory.
-    pub path: PathBuf,
-    /// The settings, or why the file does not load (`FILE:LINE:COLUMN: message`).
-    pub loaded: Result<InstructorSettings, String>,
-}
-
-impl SettingsFile {
-    /// Read the settings file of `data_dir`; a missing file gives the defaults.
-    ///
-    /// Stricter than [`InstructorSettings::load`] (the CLI's), on purpose: a file that does not
-    /// parse is **left where it is**, not renamed aside and replaced by defaults. Defaults have no
-    /// PIN, so renaming a damaged file (say, one an instructor is half-way through editing) would
-    /// open the Instructor tab to anyone at the keyboard. Instead the app shows the error with
-    /// its file and line, keeps the instructor mode locked until the file reads cleanly, and the
-    /// Quiz tab runs with the default settings meanwhile (saying so).
-    pub fn read(data_dir: &Path) -> SettingsFile {
-        let path = InstructorSettings::path_in(data_dir);
-        let origin = path.display().to_string();
-        let loaded = match std::fs::read(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(InstructorSettings::default()),
-            Err(e) => Err(format!("{origin}: {e}")),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => {
-                    InstructorSettings::from_toml_str(&text, &origin).map_err(|e| e.to_string())
-                }
-                Err(_) => Err(SettingsError::Invalid {
-                    origin: origin.clone(),
-                    line: 1,
-                    column: 1,
-                    message: "not UTF-8 text".into(),
-                }
-                .to_string()),
-            },
-        };
-        SettingsFile { path, loaded }
-    }
-
-    /// The settings in force: the file's, or the defaults while it does not load.
-    pub fn effective(&self) -> InstructorSettings {
-        self.loaded.clone().unwrap_or_default()
-    }
-
-    /// Why the file does not load, if it does not.
-    pub fn error(&self) -> Option<&str> {
-        self.loaded.as_ref().err().map(String::as_str)
-    }
-}
 
 /// Which bank a quiz is taken from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

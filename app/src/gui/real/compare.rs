@@ -1,9 +1,9 @@
 //! The simulator's prediction beside the measurement: total time, downtime, memory sent and
 //! iterations, and what the prediction had to assume because libvirt cannot measure it.
 
-use crate::lab_session::RunRecord;
-use crate::real_session::RealSession;
-use crate::real_session::prediction::Prediction;
+use crate::sessions::lab::RunRecord;
+use crate::sessions::real::RealSession;
+use crate::sessions::real::prediction::Prediction;
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::summary::RunOutcome;

@@ -6,8 +6,9 @@ use super::RealRuntime;
 use crate::gui::LabRuntime;
 use crate::gui::command::Command;
 use crate::gui::lab::{export_ui, outcome_name, plots, preflight_ui};
+use crate::gui::migrate_form::{Mode, options_ui};
 use crate::gui::state::AppState;
-use crate::real_session::{Busy, RealForm, RealSession, job_of, ping_target};
+use crate::sessions::real::{Busy, RealForm, RealSession, job_of, ping_target};
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::CheckStatus;
@@ -19,7 +20,7 @@ const NARROW: f32 = 820.0;
 /// What the tab needs from the instructor's settings.
 pub struct Allowed<'a> {
     /// `real_lab`: hosts, domains, ping target.
-    pub lab: &'a crate::instructor::RealLab,
+    pub lab: &'a crate::settings::RealModeSettings,
     /// The instructor is unlocked: a domain name may be typed.
     pub instructor: bool,
 }
@@ -191,15 +192,21 @@ fn choose_ui(ui: &mut egui::Ui, lang: Lang, form: &mut RealForm, allowed: &Allow
             if allowed.instructor {
                 let label = ui.label(tr!(lang, "real-domain"));
                 ui.horizontal(|ui| {
-                    ui.add(egui::TextEdit::singleline(&mut form.vm).desired_width(160.0))
-                        .labelled_by(label.id)
-                        .on_hover_text(tr!(lang, "real-domain-free"));
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.migrate.spec.vm).desired_width(160.0),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(tr!(lang, "real-domain-free"));
                     egui::ComboBox::from_id_salt("real_vm_pick")
                         .selected_text("")
                         .width(24.0)
                         .show_ui(ui, |ui| {
                             for d in domains {
-                                ui.selectable_value(&mut form.vm, d.clone(), d.as_str());
+                                ui.selectable_value(
+                                    &mut form.migrate.spec.vm,
+                                    d.clone(),
+                                    d.as_str(),
+                                );
                             }
                         });
                 });
@@ -209,7 +216,7 @@ fn choose_ui(ui: &mut egui::Ui, lang: Lang, form: &mut RealForm, allowed: &Allow
                     ui,
                     "real_vm",
                     tr!(lang, "real-domain"),
-                    &mut form.vm,
+                    &mut form.migrate.spec.vm,
                     domains,
                 );
             }
@@ -258,65 +265,7 @@ fn report_ui(ui: &mut egui::Ui, lang: Lang, session: &RealSession) {
 fn form_ui(ui: &mut egui::Ui, lang: Lang, form: &mut RealForm, busy: bool) {
     ui.heading(tr!(lang, "real-form-title"));
     ui.add_enabled_ui(!busy, |ui| {
-        let flags: [(&mut bool, &str, String); 8] = [
-            (&mut form.live, "--live", tr!(lang, "flag-live")),
-            (
-                &mut form.persistent,
-                "--persistent",
-                tr!(lang, "flag-persistent"),
-            ),
-            (
-                &mut form.undefinesource,
-                "--undefinesource",
-                tr!(lang, "flag-undefinesource"),
-            ),
-            (
-                &mut form.copy_storage_all,
-                "--copy-storage-all",
-                tr!(lang, "flag-copy-storage-all"),
-            ),
-            (&mut form.p2p, "--p2p", tr!(lang, "real-flag-p2p")),
-            (
-                &mut form.tunnelled,
-                "--tunnelled",
-                tr!(lang, "flag-tunnelled"),
-            ),
-            (
-                &mut form.auto_converge,
-                "--auto-converge",
-                tr!(lang, "flag-auto-converge"),
-            ),
-            (&mut form.postcopy, "--postcopy", tr!(lang, "flag-postcopy")),
-        ];
-        ui.horizontal_wrapped(|ui| {
-            for (value, flag, help) in flags {
-                ui.checkbox(value, egui::RichText::new(flag).monospace())
-                    .on_hover_text(help);
-            }
-        });
-        if form.tunnelled {
-            // libvirt tunnels only peer-to-peer migrations; the spec adds --p2p, show it.
-            form.p2p = true;
-        }
-        ui.horizontal_wrapped(|ui| {
-            ui.label("--bandwidth");
-            ui.add(
-                egui::DragValue::new(&mut form.bandwidth_mibps)
-                    .range(0..=100_000)
-                    .suffix(" MiB/s"),
-            )
-            .on_hover_text(tr!(lang, "flag-bandwidth"))
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, "--bandwidth"));
-            let label = tr!(lang, "real-downtime");
-            ui.label(label.clone());
-            ui.add(
-                egui::DragValue::new(&mut form.downtime_ms)
-                    .range(1..=60_000)
-                    .suffix(" ms"),
-            )
-            .on_hover_text(tr!(lang, "real-downtime-hover"))
-            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::SpinButton, true, label.clone()));
-        });
+        options_ui(ui, lang, &mut form.migrate, Mode::Real);
     });
 }
 
@@ -336,7 +285,7 @@ fn confirm_ui(
         ui.label(tr!(
             lang,
             "real-confirm-body",
-            vm = form.vm.trim().to_string(),
+            vm = form.migrate.spec.vm.trim().to_string(),
             src = form.src.clone(),
             dst = form.dst.clone()
         ));
@@ -380,7 +329,7 @@ fn run_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     session: &mut RealSession,
-    last_run: Option<crate::lab_session::RunId>,
+    last_run: Option<crate::sessions::lab::RunId>,
     lab: &LabRuntime,
     cmds: &mut Vec<Command>,
 ) {
@@ -463,7 +412,7 @@ fn run_ui(
 }
 
 /// How the last real run ended, with libvirt's message exactly as libvirt gave it.
-fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::lab_session::RunRecord) {
+fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::sessions::lab::RunRecord) {
     let Some(o) = r.outcome() else {
         return;
     };

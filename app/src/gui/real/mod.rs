@@ -1,7 +1,7 @@
 //! Real mode in the desktop app: the mode switch's rules, the REAL banner, and what happens to
 //! a running real migration when the user leaves real mode or closes the window. The Lab tab's
 //! real-mode panels are in [`lab`] (only in builds with the `real` feature); the libvirt work
-//! itself is [`crate::real_session`], on a worker thread.
+//! itself is [`crate::sessions::real`], on a worker thread.
 
 #[cfg(feature = "real")]
 mod compare;
@@ -9,9 +9,9 @@ mod compare;
 pub mod lab;
 
 use super::LabRuntime;
-use crate::instructor::InstructorSettings;
-use crate::lab_session::RunId;
-use crate::real_session::Availability;
+use crate::sessions::lab::RunId;
+use crate::sessions::real::Availability;
+use crate::settings::InstructorSettings;
 use crate::tr;
 use migralab_sim_core::lang::Lang;
 
@@ -36,7 +36,7 @@ pub struct RealRuntime {
     pub last_run: Option<RunId>,
     /// The worker that talks to libvirt (started when real mode is first switched on).
     #[cfg(feature = "real")]
-    pub session: Option<crate::real_session::RealSession>,
+    pub session: Option<crate::sessions::real::RealSession>,
 }
 
 impl RealRuntime {
@@ -46,7 +46,7 @@ impl RealRuntime {
         {
             self.session
                 .as_ref()
-                .is_some_and(crate::real_session::RealSession::is_migrating)
+                .is_some_and(crate::sessions::real::RealSession::is_migrating)
         }
         #[cfg(not(feature = "real"))]
         {
@@ -75,9 +75,9 @@ impl RealRuntime {
     fn start_session(&mut self, ctx: &egui::Context) {
         if self.session.is_none() {
             let waker_ctx = ctx.clone();
-            self.session = Some(crate::real_session::RealSession::new(std::sync::Arc::new(
-                move || waker_ctx.request_repaint(),
-            )));
+            self.session = Some(crate::sessions::real::RealSession::new(
+                std::sync::Arc::new(move || waker_ctx.request_repaint()),
+            ));
         }
     }
 
@@ -123,9 +123,9 @@ impl RealRuntime {
     }
 
     #[cfg(feature = "real")]
-    fn add_run(&mut self, lab: &mut LabRuntime, run: crate::lab_session::RunRecord) {
+    fn add_run(&mut self, lab: &mut LabRuntime, run: crate::sessions::lab::RunRecord) {
         self.last_run = Some(run.id);
-        lab.playback = Some(crate::lab_session::Playback {
+        lab.playback = Some(crate::sessions::lab::Playback {
             run: run.id,
             cursor_s: run.span_end_s(),
             paused: false,
@@ -150,9 +150,7 @@ pub fn follow_settings(real: &mut RealRuntime, settings: &InstructorSettings, ct
     let available = Availability::of(settings) == Availability::Ready;
     if real.on && !available {
         real.set_on(false, ctx);
-    } else if !real.on
-        && available
-        && settings.mode_locked == Some(crate::instructor::LabMode::Real)
+    } else if !real.on && available && settings.mode_locked == Some(crate::settings::LabMode::Real)
     {
         real.set_on(true, ctx);
     }
@@ -241,14 +239,14 @@ mod tests {
             lang: Lang::En,
             ..Default::default()
         });
-        app.quiz.data_dir = Some(dir);
+        app.shared.data_dir = Some(dir);
         let mut h = egui_kittest::Harness::builder()
             .with_size(egui::vec2(1280.0, 800.0))
             .with_max_steps(16)
             .build_ui_state(|ui, app: &mut crate::gui::MigralabApp| app.ui_root(ui), app);
         h.run();
         assert!(h.get_by_label("REAL").accesskit_node().is_disabled());
-        let settings = h.state_mut().quiz.settings().effective();
+        let settings = h.state_mut().shared.settings().effective();
         assert_eq!(Availability::of(&settings), Availability::NotBuilt);
         h.get_by_label("REAL").click();
         h.run();

@@ -1,28 +1,9 @@
-//! `migralab preflight`: every prerequisite of one migration, as a table a student can read or as
-//! JSON for scripts. The checks themselves live in sim-core; this only picks a language and lays
-//! them out.
+//! A preflight report as the table `migralab preflight` prints. The checks themselves live in
+//! sim-core (or, measured, in the real backend); this only picks a language and lays them out.
 
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::{CheckStatus, PreflightReport};
 use std::fmt;
-
-/// `--lang`: the language of what a command prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LangArg {
-    /// Bahasa Indonesia (default).
-    Id,
-    /// English.
-    En,
-}
-
-impl From<LangArg> for Lang {
-    fn from(l: LangArg) -> Lang {
-        match l {
-            LangArg::Id => Lang::Id,
-            LangArg::En => Lang::En,
-        }
-    }
-}
 
 /// The human-readable report.
 pub struct PreflightText<'a> {
@@ -36,10 +17,9 @@ impl fmt::Display for PreflightText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.report;
         let l = self.lang;
-        let (head, fix_w, err_w) = match l {
-            Lang::Id => ("Pemeriksaan prasyarat", "perbaikan", "pesan libvirt"),
-            Lang::En => ("Preflight", "fix", "libvirt says"),
-        };
+        let head = l.choose("Pemeriksaan prasyarat", "Preflight");
+        let fix_w = l.choose("perbaikan", "fix");
+        let err_w = l.choose("pesan libvirt", "libvirt says");
         writeln!(f, "{head}: {} {} → {}", r.vm, r.from, r.to)?;
         let width = r
             .checks
@@ -72,26 +52,23 @@ impl fmt::Display for PreflightText<'_> {
             }
         }
         writeln!(f)?;
-        match (r.first_failure(), l) {
-            (Some(c), Lang::Id) => {
-                writeln!(
-                    f,
-                    "Hasil: `virsh migrate` akan GAGAL pada pemeriksaan \"{}\":",
-                    l.pick(&c.title)
-                )?;
-            }
-            (Some(c), Lang::En) => writeln!(
+        match r.first_failure() {
+            Some(c) => writeln!(
                 f,
-                "Result: `virsh migrate` would FAIL on \"{}\":",
+                "{} \"{}\":",
+                l.choose(
+                    "Hasil: `virsh migrate` akan GAGAL pada pemeriksaan",
+                    "Result: `virsh migrate` would FAIL on"
+                ),
                 l.pick(&c.title)
             )?,
-            (None, Lang::Id) => writeln!(
+            None => writeln!(
                 f,
-                "Hasil: semua prasyarat terpenuhi; migrasi bisa berjalan."
-            )?,
-            (None, Lang::En) => writeln!(
-                f,
-                "Result: every prerequisite is met; the migration can run."
+                "{}",
+                l.choose(
+                    "Hasil: semua prasyarat terpenuhi; migrasi bisa berjalan.",
+                    "Result: every prerequisite is met; the migration can run."
+                )
             )?,
         }
         if let Some(e) = r.first_failure().and_then(|c| c.error.as_ref()) {

@@ -174,7 +174,7 @@ pub fn run(config: PingConfig) -> anyhow::Result<ExitCode> {
             events: samples.into_iter().map(ping_event).collect(),
         };
         let json = trace.to_json().context("cannot serialise the trace")?;
-        crate::fsutil::write_atomically(path, json.as_bytes())?;
+        crate::storage::write_atomically(path, json.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

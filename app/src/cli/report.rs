@@ -1,11 +1,11 @@
 //! `migralab report`: read a saved trace and write the lab report, figures and data files asked for.
 
-use super::csv_json;
-use super::figures::{self, Figure};
-use super::html::{self, LabReport, ReportRun};
-use crate::fsutil::write_atomically;
-use crate::preflight::LangArg;
-use crate::series::RunSeries;
+use super::LangArg;
+use crate::export::csv_json;
+use crate::export::figures::{self, Figure};
+use crate::export::html::{self, LabReport, ReportRun};
+use crate::sessions::series::RunSeries;
+use crate::storage::write_atomically;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use migralab_sim_core::lang::Lang;

@@ -9,7 +9,7 @@
 //! its trace back at real time, ×10, ×100 or instantly. The terminal shows the command's output
 //! when playback reaches the end, as a real terminal would when `virsh migrate` returns.
 
-use crate::series::RunSeries;
+use crate::sessions::series::RunSeries;
 use migralab_shell::{Shell, ShellRun};
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::scenario::{MigrationSpec, Scenario};

@@ -4,7 +4,7 @@
 //! from the lesson scenario, and [`Assumptions`] says so, so the GUI can show it beside the
 //! numbers.
 
-use crate::series::RunSeries;
+use crate::sessions::series::RunSeries;
 use anyhow::Context as _;
 use migralab_sim_core::scenario::{MigrationSpec, Scenario};
 use migralab_sim_core::summary::RunOutcome;

@@ -8,7 +8,7 @@
 //! - anything else on stdin is read line by line; each line is echoed after the prompt, so the
 //!   output reads like a recorded session.
 
-use crate::preflight::LangArg as CliLang;
+use super::LangArg as CliLang;
 use crate::scenarios;
 use anyhow::Context as _;
 use clap::Args;
@@ -167,16 +167,11 @@ fn run_interactive(shell: &mut Shell, banner: &str) -> anyhow::Result<i32> {
 fn banner(s: &Scenario, lang: Lang) -> String {
     let title = lang.pick(&s.title);
     let title = if title.is_empty() { &s.name } else { title };
-    let (help, try_it) = match lang {
-        Lang::Id => (
-            "Ketik `help` untuk daftar perintah, `exit` untuk keluar. Waktu lab disimulasikan.",
-            "Coba",
-        ),
-        Lang::En => (
-            "Type `help` for the list of commands, `exit` to leave. Lab time is simulated.",
-            "Try",
-        ),
-    };
+    let help = lang.choose(
+        "Ketik `help` untuk daftar perintah, `exit` untuk keluar. Waktu lab disimulasikan.",
+        "Type `help` for the list of commands, `exit` to leave. Lab time is simulated.",
+    );
+    let try_it = lang.choose("Coba", "Try");
     let mut out = format!("migralab shell — {title}\n{help}\n");
     if let Some(m) = s.migrations.first() {
         out.push_str(&format!("{try_it}: {}\n", m.virsh_command()));

@@ -1,11 +1,8 @@
-//! Real mode on the command line: `migralab preflight --real` and `migralab migrate --real`.
-//! Both talk to real hosts through libvirt (cargo feature `real`); a build without it says how
-//! to get it. Output follows `migralab sim`: the same human summary, the same JSON (trace +
-//! summary), the same exit codes.
+//! `migralab migrate --real`: a real migration through libvirt (cargo feature `real`; a build
+//! without it says how to get it). Output follows `migralab sim`: the same human summary, the
+//! same JSON (trace + summary), the same exit codes.
 
-use crate::preflight::LangArg;
 use clap::Args;
-use migralab_sim_core::lang::Lang;
 use migralab_sim_core::scenario::{MigrationSpec, TimeoutAction};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -198,68 +195,9 @@ impl MigrateConfig {
     }
 }
 
-/// The real-mode options of `migralab preflight`.
-#[derive(Debug, Args)]
-pub struct RealPreflightArgs {
-    /// Check real hosts through libvirt instead of a scenario (needs --src, --dst and --vm)
-    #[arg(long, requires_all = ["src", "dst", "vm"])]
-    pub real: bool,
-    /// With --real: the source host's libvirt URI
-    #[arg(long, value_name = "URI", requires = "real")]
-    pub src: Option<String>,
-    /// With --real: the destination's libvirt URI
-    #[arg(long, value_name = "URI", requires = "real")]
-    pub dst: Option<String>,
-    /// With --real: check the CPU with libvirt's comparison only, without starting a paused
-    /// 32 MiB probe domain on the destination
-    #[arg(long, requires = "real")]
-    pub no_trial_start: bool,
-}
-
-/// A validated `migralab preflight --real`.
-#[derive(Debug)]
-pub struct PreflightConfig {
-    /// Source URI.
-    pub src: String,
-    /// Destination URI.
-    pub dst: String,
-    /// Domain.
-    pub vm: String,
-    /// JSON output.
-    pub json: bool,
-    /// Language of the human output.
-    pub lang: Lang,
-    /// `--no-trial-start`.
-    pub no_trial_start: bool,
-}
-
-impl PreflightConfig {
-    /// From the shared preflight options.
-    pub fn new(
-        real: RealPreflightArgs,
-        vm: Option<String>,
-        json: bool,
-        lang: LangArg,
-    ) -> anyhow::Result<PreflightConfig> {
-        let missing = |what| anyhow::anyhow!("preflight --real needs {what}");
-        Ok(PreflightConfig {
-            src: real.src.ok_or_else(|| missing("--src URI"))?,
-            dst: real.dst.ok_or_else(|| missing("--dst URI"))?,
-            vm: vm.ok_or_else(|| missing("--vm NAME"))?,
-            json,
-            lang: lang.into(),
-            no_trial_start: real.no_trial_start,
-        })
-    }
-}
-
 #[cfg(not(feature = "real"))]
 mod run_impl {
     use super::*;
-
-    pub fn preflight(_: PreflightConfig) -> anyhow::Result<ExitCode> {
-        anyhow::bail!("{}", migralab_real::REAL_MODE_MISSING)
-    }
 
     pub fn migrate(_: MigrateConfig) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{}", migralab_real::REAL_MODE_MISSING)
@@ -269,12 +207,10 @@ mod run_impl {
 #[cfg(feature = "real")]
 mod run_impl {
     use super::*;
-    use crate::cli::{EXIT_COMPLETED, EXIT_NOT_COMPLETED};
-    use crate::fsutil::write_atomically;
-    use crate::preflight::PreflightText;
-    use crate::report::{self, HumanSummary};
+    use crate::cli::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, write_stdout};
+    use crate::export::text::{self, HumanSummary};
+    use crate::storage::write_atomically;
     use anyhow::Context as _;
-    use migralab_real::libvirt::preflight::{PreflightOptions, real_preflight};
     use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
     use migralab_sim_core::lab::{Lab, LabCommand};
     use migralab_sim_core::time::SimDuration;
@@ -282,39 +218,6 @@ mod run_impl {
     use migralab_sim_core::{LabError, RunSummary};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-
-    /// Print a preflight report as `migralab preflight` does; exit 1 when a check fails.
-    fn print_preflight(
-        report: &migralab_sim_core::preflight::PreflightReport,
-        json: bool,
-        lang: Lang,
-    ) -> anyhow::Result<ExitCode> {
-        let text = if json {
-            let mut s = serde_json::to_string_pretty(report)
-                .context("cannot serialise the report as JSON")?;
-            s.push('\n');
-            s
-        } else {
-            PreflightText { report, lang }.to_string()
-        };
-        crate::cli::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
-        Ok(ExitCode::from(if report.first_failure().is_some() {
-            EXIT_NOT_COMPLETED
-        } else {
-            EXIT_COMPLETED
-        }))
-    }
-
-    pub fn preflight(c: PreflightConfig) -> anyhow::Result<ExitCode> {
-        // The source must answer; anything wrong with the destination is a failed check.
-        let options = PreflightOptions {
-            no_trial_start: c.no_trial_start,
-            ..PreflightOptions::default()
-        };
-        let (report, _) =
-            real_preflight(&c.src, &c.dst, &c.vm, &options).map_err(|e| anyhow::anyhow!("{e}"))?;
-        print_preflight(&report, c.json, c.lang)
-    }
 
     fn failed(error: LabError) -> TraceEvent {
         TraceEvent {
@@ -369,7 +272,7 @@ mod run_impl {
         }
         let trace = real_trace(&c.src, &c.dst, &c.spec, events);
         let summary = RunSummary::of(&trace);
-        let json = report::json(&trace, &summary).context("cannot serialise the trace as JSON")?;
+        let json = text::json(&trace, &summary).context("cannot serialise the trace as JSON")?;
         if let Some(path) = &c.out {
             write_atomically(path, json.as_bytes())?;
             eprintln!("wrote {}", path.display());
@@ -387,7 +290,7 @@ mod run_impl {
             }
             .to_string()
         };
-        crate::cli::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
+        write_stdout(text.as_bytes()).context("cannot write to standard output")?;
         Ok(ExitCode::from(if summary.outcome.status == "completed" {
             EXIT_COMPLETED
         } else {
@@ -415,12 +318,7 @@ mod run_impl {
     }
 }
 
-/// Run `migralab preflight --real`.
-pub fn run_preflight(c: PreflightConfig) -> anyhow::Result<ExitCode> {
-    run_impl::preflight(c)
-}
-
 /// Run `migralab migrate --real`.
-pub fn run_migrate(c: MigrateConfig) -> anyhow::Result<ExitCode> {
+pub fn run(c: MigrateConfig) -> anyhow::Result<ExitCode> {
     run_impl::migrate(c)
 }

@@ -17,7 +17,8 @@ mod worker;
 #[cfg(feature = "real")]
 pub use worker::{Busy, Job, RealSession};
 
-use crate::instructor::{InstructorSettings, LabMode};
+use crate::sessions::migrate_form::MigrateForm;
+use crate::settings::{InstructorSettings, LabMode};
 use migralab_sim_core::scenario::MigrationSpec;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
@@ -56,56 +57,17 @@ impl Availability {
     }
 }
 
-/// The real-mode migration form: which hosts and domain, and `virsh migrate`'s flags.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The real-mode migration form: which hosts, and the migrate form both modes share (its
+/// domain is one of the allowed domains).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RealForm {
     /// Source host's libvirt URI (one of the allowed hosts).
     pub src: String,
     /// Destination host's libvirt URI (one of the allowed hosts).
     pub dst: String,
-    /// The domain (one of the allowed domains).
-    pub vm: String,
-    /// `--live`.
-    pub live: bool,
-    /// `--persistent`.
-    pub persistent: bool,
-    /// `--undefinesource`.
-    pub undefinesource: bool,
-    /// `--copy-storage-all`.
-    pub copy_storage_all: bool,
-    /// `--p2p`.
-    pub p2p: bool,
-    /// `--tunnelled` (needs `--p2p`; [`RealForm::spec`] adds it).
-    pub tunnelled: bool,
-    /// `--auto-converge`.
-    pub auto_converge: bool,
-    /// `--postcopy`.
-    pub postcopy: bool,
-    /// `--bandwidth N`, MiB/s (0: unlimited).
-    pub bandwidth_mibps: u32,
-    /// Downtime limit, ms (`virsh migrate-setmaxdowntime`).
-    pub downtime_ms: u32,
-}
-
-impl Default for RealForm {
-    fn default() -> Self {
-        RealForm {
-            src: String::new(),
-            dst: String::new(),
-            vm: String::new(),
-            live: true,
-            persistent: true,
-            undefinesource: false,
-            copy_storage_all: false,
-            p2p: false,
-            tunnelled: false,
-            auto_converge: false,
-            postcopy: false,
-            bandwidth_mibps: 0,
-            downtime_ms: 300,
-        }
-    }
+    /// The domain, `virsh migrate`'s flags, the bandwidth cap and the downtime limit.
+    pub migrate: MigrateForm,
 }
 
 impl RealForm {
@@ -113,7 +75,7 @@ impl RealForm {
     /// longer) allowed is replaced by the first allowed one. The destination defaults to the
     /// second host when there is one. `free_domain`: the instructor (unlocked) may type any
     /// domain name.
-    pub fn fit(&mut self, settings: &crate::instructor::RealLab, free_domain: bool) {
+    pub fn fit(&mut self, settings: &crate::settings::RealModeSettings, free_domain: bool) {
         let hosts = &settings.allowed_hosts;
         if !hosts.contains(&self.src) {
             self.src = hosts.first().cloned().unwrap_or_default();
@@ -128,33 +90,23 @@ impl RealForm {
                 .unwrap_or_default();
         }
         let domains = &settings.allowed_domains;
-        let typed = free_domain && !self.vm.trim().is_empty();
-        if !typed && !domains.contains(&self.vm) {
-            self.vm = domains.first().cloned().unwrap_or_default();
+        let vm = &mut self.migrate.spec.vm;
+        let typed = free_domain && !vm.trim().is_empty();
+        if !typed && !domains.contains(vm) {
+            *vm = domains.first().cloned().unwrap_or_default();
         }
     }
 
     /// Are source, destination and domain chosen?
     pub fn is_complete(&self) -> bool {
-        !self.src.is_empty() && !self.dst.is_empty() && !self.vm.trim().is_empty()
+        !self.src.is_empty() && !self.dst.is_empty() && !self.migrate.spec.vm.trim().is_empty()
     }
 
     /// The migration the form stands for. `to` is the destination's host name (the URI when it
     /// names none, as `test:///default`), which is what the trace and the run list show.
     pub fn spec(&self) -> MigrationSpec {
-        let mut spec = MigrationSpec::new(self.vm.trim(), &dest_name(&self.dst));
-        spec.live = self.live;
-        spec.persistent = self.persistent;
-        spec.undefinesource = self.undefinesource;
-        spec.copy_storage_all = self.copy_storage_all;
-        // libvirt tunnels only peer-to-peer migrations.
-        spec.p2p = self.p2p || self.tunnelled;
-        spec.tunnelled = self.tunnelled;
-        spec.auto_converge = self.auto_converge;
-        spec.postcopy = self.postcopy;
-        spec.bandwidth_mibps =
-            (self.bandwidth_mibps > 0).then_some(u64::from(self.bandwidth_mibps));
-        spec.downtime_limit_ms = u64::from(self.downtime_ms);
+        let mut spec = self.migrate.spec();
+        spec.to = dest_name(&self.dst);
         spec
     }
 
@@ -177,10 +129,7 @@ impl RealForm {
             shell_quote(&self.src),
             "migrate".into(),
         ];
-        parts.extend(spec.virsh_flags().into_iter().map(str::to_string));
-        if let Some(bw) = spec.bandwidth_mibps {
-            parts.push(format!("--bandwidth {bw}"));
-        }
+        parts.extend(self.migrate.options());
         parts.push(shell_quote(&spec.vm));
         parts.push(shell_quote(&self.dst));
         format!(
@@ -196,7 +145,7 @@ impl RealForm {
 /// The request the worker gets for `form`: the hosts, the instructor's ping target (none when
 /// it is not an address; the form says so) and the migration.
 #[cfg(feature = "real")]
-pub fn job_of(form: &RealForm, settings: &crate::instructor::RealLab) -> Job {
+pub fn job_of(form: &RealForm, settings: &crate::settings::RealModeSettings) -> Job {
     Job {
         src: form.src.clone(),
         dst: form.dst.clone(),
@@ -221,7 +170,9 @@ pub fn dest_name(uri: &str) -> String {
 }
 
 /// The instructor's ping target as an address; `Err` says why it cannot be used.
-pub fn ping_target(settings: &crate::instructor::RealLab) -> Result<Option<Ipv4Addr>, String> {
+pub fn ping_target(
+    settings: &crate::settings::RealModeSettings,
+) -> Result<Option<Ipv4Addr>, String> {
     match settings.ping_target.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => t.parse::<Ipv4Addr>().map(Some).map_err(|_| t.to_string()),
@@ -245,10 +196,10 @@ fn shell_quote(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::instructor::RealLab;
+    use crate::settings::RealModeSettings;
 
-    fn lab(hosts: &[&str], domains: &[&str]) -> RealLab {
-        RealLab {
+    fn lab(hosts: &[&str], domains: &[&str]) -> RealModeSettings {
+        RealModeSettings {
             allowed_hosts: hosts.iter().map(|s| s.to_string()).collect(),
             allowed_domains: domains.iter().map(|s| s.to_string()).collect(),
             ping_target: None,
@@ -286,20 +237,20 @@ mod tests {
         );
         let mut f = RealForm {
             src: "qemu+ssh://evil/system".into(),
-            vm: "secret".into(),
             ..RealForm::default()
         };
+        f.migrate.spec.vm = "secret".into();
         f.fit(&allowed, false);
         assert_eq!(f.src, "qemu:///system");
         assert_eq!(f.dst, "qemu+ssh://h2/system", "the other host");
-        assert_eq!(f.vm, "db01");
+        assert_eq!(f.migrate.spec.vm, "db01");
         assert!(f.is_complete());
         // The instructor may type a domain; a student may not.
-        f.vm = "lab-extra".into();
+        f.migrate.spec.vm = "lab-extra".into();
         f.fit(&allowed, true);
-        assert_eq!(f.vm, "lab-extra");
+        assert_eq!(f.migrate.spec.vm, "lab-extra");
         f.fit(&allowed, false);
-        assert_eq!(f.vm, "db01");
+        assert_eq!(f.migrate.spec.vm, "db01");
         // One host twice (the test driver): both ends are that host.
         let mut g = RealForm::default();
         g.fit(&lab(&["test:///default"], &[]), false);
@@ -312,15 +263,16 @@ mod tests {
 
     #[test]
     fn the_form_is_virshs_command() {
-        let f = RealForm {
+        let mut f = RealForm {
             src: "qemu:///system".into(),
             dst: "qemu+ssh://root@kvm-host-02/system?keyfile=/k&no_tty=1".into(),
-            vm: "db01".into(),
-            tunnelled: true,
-            bandwidth_mibps: 50,
-            downtime_ms: 500,
             ..RealForm::default()
         };
+        let s = &mut f.migrate.spec;
+        s.vm = " db01".into();
+        s.tunnelled = true;
+        s.bandwidth_mibps = Some(50);
+        s.downtime_limit_ms = 500;
         let spec = f.spec();
         assert!(spec.p2p && spec.tunnelled, "--tunnelled brings --p2p");
         assert_eq!(spec.to, "kvm-host-02");

@@ -1,5 +1,5 @@
 //! The instructor's settings: one TOML file (`instructor.toml` in the data directory, see
-//! [`crate::progress::data_dir`]), documented in the book (docs/src/instructor/settings.md).
+//! [`crate::storage::data_dir`]), documented in the book (docs/src/instructor/settings.md).
 //!
 //! Invariants:
 //! - **The PIN is never stored.** Only its argon2id PHC string (random salt, slow hash) is kept;
@@ -10,7 +10,7 @@
 //!   Note: the fresh settings then have no PIN; anyone who can edit the file could delete it
 //!   anyway, so the PIN guards against switching modes in the app, not against the file system.
 
-use crate::progress::{Aside, Loaded, set_aside, write_creating_dir};
+use crate::storage::{Aside, Loaded, set_aside, write_creating_dir};
 use anyhow::{Context as _, bail};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -54,10 +54,11 @@ pub struct Visible {
     pub quizzes: Option<Vec<String>>,
 }
 
-/// The real lab the real backend may touch.
+/// Real mode: the hosts and domains the real backend may touch (`[real_lab]` in
+/// `instructor.toml`; the name stays so existing files still load).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RealLab {
+pub struct RealModeSettings {
     /// libvirt connection URIs, e.g. `qemu+ssh://kvm-host-01/system`.
     pub allowed_hosts: Vec<String>,
     /// Domains the students may migrate.
@@ -97,7 +98,7 @@ pub struct InstructorSettings {
     /// What the students see.
     pub visible: Visible,
     /// The real lab's configuration.
-    pub real_lab: RealLab,
+    pub real_lab: RealModeSettings,
 }
 
 impl Default for InstructorSettings {
@@ -110,7 +111,7 @@ impl Default for InstructorSettings {
             scenario_dirs: Vec::new(),
             quiz_dirs: Vec::new(),
             visible: Visible::default(),
-            real_lab: RealLab::default(),
+            real_lab: RealModeSettings::default(),
         }
     }
 }

@@ -9,8 +9,8 @@
 //! the lab, and [`RealSession`]'s `Drop` waits a bounded time for that to happen.
 
 use super::prediction::{Prediction, predict};
-use crate::lab_session::{RunId, RunRecord};
-use crate::series::RunSeries;
+use crate::sessions::lab::{RunId, RunRecord};
+use crate::sessions::series::RunSeries;
 use migralab_real::libvirt::host::RealHost;
 use migralab_real::libvirt::preflight::{PreflightOptions, real_preflight};
 use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};

@@ -1,0 +1,508 @@
+//! The quiz in a terminal: ask the questions on stdin/stdout, grade them, print the feedback,
+//! offer to retry the missed ones, and sum up per learning objective.
+
+use crate::quiz::kind_label;
+use anyhow::bail;
+use migralab_course::quiz::{
+    Answer, Bank, Body, Graded, Kind, Lang, Mark, Objective, Presented, Question, Selection,
+    Summary, grade, grade_prediction, plan, review_mistakes,
+};
+use migralab_sim_core::RunOutcome;
+use migralab_sim_core::text::Text;
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+/// How to run a quiz session.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Language.
+    pub lang: Lang,
+    /// Which questions, in which order.
+    pub selection: Selection,
+    /// The bank folder given on the command line, for the "retry later" hint.
+    pub bank_arg: Option<PathBuf>,
+    /// Print each answer after reading it (when the input is a pipe, not a terminal, so that
+    /// the transcript shows what was answered).
+    pub echo: bool,
+}
+
+/// Word-wrap `text` at `width` columns, every line starting with `indent`.
+fn wrap(text: &str, indent: &str, width: usize) -> String {
+    wrap_hanging(text, indent, indent, width)
+}
+
+/// Word-wrap with a different start for the first line (`a) ...` then aligned continuations).
+fn wrap_hanging(text: &str, first: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (n, paragraph) in text.split('\n').enumerate() {
+        let mut line = String::from(if n == 0 { first } else { indent });
+        let mut empty = true;
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            if !empty && line.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(&line);
+                out.push('\n');
+                line = String::from(indent);
+                empty = true;
+            }
+            if !empty {
+                line.push(' ');
+            }
+            line.push_str(word);
+            empty = false;
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+const WIDTH: usize = 100;
+
+/// Read one answer line; a line ending in `\` continues on the next (long commands). `None` at
+/// the end of input.
+fn read_answer(input: &mut dyn BufRead) -> io::Result<Option<String>> {
+    let mut full = String::new();
+    loop {
+        let mut line = String::new();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(if full.is_empty() { None } else { Some(full) });
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
+        full.push_str(line);
+        if line.ends_with('\\') {
+            full.push('\n');
+        } else {
+            return Ok(Some(full));
+        }
+    }
+}
+
+/// Ask the questions of `settings.selection`, grade them, offer to retry the missed ones, and
+/// print a summary per objective. Returns every result (retries included). Stops early, with a
+/// summary, when the input ends.
+pub fn take_quiz(
+    bank: &Bank,
+    settings: &Settings,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    simulate: &dyn Fn(&Question) -> anyhow::Result<RunOutcome>,
+) -> anyhow::Result<Vec<Graded>> {
+    let lang = settings.lang;
+    let mut selection = settings.selection.clone();
+    let first = plan(bank, &selection)?;
+    if first.is_empty() {
+        bail!("no question matches the selection");
+    }
+    writeln!(
+        out,
+        "{} — {} {}, seed {} ({} --seed {})",
+        lang.choose("Kuis migralab", "migralab quiz"),
+        first.len(),
+        lang.choose("soal", "questions"),
+        selection.seed,
+        lang.choose("ulangi urutan ini dengan", "repeat this order with"),
+        selection.seed
+    )?;
+    write!(
+        out,
+        "{}",
+        wrap(
+            lang.choose("Jawab dengan huruf (mis. b, atau a,c bila beberapa), angka, atau perintah lengkap. Ketik `lewati` untuk melewati soal.",
+                "Answer with a letter (e.g. b, or a,c for several), a number, or a whole command. Type `skip` to skip a question."
+            ),
+            "",
+            WIDTH
+        )
+    )?;
+    let mut all: Vec<Graded> = Vec::new();
+    let mut round = first;
+    let mut round_no = 0u64;
+    loop {
+        let mut results = Vec::new();
+        let mut ended = false;
+        let n = round.len();
+        for (i, p) in round.iter().enumerate() {
+            match ask(p, (i + 1, n), settings, input, out, simulate)? {
+                Some(g) => results.push(g),
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        all.extend(results.iter().cloned());
+        print_summary(&results, lang, out)?;
+        let missed = review_mistakes(&all);
+        if missed.is_empty() {
+            if !results.is_empty() {
+                writeln!(
+                    out,
+                    "{}",
+                    lang.choose(
+                        "Semua soal sudah benar. Bagus!",
+                        "Every question is right now. Well done!"
+                    )
+                )?;
+            }
+            break;
+        }
+        writeln!(
+            out,
+            "{} {}",
+            lang.choose("Soal yang perlu diulang:", "Questions to review:"),
+            missed.join(", ")
+        )?;
+        if ended {
+            break;
+        }
+        write!(
+            out,
+            "{} ",
+            lang.choose(
+                "Ulangi soal yang salah sekarang? [y/t]",
+                "Retry the missed questions now? [y/n]"
+            )
+        )?;
+        out.flush()?;
+        let reply = read_answer(input)?;
+        if settings.echo {
+            writeln!(out, "{}", reply.as_deref().unwrap_or_default())?;
+        }
+        let again =
+            reply.is_some_and(|a| matches!(a.trim().to_lowercase().as_str(), "y" | "ya" | "yes"));
+        if !again {
+            let bank_arg = settings
+                .bank_arg
+                .as_ref()
+                .map(|d| format!(" --bank {}", d.display()))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{} migralab quiz{bank_arg} --only {} --seed {}",
+                lang.choose("Untuk mengulang nanti:", "To retry later:"),
+                missed.join(","),
+                selection.seed
+            )?;
+            break;
+        }
+        round_no += 1;
+        selection = Selection {
+            seed: settings.selection.seed.wrapping_add(round_no),
+            objective: None,
+            only: missed,
+            count: None,
+        };
+        round = plan(bank, &selection)?;
+    }
+    out.flush()?;
+    Ok(all)
+}
+
+/// Ask one question; `None` when the input ended before an answer.
+fn ask(
+    p: &Presented<'_>,
+    (number, total): (usize, usize),
+    settings: &Settings,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    simulate: &dyn Fn(&Question) -> anyhow::Result<RunOutcome>,
+) -> anyhow::Result<Option<Graded>> {
+    let q = p.question;
+    let lang = settings.lang;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "[{number}/{total}] {} · {}",
+        lang.pick(&q.objective.title()),
+        kind_label(lang, q.kind())
+    )?;
+    write!(out, "{}", wrap(lang.pick(&q.prompt), "", WIDTH))?;
+    match &q.body {
+        Body::Diagnose { error, .. } => {
+            writeln!(out)?;
+            for line in error.lines() {
+                writeln!(out, "    {line}")?;
+            }
+            writeln!(out)?;
+        }
+        Body::Predict {
+            scenario,
+            overrides,
+            ..
+        } => {
+            let sets: String = overrides.iter().map(|s| format!(" --set {s}")).collect();
+            writeln!(
+                out,
+                "  ({}: migralab sim {scenario}{sets})",
+                lang.choose("skenario", "scenario")
+            )?;
+        }
+        _ => {}
+    }
+    for (letter, text) in p.items() {
+        write!(
+            out,
+            "{}",
+            wrap_hanging(lang.pick(text), &format!("  {letter}) "), "     ", WIDTH)
+        )?;
+    }
+    let hint = match &q.body {
+        Body::Multi { .. } => lang
+            .choose("Huruf-huruf, mis. a,c", "Letters, e.g. a,c")
+            .to_string(),
+        Body::Order { .. } => lang
+            .choose(
+                "Huruf dalam urutan yang benar, mis. c,a,b",
+                "Letters in the right order, e.g. c,a,b",
+            )
+            .to_string(),
+        Body::Command { .. } => lang
+            .choose("Perintah lengkap", "The whole command")
+            .to_string(),
+        Body::Numeric { unit, .. } => {
+            format!("{} {unit}", lang.choose("Angka, dalam", "A number, in"))
+        }
+        _ => lang.choose("Satu huruf", "One letter").to_string(),
+    };
+    let answer = loop {
+        write!(out, "{hint}> ")?;
+        out.flush()?;
+        let Some(line) = read_answer(input)? else {
+            writeln!(out)?;
+            return Ok(None);
+        };
+        if settings.echo {
+            writeln!(out, "{line}")?;
+        }
+        match p.parse_answer(&line) {
+            Ok(a) => break a,
+            Err(e) => writeln!(out, "  {}", lang.pick(&e.text()))?,
+        }
+    };
+    let graded = if q.kind() == Kind::Predict && answer != Answer::Skipped {
+        writeln!(
+            out,
+            "{}",
+            lang.choose(
+                "Menjalankan skenario di simulator...",
+                "Running the scenario in the simulator..."
+            )
+        )?;
+        match simulate(q) {
+            Ok(actual) => grade_prediction(q, &answer, &actual),
+            Err(e) => {
+                writeln!(
+                    out,
+                    "  {} {e:#}",
+                    lang.choose(
+                        "Simulator tidak bisa dijalankan:",
+                        "The simulator could not run:"
+                    )
+                )?;
+                grade(q, &answer)
+            }
+        }
+    } else {
+        grade(q, &answer)
+    };
+    show_result(p, &graded, answer == Answer::Skipped, lang, out)?;
+    Ok(Some(graded))
+}
+
+fn marker(mark: Mark) -> &'static str {
+    match mark {
+        Mark::Right => "✓",
+        Mark::Wrong => "✗",
+        Mark::Missed => "→",
+        Mark::Other => " ",
+        Mark::Info => "·",
+    }
+}
+
+fn show_result(
+    p: &Presented<'_>,
+    g: &Graded,
+    skipped: bool,
+    lang: Lang,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let q = p.question;
+    if skipped {
+        writeln!(out, "– {}", lang.choose("Dilewati.", "Skipped."))?;
+    } else if g.correct {
+        writeln!(out, "✓ {}", lang.choose("Benar!", "Right!"))?;
+    } else if g.score > 0.0 {
+        writeln!(
+            out,
+            "◐ {} ({} {:.2})",
+            lang.choose("Sebagian benar", "Partly right"),
+            lang.choose("skor", "score"),
+            g.score
+        )?;
+    } else {
+        writeln!(out, "✗ {}", lang.choose("Belum tepat.", "Not right."))?;
+    }
+    let free_notes = g.notes.iter().filter(|n| n.item.is_none());
+    match &q.body {
+        Body::Order { steps } => {
+            let right: Vec<String> = (0..steps.len())
+                .filter_map(|i| p.letter_of(i).map(String::from))
+                .collect();
+            writeln!(
+                out,
+                "{} {}",
+                lang.choose("Urutan yang benar:", "The right order:"),
+                right.join(", ")
+            )?;
+            for note in g.notes.iter().filter(|n| n.item.is_some()) {
+                let Some(i) = note.item else { continue };
+                let letter = p.letter_of(i).unwrap_or('?');
+                let text = steps.get(i).map_or("", |s| lang.pick(&s.text));
+                let first = format!("{} {letter}) ", marker(note.mark));
+                write!(out, "{}", wrap_hanging(text, &first, "     ", WIDTH))?;
+                write!(out, "{}", wrap(lang.pick(&note.text), "     ", WIDTH))?;
+            }
+        }
+        Body::Single { .. } | Body::Multi { .. } | Body::Diagnose { .. } | Body::Predict { .. } => {
+            // The simulator's result first, beside the prediction.
+            for note in free_notes {
+                write!(out, "{}", wrap(lang.pick(&note.text), "  ", WIDTH))?;
+            }
+            let choices = q.choices();
+            for (pos, original) in p.order.iter().enumerate() {
+                let Some(note) = g.notes.iter().find(|n| n.item == Some(*original)) else {
+                    continue;
+                };
+                let text = choices.get(*original).map_or("", |c| lang.pick(&c.text));
+                let tag = match note.mark {
+                    Mark::Right | Mark::Wrong => lang.choose("  ← jawabanmu", "  ← your answer"),
+                    Mark::Missed => lang.choose("  ← yang benar", "  ← the right one"),
+                    _ => "",
+                };
+                let first = format!("{} {}) ", marker(note.mark), Presented::letter(pos));
+                write!(
+                    out,
+                    "{}",
+                    wrap_hanging(&format!("{text}{tag}"), &first, "     ", WIDTH)
+                )?;
+                write!(out, "{}", wrap(lang.pick(&note.text), "     ", WIDTH))?;
+            }
+        }
+        Body::Command { .. } | Body::Numeric { .. } => {
+            for note in free_notes {
+                // The marker takes the place of the first indent space.
+                let body = wrap(lang.pick(&note.text), "  ", WIDTH);
+                write!(
+                    out,
+                    "{}{}",
+                    marker(note.mark),
+                    body.get(1..).unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    if let Some(e) = &g.explanation {
+        write!(
+            out,
+            "{}",
+            wrap(
+                &format!(
+                    "{} {}",
+                    lang.choose("Penjelasan:", "Explanation:"),
+                    lang.pick(e)
+                ),
+                "  ",
+                WIDTH
+            )
+        )?;
+    }
+    Ok(())
+}
+
+fn print_summary(results: &[Graded], lang: Lang, out: &mut dyn Write) -> io::Result<()> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    let s = Summary::of(results);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}: {} {} {} {}, {} {:.1}/{} ({:.0} %)",
+        lang.choose("Hasil", "Result"),
+        s.total.correct,
+        lang.choose("dari", "of"),
+        s.total.asked,
+        lang.choose("benar", "right"),
+        lang.choose("skor", "score"),
+        s.total.points,
+        s.total.asked,
+        s.total.percent()
+    )?;
+    writeln!(
+        out,
+        "{}:",
+        lang.choose("Per tujuan pembelajaran", "Per learning objective")
+    )?;
+    for (objective, score) in &s.objectives {
+        let title = title_of(*objective, lang);
+        writeln!(
+            out,
+            "  {title:<46} {:>2}/{:<2} {:>4.0} %",
+            score.correct,
+            score.asked,
+            score.percent()
+        )?;
+    }
+    Ok(())
+}
+
+fn title_of(objective: Objective, lang: Lang) -> String {
+    let t: Text = objective.title();
+    lang.pick(&t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::quiz::BankSource;
+    use anyhow::bail;
+    use migralab_course::quiz::Selection;
+
+    #[test]
+    fn wrap_keeps_words_and_indent() {
+        assert_eq!(wrap("aa bb cc", "  ", 7), "  aa bb\n  cc\n");
+        assert_eq!(wrap("", "", 10), "\n");
+    }
+
+    #[test]
+    fn a_session_from_a_script() {
+        let bank = BankSource::shipped().bank().unwrap();
+        let settings = Settings {
+            lang: Lang::En,
+            selection: Selection {
+                seed: 5,
+                only: vec!["live-command".into(), "dirty-threshold".into()],
+                ..Selection::default()
+            },
+            bank_arg: None,
+            echo: true,
+        };
+        let script = "virsh migrate --persistent db01 \\\n qemu+ssh://kvm-host-02/system\n\nnot a number\n33,6 MiB\ny\nvirsh migrate --live db01 qemu+ssh://root@kvm-host-02/system/\n";
+        let mut input = io::Cursor::new(script.as_bytes());
+        let mut out = Vec::new();
+        let results = take_quiz(&bank, &settings, &mut input, &mut out, &|_| {
+            bail!("no simulator in this test")
+        })
+        .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(results.len(), 3, "{out}");
+        assert!(!results[0].correct && results[1].correct && results[2].correct);
+        assert!(out.contains("Missing --live"), "{out}");
+        assert!(out.contains("--persistent is not asked for"), "{out}");
+        assert!(out.contains("Empty answer"), "{out}");
+        assert!(out.contains("`not a number` is not a number"), "{out}");
+        assert!(out.contains("Questions to review: live-command"), "{out}");
+        assert!(out.contains("Every question is right now"), "{out}");
+    }
+}

@@ -1,0 +1,116 @@
+//! Where migralab keeps its files and how it writes them: the data directory, atomic writes
+//! (a temporary file beside the target, fsync, rename, fsync the folder: a crash never leaves
+//! half of a file), and setting a bad file aside instead of losing it.
+
+use anyhow::{Context as _, bail};
+use std::path::{Path, PathBuf};
+
+/// Replace `path` with `bytes` atomically (see [`migralab_real::fsutil`], which the fidelity
+/// harness shares).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    Ok(migralab_real::fsutil::write_atomically(path, bytes)?)
+}
+
+/// Environment variable that overrides the data directory (tests point it at a temp folder).
+pub const DATA_DIR_ENV: &str = "MIGRALAB_DATA_DIR";
+
+/// Where migralab keeps its data: `$MIGRALAB_DATA_DIR` if set, else the platform data directory
+/// (`~/.local/share/migralab` on Linux, `%APPDATA%\migralab\data` on Windows,
+/// `~/Library/Application Support/migralab` on macOS).
+pub fn data_dir() -> anyhow::Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "migralab")
+        .map(|p| p.data_dir().to_path_buf())
+        .with_context(|| {
+            format!("cannot find a home directory for migralab's data: set {DATA_DIR_ENV}")
+        })
+}
+
+/// A loaded file, and what happened to a bad one on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<T> {
+    /// The value (fresh when the file was missing or set aside).
+    pub value: T,
+    /// Set when the file was bad and renamed aside: say it to the user.
+    pub notice: Option<String>,
+}
+
+/// Why a file was set aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aside {
+    /// It does not parse.
+    Corrupt,
+    /// A newer migralab wrote it.
+    Newer,
+}
+
+impl Aside {
+    fn tag(self) -> &'static str {
+        match self {
+            Aside::Corrupt => "corrupt",
+            Aside::Newer => "newer",
+        }
+    }
+}
+
+/// Rename `path` (`DIR/STEM.EXT`) to the first free `DIR/STEM.corrupt-N.EXT` (or `newer-N`) and
+/// return the new path. Never overwrites an earlier kept file.
+pub fn set_aside(path: &Path, why: Aside) -> anyhow::Result<PathBuf> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
+    for n in 1..10_000u32 {
+        let aside = path.with_file_name(format!("{stem}.{}-{n}.{ext}", why.tag()));
+        if aside.exists() {
+            continue;
+        }
+        std::fs::rename(path, &aside).with_context(|| {
+            format!(
+                "cannot keep {} aside as {}",
+                path.display(),
+                aside.display()
+            )
+        })?;
+        return Ok(aside);
+    }
+    bail!("{}: too many files kept aside already", path.display())
+}
+
+/// Replace `path` with `bytes` atomically, creating its folder first (the data directory may
+/// not exist yet on a new machine).
+pub fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_atomically(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn replaces_the_file_and_leaves_no_temporary_behind() {
+        let dir = std::env::temp_dir().join(format!("migralab-storage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("run.json");
+        write_atomically(&target, b"one").unwrap();
+        write_atomically(&target, b"two").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("run.json")]);
+        assert!(
+            write_atomically(&dir.join("missing/run.json"), b"x").is_err(),
+            "no folder is created"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
