@@ -16,6 +16,11 @@
 
 #![warn(missing_docs)]
 
+// Real mode drives libvirt's daemons in namespaces and pings with raw ICMP: Linux only. The
+// default (simulated) build is what students' Windows and macOS machines get.
+#[cfg(all(feature = "real", not(target_os = "linux")))]
+compile_error!("real mode (the `real` feature) is Linux-only; build without it on this system");
+
 pub mod cli;
 pub mod export;
 pub mod gui;

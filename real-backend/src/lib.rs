@@ -1,10 +1,10 @@
 //! # migralab real-backend
 //!
 //! Real mode: the same [`migralab_sim_core::Lab`] questions answered by real hosts through
-//! libvirt. Built everywhere: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]), the
-//! port probe and [`fsutil`] (files written so that a crash never leaves half of one: the app's
-//! and the fidelity harness's results). On Linux only: the ICMP `prober` and the `labbox` (two
-//! libvirt hosts in namespaces on one machine); with the `real` cargo feature too (needs
+//! libvirt. Built everywhere: URI handling ([`uri`]), libvirt XML facts ([`domain_xml`]) and
+//! [`fsutil`] (files written so that a crash never leaves half of one: the app's and the
+//! fidelity harness's results). On Linux only: the ICMP `prober`, the `port_probe` (both enter
+//! network namespaces) and the `labbox` (two libvirt hosts in namespaces on one machine); with the `real` cargo feature too (needs
 //! `libvirt-dev` and `pkg-config`): the libvirt connection, real preflight and the migration
 //! driver (`libvirt`) behind `real_lab::RealLab`.
 //!
@@ -19,6 +19,7 @@ pub mod fsutil;
 pub mod labbox;
 #[cfg(all(feature = "real", target_os = "linux"))]
 pub mod libvirt;
+#[cfg(target_os = "linux")]
 pub mod port_probe;
 #[cfg(target_os = "linux")]
 pub mod prober;

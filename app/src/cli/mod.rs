@@ -4,10 +4,13 @@
 //! configuration and its `run`. Exit codes have fixed meanings: see [`EXIT_COMPLETED`] and
 //! friends.
 
+#[cfg(target_os = "linux")]
 mod fidelity;
 pub mod gui;
+#[cfg(target_os = "linux")]
 pub mod labbox;
 pub mod migrate;
+#[cfg(target_os = "linux")]
 pub mod ping;
 pub mod preflight;
 pub mod progress;
@@ -49,12 +52,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[cfg(target_os = "linux")]
     /// Ping a VM every 10 ms and report the loss windows (for real migrations).
     #[command(long_about = ping::PING_LONG_ABOUT)]
     Ping(ping::PingArgs),
+    #[cfg(target_os = "linux")]
     /// Build, break and fix a lab of two real libvirt hosts on this machine (root).
     #[command(long_about = labbox::LABBOX_LONG_ABOUT)]
     Labbox(labbox::LabboxArgs),
+    #[cfg(target_os = "linux")]
     /// Compare the simulator with real QEMU on the lab in a box, case by case (root).
     #[command(long_about = migralab_fidelity::LONG_ABOUT)]
     Fidelity(migralab_fidelity::FidelityArgs),
@@ -98,8 +104,11 @@ enum RunConfig {
     Progress(progress::ProgressConfig),
     Report(report::ReportConfig),
     Gui(gui::GuiConfig),
+    #[cfg(target_os = "linux")]
     Ping(ping::PingConfig),
+    #[cfg(target_os = "linux")]
     Labbox(labbox::LabboxConfig),
+    #[cfg(target_os = "linux")]
     Fidelity(migralab_fidelity::FidelityConfig),
     Migrate(migrate::MigrateConfig),
 }
@@ -111,6 +120,7 @@ impl RunConfig {
             Some(Command::Preflight(args)) => Ok(RunConfig::Preflight(
                 preflight::PreflightConfig::from_args(args)?,
             )),
+            #[cfg(target_os = "linux")]
             Some(Command::Fidelity(args)) => Ok(RunConfig::Fidelity(
                 migralab_fidelity::FidelityConfig::from_args(args)?,
             )),
@@ -127,7 +137,9 @@ impl RunConfig {
             Some(Command::Report(args)) => {
                 Ok(RunConfig::Report(report::ReportConfig::from_args(args)?))
             }
+            #[cfg(target_os = "linux")]
             Some(Command::Ping(args)) => Ok(RunConfig::Ping(ping::PingConfig::from_args(args)?)),
+            #[cfg(target_os = "linux")]
             Some(Command::Labbox(args)) => {
                 Ok(RunConfig::Labbox(labbox::LabboxConfig::from_args(args)?))
             }
@@ -177,8 +189,11 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Progress(p) => progress::run(p),
         RunConfig::Report(r) => report::run(r),
         RunConfig::Gui(g) => gui::run(g),
+        #[cfg(target_os = "linux")]
         RunConfig::Ping(p) => ping::run(p),
+        #[cfg(target_os = "linux")]
         RunConfig::Labbox(l) => labbox::run(l),
+        #[cfg(target_os = "linux")]
         RunConfig::Fidelity(f) => fidelity::run(f),
         RunConfig::Migrate(m) => migrate::run(m),
     }

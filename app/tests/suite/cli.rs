@@ -294,6 +294,7 @@ fn out_naming_a_directory_exits_2_before_running() {
 }
 
 #[test]
+#[cfg(target_os = "linux")] // the fidelity harness is Linux-only
 fn fidelity_dry_run_prints_the_harness_plan_and_exits_0() {
     let run = migralab(&["fidelity", "--quick", "--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

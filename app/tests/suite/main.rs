@@ -16,7 +16,9 @@ mod gui_quiz;
 #[cfg(feature = "real")]
 mod gui_real;
 mod i18n;
+#[cfg(target_os = "linux")] // the lab in a box and the prober are Linux-only
 mod labbox_cli;
+#[cfg(target_os = "linux")]
 mod ping_cli;
 mod progress;
 mod quiz_cli;
@@ -26,11 +28,13 @@ mod report_cli;
 mod shell_cli;
 mod smoke;
 
+#[cfg(target_os = "linux")]
 use std::sync::{Mutex, MutexGuard};
 
 /// Held by every test that brings up the lab in a box or times packets. The lab loads both
 /// cores for minutes; a probe schedule measured beside it would measure that load, and cargo
 /// runs the tests of one binary in parallel.
+#[cfg(target_os = "linux")]
 fn machine_exclusive() -> MutexGuard<'static, ()> {
     static MACHINE: Mutex<()> = Mutex::new(());
     // A test that panicked while holding it has released the machine all the same.
