@@ -2,8 +2,8 @@
 //!
 //! The course material: the lesson (Sesi 1) in both languages with its widget markers and the
 //! lesson's command taken apart ([`lesson`]), the guided experiments (Sesi 2, [`experiments`]),
-//! and the self-assessment quizzes: question banks, presenting, grading and command checks
-//! ([`quiz`]).
+//! the self-assessment quizzes: question banks, presenting, grading and command checks
+//! ([`quiz`]), and the vocabulary every shipped text follows ([`glossary`]).
 //!
 //! Invariants:
 //! - **Pure.** The model's purity rule holds here too (`sim-core/clippy.toml` governs this crate:
@@ -18,6 +18,7 @@
 //!   scenario loader's are.
 
 pub mod experiments;
+pub mod glossary;
 pub mod lesson;
 pub mod quiz;
 

@@ -7,6 +7,7 @@
 //! the lab shell print for every shipped scenario in both languages. Each failure names the file
 //! (or the scenario and command) and the line.
 
+use migralab_course::glossary::{Line, TextLang, normalize, strip_quoted, violations};
 use migralab_shell::Shell;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::preflight;
@@ -14,213 +15,6 @@ use migralab_sim_core::{Located, Scenario};
 use std::path::{Path, PathBuf};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
-/// The language of a piece of text, when known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TextLang {
-    Id,
-    En,
-    /// Comments, keys, code: only the Indonesian-only words are checked.
-    Unknown,
-}
-
-/// One phrase to look for: lower-case words separated by single spaces; `prefix` when the
-/// glossary wrote a trailing `*`.
-#[derive(Debug, Clone)]
-struct Variant {
-    shown: String,
-    words: String,
-    prefix: bool,
-}
-
-impl Variant {
-    fn new(raw: &str) -> Variant {
-        let (body, prefix) = match raw.strip_suffix('*') {
-            Some(b) => (b, true),
-            None => (raw, false),
-        };
-        Variant {
-            shown: raw.to_string(),
-            words: body
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase(),
-            prefix,
-        }
-    }
-
-    /// Byte offsets (in `norm`) where the variant starts as a whole word.
-    fn find_in(&self, norm: &str) -> Vec<usize> {
-        // A hyphen joins: `err-guest-cpu` and `topo-guest-on` are names, not the word "guest".
-        let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
-        let mut hits = Vec::new();
-        let mut from = 0;
-        while let Some(pos) = norm[from..].find(&self.words) {
-            let start = from + pos;
-            let end = start + self.words.len();
-            let before_ok = !norm[..start].chars().next_back().is_some_and(is_word);
-            let after_ok = self.prefix || !norm[end..].chars().next().is_some_and(is_word);
-            if before_ok && after_ok {
-                hits.push(start);
-            }
-            from = start + self.words.chars().next().map_or(1, char::len_utf8);
-        }
-        hits
-    }
-}
-
-/// Lower-case, every run of whitespace one space: a variant split by a line break inside one text
-/// (a Rust string literal holding a newline) still matches.
-fn normalize(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// `text` without its `code spans`, 'single-quoted' and "double-quoted" parts: the places where
-/// libvirt's and QEMU's own English wording is quoted unchanged.
-fn strip_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut closing: Option<char> = None;
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        match closing {
-            Some(q) if c == q => closing = None,
-            Some(_) => {}
-            None => {
-                // An apostrophe inside a word ("host's") does not open a quote.
-                let prev_is_word = i > 0 && chars[i - 1].is_alphanumeric();
-                if c == '`' || c == '"' || (c == '\'' && !prev_is_word) {
-                    closing = Some(c);
-                    out.push(' ');
-                } else {
-                    out.push(c);
-                }
-            }
-        }
-    }
-    out
-}
-
-#[derive(Debug)]
-struct Term {
-    key: String,
-    id: String,
-    gloss: Option<(Variant, String)>,
-    avoid_id: Vec<Variant>,
-    avoid_id_prose: Vec<Variant>,
-    avoid_en: Vec<Variant>,
-}
-
-fn load_glossary() -> Vec<Term> {
-    let path = format!("{ROOT}/assets/glossary.toml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let terms = table
-        .get("term")
-        .and_then(toml::Value::as_array)
-        .unwrap_or_else(|| panic!("{path}: no [[term]]"));
-    let list = |t: &toml::Table, k: &str| -> Vec<Variant> {
-        t.get(k)
-            .and_then(toml::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|v| {
-                        Variant::new(
-                            v.as_str()
-                                .unwrap_or_else(|| panic!("{path}: `{k}` holds a non-string")),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let s = |t: &toml::Table, k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_string);
-    let out: Vec<Term> = terms
-        .iter()
-        .map(|v| {
-            let t = v
-                .as_table()
-                .unwrap_or_else(|| panic!("{path}: a term is not a table"));
-            let key = s(t, "key").unwrap_or_else(|| panic!("{path}: a term without `key`"));
-            let id = s(t, "id").unwrap_or_else(|| panic!("{path}: {key} has no `id`"));
-            assert!(s(t, "en").is_some(), "{path}: {key} has no `en`");
-            let gloss = s(t, "gloss").map(|g| {
-                let file = s(t, "gloss_file")
-                    .unwrap_or_else(|| panic!("{path}: {key} has a gloss but no gloss_file"));
-                (Variant::new(&g), file)
-            });
-            Term {
-                avoid_id: list(t, "avoid_id"),
-                avoid_id_prose: list(t, "avoid_id_prose"),
-                avoid_en: list(t, "avoid_en"),
-                key,
-                id,
-                gloss,
-            }
-        })
-        .collect();
-    assert!(!out.is_empty(), "{path}: no terms");
-    out
-}
-
-/// One line of shipped text: where it is, its language, and the text itself.
-struct Line {
-    origin: String,
-    line: usize,
-    lang: TextLang,
-    text: String,
-}
-
-/// Every violation of the glossary in `lines`, as `origin:line: message`; the allowed glosses
-/// found (term key, where) go to `glosses_seen`.
-fn violations(
-    terms: &[Term],
-    lines: &[Line],
-    glosses_seen: &mut Vec<(String, String)>,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    for l in lines {
-        let norm = normalize(&l.text);
-        for t in terms {
-            let gloss_here = t
-                .gloss
-                .as_ref()
-                .filter(|(_, file)| l.origin.ends_with(file.as_str()));
-            for v in &t.avoid_id {
-                for _ in v.find_in(&norm) {
-                    // The gloss is allowed once, on the line that introduces the term.
-                    let is_gloss = gloss_here.is_some_and(|(g, _)| g.words == v.words)
-                        && norm.contains(&t.id.to_lowercase());
-                    if is_gloss {
-                        glosses_seen.push((t.key.clone(), format!("{}:{}", l.origin, l.line)));
-                    } else {
-                        out.push(format!(
-                            "{}:{}: \"{}\" ({}: write \"{}\")",
-                            l.origin, l.line, v.shown, t.key, t.id
-                        ));
-                    }
-                }
-            }
-            let (prose, lang_list) = match l.lang {
-                TextLang::Id => (normalize(&strip_quoted(&l.text)), &t.avoid_id_prose),
-                TextLang::En => (norm.clone(), &t.avoid_en),
-                TextLang::Unknown => continue,
-            };
-            for v in lang_list {
-                if !v.find_in(&prose).is_empty() {
-                    out.push(format!(
-                        "{}:{}: \"{}\" ({}: write \"{}\")",
-                        l.origin, l.line, v.shown, t.key, t.id
-                    ));
-                }
-            }
-        }
-    }
-    out
-}
 
 fn read(rel: &str) -> String {
     let path = format!("{ROOT}/{rel}");
@@ -605,7 +399,7 @@ fn shipped_lines() -> Vec<Line> {
 
 #[test]
 fn no_shipped_text_uses_an_unwanted_variant() {
-    let terms = load_glossary();
+    let terms = migralab_course::glossary::shipped().unwrap_or_else(|e| panic!("{e}"));
     let lines = shipped_lines();
     // The texts built at run time are really there: preflight's, and the shell's own hint and
     // note lines in both languages (else this test would check nothing of them).
@@ -670,7 +464,7 @@ fn no_shipped_text_uses_an_unwanted_variant() {
 
 #[test]
 fn the_checker_finds_each_kind_of_variant() {
-    let terms = load_glossary();
+    let terms = migralab_course::glossary::shipped().unwrap_or_else(|e| panic!("{e}"));
     let line = |origin: &str, lang, text: &str| Line {
         origin: origin.to_string(),
         line: 7,
