@@ -11,6 +11,18 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 #[test]
+fn a_case_filter_leaves_the_calibration_cases_out_unless_fitting() {
+    let _machine = machine_shared();
+    let out = fidelity(&["--quick", "--dry-run", "--case", "ws16r4"]);
+    let text = &out.stdout;
+    assert!(out.success, "{text}");
+    assert!(text.contains("256M-ws16r4-bw40-dt300"), "{text}");
+    // A calibration case's real run only serves the fit, which --calibrate asks for.
+    assert!(!text.contains("256M-idle-bw10-dt300"), "{text}");
+    assert!(text.contains("1 cases, 1 real run(s) each"), "{text}");
+}
+
+#[test]
 fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
     let _machine = machine_shared();
     let out = fidelity(&["--quick", "--dry-run"]);
