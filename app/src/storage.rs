@@ -88,29 +88,3 @@ pub fn write_creating_dir(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     }
     write_atomically(path, bytes)
 }
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn replaces_the_file_and_leaves_no_temporary_behind() {
-        let dir = std::env::temp_dir().join(format!("migralab-storage-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let target = dir.join("run.json");
-        write_atomically(&target, b"one").unwrap();
-        write_atomically(&target, b"two").unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"two");
-        let names: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("run.json")]);
-        assert!(
-            write_atomically(&dir.join("missing/run.json"), b"x").is_err(),
-            "no folder is created"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
