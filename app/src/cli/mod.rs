@@ -151,6 +151,12 @@ impl RunConfig {
     }
 }
 
+/// The command line's definition: every subcommand and option (the book's CLI reference is
+/// checked against it).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 /// Parse `args` (program name first), run, and return the exit code. Errors are printed here.
 pub fn main_with_args<I, T>(args: I) -> ExitCode
 where

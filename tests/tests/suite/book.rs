@@ -394,6 +394,13 @@ fn the_cli_reference_and_the_readme_name_the_same_commands() {
     let readme = table_commands(&read(&repo_root().join("README.md")));
     assert!(reference.len() >= 10, "{reference:?}");
     assert_eq!(reference, readme);
+    // ... and the binary's own list (this build's: on Linux every command is there).
+    let built: BTreeSet<String> = migralab_app::cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| name != "help")
+        .collect();
+    assert_eq!(reference, built, "the CLI reference and `migralab --help`");
     let usage = read(&book_src().join("reference/cli.md"));
     for command in &reference {
         assert!(
