@@ -6,6 +6,7 @@
 use crate::scenarios;
 use anyhow::{Context as _, bail};
 use migralab_course::quiz::{Bank, Body, Kind, Lang, Located, Question, QuizError};
+use migralab_sim_core::text::Text;
 use migralab_sim_core::{RunOutcome, Scenario, Simulator};
 use std::path::{Path, PathBuf};
 
@@ -194,13 +195,13 @@ pub fn simulate(source: &BankSource, q: &Question) -> anyhow::Result<RunOutcome>
 /// The name of a kind of question, as the student reads it.
 pub fn kind_label(lang: Lang, kind: Kind) -> &'static str {
     match kind {
-        Kind::Single => lang.choose("pilihan ganda", "single choice"),
-        Kind::Multi => lang.choose("pilih semua yang benar", "choose all that apply"),
-        Kind::Order => lang.choose("urutkan", "put in order"),
-        Kind::Command => lang.choose("tulis perintah", "write the command"),
-        Kind::Diagnose => lang.choose("diagnosis error", "diagnose the error"),
-        Kind::Numeric => lang.choose("hitung", "estimate"),
-        Kind::Predict => lang.choose("tebak hasilnya", "predict the outcome"),
+        Kind::Single => Text::of("pilihan ganda", "single choice").in_lang(lang),
+        Kind::Multi => Text::of("pilih semua yang benar", "choose all that apply").in_lang(lang),
+        Kind::Order => Text::of("urutkan", "put in order").in_lang(lang),
+        Kind::Command => Text::of("tulis perintah", "write the command").in_lang(lang),
+        Kind::Diagnose => Text::of("diagnosis error", "diagnose the error").in_lang(lang),
+        Kind::Numeric => Text::of("hitung", "estimate").in_lang(lang),
+        Kind::Predict => Text::of("tebak hasilnya", "predict the outcome").in_lang(lang),
     }
 }
 

@@ -18,12 +18,4 @@ impl Lang {
     pub fn pick(self, t: &Text) -> &str {
         t.get(self)
     }
-
-    /// One of two literal texts: `id` in Indonesian, `en` in English.
-    pub fn choose<'a>(self, id: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Id => id,
-            Lang::En => en,
-        }
-    }
 }

@@ -5,16 +5,33 @@
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 
-/// A text in both languages; in files a table `{ id = "...", en = "..." }`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A text in both languages; in files a table `{ id = "...", en = "..." }`. Carried texts own
+/// their wording (`Text`, i.e. `Text<String>`); a fixed phrase in code borrows it
+/// (`Text::of("Ya", "Yes").in_lang(lang)`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Text {
+pub struct Text<S = String> {
     /// Bahasa Indonesia (the default language).
     #[serde(default)]
-    pub id: String,
+    pub id: S,
     /// English.
     #[serde(default)]
-    pub en: String,
+    pub en: S,
+}
+
+impl<'a> Text<&'a str> {
+    /// A fixed phrase in both languages.
+    pub const fn of(id: &'a str, en: &'a str) -> Text<&'a str> {
+        Text { id, en }
+    }
+
+    /// The phrase in `lang`, borrowed for as long as its wording lives.
+    pub fn in_lang(self, lang: Lang) -> &'a str {
+        match lang {
+            Lang::Id => self.id,
+            Lang::En => self.en,
+        }
+    }
 }
 
 impl Text {

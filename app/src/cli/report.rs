@@ -9,6 +9,7 @@ use crate::storage::write_atomically;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use migralab_sim_core::lang::Lang;
+use migralab_sim_core::text::Text;
 use migralab_sim_core::{Scenario, Trace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -227,10 +228,11 @@ fn lab_report(config: &ReportConfig) -> LabReport<'_> {
     let title = config.title.clone().unwrap_or_else(|| {
         format!(
             "{}: {scenario_name}",
-            config.lang.choose(
+            Text::of(
                 "Laporan praktikum live migration",
                 "Live migration lab report"
             )
+            .in_lang(config.lang)
         )
     });
     LabReport {

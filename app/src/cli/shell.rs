@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use clap::Args;
 use migralab_shell::{Lang, Shell};
 use migralab_sim_core::Scenario;
+use migralab_sim_core::text::Text;
 use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -167,11 +168,12 @@ fn run_interactive(shell: &mut Shell, banner: &str) -> anyhow::Result<i32> {
 fn banner(s: &Scenario, lang: Lang) -> String {
     let title = lang.pick(&s.title);
     let title = if title.is_empty() { &s.name } else { title };
-    let help = lang.choose(
+    let help = Text::of(
         "Ketik `help` untuk daftar perintah, `exit` untuk keluar. Waktu lab disimulasikan.",
         "Type `help` for the list of commands, `exit` to leave. Lab time is simulated.",
-    );
-    let try_it = lang.choose("Coba", "Try");
+    )
+    .in_lang(lang);
+    let try_it = Text::of("Coba", "Try").in_lang(lang);
     let mut out = format!("migralab shell — {title}\n{help}\n");
     if let Some(m) = s.migrations.first() {
         out.push_str(&format!("{try_it}: {}\n", m.virsh_command()));

@@ -8,6 +8,7 @@
 use super::ExportError;
 use crate::sessions::series::{PingPoint, RunSeries};
 use migralab_sim_core::lang::Lang;
+use migralab_sim_core::text::Text as Bilingual; // plotters has a `Text` of its own
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
@@ -68,21 +69,25 @@ impl Figure {
     /// The figure's caption.
     pub fn title(self, lang: Lang) -> &'static str {
         match self {
-            Figure::MemoryRemaining => lang.choose("Memori tersisa", "Memory remaining"),
-            Figure::Rates => lang.choose("Laju kirim vs laju kotor", "Send rate vs dirty rate"),
-            Figure::Ping => lang.choose("Ping ke VM", "Ping to the VM"),
-            Figure::Disk => lang.choose("Salinan disk", "Disk copy"),
+            Figure::MemoryRemaining => {
+                Bilingual::of("Memori tersisa", "Memory remaining").in_lang(lang)
+            }
+            Figure::Rates => {
+                Bilingual::of("Laju kirim vs laju kotor", "Send rate vs dirty rate").in_lang(lang)
+            }
+            Figure::Ping => Bilingual::of("Ping ke VM", "Ping to the VM").in_lang(lang),
+            Figure::Disk => Bilingual::of("Salinan disk", "Disk copy").in_lang(lang),
         }
     }
 
     fn y_label(self, lang: Lang) -> &'static str {
         match self {
             Figure::MemoryRemaining => {
-                lang.choose("Memori tersisa (MiB)", "Memory remaining (MiB)")
+                Bilingual::of("Memori tersisa (MiB)", "Memory remaining (MiB)").in_lang(lang)
             }
-            Figure::Rates => lang.choose("Laju (MiB/s)", "Rate (MiB/s)"),
+            Figure::Rates => Bilingual::of("Laju (MiB/s)", "Rate (MiB/s)").in_lang(lang),
             Figure::Ping => "RTT (ms)",
-            Figure::Disk => lang.choose("Disk terkirim (%)", "Disk sent (%)"),
+            Figure::Disk => Bilingual::of("Disk terkirim (%)", "Disk sent (%)").in_lang(lang),
         }
     }
 }
@@ -244,7 +249,7 @@ fn draw<DB: DrawingBackend>(
         .map_err(err)?;
     chart
         .configure_mesh()
-        .x_desc(lang.choose("Waktu sejak mulai (s)", "Time since the start (s)"))
+        .x_desc(Bilingual::of("Waktu sejak mulai (s)", "Time since the start (s)").in_lang(lang))
         .y_desc(fig.y_label(lang))
         .label_style((FONT, px(13.0)))
         .axis_desc_style((FONT, px(14.0)))
@@ -255,14 +260,16 @@ fn draw<DB: DrawingBackend>(
 
     if ext.empty {
         let note = if runs.is_empty() {
-            lang.choose("Tidak ada data", "No data")
+            Bilingual::of("Tidak ada data", "No data").in_lang(lang)
         } else if fig == Figure::Disk {
-            lang.choose(
+            Bilingual::of(
                 "Tidak ada salinan disk: disk ada di shared storage",
                 "No disk copy: the disk stays on shared storage",
             )
+            .in_lang(lang)
         } else {
-            lang.choose("Tidak ada data untuk gambar ini", "No data for this figure")
+            Bilingual::of("Tidak ada data untuk gambar ini", "No data for this figure")
+                .in_lang(lang)
         };
         let grey = BLACK.mix(0.6);
         let style = TextStyle::from((FONT, px(16.0)).into_font())
@@ -310,7 +317,10 @@ fn draw<DB: DrawingBackend>(
                 chart
                     .draw_series(LineSeries::new(send, line))
                     .map_err(err)?
-                    .label(format!("{label}: {}", lang.choose("kirim", "send")))
+                    .label(format!(
+                        "{label}: {}",
+                        Bilingual::of("kirim", "send").in_lang(lang)
+                    ))
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
                 let dirty = thin(&run.dirty_rate_mibps, &ext.x, columns);
                 chart
@@ -318,7 +328,7 @@ fn draw<DB: DrawingBackend>(
                     .map_err(err)?
                     .label(format!(
                         "{label}: {}",
-                        lang.choose("kotor (dirty)", "dirty")
+                        Bilingual::of("kotor (dirty)", "dirty").in_lang(lang)
                     ))
                     .legend(move |(x, y)| {
                         DashedPathElement::new(vec![(x, y), (x + 20, y)], 5, 3, line)
@@ -335,7 +345,9 @@ fn draw<DB: DrawingBackend>(
                             BLACK.mix(0.5).stroke_width(1),
                         ))
                         .map_err(err)?
-                        .label(lang.choose("100% = ukuran disk", "100% = disk size"))
+                        .label(
+                            Bilingual::of("100% = ukuran disk", "100% = disk size").in_lang(lang),
+                        )
                         .legend(|(x, y)| {
                             DashedPathElement::new(
                                 vec![(x, y), (x + 20, y)],
@@ -402,7 +414,7 @@ fn draw_pings<DB: DrawingBackend>(
             .map_err(err)?
             .label(format!(
                 "{label}: {}",
-                lang.choose("downtime (VM dijeda)", "downtime (paused)")
+                Bilingual::of("downtime (VM dijeda)", "downtime (paused)").in_lang(lang)
             ))
             .legend(move |(x, y)| {
                 Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.mix(0.3).filled())
@@ -441,7 +453,7 @@ fn draw_pings<DB: DrawingBackend>(
             .map_err(err)?
             .label(format!(
                 "{label}: {} ({})",
-                lang.choose("ping hilang", "lost ping"),
+                Bilingual::of("ping hilang", "lost ping").in_lang(lang),
                 run.lost_pings()
             ))
             .legend(move |(x, y)| Cross::new((x + 10, y), 4, cross));

@@ -8,6 +8,7 @@ use super::ExportError;
 use super::figures::{self, Figure};
 use crate::sessions::series::RunSeries;
 use migralab_sim_core::lang::Lang;
+use migralab_sim_core::text::Text;
 use migralab_sim_core::units::MIB;
 use migralab_sim_core::{Outcome, Trace};
 use std::fmt::Write as _;
@@ -61,7 +62,7 @@ footer{margin-top:3rem;color:#888;font-size:.8rem}";
 /// Render the report as one HTML document.
 pub fn render(report: &LabReport<'_>) -> Result<String, ExportError> {
     let lang = report.lang;
-    let t = |id, en| lang.choose(id, en);
+    let t = |id, en| Text::of(id, en).in_lang(lang);
     let mut h = String::new();
     // Writing to a String cannot fail: the `fmt::Result`s below are ignored for that reason.
     let _ = write!(
@@ -166,7 +167,7 @@ pub fn render(report: &LabReport<'_>) -> Result<String, ExportError> {
 
 /// The results table: one row per migrated VM of every run, then libvirt's error for each failure.
 fn results_table(h: &mut String, lang: Lang, series: &[(String, RunSeries)]) {
-    let t = |id, en| lang.choose(id, en);
+    let t = |id, en| Text::of(id, en).in_lang(lang);
     let _ = writeln!(h, "<h2>{}</h2>", t("Hasil", "Results"));
     if series.is_empty() {
         let _ = writeln!(
@@ -228,7 +229,7 @@ struct Row {
 
 impl Row {
     fn of(outcome: Option<&Outcome>, lang: Lang) -> Row {
-        let t = |id, en| lang.choose(id, en);
+        let t = |id, en| Text::of(id, en).in_lang(lang);
         let dash = || "—".to_string();
         let data = |memory: u64, disk: u64| {
             format!(

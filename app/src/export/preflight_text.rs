@@ -3,6 +3,7 @@
 
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::preflight::{CheckStatus, PreflightReport};
+use migralab_sim_core::text::Text;
 use std::fmt;
 
 /// The human-readable report.
@@ -17,9 +18,9 @@ impl fmt::Display for PreflightText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.report;
         let l = self.lang;
-        let head = l.choose("Pemeriksaan prasyarat", "Preflight");
-        let fix_w = l.choose("perbaikan", "fix");
-        let err_w = l.choose("pesan libvirt", "libvirt says");
+        let head = Text::of("Pemeriksaan prasyarat", "Preflight").in_lang(l);
+        let fix_w = Text::of("perbaikan", "fix").in_lang(l);
+        let err_w = Text::of("pesan libvirt", "libvirt says").in_lang(l);
         writeln!(f, "{head}: {} {} → {}", r.vm, r.from, r.to)?;
         let width = r
             .checks
@@ -56,19 +57,21 @@ impl fmt::Display for PreflightText<'_> {
             Some(c) => writeln!(
                 f,
                 "{} \"{}\":",
-                l.choose(
+                Text::of(
                     "Hasil: `virsh migrate` akan GAGAL pada pemeriksaan",
                     "Result: `virsh migrate` would FAIL on"
-                ),
+                )
+                .in_lang(l),
                 l.pick(&c.title)
             )?,
             None => writeln!(
                 f,
                 "{}",
-                l.choose(
+                Text::of(
                     "Hasil: semua prasyarat terpenuhi; migrasi bisa berjalan.",
                     "Result: every prerequisite is met; the migration can run."
                 )
+                .in_lang(l)
             )?,
         }
         if let Some(e) = r.first_failure().and_then(|c| c.error.as_ref()) {

@@ -2,15 +2,16 @@
 //! an error a student is likely stuck on, pointing at the fix.
 
 use migralab_sim_core::lang::Lang;
+use migralab_sim_core::text::Text;
 
 /// The prefix of a hint line in `lang`.
 pub fn hint_prefix(lang: Lang) -> &'static str {
-    lang.choose("petunjuk: ", "hint: ")
+    Text::of("petunjuk: ", "hint: ").in_lang(lang)
 }
 
 /// The prefix of a note line (something the lab does differently from a real host) in `lang`.
 pub fn note_prefix(lang: Lang) -> &'static str {
-    lang.choose("catatan: ", "note: ")
+    Text::of("catatan: ", "note: ").in_lang(lang)
 }
 
 /// Levenshtein distance, capped: anything above `cap` is reported as `cap + 1`.

@@ -96,20 +96,18 @@ pub fn take_quiz(
     writeln!(
         out,
         "{} — {} {}, seed {} ({} --seed {})",
-        lang.choose("Kuis migralab", "migralab quiz"),
+        Text::of("Kuis migralab", "migralab quiz").in_lang(lang),
         first.len(),
-        lang.choose("soal", "questions"),
+        Text::of("soal", "questions").in_lang(lang),
         selection.seed,
-        lang.choose("ulangi urutan ini dengan", "repeat this order with"),
+        Text::of("ulangi urutan ini dengan", "repeat this order with").in_lang(lang),
         selection.seed
     )?;
     write!(
         out,
         "{}",
         wrap(
-            lang.choose("Jawab dengan huruf (mis. b, atau a,c bila beberapa), angka, atau perintah lengkap. Ketik `lewati` untuk melewati soal.",
-                "Answer with a letter (e.g. b, or a,c for several), a number, or a whole command. Type `skip` to skip a question."
-            ),
+            Text::of("Jawab dengan huruf (mis. b, atau a,c bila beberapa), angka, atau perintah lengkap. Ketik `lewati` untuk melewati soal.", "Answer with a letter (e.g. b, or a,c for several), a number, or a whole command. Type `skip` to skip a question.").in_lang(lang),
             "",
             WIDTH
         )
@@ -138,10 +136,11 @@ pub fn take_quiz(
                 writeln!(
                     out,
                     "{}",
-                    lang.choose(
+                    Text::of(
                         "Semua soal sudah benar. Bagus!",
                         "Every question is right now. Well done!"
                     )
+                    .in_lang(lang)
                 )?;
             }
             break;
@@ -149,7 +148,7 @@ pub fn take_quiz(
         writeln!(
             out,
             "{} {}",
-            lang.choose("Soal yang perlu diulang:", "Questions to review:"),
+            Text::of("Soal yang perlu diulang:", "Questions to review:").in_lang(lang),
             missed.join(", ")
         )?;
         if ended {
@@ -158,10 +157,11 @@ pub fn take_quiz(
         write!(
             out,
             "{} ",
-            lang.choose(
+            Text::of(
                 "Ulangi soal yang salah sekarang? [y/t]",
                 "Retry the missed questions now? [y/n]"
             )
+            .in_lang(lang)
         )?;
         out.flush()?;
         let reply = read_answer(input)?;
@@ -179,7 +179,7 @@ pub fn take_quiz(
             writeln!(
                 out,
                 "{} migralab quiz{bank_arg} --only {} --seed {}",
-                lang.choose("Untuk mengulang nanti:", "To retry later:"),
+                Text::of("Untuk mengulang nanti:", "To retry later:").in_lang(lang),
                 missed.join(","),
                 selection.seed
             )?;
@@ -234,7 +234,7 @@ fn ask(
             writeln!(
                 out,
                 "  ({}: migralab sim {scenario}{sets})",
-                lang.choose("skenario", "scenario")
+                Text::of("skenario", "scenario").in_lang(lang)
             )?;
         }
         _ => {}
@@ -247,22 +247,27 @@ fn ask(
         )?;
     }
     let hint = match &q.body {
-        Body::Multi { .. } => lang
-            .choose("Huruf-huruf, mis. a,c", "Letters, e.g. a,c")
+        Body::Multi { .. } => Text::of("Huruf-huruf, mis. a,c", "Letters, e.g. a,c")
+            .in_lang(lang)
             .to_string(),
-        Body::Order { .. } => lang
-            .choose(
-                "Huruf dalam urutan yang benar, mis. c,a,b",
-                "Letters in the right order, e.g. c,a,b",
-            )
-            .to_string(),
-        Body::Command { .. } => lang
-            .choose("Perintah lengkap", "The whole command")
+        Body::Order { .. } => Text::of(
+            "Huruf dalam urutan yang benar, mis. c,a,b",
+            "Letters in the right order, e.g. c,a,b",
+        )
+        .in_lang(lang)
+        .to_string(),
+        Body::Command { .. } => Text::of("Perintah lengkap", "The whole command")
+            .in_lang(lang)
             .to_string(),
         Body::Numeric { unit, .. } => {
-            format!("{} {unit}", lang.choose("Angka, dalam", "A number, in"))
+            format!(
+                "{} {unit}",
+                Text::of("Angka, dalam", "A number, in").in_lang(lang)
+            )
         }
-        _ => lang.choose("Satu huruf", "One letter").to_string(),
+        _ => Text::of("Satu huruf", "One letter")
+            .in_lang(lang)
+            .to_string(),
     };
     let answer = loop {
         write!(out, "{hint}> ")?;
@@ -283,10 +288,11 @@ fn ask(
         writeln!(
             out,
             "{}",
-            lang.choose(
+            Text::of(
                 "Menjalankan skenario di simulator...",
                 "Running the scenario in the simulator..."
             )
+            .in_lang(lang)
         )?;
         match simulate(q) {
             Ok(actual) => grade_prediction(q, &answer, &actual),
@@ -294,10 +300,11 @@ fn ask(
                 writeln!(
                     out,
                     "  {} {e:#}",
-                    lang.choose(
+                    Text::of(
                         "Simulator tidak bisa dijalankan:",
                         "The simulator could not run:"
                     )
+                    .in_lang(lang)
                 )?;
                 grade(q, &answer)
             }
@@ -328,19 +335,23 @@ fn show_result(
 ) -> io::Result<()> {
     let q = p.question;
     if skipped {
-        writeln!(out, "– {}", lang.choose("Dilewati.", "Skipped."))?;
+        writeln!(out, "– {}", Text::of("Dilewati.", "Skipped.").in_lang(lang))?;
     } else if g.correct {
-        writeln!(out, "✓ {}", lang.choose("Benar!", "Right!"))?;
+        writeln!(out, "✓ {}", Text::of("Benar!", "Right!").in_lang(lang))?;
     } else if g.score > 0.0 {
         writeln!(
             out,
             "◐ {} ({} {:.2})",
-            lang.choose("Sebagian benar", "Partly right"),
-            lang.choose("skor", "score"),
+            Text::of("Sebagian benar", "Partly right").in_lang(lang),
+            Text::of("skor", "score").in_lang(lang),
             g.score
         )?;
     } else {
-        writeln!(out, "✗ {}", lang.choose("Belum tepat.", "Not right."))?;
+        writeln!(
+            out,
+            "✗ {}",
+            Text::of("Belum tepat.", "Not right.").in_lang(lang)
+        )?;
     }
     let free_notes = g.notes.iter().filter(|n| n.item.is_none());
     match &q.body {
@@ -351,7 +362,7 @@ fn show_result(
             writeln!(
                 out,
                 "{} {}",
-                lang.choose("Urutan yang benar:", "The right order:"),
+                Text::of("Urutan yang benar:", "The right order:").in_lang(lang),
                 right.join(", ")
             )?;
             for note in g.notes.iter().filter(|n| n.item.is_some()) {
@@ -375,8 +386,10 @@ fn show_result(
                 };
                 let text = choices.get(*original).map_or("", |c| lang.pick(&c.text));
                 let tag = match note.mark {
-                    Mark::Right | Mark::Wrong => lang.choose("  ← jawabanmu", "  ← your answer"),
-                    Mark::Missed => lang.choose("  ← yang benar", "  ← the right one"),
+                    Mark::Right | Mark::Wrong => {
+                        Text::of("  ← jawabanmu", "  ← your answer").in_lang(lang)
+                    }
+                    Mark::Missed => Text::of("  ← yang benar", "  ← the right one").in_lang(lang),
                     _ => "",
                 };
                 let first = format!("{} {}) ", marker(note.mark), Presented::letter(pos));
@@ -408,7 +421,7 @@ fn show_result(
             wrap(
                 &format!(
                     "{} {}",
-                    lang.choose("Penjelasan:", "Explanation:"),
+                    Text::of("Penjelasan:", "Explanation:").in_lang(lang),
                     lang.pick(e)
                 ),
                 "  ",
@@ -428,12 +441,12 @@ fn print_summary(results: &[Graded], lang: Lang, out: &mut dyn Write) -> io::Res
     writeln!(
         out,
         "{}: {} {} {} {}, {} {:.1}/{} ({:.0} %)",
-        lang.choose("Hasil", "Result"),
+        Text::of("Hasil", "Result").in_lang(lang),
         s.total.correct,
-        lang.choose("dari", "of"),
+        Text::of("dari", "of").in_lang(lang),
         s.total.asked,
-        lang.choose("benar", "right"),
-        lang.choose("skor", "score"),
+        Text::of("benar", "right").in_lang(lang),
+        Text::of("skor", "score").in_lang(lang),
         s.total.points,
         s.total.asked,
         s.total.percent()
@@ -441,7 +454,7 @@ fn print_summary(results: &[Graded], lang: Lang, out: &mut dyn Write) -> io::Res
     writeln!(
         out,
         "{}:",
-        lang.choose("Per tujuan pembelajaran", "Per learning objective")
+        Text::of("Per tujuan pembelajaran", "Per learning objective").in_lang(lang)
     )?;
     for (objective, score) in &s.objectives {
         let title = title_of(*objective, lang);
