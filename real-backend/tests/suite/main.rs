@@ -2,7 +2,7 @@
 //! the lab in a box (one binary, not one per file: each links libvirt and the model, and on CI's
 //! two cores the links took longer than the tests).
 
-// What these test exists on Linux only (namespaces, raw ICMP, libvirt's daemons).
+// What these tests exercise exists on Linux only (namespaces, raw ICMP, libvirt's daemons).
 #[cfg(target_os = "linux")]
 mod labbox;
 #[cfg(target_os = "linux")]
