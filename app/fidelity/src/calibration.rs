@@ -1,7 +1,12 @@
 //! The constants the simulator cannot know about a particular lab, kept in one file
 //! (`assets/calibration/labbox.toml`) and fitted by `migralab fidelity --calibrate` on the
-//! calibration cases only (idle guests), so the reported error is measured on cases the fit
-//! never saw.
+//! calibration cases only — idle guests at two caps and without one, a writer throttled by
+//! auto-converge, a slow writer at a tight limit — so the reported error is measured on cases
+//! the fit never saw. What the recording gives directly (dumps of the guests' memory, QEMU's
+//! dirty-page counts, the ping gap) is computed; the rest is searched for with the simulator,
+//! round after round until the constants settle. `--check-calibration` runs one more settling
+//! from the shipped constants, each search over the steps next to its value: the test suite
+//! checks with it that the shipped file is what the fit gives.
 
 use super::grid::Case;
 use super::measure::Measurement;
@@ -9,6 +14,13 @@ use super::runs::GuestMemoryMap;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// How many times the fit simulates a calibration case for each value it tries: the number the
+/// notebook's rule (see [`twin_runs`](super::twin_runs)) takes over the calibration cases,
+/// whose twins' medians are settled with far fewer runs than the grid's busiest cases need
+/// (`migralab fidelity --replay` prints that count under the table). The fit tries some
+/// hundreds of values, so its cost is this number many times over.
+pub const FIT_RUNS: u64 = 51;
 
 /// The shipped calibration of the lab in a box.
 pub const SHIPPED: &str = include_str!("../../../assets/calibration/labbox.toml");
@@ -95,17 +107,30 @@ impl Calibration {
     }
 
     /// Fit the constants to the real medians of the calibration cases, keeping `prior` where a
-    /// case that would tell is missing; the simulator answers as the comparison has it, with
-    /// the median of [`TWIN_RUNS`] runs per case.
-    ///
-    /// [`TWIN_RUNS`]: super::measure::TWIN_RUNS
+    /// case that would tell is missing; the simulator answers with the median of
+    /// [`FIT_RUNS`] runs per case.
     pub fn fit(prior: &Calibration, inputs: &[FitInput]) -> Calibration {
-        Calibration::fit_with_runs(prior, inputs, super::measure::TWIN_RUNS)
+        Calibration::fit_with_runs(prior, inputs, FIT_RUNS)
     }
 
     /// [`Calibration::fit`] with the median of `runs` simulated runs per case (the fit
     /// simulates each calibration case some hundred times: tests take fewer runs).
     pub fn fit_with_runs(prior: &Calibration, inputs: &[FitInput], runs: u64) -> Calibration {
+        Calibration::fit_searching(prior, inputs, runs, Search::Full)
+    }
+
+    /// The fit, its simulator searches as wide as `search` says. [`Search::Full`] is the fit:
+    /// its result depends on the recording alone. [`Search::Around`] checks that `prior` is the
+    /// fit's result without its cost: everything the recording gives directly is recomputed,
+    /// and the constants found with the simulator start from `prior`'s and go through one
+    /// more round of their searches, each over the same steps but only the few next to the
+    /// value (the fit's own last round, when `prior` is what the fit gave).
+    pub fn fit_searching(
+        prior: &Calibration,
+        inputs: &[FitInput],
+        runs: u64,
+        search: Search,
+    ) -> Calibration {
         let mut c = prior.clone();
         let cases: Vec<(&Case, &Measurement)> =
             inputs.iter().map(|i| (&i.case, &i.median)).collect();
@@ -247,22 +272,31 @@ impl Calibration {
         // cases as long as they were, the rate that does so for the uncapped one, and the
         // resume that gives their downtime (what the simulator has while paused — the last
         // dirty pages and the device state at the link's rate — plus loading and starting on
-        // the destination). Each depends a little on the others: three rounds settle them.
-        // The resume starts from nothing rather than from the previous calibration, so that
-        // the fit is a function of the recording alone.
-        if !idle.is_empty() {
-            c.resume_ms = 0.0;
+        // the destination). Each depends a little on the others: rounds until they settle (see
+        // `settle`). The resume starts from nothing rather than from the previous calibration,
+        // so that the fit is a function of the recording alone; `Search::Around` starts from
+        // the prior's three.
+        match search {
+            Search::Full => {
+                if !idle.is_empty() {
+                    c.resume_ms = 0.0;
+                }
+            }
+            Search::Around => {
+                c.setup_ms = prior.setup_ms;
+                c.link_mibps = prior.link_mibps;
+            }
         }
-        for _ in 0..3 {
+        let idle_round = |c: &mut Calibration| {
             let late: Vec<f64> = idle
                 .iter()
                 .filter(|(k, _)| k.bandwidth_mibps.is_some())
-                .filter_map(|(k, m)| simulated(k, &c, runs).map(|s| m.total_ms - s.total_ms))
+                .filter_map(|(k, m)| simulated(k, c, runs).map(|s| m.total_ms - s.total_ms))
                 .collect();
             if let Some(e) = median(&late) {
                 c.setup_ms = round1((c.setup_ms + e).max(0.0));
             }
-            fit_link(&mut c, &idle, runs);
+            fit_link(c, &idle, runs, search);
             let resumes: Vec<f64> = idle
                 .iter()
                 .filter_map(|(k, m)| {
@@ -276,7 +310,19 @@ impl Calibration {
             if let Some(r) = median(&resumes) {
                 c.resume_ms = round1(r.max(0.0));
             }
-        }
+        };
+        // Of two states the rounds alternate between, the one whose idle twins are nearer
+        // QEMU's medians (ms of total time and of downtime).
+        let idle_misfit = |c: &Calibration| -> f64 {
+            idle.iter()
+                .map(|(k, m)| {
+                    simulated(k, c, runs).map_or(f64::INFINITY, |s| {
+                        (s.total_ms - m.total_ms).abs() + (s.downtime_ms - m.downtime_ms).abs()
+                    })
+                })
+                .sum()
+        };
+        c = settle(c, idle_round, idle_misfit);
         // The ping gap is the downtime plus the announce, less about one probe interval.
         let announces: Vec<f64> = idle
             .iter()
@@ -304,18 +350,101 @@ impl Calibration {
             }
         }
         // The writers: speed on the throttled one, churn on the slow one. Each depends a little
-        // on the other's result; two rounds settle them, starting from no churn (not from the
-        // previous calibration's).
-        if cases
-            .iter()
-            .any(|(k, _)| k.calibration && !k.auto_converge && k.dirty_rate_mibps > 0)
+        // on the other's result: rounds until they settle, starting from no churn (not from the
+        // previous calibration's; `Search::Around` from the prior's).
+        if search == Search::Full
+            && cases
+                .iter()
+                .any(|(k, _)| k.calibration && !k.auto_converge && k.dirty_rate_mibps > 0)
         {
             c.writer_churn_kib = 0;
         }
-        for _ in 0..2 {
-            fit_writers(&mut c, inputs, runs);
+        settle(
+            c,
+            |c| fit_writers(c, inputs, runs, search),
+            |c| writers_misfit(c, inputs, runs),
+        )
+    }
+}
+
+/// Rounds of a fit whose constants depend on each other, at most.
+const MAX_ROUNDS: usize = 8;
+
+/// `round` again and again from `start` until a round ends where an earlier one did: on a
+/// state no round changes, or — the searches' steps being discrete, two states can send each
+/// other back and forth — on a cycle, of which the state with the least `misfit` is taken. A
+/// fit from anywhere that reaches the cycle takes the same state, so one more settling from
+/// the result gives the result again (what `Search::Around` checks).
+fn settle(
+    start: Calibration,
+    mut round: impl FnMut(&mut Calibration),
+    misfit: impl Fn(&Calibration) -> f64,
+) -> Calibration {
+    let mut seen = vec![start.clone()];
+    let mut c = start;
+    for _ in 0..MAX_ROUNDS {
+        round(&mut c);
+        if let Some(i) = seen.iter().position(|s| *s == c) {
+            let cycle = &seen[i..];
+            if cycle.len() == 1 {
+                return c;
+            }
+            return cycle
+                .iter()
+                .map(|s| (misfit(s), s))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map_or(c.clone(), |(_, s)| s.clone());
         }
-        c
+        seen.push(c.clone());
+    }
+    c
+}
+
+/// How far the writers' calibration cases are from QEMU with `c`: the sum of what their two
+/// searches minimise (see `fit_writers`).
+fn writers_misfit(c: &Calibration, inputs: &[FitInput], runs: u64) -> f64 {
+    let throttled = inputs.iter().find(|i| {
+        i.case.calibration
+            && i.case.auto_converge
+            && i.case.dirty_rate_mibps > 0
+            && i.median.completed()
+    });
+    let slow = inputs.iter().find(|i| {
+        i.case.calibration
+            && !i.case.auto_converge
+            && i.case.dirty_rate_mibps > 0
+            && i.median.completed()
+    });
+    throttled.map_or(0.0, |i| misfit(&i.case, &i.median, c, 0.0, runs))
+        + slow.map_or(0.0, |i| {
+            let real: Vec<&Measurement> = if i.runs.iter().any(Measurement::completed) {
+                i.runs.iter().filter(|r| r.completed()).collect()
+            } else {
+                vec![&i.median]
+            };
+            distribution_misfit(&i.case, &i.median, &real, c, 0.5, runs)
+        })
+}
+
+/// How wide the fit's simulator searches look (see [`Calibration::fit_searching`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// Every step of every search, from where the recording puts them.
+    Full,
+    /// One round from the prior's constants, over the steps next to each.
+    Around,
+}
+
+impl Search {
+    /// The steps `i` of a search over `range` whose value is within `reach` steps of step
+    /// `at` (the current value's); all of `range` for a full search.
+    fn steps(
+        self,
+        range: std::ops::RangeInclusive<i32>,
+        at: f64,
+        reach: f64,
+    ) -> impl Iterator<Item = i32> {
+        range.filter(move |&i| self == Search::Full || (f64::from(i) - at).abs() <= reach)
     }
 }
 
@@ -331,7 +460,7 @@ fn simulated(k: &Case, c: &Calibration, runs: u64) -> Option<Measurement> {
 /// search, not a ratio update: the simulated downtime jumps as the last pass ends before or
 /// after a sync, and scaling the rate by the ratio of copy times then swings between two
 /// values instead of settling.
-fn fit_link(c: &mut Calibration, idle: &[&(&Case, &Measurement)], runs: u64) {
+fn fit_link(c: &mut Calibration, idle: &[&(&Case, &Measurement)], runs: u64, search: Search) {
     let uncapped: Vec<(&Case, &Measurement)> = idle
         .iter()
         .filter(|(k, _)| k.bandwidth_mibps.is_none())
@@ -357,7 +486,8 @@ fn fit_link(c: &mut Calibration, idle: &[&(&Case, &Measurement)], runs: u64) {
     };
     // 1 % steps; among equally good rates, the one nearest the estimate.
     let start = c.link_mibps;
-    let best = (-70..=70)
+    let best = search
+        .steps(-70..=70, 0.0, 3.0)
         .map(|i| round1(start * 1.01f64.powi(i)))
         .map(|l| (l, error(l)))
         .min_by(|a, b| {
@@ -448,7 +578,7 @@ pub fn earth_movers_distance(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Fit the writers' constants of `c` (see [`Calibration::fit`]).
-fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64) {
+fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64, search: Search) {
     let cases: Vec<(&Case, &Measurement)> = inputs.iter().map(|i| (&i.case, &i.median)).collect();
     // The writer's own speed: the value (on a log scale) that lets the simulator match the
     // total time and the bytes of the throttled calibration case.
@@ -464,8 +594,20 @@ fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64) {
             };
             misfit(k, m, &trial, 0.0, runs)
         };
-        let best = std::iter::once(None)
-            .chain((0..=40).map(|i| Some(rate * 1.15f64.powi(i))))
+        // Around a value: its step (none is a CPU-bound writer, below every step) and the
+        // next on either side.
+        let at = c
+            .guest_write_mibps
+            .map_or(-1.0, |w| (w / rate).ln() / 1.15f64.ln());
+        let none = search == Search::Full || at < 0.0;
+        let best = none
+            .then_some(None)
+            .into_iter()
+            .chain(
+                search
+                    .steps(0..=40, at, 1.0)
+                    .map(|i| Some(rate * 1.15f64.powi(i))),
+            )
             .map(|w| (w, error(w)))
             .min_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((w, _)) = best {
@@ -499,7 +641,11 @@ fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64) {
             };
             distribution_misfit(k, &input.median, &real, &trial, 0.5, runs)
         };
-        if let Some(best) = best_churn_kib(error) {
+        let near = match search {
+            Search::Full => None,
+            Search::Around => Some(c.writer_churn_kib),
+        };
+        if let Some(best) = best_churn_kib(error, near) {
             c.writer_churn_kib = best;
         }
         if !c.fitted_on.contains(&k.name) {
@@ -510,15 +656,20 @@ fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64) {
 
 /// The churn (KiB) with the least `error`: 128 KiB steps from 0 to 4 MiB, then 32 KiB steps
 /// within 96 KiB of the best of those — a long round's pass count can turn on a few dozen pages,
-/// finer than the coarse grid. Ties go to the smaller churn.
-fn best_churn_kib(error: impl Fn(u64) -> f64) -> Option<u64> {
+/// finer than the coarse grid. Ties go to the smaller churn. With `near`, only the coarse steps
+/// within 1.5 steps of it are tried ([`Search::Around`]).
+fn best_churn_kib(error: impl Fn(u64) -> f64, near: Option<u64>) -> Option<u64> {
     let best_of = |candidates: &mut dyn Iterator<Item = u64>| {
         candidates
             .map(|kib| (kib, error(kib)))
             .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
             .map(|(kib, _)| kib)
     };
-    let coarse = best_of(&mut (0..=32u64).map(|i| i * 128))?;
+    let coarse = best_of(
+        &mut (0..=32u64)
+            .map(|i| i * 128)
+            .filter(|k| near.is_none_or(|n| k.abs_diff(n) <= 192)),
+    )?;
     best_of(&mut (-3i64..=3).filter_map(|i| coarse.checked_add_signed(i * 32)))
 }
 
@@ -528,7 +679,8 @@ const HEADER: &str = "\
 # throttled by auto-converge, a slow writer at a tight limit) from the real runs' medians and
 # QEMU's own counters; what the guest's RAM holds (`guest_touched_mib`, `guest_freed_mib`,
 # `top_used_mib`) from dumps of it taken when it was booted, when the recording has them. `migralab
-# fidelity` reports the simulator's error on the other cases. Units: MiB/s, ms, KiB, MiB.
+# fidelity` reports the simulator's error on the other cases; `--check-calibration` checks that
+# this file is what the fit gives for the recording. Units: MiB/s, ms, KiB, MiB.
 ";
 
 fn round1(v: f64) -> f64 {
@@ -580,13 +732,36 @@ mod tests {
     #[test]
     fn the_churn_search_refines_the_best_coarse_step_in_32_kib_steps() {
         // The least error at 1100 KiB: the coarse grid finds 1152, the fine steps 1088.
-        assert_eq!(best_churn_kib(|k| (k as f64 - 1100.0).abs()), Some(1088));
+        assert_eq!(
+            best_churn_kib(|k| (k as f64 - 1100.0).abs(), None),
+            Some(1088)
+        );
         // On the grid itself and at its ends.
-        assert_eq!(best_churn_kib(|k| (k as f64 - 1408.0).abs()), Some(1408));
-        assert_eq!(best_churn_kib(|k| k as f64), Some(0));
-        assert_eq!(best_churn_kib(|k| -(k as f64)), Some(4096 + 96));
+        assert_eq!(
+            best_churn_kib(|k| (k as f64 - 1408.0).abs(), None),
+            Some(1408)
+        );
+        assert_eq!(best_churn_kib(|k| k as f64, None), Some(0));
+        assert_eq!(best_churn_kib(|k| -(k as f64), None), Some(4096 + 96));
         // A flat error keeps the smallest candidate.
-        assert_eq!(best_churn_kib(|_| 1.0), Some(0));
+        assert_eq!(best_churn_kib(|_| 1.0, None), Some(0));
+        // Near a value, only the coarse steps next to it: the best far away is not seen.
+        let tried = std::cell::RefCell::new(Vec::new());
+        let around = best_churn_kib(
+            |k| {
+                tried.borrow_mut().push(k);
+                (k as f64 - 3000.0).abs()
+            },
+            Some(1376),
+        );
+        assert_eq!(around, Some(1536 + 96));
+        assert!(
+            tried
+                .borrow()
+                .iter()
+                .all(|k| (1280..=1536 + 96).contains(k)),
+            "{tried:?}"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod grid;
 pub mod measure;
 pub mod report;
 pub mod runs;
+pub mod twin_runs;
 
 use calibration::Calibration;
 use clap::Args;
@@ -30,12 +31,14 @@ The grid covers guest RAM (256, 512 MiB), what the guest writes (idle and three 
 faster than every cap), --bandwidth 10/20/40 MiB/s, downtime limits 100/300 ms and \
 auto-converge; every validation case runs with --timeout 20 (suspend), so a guest that cannot \
 converge is compared on the same bounded run. Each case runs --reps times for real (median and \
-spread reported) and 201 times in the simulator, each run with its own seed for where the \
+spread reported) and 401 times in the simulator, each run with its own seed for where the \
 guest's writer is in its cycle when the migration starts (median and spread reported; the same \
-seeds give the same answer every time). A few calibration cases (idle \
+seeds give the same answer every time; the count is chosen by a rule on the simulator's runs \
+alone, see --twin-runs). A few calibration cases (idle \
 guests, a writer throttled by auto-converge, a slow writer at a tight limit) fit the constants \
 the simulator cannot know about this machine; they are fitted with --calibrate, stored in \
-assets/calibration/labbox.toml, and not counted in the error.
+assets/calibration/labbox.toml, and not counted in the error; --check-calibration checks that \
+the shipped constants are what the fit gives.
 
 --record FILE keeps every real run as it ends (and continues an interrupted grid); --replay FILE \
 compares the simulator with recorded runs without the lab (no root): the runs behind the \
@@ -50,8 +53,9 @@ Examples:
   migralab fidelity --record runs.jsonl --calibrate   # the whole grid (~1 h), fit, report
   migralab fidelity --replay assets/calibration/labbox-runs.jsonl --json
 
-Exit codes: 0 done (and under --fail-above), 1 the median bytes error is above --fail-above, \
-2 the lab or a case could not run.";
+Exit codes: 0 done (and under --fail-above), 1 the median bytes error is above --fail-above (or \
+a validation case could not be compared under it; or --check-calibration found a constant the \
+fit would change), 2 the lab or a case could not run.";
 
 /// Options of `migralab fidelity`.
 #[derive(Debug, Args)]
@@ -65,6 +69,11 @@ pub struct FidelityArgs {
     /// Fit the calibration constants on the calibration cases and write them (to --calibration)
     #[arg(long)]
     calibrate: bool,
+    /// Check that the calibration is what the fit gives for these runs (one more round of
+    /// the fit from its constants, each search over the steps next to its value; exit 1 when
+    /// a constant would change), instead of comparing
+    #[arg(long, conflicts_with_all = ["calibrate", "dry_run"])]
+    check_calibration: bool,
     /// The calibration file to use (and write with --calibrate) [default: the shipped one]
     #[arg(long, value_name = "FILE")]
     calibration: Option<PathBuf>,
@@ -72,12 +81,20 @@ pub struct FidelityArgs {
     /// run too, as the fit needs them)
     #[arg(long = "case", value_name = "TEXT")]
     cases: Vec<String>,
-    /// Exit 1 when the median relative error on bytes is above this fraction (0.10 = 10 %)
+    /// Exit 1 when the median relative error on bytes is above this fraction (0.10 = 10 %), or
+    /// when a validation case could not be compared
     #[arg(long, value_name = "FRACTION")]
     fail_above: Option<f64>,
     /// Print the report as JSON (a `cases` list and a `summary` object)
     #[arg(long)]
     json: bool,
+    /// Print only the summary, as the README's Markdown table
+    #[arg(long, conflicts_with_all = ["json", "dry_run"])]
+    markdown: bool,
+    /// Simulator runs per case [default: the number the notebook's rule chose]; the
+    /// report says how settled the twin's medians are at each number of runs
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_001))]
+    twin_runs: Option<u64>,
     /// Also write the JSON report to FILE
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -104,10 +121,13 @@ pub struct FidelityConfig {
     cases: Vec<grid::Case>,
     reps: usize,
     calibrate: bool,
+    check_calibration: bool,
     calibration_path: Option<PathBuf>,
     calibration: Calibration,
     fail_above: Option<f64>,
     json: bool,
+    markdown: bool,
+    twin_runs: u64,
     out: Option<PathBuf>,
     keep_lab: bool,
     record: Option<PathBuf>,
@@ -122,7 +142,7 @@ impl FidelityConfig {
         if !a.cases.is_empty() {
             // Without --calibrate a calibration case's real run is only reported, never used.
             cases.retain(|c| {
-                (a.calibrate && c.calibration)
+                ((a.calibrate || a.check_calibration) && c.calibration)
                     || a.cases.iter().any(|t| c.name.contains(t.as_str()))
             });
         }
@@ -142,10 +162,13 @@ impl FidelityConfig {
             cases,
             reps: a.reps.unwrap_or(if a.quick { 1 } else { 3 }) as usize,
             calibrate: a.calibrate,
+            check_calibration: a.check_calibration,
             calibration_path: a.calibration,
             calibration,
             fail_above: a.fail_above,
             json: a.json,
+            markdown: a.markdown,
+            twin_runs: a.twin_runs.unwrap_or(measure::TWIN_RUNS),
             out: a.out,
             keep_lab: a.keep_lab,
             record: a.record,
@@ -156,12 +179,17 @@ impl FidelityConfig {
 }
 
 /// What a run gives the command line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Outcome {
     /// The table or the JSON report, for standard output.
     pub stdout: String,
-    /// The median error on bytes is above `--fail-above` (the command exits 1).
+    /// The median error on bytes is above `--fail-above`, or a validation case could not be
+    /// compared under it, or `--check-calibration` found a constant the fit would change (the
+    /// command exits 1).
     pub above_limit: bool,
+    /// The comparison, when there was one (what the text, the JSON and the Markdown are
+    /// made of).
+    pub report: Option<report::Report>,
 }
 
 /// Run `migralab fidelity`. Progress goes to standard error as it happens; the result is
@@ -197,7 +225,7 @@ fn dry_run(c: &FidelityConfig) -> anyhow::Result<Outcome> {
     for case in &c.cases {
         // The prediction is what the comparison uses (the median of the twin's runs); the
         // syncs shown are those of one of them.
-        let m = measure::simulate(case, &c.calibration)?;
+        let m = measure::simulate_median(case, &c.calibration, c.twin_runs)?;
         let (_, syncs) = measure::simulate_with_syncs(case, &c.calibration)?;
         if c.json {
             json.push(serde_json::json!({ "case": case, "sim": m, "syncs": syncs }));
@@ -230,6 +258,7 @@ fn dry_run(c: &FidelityConfig) -> anyhow::Result<Outcome> {
     Ok(Outcome {
         stdout: text,
         above_limit: false,
+        report: None,
     })
 }
 
@@ -320,6 +349,87 @@ fn measure_real_lab(
     Ok(measured)
 }
 
+/// What the fit needs of each calibration case's real runs.
+fn fit_inputs(measured: &[(grid::Case, Vec<runs::RecordedRun>)]) -> Vec<calibration::FitInput> {
+    use measure::Measurement;
+    measured
+        .iter()
+        .filter(|(k, _)| k.calibration)
+        .filter_map(|(k, runs)| {
+            let ms: Vec<Measurement> = runs.iter().map(|r| r.measurement.clone()).collect();
+            let median = report::median_of(&ms)?;
+            // The dirty pages QEMU counted at the end of the first pass (its dirty rate
+            // covers the pass when it lasted a second or more), over the pass's length at
+            // the cap.
+            let qemu_dirty: Vec<(f64, f64)> = match k.bandwidth_mibps {
+                Some(cap) => runs
+                    .iter()
+                    .filter_map(|r| {
+                        let s = r.syncs.iter().rev().find(|s| {
+                            s.iteration >= 2 && s.dirty_rate_pps.is_some_and(|d| d > 0)
+                        })?;
+                        let secs = s.processed_bytes as f64 / (cap as f64 * 1_048_576.0);
+                        Some((secs, s.dirty_rate_pps? as f64 * secs))
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            let first_passes: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.syncs.iter().find(|s| s.iteration >= 2))
+                .map(|s| s.processed_bytes as f64 / 1_048_576.0)
+                .collect();
+            Some(calibration::FitInput {
+                case: k.clone(),
+                median,
+                runs: ms,
+                qemu_dirty,
+                first_pass_mib: calibration::median(&first_passes),
+            })
+        })
+        .collect()
+}
+
+/// `--check-calibration`: whether `refit` (one more round of the fit) left `cal` as it was.
+fn calibration_check(cal: &Calibration, refit: &Calibration) -> anyhow::Result<Outcome> {
+    use anyhow::Context as _;
+    let table = |c: &Calibration| -> anyhow::Result<toml::Table> {
+        toml::Table::try_from(c).context("cannot write the calibration as TOML")
+    };
+    let (was, now) = (table(cal)?, table(refit)?);
+    let keys: std::collections::BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+    let changed: Vec<String> = keys
+        .into_iter()
+        .filter(|k| was.get(*k) != now.get(*k))
+        .map(|k| {
+            let show = |v: Option<&toml::Value>| v.map_or("(none)".into(), ToString::to_string);
+            format!(
+                "  {k}: {} in the calibration, {} by the fit",
+                show(was.get(k)),
+                show(now.get(k))
+            )
+        })
+        .collect();
+    let stdout = if changed.is_empty() {
+        format!(
+            "the calibration is what the fit gives: {} constants, fitted on {}\n",
+            was.len() - 1,
+            cal.fitted_on.join(", ")
+        )
+    } else {
+        format!(
+            "the fit changes {} of the calibration's constants:\n{}\n",
+            changed.len(),
+            changed.join("\n")
+        )
+    };
+    Ok(Outcome {
+        stdout,
+        above_limit: !changed.is_empty(),
+        report: None,
+    })
+}
+
 /// Fit (with `--calibrate`), simulate every case and print the comparison.
 fn compare(
     c: &FidelityConfig,
@@ -347,43 +457,17 @@ fn compare(
         })
         .collect::<anyhow::Result<_>>()?;
     let mut cal = c.calibration.clone();
+    if c.check_calibration {
+        let refit = Calibration::fit_searching(
+            &cal,
+            &fit_inputs(&measured),
+            calibration::FIT_RUNS,
+            calibration::Search::Around,
+        );
+        return calibration_check(&cal, &refit);
+    }
     if c.calibrate {
-        let inputs: Vec<calibration::FitInput> = measured
-            .iter()
-            .filter(|(k, _)| k.calibration)
-            .filter_map(|(k, runs)| {
-                let ms: Vec<Measurement> = runs.iter().map(|r| r.measurement.clone()).collect();
-                let median = report::median_of(&ms)?;
-                // The dirty pages QEMU counted at the end of the first pass (its dirty rate
-                // covers the pass when it lasted a second or more), over the pass's length at
-                // the cap.
-                let qemu_dirty: Vec<(f64, f64)> = match k.bandwidth_mibps {
-                    Some(cap) => runs
-                        .iter()
-                        .filter_map(|r| {
-                            let s = r.syncs.iter().rev().find(|s| {
-                                s.iteration >= 2 && s.dirty_rate_pps.is_some_and(|d| d > 0)
-                            })?;
-                            let secs = s.processed_bytes as f64 / (cap as f64 * 1_048_576.0);
-                            Some((secs, s.dirty_rate_pps? as f64 * secs))
-                        })
-                        .collect(),
-                    None => Vec::new(),
-                };
-                let first_passes: Vec<f64> = runs
-                    .iter()
-                    .filter_map(|r| r.syncs.iter().find(|s| s.iteration >= 2))
-                    .map(|s| s.processed_bytes as f64 / 1_048_576.0)
-                    .collect();
-                Some(calibration::FitInput {
-                    case: k.clone(),
-                    median,
-                    runs: ms,
-                    qemu_dirty,
-                    first_pass_mib: calibration::median(&first_passes),
-                })
-            })
-            .collect();
+        let inputs = fit_inputs(&measured);
         cal = Calibration::fit(&cal, &inputs);
         let path = c
             .calibration_path
@@ -400,7 +484,7 @@ fn compare(
     let cases = measured
         .into_iter()
         .map(|(case, runs)| {
-            let sims = simulate_runs(&case, &cal, measure::TWIN_RUNS)?;
+            let sims = simulate_runs(&case, &cal, c.twin_runs)?;
             Ok(report::CaseResult::new(case, runs, sims))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -417,16 +501,20 @@ fn compare(
     }
     let text = if c.json {
         json + "\n"
+    } else if c.markdown {
+        report.readme_table()
     } else {
         report.to_string()
     };
-    let above_limit = matches!(
-        (c.fail_above, report.summary.median_error_bytes),
-        (Some(limit), Some(e)) if e > limit
-    );
+    // A case left out would make the median one over fewer cases than asked for.
+    let above_limit = c.fail_above.is_some_and(|limit| {
+        !report.summary.not_compared.is_empty()
+            || report.summary.median_error_bytes.is_some_and(|e| e > limit)
+    });
     Ok(Outcome {
         stdout: text,
         above_limit,
+        report: Some(report),
     })
 }
 

@@ -116,13 +116,11 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
         // The lab's /init wakes its writer every 250 ms (labbox/guest.rs).
         vm.measured.workload_burst_ms = 250.0;
         vm.measured.workload_churn_kib = cal.writer_churn_kib;
-        // Where that churn lies: QEMU's page trace of the lab's guest (nokaslr, 32 MiB written at
-        // 16 MiB/s) sends, in each pass that walks all of RAM, ~60 % of the pages besides the
-        // writer's files in the kernel's memory below them and ~40 % in the page descriptors at
-        // the top of RAM. (When the recording found the files, the simulator writes the
-        // descriptors of the pages the writer touches instead and all of this churn lies below:
-        // see `ChurnPlacement::on_pages`.)
-        vm.measured.workload_churn_top_share = 0.4;
+        // All of that churn lies below the writer's files (the format's default). A page trace
+        // of a validation guest put ~40 % of it at the top of RAM, in the page descriptors; the
+        // twin of a recorded case models those descriptors page by page instead (see
+        // `ChurnPlacement::on_pages`), so the share would only move the twins of cases without
+        // a dump (a `--dry-run`) — not worth a value read off a validation case.
     }
     vm.measured.vcpu_busy_share = cal.guest_write_mibps.map_or(1.0, |w| {
         (case.dirty_rate_mibps as f64 / w).clamp(0.001, 1.0)
@@ -148,11 +146,12 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
 /// a migration starts, so where it is in its working set and how long until it next wakes are
 /// chance — and they decide on which side of the threshold a close pass lands. Each run draws
 /// them from its own seed; the answer is the runs' median, as the real side's is the median of
-/// its repetitions. 201: where a case's passes are nearly as likely to end one way as the
-/// other, the median of fewer runs still flips with the seeds; more runs move only a few cases
-/// by a pass and would cost the CI subset its time budget. The measurements behind the number
-/// are in `docs/src/model/fidelity-notebook.md`; the README reports both.
-pub const TWIN_RUNS: u64 = 201;
+/// its repetitions. The number is the one the notebook's rule takes ("How many twin runs,
+/// chosen without the real runs"): the smallest of 51, 101, …, 1601 whose doubling would
+/// settle less than half a case more of the grid's medians — a criterion on the simulator's
+/// runs alone, never on the real ones ([`twin_runs`](super::twin_runs); the replay test checks
+/// that the rule still takes this number).
+pub const TWIN_RUNS: u64 = 401;
 
 /// `runs` runs of the simulator for `case`, seeds counted up from the scenario's, spread over
 /// the machine's cores (each run is independent and deterministic, so the result does not

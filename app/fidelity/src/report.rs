@@ -29,6 +29,15 @@ pub struct CaseResult {
     pub sim: Measurement,
     /// Fewest and most iterations among the simulator's runs.
     pub sim_iterations_spread: Option<(u64, u64)>,
+    /// The pass count of each completed simulator run, in seed order (how settled the twin's
+    /// median is: see [`twin_runs`](super::twin_runs)).
+    #[serde(skip)]
+    pub sim_iterations: Vec<u64>,
+    /// How many times the simulator ran the case.
+    #[serde(skip)]
+    pub sim_runs: usize,
+    /// Shortest and longest real downtime, ms.
+    pub downtime_ms_spread: Option<(f64, f64)>,
     /// |sim - real| / real, total time.
     pub error_total_time: Option<f64>,
     /// |sim - real| / real, bytes.
@@ -87,6 +96,13 @@ impl CaseResult {
             total_ms_spread: spread(&real, &|m| m.total_ms),
             bytes_spread: spread(&real, &|m| m.bytes),
             sim_iterations_spread: iterations(&sims),
+            sim_iterations: sims
+                .iter()
+                .filter(|m| m.completed())
+                .map(|m| m.iterations)
+                .collect(),
+            sim_runs: sims.len(),
+            downtime_ms_spread: spread(&real, &|m| m.downtime_ms),
             case,
             real,
             real_median,
@@ -119,6 +135,11 @@ pub fn median_of(runs: &[Measurement]) -> Option<Measurement> {
 pub struct Summary {
     /// Validation cases with a real median and a completed simulation.
     pub cases_compared: usize,
+    /// Validation cases in the comparison, compared or not.
+    pub validation_cases: usize,
+    /// The validation cases left out of the figures below (no real median, or no completed
+    /// simulation): a published figure over fewer cases than it says is not the same figure.
+    pub not_compared: Vec<String>,
     /// Median relative error of memory bytes transferred (0.05 = 5 %).
     pub median_error_bytes: Option<f64>,
     /// Median relative error of total migration time.
@@ -134,14 +155,34 @@ pub struct Summary {
     pub iterations_in_spread_share: Option<f64>,
     /// Median |sim - real| downtime, ms.
     pub median_downtime_error_ms: Option<f64>,
+    /// Cases whose simulated downtime is within 50 ms of the real median.
+    pub downtime_within_50ms: usize,
+    /// Cases whose simulated downtime is within the real runs' range.
+    pub downtime_within_real_spread: usize,
+    /// The cases whose pass count missed, by how far (simulated minus real median): (offset,
+    /// cases), offsets in increasing order.
+    pub iterations_misses: Vec<(i64, usize)>,
+    /// The twin's runs per case.
+    pub twin_runs: usize,
+    /// How settled the twin's medians are, over every case (calibration cases too): E(N) of
+    /// [`twin_runs`](super::twin_runs) at each candidate N, from the runs made.
+    pub twin_unsettled: Vec<(u64, f64)>,
+    /// The number of runs the notebook's rule takes from `twin_unsettled`.
+    pub twin_runs_by_rule: Option<u64>,
+    /// The same over the calibration cases alone, which the fit simulates.
+    pub fit_unsettled: Vec<(u64, f64)>,
+    /// The number of runs the rule takes for the fit from `fit_unsettled`.
+    pub fit_runs_by_rule: Option<u64>,
 }
 
 impl Summary {
     /// Summarise the validation cases of `results`.
     pub fn of(results: &[CaseResult]) -> Summary {
-        let v: Vec<&CaseResult> = results
+        let validation: Vec<&CaseResult> = results.iter().filter(|r| !r.case.calibration).collect();
+        let v: Vec<&CaseResult> = validation
             .iter()
-            .filter(|r| !r.case.calibration && r.error_bytes.is_some())
+            .copied()
+            .filter(|r| r.error_bytes.is_some())
             .collect();
         let col = |f: &dyn Fn(&CaseResult) -> Option<f64>| -> Vec<f64> {
             v.iter().filter_map(|r| f(r)).collect()
@@ -153,8 +194,30 @@ impl Summary {
         let exact = col(&|r| r.iterations_exact.map(|b| if b { 1.0 } else { 0.0 }));
         let in_spread = col(&|r| r.iterations_in_spread.map(|b| if b { 1.0 } else { 0.0 }));
         let share = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+        let mut misses = std::collections::BTreeMap::new();
+        for r in &v {
+            if let (Some(real), Some(false)) = (&r.real_median, r.iterations_exact) {
+                *misses
+                    .entry(r.sim.iterations as i64 - real.iterations as i64)
+                    .or_insert(0) += 1;
+            }
+        }
+        let samples: Vec<Vec<u64>> = results.iter().map(|r| r.sim_iterations.clone()).collect();
+        let twin_unsettled = super::twin_runs::stability(&samples);
+        let fitted: Vec<Vec<u64>> = results
+            .iter()
+            .filter(|r| r.case.calibration)
+            .map(|r| r.sim_iterations.clone())
+            .collect();
+        let fit_unsettled = super::twin_runs::stability(&fitted);
         Summary {
             cases_compared: v.len(),
+            validation_cases: validation.len(),
+            not_compared: validation
+                .iter()
+                .filter(|r| r.error_bytes.is_none())
+                .map(|r| r.case.name.clone())
+                .collect(),
             median_error_bytes: median(&col(&|r| r.error_bytes)),
             median_error_total_time: median(&col(&|r| r.error_total_time)),
             worst_error_bytes: worst(col(&|r| r.error_bytes)),
@@ -162,6 +225,23 @@ impl Summary {
             iterations_exact_share: share(&exact),
             iterations_in_spread_share: share(&in_spread),
             median_downtime_error_ms: median(&col(&|r| r.error_downtime_ms.map(f64::abs))),
+            downtime_within_50ms: v
+                .iter()
+                .filter(|r| r.error_downtime_ms.is_some_and(|e| e.abs() <= 50.0))
+                .count(),
+            downtime_within_real_spread: v
+                .iter()
+                .filter(|r| {
+                    r.downtime_ms_spread
+                        .is_some_and(|(lo, hi)| (lo..=hi).contains(&r.sim.downtime_ms))
+                })
+                .count(),
+            iterations_misses: misses.into_iter().collect(),
+            twin_runs: results.iter().map(|r| r.sim_runs).max().unwrap_or(0),
+            twin_runs_by_rule: super::twin_runs::chosen(&twin_unsettled),
+            twin_unsettled,
+            fit_runs_by_rule: super::twin_runs::chosen(&fit_unsettled),
+            fit_unsettled,
         }
     }
 }
@@ -247,7 +327,11 @@ impl fmt::Display for Report {
             self.repetitions
         )?;
         writeln!(f)?;
-        writeln!(f, "over {} validation cases:", s.cases_compared)?;
+        writeln!(
+            f,
+            "over {} of {} validation cases:",
+            s.cases_compared, s.validation_cases
+        )?;
         writeln!(
             f,
             "  bytes transferred   median error {}, worst {}",
@@ -260,17 +344,99 @@ impl fmt::Display for Report {
             pct(s.median_error_total_time),
             pct(s.worst_error_total_time)
         )?;
+        let misses: Vec<String> = s
+            .iterations_misses
+            .iter()
+            .map(|(off, n)| format!("{off:+} in {n}"))
+            .collect();
         writeln!(
             f,
-            "  iterations exact    {} (within the real runs' spread: {})",
+            "  iterations exact    {} (within the real runs' spread: {}){}",
             pct(s.iterations_exact_share),
-            pct(s.iterations_in_spread_share)
+            pct(s.iterations_in_spread_share),
+            if misses.is_empty() {
+                String::new()
+            } else {
+                format!("; the misses: {}", misses.join(", "))
+            }
         )?;
         writeln!(
             f,
-            "  downtime            median |error| {}",
+            "  downtime            median |error| {}; within 50 ms in {}, within the real runs' range in {}",
             s.median_downtime_error_ms
-                .map_or("-".into(), |d| format!("{d:.0} ms"))
+                .map_or("-".into(), |d| format!("{d:.0} ms")),
+            s.downtime_within_50ms,
+            s.downtime_within_real_spread
+        )?;
+        if !s.not_compared.is_empty() {
+            writeln!(
+                f,
+                "  NOT COMPARED (no real median or no completed simulation): {}",
+                s.not_compared.join(", ")
+            )?;
+        }
+        let unsettled = |e: &[(u64, f64)]| -> String {
+            e.iter()
+                .map(|(n, e)| format!("{n}: {e:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let rule = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
+        writeln!(f)?;
+        writeln!(
+            f,
+            "twin: {} runs per case. Cases a fresh set of seeds would answer differently, by runs:",
+            s.twin_runs
+        )?;
+        writeln!(
+            f,
+            "  all cases           {}; the notebook's rule takes {}",
+            unsettled(&s.twin_unsettled),
+            rule(s.twin_runs_by_rule)
+        )?;
+        writeln!(
+            f,
+            "  calibration cases   {}; the rule takes {} for the fit",
+            unsettled(&s.fit_unsettled),
+            rule(s.fit_runs_by_rule)
+        )
+    }
+}
+
+impl Report {
+    /// The summary as the README's table (Markdown), from the same numbers as the text, with
+    /// whether each goal is met.
+    pub fn readme_table(&self) -> String {
+        let s = &self.summary;
+        let in_spread = match s.iterations_in_spread_share {
+            Some(x) if x >= 1.0 => "in all".to_string(),
+            x => format!("in {}", pct(x)),
+        };
+        let goal = |what: &str, met: Option<bool>| match met {
+            Some(true) => format!("{what}: met"),
+            Some(false) => format!("{what}: **not met**"),
+            None => what.to_string(),
+        };
+        let median_under = |e: Option<f64>| e.map(|e| e <= 0.05);
+        format!(
+            "| measure | simulator against QEMU's median | goal |\n\
+             |---|---|---|\n\
+             | bytes transferred | median error {}, worst {} | {} |\n\
+             | total migration time | median error {}, worst {} | {} |\n\
+             | iterations (dirty-bitmap syncs) | QEMU's median count exactly in {} of the cases, within the real runs' spread {} | {} |\n\
+             | downtime | median \\|error\\| {} | {} |\n",
+            pct(s.median_error_bytes),
+            pct(s.worst_error_bytes),
+            goal("median ≤ 5 %", median_under(s.median_error_bytes)),
+            pct(s.median_error_total_time),
+            pct(s.worst_error_total_time),
+            goal("median ≤ 5 %", median_under(s.median_error_total_time)),
+            pct(s.iterations_exact_share),
+            in_spread,
+            goal("≥ 80 % exact", s.iterations_exact_share.map(|x| x >= 0.80)),
+            s.median_downtime_error_ms
+                .map_or("-".into(), |d| format!("{d:.0} ms")),
+            goal("± 50 ms", s.median_downtime_error_ms.map(|d| d <= 50.0)),
         )
     }
 }

@@ -11,6 +11,7 @@ mod quick_run;
 mod replay;
 
 use clap::Parser;
+use migralab_fidelity::report::Report;
 use migralab_fidelity::{FidelityArgs, FidelityConfig, run};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -21,6 +22,8 @@ struct Ran {
     stdout: String,
     /// The error, worded as the command prints it (`{err:#}`); empty on success.
     stderr: String,
+    /// The comparison, when the command made one.
+    report: Option<Report>,
 }
 
 /// `migralab fidelity ARGS`, in this process. Bad options panic: every test passes valid ones.
@@ -37,11 +40,13 @@ fn fidelity(args: &[&str]) -> Ran {
             success: !outcome.above_limit,
             stdout: outcome.stdout,
             stderr: String::new(),
+            report: outcome.report,
         },
         Err(e) => Ran {
             success: false,
             stdout: String::new(),
             stderr: format!("{e:#}"),
+            report: None,
         },
     }
 }

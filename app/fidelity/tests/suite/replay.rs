@@ -4,6 +4,10 @@
 use super::{fidelity, machine_shared};
 use std::path::PathBuf;
 
+/// The twin's runs per case where a test checks the harness's workings, not the published
+/// figures: a few, so that those tests take a fraction of a second.
+const FEW: &str = "21";
+
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("migralab-replay-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
@@ -13,7 +17,14 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn a_case_filter_leaves_the_calibration_cases_out_unless_fitting() {
     let _machine = machine_shared();
-    let out = fidelity(&["--quick", "--dry-run", "--case", "ws16r4"]);
+    let out = fidelity(&[
+        "--quick",
+        "--dry-run",
+        "--twin-runs",
+        FEW,
+        "--case",
+        "ws16r4",
+    ]);
     let text = &out.stdout;
     assert!(out.success, "{text}");
     assert!(text.contains("256M-ws16r4-bw40-dt300"), "{text}");
@@ -25,7 +36,7 @@ fn a_case_filter_leaves_the_calibration_cases_out_unless_fitting() {
 #[test]
 fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
     let _machine = machine_shared();
-    let out = fidelity(&["--quick", "--dry-run"]);
+    let out = fidelity(&["--quick", "--dry-run", "--twin-runs", FEW]);
     let text = &out.stdout;
     assert!(out.success, "{text}");
     assert!(text.contains("256M-idle-bw10-dt300"), "{text}");
@@ -33,7 +44,7 @@ fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
         text.contains("8 cases, 1 real run(s) each: about"),
         "{text}"
     );
-    let json = fidelity(&["--quick", "--dry-run", "--json"]);
+    let json = fidelity(&["--quick", "--dry-run", "--twin-runs", FEW, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let cases = v.as_array().unwrap();
     assert_eq!(cases.len(), 8);
@@ -49,7 +60,7 @@ fn a_dry_run_lists_the_cases_with_the_simulators_prediction_and_the_lab_time() {
 /// A recording where every quick case "measured" what the simulator says, except the bytes of
 /// one validation case, 20 % more.
 fn recording(dir: &std::path::Path) -> PathBuf {
-    let json = fidelity(&["--quick", "--dry-run", "--json"]);
+    let json = fidelity(&["--quick", "--dry-run", "--twin-runs", FEW, "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let mut lines = String::new();
     for (i, c) in v.as_array().unwrap().iter().enumerate() {
@@ -75,7 +86,14 @@ fn recording(dir: &std::path::Path) -> PathBuf {
 
 /// `migralab fidelity --quick --replay PATH --json`, which must succeed.
 fn quick_replay(path: &std::path::Path) -> serde_json::Value {
-    let out = fidelity(&["--quick", "--replay", path.to_str().unwrap(), "--json"]);
+    let out = fidelity(&[
+        "--quick",
+        "--replay",
+        path.to_str().unwrap(),
+        "--twin-runs",
+        FEW,
+        "--json",
+    ]);
     assert!(out.success, "{}", &out.stderr);
     serde_json::from_str(&out.stdout).unwrap()
 }
@@ -131,6 +149,8 @@ fn a_replay_compares_recorded_runs_without_the_lab() {
     );
     let s = &v["summary"];
     assert_eq!(s["cases_compared"], 3);
+    assert_eq!(s["validation_cases"], 3);
+    assert_eq!(s["not_compared"], serde_json::json!([]));
     assert_eq!(s["worst_error_bytes"].as_f64().unwrap(), e);
     assert_eq!(s["median_error_bytes"], 0.0);
     assert_eq!(s["iterations_exact_share"], 1.0);
@@ -139,10 +159,58 @@ fn a_replay_compares_recorded_runs_without_the_lab() {
         "--quick",
         "--replay",
         path.to_str().unwrap(),
+        "--twin-runs",
+        FEW,
         "--fail-above",
         "0.05",
     ]);
     assert!(guard.success);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_validation_case_that_cannot_be_compared_is_named_and_fails_the_guard() {
+    let _machine = machine_shared();
+    // Every real run of one validation case failed: it has no median, so no error. The
+    // summary would otherwise be one over two cases while it says the grid's three.
+    let dir = scratch("dropped");
+    let path = recording(&dir);
+    let name = "256M-idle-bw20-dt300";
+    let runs: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut run: serde_json::Value = serde_json::from_str(l).unwrap();
+            if run["case"] == name {
+                run["measurement"]["status"] = "failed".into();
+            }
+            format!("{run}\n")
+        })
+        .collect();
+    std::fs::write(&path, runs).unwrap();
+    let p = path.to_str().unwrap();
+    let out = fidelity(&["--quick", "--replay", p, "--twin-runs", FEW]);
+    let summary = &out.report.as_ref().unwrap().summary;
+    assert_eq!(summary.not_compared, [name]);
+    assert_eq!((summary.cases_compared, summary.validation_cases), (2, 3));
+    assert!(
+        out.stdout.contains("over 2 of 3 validation cases"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("NOT COMPARED") && out.stdout.contains(name));
+    // Without a guard it is a report; under one, a failure, however small the errors.
+    assert!(out.success);
+    let guarded = fidelity(&[
+        "--quick",
+        "--replay",
+        p,
+        "--twin-runs",
+        FEW,
+        "--fail-above",
+        "0.5",
+    ]);
+    assert!(!guarded.success, "{}", guarded.stdout);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -160,7 +228,7 @@ fn a_recorded_dump_of_the_guest_is_the_simulators_guest() {
             .unwrap()
     };
     let plain = quick_replay(&path);
-    let dry = fidelity(&["--quick", "--dry-run", "--json"]);
+    let dry = fidelity(&["--quick", "--dry-run", "--twin-runs", FEW, "--json"]);
     let cases: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
     let sim_mib = case_named(&cases, name)["sim"]["bytes"].as_f64().unwrap() / 1_048_576.0;
     let mapped = dir.join("mapped.jsonl");
@@ -218,70 +286,166 @@ fn a_broken_recording_is_named_with_its_line() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The real runs behind the README's table, replayed against today's simulator with the
-/// shipped calibration: a change to the model that loses the fidelity goal on time or bytes
-/// fails here, in seconds, on any machine.
-#[test]
-fn the_published_recording_still_meets_the_goal_on_time_and_bytes() {
-    let _machine = machine_shared();
-    let path = concat!(
+/// The published recording (the real runs behind the README's table).
+fn published_recording() -> &'static str {
+    concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../assets/calibration/labbox-runs.jsonl"
-    );
-    let out = fidelity(&["--replay", path, "--json"]);
+    )
+}
+
+/// A page of the repository's documentation.
+fn doc(path: &str) -> String {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// The real runs behind the README's table, replayed against today's simulator with the
+/// shipped calibration: the README's table and the full table in the book are what this
+/// replay prints, to their last digit (so every published figure holds to half a unit of the
+/// digit it is printed with: 0.05 % on errors and shares, 0.5 ms on the downtime), every
+/// validation case of the grid is compared, and the goals are met. A model change that moves
+/// a published figure fails here, in a minute, on any machine.
+#[test]
+fn the_published_figures_are_what_the_replay_of_the_published_runs_gives() {
+    let _machine = machine_shared();
+    let out = fidelity(&["--replay", published_recording()]);
     let stderr = &out.stderr;
     assert!(out.success, "{stderr}");
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let s = &v["summary"];
-    assert!(s["cases_compared"].as_u64().unwrap() >= 60, "{s}");
+    let report = out.report.unwrap();
+    let s = &report.summary;
+    // Every validation case of the grid, none dropped.
+    let grid = migralab_fidelity::grid::full();
+    let validation = grid.iter().filter(|c| !c.calibration).count();
+    assert_eq!(s.not_compared, Vec::<String>::new());
+    assert_eq!(
+        (s.cases_compared, s.validation_cases),
+        (validation, validation)
+    );
+    assert_eq!(report.cases.len(), grid.len());
     // An odd number of runs per case: every real median count is one some run had.
     assert!(
-        v["repetitions"].as_u64().unwrap() >= 7,
+        report.repetitions >= 7 && report.repetitions % 2 == 1,
         "{}",
-        v["repetitions"]
+        report.repetitions
     );
-    for key in ["median_error_bytes", "median_error_total_time"] {
-        let e = s[key].as_f64().unwrap();
-        assert!(e <= 0.05, "{key} = {e} is above the 5 % goal\n{s}");
-    }
+    // The text and the test cannot disagree: the README's table and the book's full table
+    // are this replay's own output.
+    let readme = doc("README.md");
+    let table = report.readme_table();
     assert!(
-        s["median_downtime_error_ms"].as_f64().unwrap() <= 50.0,
-        "{s}"
+        readme.contains(&table),
+        "the README's fidelity table is not what the replay gives; it gives\n{table}"
+    );
+    let said = format!(
+        "({} cases of db01 on the lab in a box, {} real runs each;",
+        grid.len(),
+        report.repetitions
+    );
+    // (Prose is wrapped: compared with its line breaks as spaces.)
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let prose = words(&readme);
+    assert!(prose.contains(&said), "the README should say {said}");
+    let over = format!(
+        "over the {validation} validation cases (the {} calibration cases not counted)",
+        grid.len() - validation
+    );
+    assert!(prose.contains(&over), "the README should say {over}");
+    let book = doc("docs/src/model/fidelity.md");
+    let full = report.to_string();
+    assert!(
+        book.contains(&full),
+        "docs/src/model/fidelity.md's full table is not what the replay gives; it gives\n{full}"
+    );
+    // (Whether each goal is met is in the README's table, so it is checked with it.)
+    // The twin's number of runs is the one the notebook's rule takes. Its reference is the
+    // twin's runs at 3201 per case (the notebook has them); estimated from the replay's own
+    // runs, it may name the candidate next to it, where this grid's doubling saves about
+    // half a case either way — but no further.
+    let chosen = s.twin_runs_by_rule.unwrap();
+    let candidates = migralab_fidelity::twin_runs::CANDIDATES;
+    let at = |n: u64| candidates.iter().position(|&c| c == n).unwrap();
+    let twin_runs = migralab_fidelity::measure::TWIN_RUNS;
+    assert_eq!(s.twin_runs as u64, twin_runs);
+    assert!(
+        at(chosen).abs_diff(at(twin_runs)) <= 1,
+        "the rule takes {chosen} from these runs: {:?}",
+        s.twin_unsettled
+    );
+    assert_eq!(
+        s.fit_runs_by_rule,
+        Some(migralab_fidelity::calibration::FIT_RUNS),
+        "{:?}",
+        s.fit_unsettled
     );
     // Every case's guest was dumped when booted, and the simulator was given what it held,
     // MiB by MiB.
-    for c in v["cases"].as_array().unwrap() {
-        let memory = &c["case"]["memory"];
+    for c in &report.cases {
+        let memory = c.case.memory.as_ref().unwrap();
+        assert!(memory.nonzero_mib > 60.0, "{}", c.case.name);
         assert!(
-            memory["nonzero_mib"].as_f64().unwrap() > 60.0,
-            "{}",
-            c["case"]
+            memory.data_pages_per_mib.len() as u64 >= c.case.ram_mib,
+            "no memory map for {}",
+            c.case.name
         );
-        let map = memory["data_pages_per_mib"].as_str().unwrap_or_default();
-        assert!(map.contains('*'), "no memory map for {}", c["case"]["name"]);
         // And a busy guest's writer's files, from the later dumps of the same guests, in the
         // order the kernel allocated them (the buffer it copies from first).
-        let files = memory["writer_files"].as_str().unwrap_or_default();
-        let busy = c["case"]["working_set_mib"].as_u64().unwrap() > 0;
-        assert_eq!(!files.is_empty(), busy, "{}", c["case"]["name"]);
+        let busy = c.case.working_set_mib > 0;
+        assert_eq!(!memory.writer_files.is_empty(), busy, "{}", c.case.name);
         if busy {
-            assert!(files.starts_with("40:"), "{}: {files}", c["case"]["name"]);
+            assert_eq!(memory.writer_files[0].0, 40, "{}", c.case.name);
         }
-    }
-    // The goal: the exact pass count in at least 80 % of the cases (the published
-    // table has 81.2 %).
-    assert!(s["iterations_exact_share"].as_f64().unwrap() >= 0.80, "{s}");
-    assert!(
-        s["iterations_in_spread_share"].as_f64().unwrap() >= 0.97,
-        "{s}"
-    );
-    // The simulator's answer is the median of its runs, whose spread is reported too.
-    for c in v["cases"].as_array().unwrap() {
-        let (lo, hi) = (
-            c["sim_iterations_spread"][0].as_u64().unwrap(),
-            c["sim_iterations_spread"][1].as_u64().unwrap(),
+        // The simulator's answer is the median of its runs, whose spread is reported too.
+        let (lo, hi) = c.sim_iterations_spread.unwrap();
+        assert!(
+            lo <= c.sim.iterations && c.sim.iterations <= hi,
+            "{}",
+            c.case.name
         );
-        let sim = c["sim"]["iterations"].as_u64().unwrap();
-        assert!(lo <= sim && sim <= hi, "{}", c["case"]["name"]);
     }
+}
+
+/// The shipped constants are what the fit gives for the published recording's calibration
+/// cases: one more round of the fit from them changes none (each search over the steps next
+/// to its value; the whole fit, `--calibrate`, is the same computation from scratch and takes
+/// many minutes).
+#[test]
+fn the_shipped_calibration_is_what_the_fit_gives_for_the_published_runs() {
+    let _machine = machine_shared();
+    let out = fidelity(&["--replay", published_recording(), "--check-calibration"]);
+    assert!(out.success, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("is what the fit gives"),
+        "{}",
+        out.stdout
+    );
+    // A constant off by one step of its search is found and named, with the fit's value.
+    let dir = scratch("calibration");
+    let shipped = migralab_fidelity::calibration::SHIPPED;
+    let churn = migralab_fidelity::calibration::Calibration::shipped()
+        .unwrap()
+        .writer_churn_kib;
+    let drifted = shipped.replace(
+        &format!("writer_churn_kib = {churn}\n"),
+        &format!("writer_churn_kib = {}\n", churn - 32),
+    );
+    assert_ne!(drifted, shipped);
+    let path = dir.join("drifted.toml");
+    std::fs::write(&path, drifted).unwrap();
+    let out = fidelity(&[
+        "--replay",
+        published_recording(),
+        "--check-calibration",
+        "--calibration",
+        path.to_str().unwrap(),
+    ]);
+    assert!(!out.success, "{}", out.stdout);
+    let said = format!(
+        "writer_churn_kib: {} in the calibration, {churn} by the fit",
+        churn - 32
+    );
+    assert!(out.stdout.contains(&said), "{}", out.stdout);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
