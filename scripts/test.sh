@@ -91,6 +91,10 @@ cargo test --workspace --locked --features "$FEATURES" 2>&1 | tee "$log"
 # is often an empty doc-test run).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      END { printf "workspace: %d passed, %d failed\n", p, f }' "$log" >"$log.total"
+stage "the benchmarks, each run once as a test (they check the runs the docs measured)"
+# Without `--bench`, divan runs every benchmark once, as a test; the binaries were built above.
+# By name, not `--benches`: that would run every library's unit tests a second time.
+cargo test --workspace --locked --features "$FEATURES" --bench frame --bench precopy
 stage ""
 echo "==> where the time went"
 printf '%s\n' "${timings[@]}"

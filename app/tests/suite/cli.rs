@@ -304,3 +304,40 @@ fn fidelity_dry_run_prints_the_harness_plan_and_exits_0() {
         run.stdout
     );
 }
+
+#[test]
+#[cfg(target_os = "linux")] // the fidelity harness is Linux-only
+fn fidelity_exits_1_when_the_median_bytes_error_is_above_fail_above() {
+    // One validation case of the published recording (the full name matches no other case: a
+    // `--case` filter is a substring); its bytes error there is 4.2 %.
+    const CASE: &str = "256M-ws32r16-bw20-dt300-ac";
+    let replay = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../assets/calibration/labbox-runs.jsonl"
+    );
+    let fidelity = |limit: &str| {
+        migralab(&[
+            "fidelity",
+            "--replay",
+            replay,
+            "--case",
+            CASE,
+            "--json",
+            "--fail-above",
+            limit,
+        ])
+    };
+    let strict = fidelity("0.0001");
+    assert_eq!(strict.code, 1, "{}\n{}", strict.stdout, strict.stderr);
+    // The report is printed all the same, and shows why the limit was passed.
+    let report = strict.json();
+    let summary = &report["summary"];
+    assert_eq!(summary["cases_compared"], 1, "{summary}");
+    assert_eq!(report["cases"][0]["case"]["name"], CASE);
+    let error = summary["median_error_bytes"].as_f64().unwrap();
+    assert!(error > 0.0001 && error < 0.5, "{summary}");
+
+    let generous = fidelity("0.5");
+    assert_eq!(generous.code, 0, "{}", generous.stderr);
+    assert_eq!(generous.json()["summary"], *summary);
+}

@@ -28,6 +28,22 @@ mod report_cli;
 mod shell_cli;
 mod smoke;
 
+/// Without the `real` feature `gui_real` and `real_lab` are compiled out, and a plain
+/// `cargo test -p migralab_app` would pass without them: this fails instead, so a green run
+/// always means every test ran.
+#[cfg(all(target_os = "linux", not(feature = "real")))]
+#[test]
+fn real_mode_tests_were_left_out_of_this_build() {
+    panic!(
+        "this test binary was built without the `real` feature, so the tests of real mode were \
+         left out: `gui_real` (the app's real mode against libvirt's test driver) and `real_lab` \
+         (the lab in a box). Run every test with `bash scripts/test.sh`, or \
+         `cargo test --workspace --features migralab_app/real` (this crate alone: \
+         `cargo test -p migralab_app --features real`; needs libvirt-dev and pkg-config, and \
+         `real_lab` root)"
+    );
+}
+
 #[cfg(target_os = "linux")]
 use std::sync::{Mutex, MutexGuard};
 

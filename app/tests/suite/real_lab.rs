@@ -5,7 +5,8 @@
 //!
 //! The lab is one machine-wide resource, so this is one test that goes through the steps in
 //! order, and takes the lab down however it ends. It needs root and the packages
-//! `scripts/test.sh` installs; without them it FAILS with the reason (it never skips).
+//! `scripts/test.sh` installs; without them it FAILS with the reason (it never skips). Built
+//! without the `real` feature it does not exist, and a test in `main.rs` fails in its place.
 
 use crate::common;
 use migralab_real::labbox::{self, Fault, GuestSpec, LabboxConfig, LabboxStatus};

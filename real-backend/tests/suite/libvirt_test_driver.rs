@@ -1,7 +1,7 @@
 //! Real mode against libvirt's `test:///default` driver: a fake hypervisor inside this process
 //! (no daemon, no root), so connection handling, real preflight and error pass-through are
 //! tested everywhere real mode is built. Migrations themselves are tested on the lab in a box.
-#![cfg(feature = "real")]
+//! Built with the `real` feature only; without it `main.rs` has a test that fails and says so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use migralab_real::libvirt::host::RealHost;

@@ -10,6 +10,21 @@
 mod quick_run;
 mod replay;
 
+/// Without the `real` feature `quick_run` is compiled out, and a plain
+/// `cargo test -p migralab_fidelity` would pass without it: this fails instead, so a green run
+/// always means every test ran.
+#[cfg(all(target_os = "linux", not(feature = "real")))] // real mode is Linux-only
+#[test]
+fn the_lab_in_a_box_run_was_left_out_of_this_build() {
+    panic!(
+        "this test binary was built without the `real` feature, so `quick_run` (the quick \
+         fidelity run on the lab in a box) was left out. Run every test with \
+         `bash scripts/test.sh`, or `cargo test --workspace --features migralab_app/real` \
+         (this crate alone: `cargo test -p migralab_fidelity --features real`; needs \
+         libvirt-dev and pkg-config, and root for the lab in a box)"
+    );
+}
+
 use clap::Parser;
 use migralab_fidelity::report::Report;
 use migralab_fidelity::{FidelityArgs, FidelityConfig, run};

@@ -4,6 +4,7 @@
 //! the shipped calibration (no --calibrate) the calibration cases' real runs count for nothing,
 //! and leaving them out takes two minutes off CI. Needs root and the lab's packages, as CI has;
 //! it fails with the reason otherwise (the lab refuses to come up and says why), never skips.
+//! Built without the `real` feature it does not exist, and a test in `main.rs` fails in its place.
 
 use super::{fidelity, machine_exclusive};
 
