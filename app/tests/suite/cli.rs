@@ -309,7 +309,7 @@ fn fidelity_dry_run_prints_the_harness_plan_and_exits_0() {
 #[cfg(target_os = "linux")] // the fidelity harness is Linux-only
 fn fidelity_exits_1_when_the_median_bytes_error_is_above_fail_above() {
     // One validation case of the published recording (the full name matches no other case: a
-    // `--case` filter is a substring); its bytes error there is 4.2 %.
+    // `--case` filter is a substring); its bytes error there is a few per cent.
     const CASE: &str = "256M-ws32r16-bw20-dt300-ac";
     let replay = concat!(
         env!("CARGO_MANIFEST_DIR"),
