@@ -346,10 +346,12 @@ fn target_of(path: &Path) -> Result<Target, WriteError> {
 /// Refuse now, before any work, what [`write_atomically`] would refuse (a directory, a socket,
 /// a dangling symlink...). The write itself can still fail (a full disk).
 pub fn check_output(path: &Path) -> Result<(), WriteError> {
-    if path.file_name().is_none() && !names_a_descriptor(path) {
-        return Err(WriteError::NotAFileName(path.to_path_buf()));
+    match target_of(path)? {
+        Target::File { real, .. } if real.file_name().is_none() => {
+            Err(WriteError::NotAFileName(path.to_path_buf()))
+        }
+        _ => Ok(()),
     }
-    target_of(path).map(|_| ())
 }
 
 /// Write `bytes` to `path`: a regular file (or none yet) is replaced atomically; a FIFO, a
@@ -537,7 +539,10 @@ pub fn check_distinct(
     for (i, out) in outputs.iter().enumerate() {
         let Some(id) = &ids[i] else { continue };
         for input in inputs {
-            if file_id(input.1).as_ref() == Some(id) {
+            // An input not there is not read: `sim lesson --out lesson` names a shipped one.
+            if let Some(input_id @ FileId::Existing(..)) = file_id(input.1)
+                && &input_id == id
+            {
                 return Err(WriteError::SameFile {
                     first: named(out),
                     second: named(input),
