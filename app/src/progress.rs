@@ -14,6 +14,7 @@
 use crate::storage::{Aside, Loaded, data_dir, set_aside, write_creating_dir};
 use anyhow::{Context as _, bail};
 use migralab_course::quiz::Graded;
+use migralab_real::fsutil::{Limit, read_bounded};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -183,15 +184,15 @@ impl ProfileStore {
     pub fn load(&self, name: &str) -> anyhow::Result<Loaded<Profile>> {
         let name = valid_name(name)?;
         let path = self.path_of(name);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match read_bounded(&path, Limit::PROFILE) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(e) if e.is_not_found() => {
                 return Ok(Loaded {
                     value: Profile::new(name),
                     notice: None,
                 });
             }
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) => return Err(e.into()),
         };
         match parse_profile(&bytes) {
             Ok(profile) => Ok(Loaded {
@@ -238,16 +239,14 @@ impl ProfileStore {
         Ok(notice)
     }
 
-    /// Every saved profile, sorted by name. Bad files are set aside and reported in the notices,
-    /// not returned. Temporaries and kept-aside files are skipped.
-    pub fn load_all(&self) -> anyhow::Result<(Vec<Profile>, Vec<String>)> {
+    /// The files of the saved profiles, sorted (none when the folder is missing). Temporaries
+    /// and kept-aside files are skipped.
+    pub fn profile_paths(&self) -> anyhow::Result<Vec<PathBuf>> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e).with_context(|| format!("cannot list {}", self.dir.display())),
         };
-        let mut profiles = Vec::new();
-        let mut notices = Vec::new();
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
@@ -258,9 +257,16 @@ impl ProfileStore {
             })
             .collect();
         paths.sort();
-        for path in paths {
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(paths)
+    }
+
+    /// Every saved profile, sorted by name. Bad files are set aside and reported in the notices,
+    /// not returned. Temporaries and kept-aside files are skipped.
+    pub fn load_all(&self) -> anyhow::Result<(Vec<Profile>, Vec<String>)> {
+        let mut profiles = Vec::new();
+        let mut notices = Vec::new();
+        for path in self.profile_paths()? {
+            let bytes = read_bounded(&path, Limit::PROFILE)?;
             match parse_profile(&bytes) {
                 Ok(p) => profiles.push(p),
                 Err((why, detail)) => {

@@ -6,6 +6,7 @@
 use crate::scenarios;
 use anyhow::{Context as _, bail};
 use migralab_course::quiz::{Bank, Body, Kind, Lang, Located, Question, QuizError};
+use migralab_real::fsutil::{Limit, read_text_bounded};
 use migralab_sim_core::text::Text;
 use migralab_sim_core::{RunOutcome, Scenario, Simulator};
 use std::path::{Path, PathBuf};
@@ -97,14 +98,24 @@ impl BankSource {
                 dir.display()
             );
         }
-        let files = paths
-            .iter()
-            .map(|p| {
-                std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read {}", p.display()))
-                    .map(|text| (p.display().to_string(), text))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut files = Vec::new();
+        let mut total = 0u64;
+        for p in &paths {
+            // Each file within the bank's limit, and all of them together: a folder of many
+            // files must not add up to more.
+            let text = read_text_bounded(p, Limit::QUESTION_BANK)?;
+            total += text.len() as u64;
+            if total > Limit::QUESTION_BANK.bytes {
+                bail!(
+                    "cannot read the question bank {}: its files together are larger than {} MiB, \
+                     the limit for {}",
+                    dir.display(),
+                    Limit::QUESTION_BANK.bytes >> 20,
+                    Limit::QUESTION_BANK.what
+                );
+            }
+            files.push((p.display().to_string(), text));
+        }
         Ok(BankSource {
             label: dir.display().to_string(),
             dir: Some(dir.to_path_buf()),

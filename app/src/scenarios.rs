@@ -6,7 +6,8 @@
 //! 3. otherwise it is an error: a missing file if the argument looks like a path, else an unknown
 //!    name, listing the shipped names.
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
+use migralab_real::fsutil::{Limit, read_text_bounded};
 use migralab_sim_core::{Located, Scenario};
 use std::path::Path;
 
@@ -153,8 +154,13 @@ pub fn load(arg: Option<&Path>, overrides: &[String]) -> anyhow::Result<Scenario
 /// Resolve a `SCENARIO` argument: a file path, else a shipped name (see the module docs).
 pub fn resolve(arg: &Path) -> anyhow::Result<Source> {
     if arg.is_file() {
-        let text = std::fs::read_to_string(arg)
-            .with_context(|| format!("cannot read scenario file {}", arg.display()))?;
+        let text = read_text_bounded(arg, Limit::SCENARIO).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read scenario file {}: {}",
+                arg.display(),
+                e.reason()
+            )
+        })?;
         return Ok(Source {
             origin: arg.display().to_string(),
             text,
@@ -166,11 +172,12 @@ pub fn resolve(arg: &Path) -> anyhow::Result<Source> {
             text: s.text.to_string(),
         });
     }
-    if looks_like_path(arg) {
-        // Let the OS say why (no such file, permission denied, is a directory).
-        let err = std::fs::read_to_string(arg)
+    if looks_like_path(arg) || std::fs::symlink_metadata(arg).is_ok() {
+        // Let the reader say why (no such file, permission denied, is a directory, is a FIFO:
+        // refused without being opened, so it cannot block).
+        let err = read_text_bounded(arg, Limit::SCENARIO)
             .err()
-            .map_or_else(|| "not a regular file".to_string(), |e| e.to_string());
+            .map_or_else(|| "not a regular file".to_string(), |e| e.reason());
         let hint = arg
             .file_stem()
             .and_then(|s| s.to_str())

@@ -15,9 +15,9 @@ use anyhow::{Context as _, bail};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use migralab_real::fsutil::{Limit, read_bounded};
 use migralab_sim_core::tomlspan::{line_col, line_col_of_path};
 use serde::{Deserialize, Serialize};
-use std::io;
 use std::path::{Path, PathBuf};
 
 /// The settings format this build writes.
@@ -231,15 +231,15 @@ impl InstructorSettings {
     /// Load the settings: defaults when the file is missing; a bad or newer file is renamed
     /// aside and the reason (with FILE:LINE:COLUMN) is returned in `notice`.
     pub fn load(path: &Path) -> anyhow::Result<Loaded<InstructorSettings>> {
-        let bytes = match std::fs::read(path) {
+        let bytes = match read_bounded(path, Limit::SETTINGS) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(e) if e.is_not_found() => {
                 return Ok(Loaded {
                     value: InstructorSettings::default(),
                     notice: None,
                 });
             }
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+            Err(e) => return Err(e.into()),
         };
         let origin = path.display().to_string();
         let parsed = match String::from_utf8(bytes) {

@@ -5,10 +5,35 @@
 use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 
-/// Replace `path` with `bytes` atomically (see [`migralab_real::fsutil`], which the fidelity
-/// harness shares).
+pub use migralab_real::fsutil::Limit;
+use migralab_real::fsutil::{self, WriteError};
+
+/// Write `bytes` to `path` the one way migralab writes files: a regular file is replaced
+/// atomically, a FIFO or device written into, a directory refused (see
+/// [`migralab_real::fsutil`], which the fidelity harness shares).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    Ok(migralab_real::fsutil::write_atomically(path, bytes)?)
+    Ok(fsutil::write_atomically(path, bytes)?)
+}
+
+/// Read a regular file of at most `limit` bytes as text (a FIFO or device is refused without
+/// blocking; see [`fsutil::read_bounded`]).
+pub fn read_text(path: &Path, limit: Limit) -> anyhow::Result<String> {
+    Ok(fsutil::read_text_bounded(path, limit)?)
+}
+
+/// Refuse an output option (`--out PATH`) that names a directory, socket, disk or dangling
+/// symlink, before any work is done.
+pub fn check_output(flag: &str, path: &Path) -> anyhow::Result<()> {
+    fsutil::check_output(path).map_err(|e| match e {
+        WriteError::Refused { .. } | WriteError::NotAFileName(_) => anyhow::anyhow!("{flag} {e}"),
+        e => e.into(),
+    })
+}
+
+/// Refuse, before anything is written, an output that is also an input, or two outputs that
+/// are one file. Entries are (`--flag` or `the trace`, path).
+pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> anyhow::Result<()> {
+    Ok(fsutil::check_distinct(inputs, outputs)?)
 }
 
 /// Environment variable that overrides the data directory (tests point it at a temp folder).

@@ -90,8 +90,10 @@ impl Calibration {
 
     /// Read a calibration file.
     pub fn load(path: &Path) -> anyhow::Result<Calibration> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = migralab_real::fsutil::read_text_bounded(
+            path,
+            migralab_real::fsutil::Limit::CALIBRATION,
+        )?;
         toml::from_str(&text)
             .with_context(|| format!("{} is not a calibration file", path.display()))
     }

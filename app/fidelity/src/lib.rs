@@ -148,6 +148,24 @@ impl FidelityConfig {
         }
         // Cases with the same guest run together: a new guest is a reboot.
         cases.sort_by_key(|c| (!c.calibration, c.guest()));
+        // Before an hour of runs: a report written over the recording or the calibration
+        // would lose it.
+        if let Some(out) = &a.out {
+            migralab_real::fsutil::check_output(out)?;
+        }
+        let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
+        let mut inputs: Vec<(&str, &std::path::Path)> = Vec::new();
+        outputs.extend(a.out.as_deref().map(|p| ("--out", p)));
+        outputs.extend(a.record.as_deref().map(|p| ("--record", p)));
+        inputs.extend(a.replay.as_deref().map(|p| ("--replay", p)));
+        if let Some(c) = a.calibration.as_deref() {
+            if a.calibrate {
+                outputs.push(("--calibration", c));
+            } else {
+                inputs.push(("--calibration", c));
+            }
+        }
+        migralab_real::fsutil::check_distinct(&inputs, &outputs)?;
         let calibration = match &a.calibration {
             Some(p) if p.exists() || !a.calibrate => Calibration::load(p)?,
             _ => Calibration::shipped()?,

@@ -429,8 +429,8 @@ impl Recorder {
 /// Read a recording: every run, in the order recorded. A line that is not a run is an error
 /// naming the file and line (a half-written last line, from a crash, is skipped).
 pub fn load(path: &Path) -> anyhow::Result<Vec<RecordedRun>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the recording {}", path.display()))?;
+    let text =
+        migralab_real::fsutil::read_text_bounded(path, migralab_real::fsutil::Limit::RECORDING)?;
     let lines: Vec<&str> = text.lines().collect();
     let mut runs = Vec::new();
     for (i, line) in lines.iter().enumerate() {

@@ -183,6 +183,10 @@ impl MigrateConfig {
         spec.downtime_limit_ms = a.downtime;
         spec.auto_converge_initial = a.auto_converge_initial;
         spec.auto_converge_increment = a.auto_converge_increment;
+        if let Some(out) = &a.out {
+            // Before the migration, not after it: its record would be lost.
+            crate::storage::check_output("--out", out)?;
+        }
         Ok(MigrateConfig {
             src: a.src,
             dst: a.dst,

@@ -94,6 +94,9 @@ impl PingConfig {
         if args.interval == 0 {
             anyhow::bail!("--interval must be at least 1 ms");
         }
+        if let Some(out) = &args.out {
+            crate::storage::check_output("--out", out)?;
+        }
         Ok(PingConfig {
             target,
             duration: Duration::from_secs_f64(args.duration),

@@ -2,7 +2,7 @@
 
 use super::{EXIT_COMPLETED, write_stdout};
 use crate::progress::{ProfileStore, export_csv, export_json, valid_name};
-use crate::storage::write_atomically;
+use crate::storage::{check_distinct, check_output, write_atomically};
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -65,16 +65,22 @@ impl ProgressConfig {
     /// Validate the arguments and find the data directory.
     pub fn from_args(args: ProgressArgs) -> anyhow::Result<ProgressConfig> {
         let ProgressAction::Export(e) = args.action;
-        if let Some(out) = &e.out
-            && out.is_dir()
-        {
-            bail!("--out {}: is a directory; name a file in it", out.display());
-        }
         if let Some(s) = &e.student {
             valid_name(s)?;
         }
+        let store = ProfileStore::open_default()?;
+        if let Some(out) = &e.out {
+            check_output("--out", out)?;
+            // The export must not replace a profile it reads.
+            let profiles = store.profile_paths()?;
+            let inputs: Vec<(&str, &std::path::Path)> = profiles
+                .iter()
+                .map(|p| ("the profile", p.as_path()))
+                .collect();
+            check_distinct(&inputs, &[("--out", out)])?;
+        }
         Ok(ProgressConfig {
-            store: ProfileStore::open_default()?,
+            store,
             student: e.student,
             csv: e.csv,
             out: e.out,

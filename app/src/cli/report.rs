@@ -5,9 +5,10 @@ use crate::export::csv_json;
 use crate::export::figures::{self, Figure};
 use crate::export::html::{self, LabReport, ReportRun};
 use crate::sessions::series::RunSeries;
-use crate::storage::write_atomically;
+use crate::storage::{Limit, check_distinct, check_output, write_atomically};
 use anyhow::{Context as _, bail};
 use clap::Args;
+use migralab_real::fsutil;
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::text::Text;
 use migralab_sim_core::{Scenario, Trace};
@@ -119,19 +120,37 @@ impl ReportConfig {
                  --csv FILE or --json FILE); see `migralab report --help`"
             );
         }
+        // Every file this run would write, checked before anything is: a directory named as a
+        // file, an output that is the trace itself, two outputs that are one file.
+        let mut outputs: Vec<(&str, PathBuf)> = Vec::new();
         for (flag, path) in [
             ("--html", &args.html),
             ("--csv", &args.csv),
             ("--json", &args.json),
         ] {
-            if let Some(p) = path
-                && p.is_dir()
-            {
-                bail!("{flag} {}: is a directory; name a file in it", p.display());
+            if let Some(p) = path {
+                check_output(flag, p)?;
+                outputs.push((flag, p.clone()));
             }
         }
-        let text = std::fs::read_to_string(&args.trace)
-            .with_context(|| format!("cannot read the trace {}", args.trace.display()))?;
+        for (flag, dir, ext) in [("--png", &args.png, "png"), ("--svg", &args.svg, "svg")] {
+            if let Some(dir) = dir {
+                for fig in Figure::all() {
+                    let path = dir.join(format!("{}.{ext}", fig.file_stem()));
+                    check_output(flag, &path)?;
+                    outputs.push((flag, path));
+                }
+            }
+        }
+        let outputs: Vec<(&str, &Path)> = outputs.iter().map(|(f, p)| (*f, p.as_path())).collect();
+        check_distinct(&[("the trace", &args.trace)], &outputs)?;
+        let text = fsutil::read_text_bounded(&args.trace, Limit::TRACE).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the trace {}: {}",
+                args.trace.display(),
+                e.reason()
+            )
+        })?;
         let trace = csv_json::parse_trace(&text).with_context(|| {
             format!(
                 "{} is not a migralab trace (save one with `migralab sim --json --out FILE`)",

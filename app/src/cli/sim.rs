@@ -4,7 +4,7 @@
 use super::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, write_stdout};
 use crate::export::text::{self, HumanSummary, ProgressCsv};
 use crate::scenarios;
-use crate::storage::write_atomically;
+use crate::storage::{check_distinct, check_output, write_atomically};
 use anyhow::Context as _;
 use clap::Args;
 use migralab_sim_core::{RunSummary, Scenario, Simulator};
@@ -113,17 +113,18 @@ impl SimConfig {
         let mut overrides = args.overrides;
         // Last, so that it wins over a `--set seed=...`.
         overrides.extend(args.seed.map(|s| format!("seed={s}")));
+        if let Some(out) = &args.out {
+            check_output("--out", out)?;
+            if let Some(scenario) = &args.scenario {
+                check_distinct(&[("the scenario", scenario)], &[("--out", out)])?;
+            }
+        }
         let scenario = scenarios::load(args.scenario.as_deref(), &overrides)?;
         let format = match (args.json, args.csv) {
             (true, _) => Format::Json,
             (_, true) => Format::Csv,
             _ => Format::Human,
         };
-        if let Some(out) = &args.out
-            && out.is_dir()
-        {
-            anyhow::bail!("--out {}: is a directory; name a file in it", out.display());
-        }
         Ok(SimConfig {
             scenario,
             format,

@@ -3,7 +3,7 @@
 //! every panel that needs it; the Quiz, Instructor and Lab tabs all read the same settings.
 
 use crate::settings::{InstructorSettings, SettingsError};
-use std::io;
+use migralab_real::fsutil::{Limit, read_bounded};
 use std::path::{Path, PathBuf};
 
 /// App-wide runtime state (not persisted).
@@ -93,9 +93,9 @@ impl SettingsFile {
     pub fn read(data_dir: &Path) -> SettingsFile {
         let path = InstructorSettings::path_in(data_dir);
         let origin = path.display().to_string();
-        let loaded = match std::fs::read(&path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(InstructorSettings::default()),
-            Err(e) => Err(format!("{origin}: {e}")),
+        let loaded = match read_bounded(&path, Limit::SETTINGS) {
+            Err(e) if e.is_not_found() => Ok(InstructorSettings::default()),
+            Err(e) => Err(format!("{origin}: {}", e.reason())),
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => {
                     InstructorSettings::from_toml_str(&text, &origin).map_err(|e| e.to_string())

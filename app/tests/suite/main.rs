@@ -15,6 +15,8 @@ mod gui;
 mod gui_quiz;
 #[cfg(feature = "real")]
 mod gui_real;
+#[cfg(unix)] // FIFOs, devices and modes
+mod hostile_inputs;
 mod i18n;
 #[cfg(target_os = "linux")] // the lab in a box and the prober are Linux-only
 mod labbox_cli;
