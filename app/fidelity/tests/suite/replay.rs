@@ -23,7 +23,7 @@ fn a_case_filter_leaves_the_calibration_cases_out_unless_fitting() {
         "--twin-runs",
         FEW,
         "--case",
-        "ws16r4",
+        "ws16r4-bw40",
     ]);
     let text = &out.stdout;
     assert!(out.success, "{text}");
