@@ -11,6 +11,7 @@
 //!   Other students' files are never touched.
 //! - **Time is passed in** (seconds since the Unix epoch), so everything here is testable.
 
+use crate::export::csv_json::csv_field;
 use crate::storage::{Aside, Loaded, data_dir, set_aside, write_creating_dir};
 use anyhow::{Context as _, bail};
 use migralab_course::quiz::Graded;
@@ -355,15 +356,6 @@ pub fn export_csv(profiles: &[Profile]) -> String {
     s
 }
 
-/// Quote a CSV field when it needs it (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 /// Record graded quiz answers into a student's profile (the `migralab quiz --student` hook).
 /// A notice about a bad file that was set aside is printed to standard error.
 pub fn record_quiz(student: &str, results: &[Graded], at: u64) -> anyhow::Result<()> {
@@ -412,6 +404,23 @@ mod tests {
         let t = &p.objectives["flag-live"];
         assert_eq!((t.asked, t.correct), (2, 1));
         assert!((t.points - 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_name_a_spreadsheet_would_run_is_exported_as_text() {
+        let mut p = Profile::new("=cmd|' /C calc'!A0");
+        p.record_attempt(Attempt {
+            at: 7,
+            question: "q1".into(),
+            objective: "o".into(),
+            score: 1.0,
+            correct: true,
+        });
+        let csv = export_csv(&[p]);
+        assert_eq!(
+            csv.lines().nth(1),
+            Some("\"'=cmd|' /C calc'!A0\",7,q1,o,1,true")
+        );
     }
 
     #[test]

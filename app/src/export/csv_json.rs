@@ -5,6 +5,22 @@ use super::ExportError;
 use crate::export::text::ProgressCsv;
 use migralab_sim_core::Trace;
 
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. A text that
+/// a spreadsheet would run as a formula — starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return — gets a leading `'` (and quotes), so a student's name or a scenario's VM name opens
+/// as text, never as a formula (OWASP's advice on CSV injection). Numbers are written without
+/// this helper, so a negative number stays a number.
+pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula {
+        format!("\"'{}\"", s.replace('"', "\"\"")).into()
+    } else if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
 /// Every progress sample of `trace` as CSV, header first (see [`crate::export::text::CSV_HEADER`]).
 pub fn csv(trace: &Trace) -> String {
     ProgressCsv(trace).to_string()
@@ -29,6 +45,30 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use migralab_sim_core::{RunSummary, Simulator};
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed_and_never_run_as_formulas() {
+        assert_eq!(csv_field("db01"), "db01");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        // Whatever a spreadsheet would evaluate opens as the same text instead.
+        for cell in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"x\",\"y\")",
+        ] {
+            let field = csv_field(cell);
+            assert!(field.starts_with("\"'"), "{cell:?} -> {field}");
+            let inner = &field[2..field.len() - 1];
+            assert_eq!(inner.replace("\"\"", "\""), cell);
+        }
+        // Inside a text they are harmless.
+        assert_eq!(csv_field("a=b"), "a=b");
+    }
     use std::path::Path;
 
     #[test]

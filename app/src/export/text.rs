@@ -2,6 +2,7 @@
 //! samples. Pure functions of the scenario, trace and summary: no I/O here, so the GUI's export can
 //! use them too.
 
+use crate::export::csv_json::csv_field;
 use migralab_sim_core::scenario::{MigrationSpec, StorageKind};
 use migralab_sim_core::trace::SyncRecord;
 use migralab_sim_core::units::{GIB, MIB};
@@ -73,16 +74,6 @@ fn phase_name(phase: Phase) -> String {
     match serde_json::to_value(phase) {
         Ok(serde_json::Value::String(s)) => s,
         _ => format!("{phase:?}"),
-    }
-}
-
-/// Quote a CSV field only if it needs it (RFC 4180). VM names have no commas, but a scenario author
-/// may still write one.
-fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\"")).into()
-    } else {
-        s.into()
     }
 }
 
@@ -335,13 +326,6 @@ mod tests {
         assert_eq!(seconds(10_520), "10.52 s");
         assert_eq!(seconds(193_400), "193.4 s (3 min 13 s)");
         assert_eq!(mib(3 * MIB / 2), "1.5 MiB");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("db01"), "db01");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 
     #[test]
