@@ -405,27 +405,21 @@ fn settle(
 /// How far the writers' calibration cases are from QEMU with `c`: the sum of what their two
 /// searches minimise (see `fit_writers`).
 fn writers_misfit(c: &Calibration, inputs: &[FitInput], runs: u64) -> f64 {
-    let throttled = inputs.iter().find(|i| {
-        i.case.calibration
-            && i.case.auto_converge
-            && i.case.dirty_rate_mibps > 0
-            && i.median.completed()
-    });
-    let slow = inputs.iter().find(|i| {
-        i.case.calibration
-            && !i.case.auto_converge
-            && i.case.dirty_rate_mibps > 0
-            && i.median.completed()
-    });
-    throttled.map_or(0.0, |i| misfit(&i.case, &i.median, c, 0.0, runs))
-        + slow.map_or(0.0, |i| {
-            let real: Vec<&Measurement> = if i.runs.iter().any(Measurement::completed) {
-                i.runs.iter().filter(|r| r.completed()).collect()
-            } else {
-                vec![&i.median]
-            };
-            distribution_misfit(&i.case, &i.median, &real, c, 0.5, runs)
+    writer_case(inputs, true).map_or(0.0, |i| misfit(&i.case, &i.median, c, 0.0, runs))
+        + writer_case(inputs, false).map_or(0.0, |i| {
+            distribution_misfit(&i.case, &i.median, &i.completed_runs(), c, 0.5, runs)
         })
+}
+
+/// The writer's calibration case with a real median: the one throttled by auto-converge
+/// (`throttled`), or the slow one at a tight limit.
+fn writer_case(inputs: &[FitInput], throttled: bool) -> Option<&FitInput> {
+    inputs.iter().find(|i| {
+        i.case.calibration
+            && i.case.auto_converge == throttled
+            && i.case.dirty_rate_mibps > 0
+            && i.median.completed()
+    })
 }
 
 /// How wide the fit's simulator searches look (see [`Calibration::fit_searching`]).
@@ -581,12 +575,11 @@ pub fn earth_movers_distance(a: &[f64], b: &[f64]) -> f64 {
 
 /// Fit the writers' constants of `c` (see [`Calibration::fit`]).
 fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64, search: Search) {
-    let cases: Vec<(&Case, &Measurement)> = inputs.iter().map(|i| (&i.case, &i.median)).collect();
     // The writer's own speed: the value (on a log scale) that lets the simulator match the
     // total time and the bytes of the throttled calibration case.
-    if let Some((k, m)) = cases
-        .iter()
-        .find(|(k, m)| k.calibration && k.auto_converge && k.dirty_rate_mibps > 0 && m.completed())
+    if let Some(FitInput {
+        case: k, median: m, ..
+    }) = writer_case(inputs, true)
     {
         let rate = k.dirty_rate_mibps as f64;
         let error = |w: Option<f64>| {
@@ -624,18 +617,9 @@ fn fit_writers(c: &mut Calibration, inputs: &[FitInput], runs: u64, search: Sear
     // widely (9-18 passes on the lab), so the twin's runs are matched to all of them, not to
     // their median: the median pass count of a few runs moves by one with every new pair of
     // runs, and one pass there moved the fitted churn by a fifth.
-    if let Some(input) = inputs.iter().find(|i| {
-        i.case.calibration
-            && !i.case.auto_converge
-            && i.case.dirty_rate_mibps > 0
-            && i.median.completed()
-    }) {
+    if let Some(input) = writer_case(inputs, false) {
         let k = &input.case;
-        let real: Vec<&Measurement> = if input.runs.iter().any(Measurement::completed) {
-            input.runs.iter().filter(|r| r.completed()).collect()
-        } else {
-            vec![&input.median]
-        };
+        let real = input.completed_runs();
         let error = |churn: u64| {
             let trial = Calibration {
                 writer_churn_kib: churn,
@@ -709,6 +693,18 @@ pub struct FitInput {
     /// What the first pass sent, MiB (median of the runs: the bytes QEMU reported at its
     /// second sync).
     pub first_pass_mib: Option<f64>,
+}
+
+impl FitInput {
+    /// The real runs that completed, or the median standing for them when none did (or the
+    /// recording kept only the median).
+    fn completed_runs(&self) -> Vec<&Measurement> {
+        if self.runs.iter().any(Measurement::completed) {
+            self.runs.iter().filter(|r| r.completed()).collect()
+        } else {
+            vec![&self.median]
+        }
+    }
 }
 
 /// The median of `v` (`None` when empty).

@@ -263,6 +263,10 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("-".into(), |e| format!("{:.1} %", e * 100.0))
 }
 
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |d| format!("{d:.0} ms"))
+}
+
 fn mib(b: f64) -> String {
     format!("{:.1}", b / 1_048_576.0)
 }
@@ -363,8 +367,7 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "  downtime            median |error| {}; within 50 ms in {}, within the real runs' range in {}",
-            s.median_downtime_error_ms
-                .map_or("-".into(), |d| format!("{d:.0} ms")),
+            ms(s.median_downtime_error_ms),
             s.downtime_within_50ms,
             s.downtime_within_real_spread
         )?;
@@ -434,8 +437,7 @@ impl Report {
             pct(s.iterations_exact_share),
             in_spread,
             goal("≥ 80 % exact", s.iterations_exact_share.map(|x| x >= 0.80)),
-            s.median_downtime_error_ms
-                .map_or("-".into(), |d| format!("{d:.0} ms")),
+            ms(s.median_downtime_error_ms),
             goal("± 50 ms", s.median_downtime_error_ms.map(|d| d <= 50.0)),
         )
     }
