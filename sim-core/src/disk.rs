@@ -24,6 +24,8 @@ pub struct DiskMirror {
     until: SimTime,
     rng: FastRng,
     ready: bool,
+    /// Work done so far, in [`crate::budget`]'s units (a chunk written or visited).
+    work: u64,
 }
 
 impl DiskMirror {
@@ -40,6 +42,7 @@ impl DiskMirror {
             until: SimTime::ZERO,
             rng,
             ready: false,
+            work: chunks.div_ceil(64) * crate::budget::WORD_WORK,
         }
     }
 
@@ -62,6 +65,11 @@ impl DiskMirror {
     /// top of what is already dirty).
     pub fn expected_dirty_bytes(&self, dt: crate::time::SimDuration) -> u64 {
         (self.writes_per_sec * dt.as_secs_f64()).ceil() as u64 * MIRROR_CHUNK_BYTES
+    }
+
+    /// Work done so far, in [`crate::budget`]'s units.
+    pub fn work(&self) -> u64 {
+        self.work
     }
 
     /// Has the mirror been in sync at least once (QEMU's job "ready" event)?
@@ -88,6 +96,9 @@ impl DiskMirror {
         let n = owed.floor();
         self.carry = owed - n;
         let chunks = self.dirty.len();
+        self.work = self
+            .work
+            .saturating_add(n as u64 * crate::budget::WRITE_WORK);
         for _ in 0..n as u64 {
             self.dirty.set(self.rng.below(chunks));
         }
@@ -124,6 +135,9 @@ impl DiskMirror {
             self.cursor = i + 1;
         }
         self.processed += sent;
+        self.work = self.work.saturating_add(
+            (scanned / 64 + sent.div_ceil(MIRROR_CHUNK_BYTES) + 1) * crate::budget::WORD_WORK,
+        );
         if self.dirty.count() == 0 {
             self.ready = true;
         }

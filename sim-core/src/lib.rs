@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod bitmap;
+pub mod budget;
 pub mod cpu;
 pub mod disk;
 pub mod error;

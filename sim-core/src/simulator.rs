@@ -70,6 +70,8 @@ pub struct Simulator {
     world: World,
     /// What each guest's kernel logged during the run (`ssh VM-IP dmesg`), oldest first.
     guest_logs: BTreeMap<String, Vec<String>>,
+    /// Work one migration may do before it is stopped (see [`crate::budget`]).
+    work_limit: u64,
 }
 
 /// How long the lab's guests have been up when the lab starts (their kernel log's clock).
@@ -120,6 +122,7 @@ impl Simulator {
             _ => None,
         };
         let world = World::from_scenario(&scenario);
+        let scenario_migrations = scenario.migrations.len();
         let mut sim = Simulator {
             world,
             guest_logs: BTreeMap::new(),
@@ -130,6 +133,7 @@ impl Simulator {
             prober,
             outbox: VecDeque::new(),
             stop_at: None,
+            work_limit: crate::budget::work_per_migration(scenario_migrations),
         };
         let specs = sim.scenario.migrations.clone();
         for spec in &specs {
@@ -187,6 +191,13 @@ impl Simulator {
         Ok(())
     }
 
+    /// The same simulator with another work limit per migration (tests use a small one to
+    /// reach it quickly; runs keep [`crate::budget::work_per_migration`]'s).
+    pub fn with_work_limit(mut self, units: u64) -> Self {
+        self.work_limit = units;
+        self
+    }
+
     /// The scenario being run.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
@@ -225,6 +236,9 @@ impl Simulator {
         let grants = share_link(&demands, capacity_bps, dt);
         for (m, g) in self.migrations.iter_mut().zip(grants) {
             m.run_tick(now, dt, g);
+            if m.work() > self.work_limit {
+                m.stop_at_work_limit(now + dt);
+            }
         }
         let mut produced = Vec::new();
         for m in &mut self.migrations {

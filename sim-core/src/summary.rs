@@ -96,10 +96,14 @@ pub struct VmResult {
     pub outcome: Outcome,
 }
 
+/// The status of a run whose scenario has no `[[migration]]`.
+pub const NO_MIGRATION: &str = "no-migration";
+
 /// The whole run in one object: the `outcome` of `migralab sim --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOutcome {
-    /// `completed` when every migration completed; else the worst status (failed, not-converged, aborted).
+    /// `completed` when every migration completed; else the worst status (failed, not-converged,
+    /// work-limit, time-limit, aborted); [`NO_MIGRATION`] when the scenario migrates nothing.
     pub status: String,
     /// Time until the last migration ended, ms.
     pub total_ms: u64,
@@ -128,8 +132,10 @@ impl RunOutcome {
             error: None,
         };
         let rank = |s: &str| match s {
-            "failed" => 3,
-            "not-converged" => 2,
+            "failed" => 5,
+            "not-converged" => 4,
+            "work-limit" => 3,
+            "time-limit" => 2,
             "aborted" => 1,
             _ => 0,
         };
@@ -170,11 +176,16 @@ impl RunOutcome {
                     out.disk_bytes += disk_bytes;
                     out.iterations = out.iterations.max(*iterations);
                 }
+                Outcome::TimeLimit(u) | Outcome::WorkLimit(u) => {
+                    out.total_ms = out.total_ms.max(u.at_ms);
+                    out.memory_bytes += u.memory_bytes;
+                    out.disk_bytes += u.disk_bytes;
+                    out.iterations = out.iterations.max(u.iterations);
+                }
             }
         }
         if !any {
-            out.status = "aborted".into();
-            out.error = Some("no migration ran".into());
+            out.status = NO_MIGRATION.into();
         }
         out
     }

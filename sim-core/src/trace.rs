@@ -201,6 +201,28 @@ pub enum Outcome {
         /// Bytes pending after each sync, the evidence that it was not shrinking.
         history: Vec<SyncRecord>,
     },
+    /// The job was still making progress (in its first pass, or what each sync left was still
+    /// shrinking) when the simulator's time limit (`sim.max_time_s`) ran out: it needs more time,
+    /// which is not the same as never converging.
+    TimeLimit(Unfinished),
+    /// The run would have cost the simulator more work than one run may
+    /// ([`crate::budget::MAX_WORK`]): stopped there, however far it had got.
+    WorkLimit(Unfinished),
+}
+
+/// Where a job stood when the simulator stopped it at one of its limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unfinished {
+    /// When the simulator stopped it, ms from the migrate command.
+    pub at_ms: u64,
+    /// RAM bytes sent until then.
+    pub memory_bytes: u64,
+    /// Disk bytes sent until then.
+    pub disk_bytes: u64,
+    /// `dirty-sync-count` until then.
+    pub iterations: u64,
+    /// RAM bytes still to send ("Memory remaining").
+    pub remaining_bytes: u64,
 }
 
 impl Outcome {
@@ -211,6 +233,8 @@ impl Outcome {
             Outcome::Failed { .. } => "failed",
             Outcome::Aborted { .. } => "aborted",
             Outcome::NotConverged { .. } => "not-converged",
+            Outcome::TimeLimit(_) => "time-limit",
+            Outcome::WorkLimit(_) => "work-limit",
         }
     }
 

@@ -287,6 +287,8 @@ outcome-completed = completed
 outcome-failed = failed
 outcome-aborted = aborted
 outcome-not-converged = not converged
+outcome-time-limit = time limit reached
+outcome-work-limit = work limit reached
 instr-folder-questions = { $dir }: { $n ->
     [one] 1 question, valid.
    *[other] { $n } questions, all valid.

@@ -151,7 +151,10 @@ pub fn run(config: SimConfig) -> anyhow::Result<ExitCode> {
         }
         None => write_stdout(text.as_bytes()).context("cannot write to standard output")?,
     }
-    let code = if summary.outcome.status == "completed" {
+    // A scenario that migrates nothing has nothing that failed.
+    let code = if summary.outcome.status == "completed"
+        || summary.outcome.status == migralab_sim_core::summary::NO_MIGRATION
+    {
         EXIT_COMPLETED
     } else {
         EXIT_NOT_COMPLETED

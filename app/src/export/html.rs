@@ -288,6 +288,17 @@ impl Row {
                 data: data(*memory_bytes, *disk_bytes),
                 iterations: iterations.to_string(),
             },
+            Some(Outcome::TimeLimit(u) | Outcome::WorkLimit(u)) => Row {
+                status: if matches!(outcome, Some(Outcome::TimeLimit(_))) {
+                    t("batas waktu tercapai", "time limit reached")
+                } else {
+                    t("batas kerja tercapai", "work limit reached")
+                },
+                total: secs(u.at_ms),
+                downtime: dash(),
+                data: data(u.memory_bytes, u.disk_bytes),
+                iterations: u.iterations.to_string(),
+            },
         }
     }
 }

@@ -153,6 +153,12 @@ impl fmt::Display for HumanSummary<'_> {
             )?;
             writeln!(f, "the guest wrote since the previous one.")?;
         }
+        if self.summary.outcome.status == migralab_sim_core::summary::NO_MIGRATION {
+            return writeln!(
+                f,
+                "Result: no migration (the scenario has no [[migration]])"
+            );
+        }
         writeln!(f, "Result: {}", self.summary.outcome.status)
     }
 }
@@ -225,7 +231,59 @@ impl HumanSummary<'_> {
                 self.last_syncs(f, history)?;
                 Ok(true)
             }
+            Outcome::TimeLimit(u) => {
+                writeln!(
+                    f,
+                    "{vm}: time limit reached: still copying after {}",
+                    seconds(u.at_ms)
+                )?;
+                writeln!(
+                    f,
+                    "  The migration was still getting somewhere (in its first pass, or leaving less after"
+                )?;
+                writeln!(
+                    f,
+                    "  each sync) when the simulator's time limit ran out: it needs longer, which is not the"
+                )?;
+                writeln!(
+                    f,
+                    "  same as never converging. Raise sim.max_time_s to see it end."
+                )?;
+                self.unfinished_rows(f, u)?;
+                Ok(true)
+            }
+            Outcome::WorkLimit(u) => {
+                writeln!(
+                    f,
+                    "{vm}: work limit reached: stopped after {}",
+                    seconds(u.at_ms)
+                )?;
+                writeln!(
+                    f,
+                    "  Simulating this migration further would cost more than one run may (about 5 s of CPU),"
+                )?;
+                writeln!(
+                    f,
+                    "  so the simulator stopped it here. A smaller RAM or a shorter time limit fits."
+                )?;
+                self.unfinished_rows(f, u)?;
+                Ok(true)
+            }
         }
+    }
+
+    fn unfinished_rows(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        u: &migralab_sim_core::trace::Unfinished,
+    ) -> fmt::Result {
+        let row = |f: &mut fmt::Formatter<'_>, label: &str, value: String| {
+            writeln!(f, "  {label:<14}{value}")
+        };
+        row(f, "memory sent", mib(u.memory_bytes))?;
+        row(f, "memory left", mib(u.remaining_bytes))?;
+        row(f, "disk sent", self.disk(u.disk_bytes))?;
+        row(f, "iterations", u.iterations.to_string())
     }
 
     fn last_syncs(&self, f: &mut fmt::Formatter<'_>, history: &[SyncRecord]) -> fmt::Result {

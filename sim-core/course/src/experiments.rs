@@ -37,7 +37,14 @@ pub const PLACEHOLDERS: [&str; 9] = [
 ];
 
 /// The outcomes a migration run can have ([`RunFact::outcome`], [`Done::Migration`]).
-pub const OUTCOMES: [&str; 4] = ["completed", "failed", "aborted", "not-converged"];
+pub const OUTCOMES: [&str; 6] = [
+    "completed",
+    "failed",
+    "aborted",
+    "not-converged",
+    "time-limit",
+    "work-limit",
+];
 
 /// A guided experiment.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

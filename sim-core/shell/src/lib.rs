@@ -86,6 +86,9 @@ const MAX_SSH_DEPTH: u8 = 8;
 /// Output of one line beyond this is cut (as a terminal's scrollback would lose it).
 const MAX_OUTPUT_BYTES: usize = 8 * 1024 * 1024;
 
+/// Background jobs that may run at once (see `run_pipeline`).
+const MAX_RUNNING_JOBS: usize = 64;
+
 /// Which stream a piece of output went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fd {
@@ -544,6 +547,18 @@ impl Shell {
         let background = p.background && ctx.session;
         if !background {
             return self.run_commands(p, ctx, io, false);
+        }
+        // Each running job is ticked with the lab: their number is bounded, as a user's processes
+        // are by `ulimit -u`, so that no command line can make the lab crawl.
+        if self.jobs.iter().filter(|j| !j.finished).count() >= MAX_RUNNING_JOBS {
+            io.errln(format!(
+                "-bash: fork: Resource temporarily unavailable ({})",
+                self.lang.pick(&Text::new(
+                    format!("lab: paling banyak {MAX_RUNNING_JOBS} job berjalan sekaligus; hentikan satu dengan `kill %N`"),
+                    format!("lab: at most {MAX_RUNNING_JOBS} jobs run at once; stop one with `kill %N`"),
+                ))
+            ));
+            return 1;
         }
         // bash announces the job before it runs: `[1] 4211` goes to the terminal, never to the
         // command's redirections.

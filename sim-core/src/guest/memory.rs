@@ -39,7 +39,12 @@ pub struct GuestMemory {
     cursor: u64,
     /// Is the dirty log on (between migration setup and the end)?
     logging: bool,
+    /// What the simulator has done for this memory so far, in [`crate::budget`]'s units (a page
+    /// written, a bitmap word visited). A cell: the sender's estimates read `&self`.
+    work: std::cell::Cell<u64>,
 }
+
+use crate::budget::{WORD_WORK, WRITE_WORK};
 
 impl GuestMemory {
     /// RAM of `bytes` bytes of which `zero_fraction` was never written (all zeros): the pages
@@ -59,7 +64,17 @@ impl GuestMemory {
             zero: layout.zero_bitmap(),
             cursor: 0,
             logging: false,
+            work: std::cell::Cell::new(3 * pages.div_ceil(64) * WORD_WORK),
         }
+    }
+
+    /// Work done so far, in [`crate::budget`]'s units.
+    pub fn work(&self) -> u64 {
+        self.work.get()
+    }
+
+    fn add_work(&self, units: u64) {
+        self.work.set(self.work.get().saturating_add(units));
     }
 
     /// Number of pages.
@@ -83,6 +98,7 @@ impl GuestMemory {
     /// The guest writes (non-zero data) to `page`.
     #[inline]
     pub fn write(&mut self, page: u64) {
+        self.add_work(WRITE_WORK);
         self.zero.clear(page);
         if self.logging {
             self.dirty_log.set(page);
@@ -123,11 +139,13 @@ impl GuestMemory {
     /// `migration_dirty_pages` and `num_dirty_pages_period`, which auto-converge compares with
     /// what was sent).
     pub fn sync(&mut self) -> u64 {
+        self.add_work(self.to_send.words().len() as u64 * WORD_WORK);
         self.to_send.absorb(&mut self.dirty_log)
     }
 
     /// Bytes on the wire needed to send every pending page now.
     pub fn pending_wire_bytes(&self) -> u64 {
+        self.add_work(self.to_send.words().len() as u64 * WORD_WORK);
         let mut zero = 0u64;
         for (t, z) in self.to_send.words().iter().zip(self.zero.words()) {
             zero += u64::from((t & z).count_ones());
@@ -201,6 +219,7 @@ impl GuestMemory {
         if self.cursor >= self.pages {
             self.cursor = 0;
         }
+        self.add_work((visited as u64 + 1) * WORD_WORK);
         sent
     }
 

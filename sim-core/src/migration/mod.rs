@@ -157,6 +157,8 @@ pub struct Migration {
     /// Outages of the guest's network: [start, end), end open while it lasts.
     outages: Vec<(SimTime, Option<SimTime>)>,
     history: Vec<SyncRecord>,
+    /// Ticks this job has been handed (their fixed cost counts toward its work).
+    ticks_run: u64,
     next_sample: SimTime,
     outbox: Vec<(SimTime, TraceKind)>,
     outcome: Option<Outcome>,
@@ -256,6 +258,7 @@ impl Migration {
             ended_at: None,
             outages: Vec::new(),
             history: Vec::new(),
+            ticks_run: 0,
             next_sample: start,
             outbox: Vec::new(),
             outcome: None,
@@ -300,6 +303,37 @@ impl Migration {
     /// When the job ended (the last event), if it has.
     pub fn finished_at(&self) -> Option<SimTime> {
         self.ended_at
+    }
+
+    /// Work the simulator has done for this job, in [`crate::budget`]'s units.
+    pub fn work(&self) -> u64 {
+        self.mem
+            .work()
+            .saturating_add(self.disk.as_ref().map_or(0, DiskMirror::work))
+            .saturating_add(self.ticks_run.saturating_mul(crate::budget::TICK_WORK))
+    }
+
+    /// The simulator's work budget is spent: the job ends where it stands.
+    pub fn stop_at_work_limit(&mut self, t: SimTime) {
+        if self.is_done() {
+            return;
+        }
+        let at = if t > self.start {
+            t.since(self.start).as_millis()
+        } else {
+            0
+        };
+        self.emit(
+            t,
+            TraceKind::Log {
+                message: format!(
+                    "work limit reached: simulating {} further would cost more than one run may; the simulator stopped it here",
+                    self.vm.name
+                ),
+            },
+        );
+        let outcome = Outcome::WorkLimit(self.unfinished(at));
+        self.finish(t, outcome);
     }
 
     /// Periods when the guest's network was unreachable: `[start, end)`; `None` = still going.
@@ -354,6 +388,9 @@ impl Migration {
 
     /// Run the job through the tick `[now, now + dt)` with the link capacity `grant`.
     pub fn run_tick(&mut self, now: SimTime, dt: SimDuration, grant: Grant) {
+        if !self.is_done() {
+            self.ticks_run += 1;
+        }
         let end = now + dt;
         let mut t = now;
         let mut budget = grant.bytes;

@@ -264,24 +264,64 @@ impl Migration {
         if elapsed >= self.params.max_time
             && matches!(self.state, State::StorageCopy | State::Precopy)
         {
-            let outcome = Outcome::NotConverged {
-                at_ms: elapsed.as_millis(),
-                memory_bytes: self.ram_bytes,
-                disk_bytes: self.disk.as_ref().map_or(0, DiskMirror::processed_bytes),
-                iterations: self.sync_count,
-                history: self.history.clone(),
+            let secs = elapsed.as_millis() / 1000;
+            let (outcome, message) = if self.still_converging() {
+                (
+                    Outcome::TimeLimit(self.unfinished(elapsed.as_millis())),
+                    format!(
+                        "time limit reached: {} was still being copied after {secs} s ({} iterations, {} MiB left) and needs more time; raise sim.max_time_s to see the end",
+                        self.vm.name,
+                        self.sync_count,
+                        self.mem.pending_bytes() / crate::units::MIB
+                    ),
+                )
+            } else {
+                (
+                    Outcome::NotConverged {
+                        at_ms: elapsed.as_millis(),
+                        memory_bytes: self.ram_bytes,
+                        disk_bytes: self.disk.as_ref().map_or(0, DiskMirror::processed_bytes),
+                        iterations: self.sync_count,
+                        history: self.history.clone(),
+                    },
+                    format!(
+                        "{} did not converge in {secs} s ({} iterations): QEMU would iterate forever. Try --auto-converge, --postcopy, migrate-setmaxdowntime or --timeout.",
+                        self.vm.name, self.sync_count
+                    ),
+                )
             };
-            self.emit(t, TraceKind::Log {
-                message: format!(
-                    "{} did not converge in {} s ({} iterations): QEMU would iterate forever. Try --auto-converge, --postcopy, migrate-setmaxdowntime or --timeout.",
-                    self.vm.name,
-                    elapsed.as_millis() / 1000,
-                    self.sync_count
-                ),
-            });
+            self.emit(t, TraceKind::Log { message });
             self.finish(t, outcome);
             return true;
         }
         false
+    }
+
+    /// Was the job still getting somewhere when the time ran out? Yes while it is in its first
+    /// pass or has re-sent only once (no trend yet), or when the last sync left at least a tenth
+    /// less than the one before. A guest that rewrites its working set faster than the link
+    /// leaves about the same each pass: that is "not converged" (QEMU would iterate forever).
+    fn still_converging(&self) -> bool {
+        let passes: Vec<u64> = self
+            .history
+            .iter()
+            .filter(|r| r.iteration >= 2)
+            .map(|r| r.remaining_bytes)
+            .collect();
+        match passes.as_slice() {
+            [.., before, last] => (*last as f64) < 0.9 * *before as f64,
+            _ => true,
+        }
+    }
+
+    /// Where the job stands, for an outcome that stops it unfinished.
+    pub(super) fn unfinished(&self, at_ms: u64) -> crate::trace::Unfinished {
+        crate::trace::Unfinished {
+            at_ms,
+            memory_bytes: self.ram_bytes,
+            disk_bytes: self.disk.as_ref().map_or(0, DiskMirror::processed_bytes),
+            iterations: self.sync_count,
+            remaining_bytes: self.mem.pending_bytes(),
+        }
     }
 }

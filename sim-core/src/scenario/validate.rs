@@ -139,7 +139,8 @@ impl Scenario {
                 "the sample interval must be at least 1 ms",
             );
         }
-        Ok(())
+        // Last: the estimate needs every value in its range.
+        crate::budget::check(self)
     }
 }
 

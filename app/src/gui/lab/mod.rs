@@ -463,5 +463,7 @@ pub fn outcome_name(o: &Outcome, lang: Lang) -> String {
         Outcome::Failed { .. } => tr!(lang, "outcome-failed"),
         Outcome::Aborted { .. } => tr!(lang, "outcome-aborted"),
         Outcome::NotConverged { .. } => tr!(lang, "outcome-not-converged"),
+        Outcome::TimeLimit(_) => tr!(lang, "outcome-time-limit"),
+        Outcome::WorkLimit(_) => tr!(lang, "outcome-work-limit"),
     }
 }

@@ -418,7 +418,10 @@ fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::sessions::lab::RunRecord)
     };
     let color = match o {
         Outcome::Completed { .. } => egui::Color32::from_rgb(0x2e, 0x8b, 0x57),
-        Outcome::Aborted { .. } | Outcome::NotConverged { .. } => ui.visuals().warn_fg_color,
+        Outcome::Aborted { .. }
+        | Outcome::NotConverged { .. }
+        | Outcome::TimeLimit(_)
+        | Outcome::WorkLimit(_) => ui.visuals().warn_fg_color,
         Outcome::Failed { .. } => ui.visuals().error_fg_color,
     };
     ui.colored_label(

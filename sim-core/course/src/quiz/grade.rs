@@ -336,6 +336,20 @@ fn describe_outcome(o: &RunOutcome) -> Text {
                 o.iterations
             ),
         ),
+        "time-limit" => Text::new(
+            format!(
+                "Simulator: batas waktu tercapai — setelah {secs:.0} s dan {} iterasi migrasi masih berjalan maju; ia butuh waktu lebih lama (naikkan sim.max_time_s).",
+                o.iterations
+            ),
+            format!(
+                "Simulator: time limit reached — after {secs:.0} s and {} iterations the migration was still making progress; it needs longer (raise sim.max_time_s).",
+                o.iterations
+            ),
+        ),
+        "no-migration" => Text::new(
+            "Simulator: skenario ini tidak menjalankan migrasi.",
+            "Simulator: this scenario runs no migration.",
+        ),
         other => Text::new(
             format!("Simulator: {other}."),
             format!("Simulator: {other}."),

@@ -281,6 +281,8 @@ pub enum OutcomeStatus {
     Failed,
     /// A migration never converged (the simulation gave up).
     NotConverged,
+    /// A migration was still making progress when the simulator's time limit ran out.
+    TimeLimit,
     /// A migration was aborted.
     Aborted,
 }
@@ -292,6 +294,7 @@ impl OutcomeStatus {
             OutcomeStatus::Completed => "completed",
             OutcomeStatus::Failed => "failed",
             OutcomeStatus::NotConverged => "not-converged",
+            OutcomeStatus::TimeLimit => "time-limit",
             OutcomeStatus::Aborted => "aborted",
         }
     }

@@ -710,6 +710,25 @@ impl Shell {
                 ));
                 1
             }
+            Some(Outcome::TimeLimit(u)) => {
+                let secs = u.at_ms / 1000;
+                let left = u.remaining_bytes / (1024 * 1024);
+                io.errln(crate::note_prefix(self.lang).to_string() + self.lang.pick(&Text::new(
+                    format!("batas waktu lab tercapai: setelah {secs} detik migrasi masih menyalin ({left} MiB tersisa) dan butuh waktu lebih lama, jadi lab membatalkannya seperti Ctrl-C. Ini bukan tanda tidak konvergen."),
+                    format!("the lab's time limit was reached: after {secs} s the migration was still copying ({left} MiB left) and needs longer, so the lab cancelled it as Ctrl-C would. This is not a sign that it does not converge."),
+                )));
+                io.errln(LabError::Aborted.virsh_line());
+                1
+            }
+            Some(Outcome::WorkLimit(u)) => {
+                let secs = u.at_ms / 1000;
+                io.errln(crate::note_prefix(self.lang).to_string() + self.lang.pick(&Text::new(
+                    format!("batas kerja simulator tercapai setelah {secs} detik: mensimulasikan migrasi ini lebih lanjut terlalu mahal, jadi lab membatalkannya seperti Ctrl-C."),
+                    format!("the simulator's work limit was reached after {secs} s: simulating this migration further costs too much, so the lab cancelled it as Ctrl-C would."),
+                )));
+                io.errln(LabError::Aborted.virsh_line());
+                1
+            }
             None => 1,
         };
         let Some(job) = self.jobs.get_mut(i) else {
@@ -799,7 +818,10 @@ impl Shell {
             let sample = m.completed_sample().unwrap_or_default();
             let (kind, downtime) = match &outcome {
                 Outcome::Completed { downtime_ms, .. } => ("Completed", Some(*downtime_ms)),
-                Outcome::Aborted { .. } | Outcome::NotConverged { .. } => ("Cancelled", None),
+                Outcome::Aborted { .. }
+                | Outcome::NotConverged { .. }
+                | Outcome::TimeLimit(_)
+                | Outcome::WorkLimit(_) => ("Cancelled", None),
                 _ => ("Failed", None),
             };
             row(io, "Job type:", format!("{kind:<12}"));
@@ -833,7 +855,10 @@ impl Shell {
             row(io, "Setup time:", format!("{setup_ms:<12} ms"));
             match outcome {
                 Outcome::Failed { error, .. } => row(io, "Error message:", error.to_string()),
-                Outcome::Aborted { .. } | Outcome::NotConverged { .. } => row(
+                Outcome::Aborted { .. }
+                | Outcome::NotConverged { .. }
+                | Outcome::TimeLimit(_)
+                | Outcome::WorkLimit(_) => row(
                     io,
                     "Error message:",
                     "operation aborted: job 'migration out' canceled by client".into(),
