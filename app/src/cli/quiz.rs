@@ -31,7 +31,10 @@ wrong; \"predict the outcome\" questions run the named scenario in the simulator
 really happens beside your prediction. At the end: a score per learning objective, and the \
 questions you missed, which you can retry at once.
 
-Without DIR the shipped bank is used (it is built into the binary).
+Without DIR the shipped bank is used (it is built into the binary). The instructor's settings \
+(`instructor.toml` in the data directory) apply as in the app: only the questions they make \
+visible are asked, and in assessment mode answers are judged and explained only at the end. \
+With --student every answer is saved the moment it is given.
 
 Examples:
   migralab quiz                               all questions, in Bahasa Indonesia
