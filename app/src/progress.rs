@@ -284,14 +284,26 @@ impl ProfileStore {
     /// or set aside at all (permissions, I/O).
     pub fn load(&self, name: &str) -> anyhow::Result<Loaded<Profile>> {
         let name = valid_name(name)?;
-        if !self.path_of(name).exists() {
-            return Ok(Loaded {
-                value: Profile::new(name),
-                notice: None,
-            });
+        // Reading needs no lock (writes are atomic), so a read-only data directory can still be
+        // exported; a damaged file is set aside under the lock, so that a concurrent update
+        // cannot be setting it aside too.
+        match read_bounded(&self.path_of(name), Limit::PROFILE) {
+            Err(e) if e.is_not_found() => {
+                return Ok(Loaded {
+                    value: Profile::new(name),
+                    notice: None,
+                });
+            }
+            Err(e) => return Err(e.into()),
+            Ok(bytes) => {
+                if let Ok(profile) = parse_profile(&bytes) {
+                    return Ok(Loaded {
+                        value: profile,
+                        notice: None,
+                    });
+                }
+            }
         }
-        // A damaged file is set aside under the lock, so that a concurrent update cannot be
-        // setting it aside too.
         let _lock = self.lock(name)?;
         self.load_locked(name)
     }

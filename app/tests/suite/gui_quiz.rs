@@ -638,6 +638,20 @@ fn students_overview_and_csv_export() {
     assert!(json.contains("\"Budi\""));
 }
 
+/// A damaged profile met by the Instruktur tab is set aside and said above the student list.
+#[test]
+fn the_instructor_tab_says_when_a_profile_was_set_aside() {
+    let dir = Scratch::new("gui-quiz", "students-damaged");
+    let store = ProfileStore::new(dir.as_path());
+    store.save(&Profile::new("Ana Putri")).unwrap();
+    std::fs::write(store.path_of("Budi"), "{ not json").unwrap();
+    let h = harness(Tab::Instructor, dir.as_path());
+    assert!(has(&h, "Ana Putri"));
+    assert!(has_containing(&h, "Budi.json is not readable"));
+    assert!(has_containing(&h, "Budi.corrupt-1.json"));
+    assert!(dir.path("students/Budi.corrupt-1.json").exists());
+}
+
 /// In English, with only one question visible (by its id): the command is parsed, not compared
 /// as text, and a wrong one is explained in English beside the model answer.
 #[test]
