@@ -216,6 +216,24 @@ pub fn kind_label(lang: Lang, kind: Kind) -> &'static str {
     }
 }
 
+/// The bank file a question comes from, by name (`concepts` for `assets/quizzes/concepts.toml`).
+pub fn bank_file_name(q: &Question) -> &str {
+    Path::new(&q.at.origin)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+}
+
+/// May students see this question? `visible.quizzes` lists objective ids, bank file names or
+/// question ids; no list shows everything.
+pub fn offered(q: &Question, visible: &crate::settings::Visible) -> bool {
+    visible.quizzes.as_ref().is_none_or(|list| {
+        list.iter().any(|v| {
+            v == q.objective.as_str() || *v == q.id || (!v.is_empty() && v == bank_file_name(q))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

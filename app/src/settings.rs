@@ -280,6 +280,58 @@ impl InstructorSettings {
     }
 }
 
+/// The instructor's settings file as the app last read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsFile {
+    /// `instructor.toml` in the data directory.
+    pub path: PathBuf,
+    /// The settings, or why the file does not load (`FILE:LINE:COLUMN: message`).
+    pub loaded: Result<InstructorSettings, String>,
+}
+
+impl SettingsFile {
+    /// Read the settings file of `data_dir`; a missing file gives the defaults.
+    ///
+    /// The app and `migralab quiz` read the settings this way. Stricter than
+    /// [`InstructorSettings::load`], on purpose: a file that does not parse is **left where it
+    /// is**, not renamed aside and replaced by defaults. Defaults have no PIN, so renaming a
+    /// damaged file (say, one an instructor is half-way through editing) would open the
+    /// Instructor tab to anyone at the keyboard. Instead the app shows the error with its file
+    /// and line, keeps the instructor mode locked until the file reads cleanly, and the Quiz tab
+    /// and the terminal quiz run with the default settings meanwhile (saying so).
+    pub fn read(data_dir: &Path) -> SettingsFile {
+        let path = InstructorSettings::path_in(data_dir);
+        let origin = path.display().to_string();
+        let loaded = match read_bounded(&path, Limit::SETTINGS) {
+            Err(e) if e.is_not_found() => Ok(InstructorSettings::default()),
+            Err(e) => Err(format!("{origin}: {}", e.reason())),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    InstructorSettings::from_toml_str(&text, &origin).map_err(|e| e.to_string())
+                }
+                Err(_) => Err(SettingsError::Invalid {
+                    origin: origin.clone(),
+                    line: 1,
+                    column: 1,
+                    message: "not UTF-8 text".into(),
+                }
+                .to_string()),
+            },
+        };
+        SettingsFile { path, loaded }
+    }
+
+    /// The settings in force: the file's, or the defaults while it does not load.
+    pub fn effective(&self) -> InstructorSettings {
+        self.loaded.clone().unwrap_or_default()
+    }
+
+    /// Why the file does not load, if it does not.
+    pub fn error(&self) -> Option<&str> {
+        self.loaded.as_ref().err().map(String::as_str)
+    }
+}
+
 /// A libvirt URI as the real lab accepts it: `qemu[+transport]://[host]/system|session`, or
 /// libvirt's test driver (`test:///default`).
 fn check_libvirt_uri(uri: &str) -> Result<(), &'static str> {

@@ -214,6 +214,81 @@ pub fn read_bounded(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
+/// An exclusive lock on a lock file, held until dropped (see [`lock_exclusive`]).
+#[derive(Debug)]
+pub struct FileLock {
+    // Closing the file releases the lock.
+    _file: File,
+}
+
+/// Why a lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process held the lock for longer than the wait allowed.
+    #[error(
+        "{} is held by another migralab for more than {} s; try again (a stopped migralab \
+         holding it must be ended first)",
+        .path.display(),
+        .waited.as_secs()
+    )]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this process waited.
+        waited: std::time::Duration,
+    },
+    /// The lock file cannot be created or opened, or is not a regular file.
+    #[error("cannot lock {}: {reason}", .path.display())]
+    Io {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Take an exclusive lock on `path` (created empty if missing, never truncated, never followed
+/// through a symlink, a FIFO or device refused without blocking): the OS's advisory whole-file
+/// lock (`flock` on Linux, `LockFileEx` on Windows), released when the [`FileLock`] is dropped
+/// or the process ends however it ends. Waits at most `wait` for another holder, polling, and
+/// then fails instead of hanging.
+pub fn lock_exclusive(path: &Path, wait: std::time::Duration) -> Result<FileLock, LockError> {
+    let io = |e: &dyn std::fmt::Display| LockError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = options.open(path).map_err(|e| io(&e))?;
+    let meta = file.metadata().map_err(|e| io(&e))?;
+    if !meta.is_file() {
+        return Err(io(&kind_of(&meta)));
+    }
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(FileLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&e)),
+        }
+        let waited = start.elapsed();
+        if waited >= wait {
+            return Err(LockError::Busy {
+                path: path.to_path_buf(),
+                waited,
+            });
+        }
+        std::thread::sleep(pause.min(wait.saturating_sub(waited)));
+        pause = (pause * 2).min(std::time::Duration::from_millis(20));
+    }
+}
+
 /// [`read_bounded`], as UTF-8 text.
 pub fn read_text_bounded(path: &Path, limit: Limit) -> Result<String, ReadError> {
     String::from_utf8(read_bounded(path, limit)?).map_err(|_| ReadError::NotUtf8 {
@@ -752,6 +827,34 @@ mod unix_tests {
             .unwrap()
             .success();
         assert!(ok, "mkfifo {}", path.display());
+    }
+
+    #[test]
+    fn a_lock_is_exclusive_bounded_and_never_a_fifo_or_symlink() {
+        let dir = scratch("lock");
+        let path = dir.join("ana.lock");
+        let held = lock_exclusive(&path, Duration::from_secs(1)).unwrap();
+        // Another open of the file cannot take it: it waits, then says so instead of hanging.
+        let t = std::time::Instant::now();
+        let busy = lock_exclusive(&path, Duration::from_millis(100)).unwrap_err();
+        assert!(matches!(busy, LockError::Busy { .. }), "{busy}");
+        assert!(t.elapsed() < Duration::from_secs(2));
+        drop(held);
+        drop(lock_exclusive(&path, Duration::from_millis(100)).unwrap());
+        // A FIFO in its place is refused without blocking; a symlink is not followed.
+        let fifo = dir.join("fifo.lock");
+        mkfifo(&fifo);
+        let e = within(5, move || {
+            lock_exclusive(&fifo, Duration::from_millis(10)).unwrap_err()
+        });
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        let link = dir.join("link.lock");
+        std::os::unix::fs::symlink(dir.join("elsewhere"), &link).unwrap();
+        assert!(lock_exclusive(&link, Duration::from_millis(10)).is_err());
+        assert!(
+            !dir.join("elsewhere").exists(),
+            "nothing created through the symlink"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod fidelity;
 pub mod gui;
 #[cfg(target_os = "linux")]
 pub mod labbox;
+pub mod lines;
 pub mod migrate;
 #[cfg(target_os = "linux")]
 pub mod ping;

@@ -65,9 +65,12 @@ impl ProgressConfig {
     /// Validate the arguments and find the data directory.
     pub fn from_args(args: ProgressArgs) -> anyhow::Result<ProgressConfig> {
         let ProgressAction::Export(e) = args.action;
-        if let Some(s) = &e.student {
-            valid_name(s)?;
-        }
+        // The one name rule; the trimmed name is the one looked up (` Ana ` is Ana).
+        let student = e
+            .student
+            .as_deref()
+            .map(|s| valid_name(s).map(str::to_owned))
+            .transpose()?;
         let store = ProfileStore::open_default()?;
         if let Some(out) = &e.out {
             check_output("--out", out)?;
@@ -81,7 +84,7 @@ impl ProgressConfig {
         }
         Ok(ProgressConfig {
             store,
-            student: e.student,
+            student,
             csv: e.csv,
             out: e.out,
         })

@@ -6,15 +6,18 @@ mod terminal;
 
 use super::LangArg as CliLang;
 use super::{EXIT_COMPLETED, EXIT_ERROR};
+use crate::progress::{ProfileStore, QuizRecorder, unix_now};
 use crate::quiz::{BankSource, fresh_seed, simulate};
+use crate::settings::SettingsFile;
+use crate::tr;
 use anyhow::Context as _;
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use migralab_course::quiz::{Lang, Objective, Question, Selection};
+use migralab_course::quiz::{Graded, Lang, Objective, Question, Selection};
 use std::io::{self, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use terminal::{Settings, take_quiz};
+use terminal::{QuizLog, Settings, take_quiz};
 
 /// `migralab quiz --help`: what it does and examples.
 pub const QUIZ_LONG_ABOUT: &str = "\
@@ -28,7 +31,10 @@ wrong; \"predict the outcome\" questions run the named scenario in the simulator
 really happens beside your prediction. At the end: a score per learning objective, and the \
 questions you missed, which you can retry at once.
 
-Without DIR the shipped bank is used (it is built into the binary).
+Without DIR the shipped bank is used (it is built into the binary). The instructor's settings \
+(`instructor.toml` in the data directory) apply as in the app: only the questions they make \
+visible are asked, and in assessment mode answers are judged and explained only at the end. \
+With --student every answer is saved the moment it is given.
 
 Examples:
   migralab quiz                               all questions, in Bahasa Indonesia
@@ -127,20 +133,28 @@ impl QuizConfig {
             .map(|id| Objective::from_id(id).with_context(|| format!("unknown objective `{id}`")))
             .transpose()?;
         let seed = args.seed.unwrap_or_else(fresh_seed);
-        if let Some(name) = &args.student {
-            crate::progress::valid_name(name)?;
-        }
+        // The one name rule, checked before the first question (in the quiz's language); the
+        // trimmed name is the one saved.
+        let lang: Lang = args.lang.into();
+        let student = args
+            .student
+            .as_deref()
+            .map(|name| match crate::progress::valid_name(name) {
+                Ok(n) => Ok(n.to_owned()),
+                Err(e) => Err(anyhow::anyhow!(e.text(lang))),
+            })
+            .transpose()?;
         Ok(QuizConfig {
             mode,
             source,
-            lang: args.lang.into(),
+            lang,
             selection: Selection {
                 seed,
                 objective,
                 only: args.only,
                 count: args.count,
             },
-            student: args.student,
+            student,
         })
     }
 }
@@ -160,18 +174,110 @@ pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
             let mut out = io::stdout().lock();
             let source = &config.source;
             let simulate = |q: &Question| simulate(source, q);
+            let lang = config.lang;
+            // The instructor's settings, read as the app reads them (a damaged file is left in
+            // place, said, and the defaults used).
+            let data_dir = crate::storage::data_dir();
+            let file = match &data_dir {
+                Ok(dir) => SettingsFile::read(dir),
+                Err(e) => SettingsFile {
+                    path: PathBuf::from(crate::settings::SETTINGS_FILE),
+                    loaded: Err(format!("{e:#}")),
+                },
+            };
+            if let Some(err) = file.error() {
+                eprintln!(
+                    "{}: {} {}",
+                    tr!(lang, "cli-warning"),
+                    tr!(lang, "quiz-settings-broken", error = err),
+                    tr!(lang, "quiz-settings-defaults")
+                );
+            }
+            let instructor = file.effective();
             let settings = Settings {
-                lang: config.lang,
+                lang,
                 selection: config.selection.clone(),
                 bank_arg: source.dir.clone(),
                 echo: !io::stdin().is_terminal(),
+                assessment: instructor.assessment_mode,
+                visible: instructor.visible,
             };
-            let results = take_quiz(&bank, &settings, &mut input, &mut out, &simulate)?;
-            if let Some(student) = &config.student {
-                crate::progress::record_quiz(student, &results, crate::progress::unix_now())?;
-            }
+            let mut log = match &config.student {
+                Some(student) => {
+                    writeln!(
+                        out,
+                        "{}",
+                        tr!(lang, "quiz-student-saved", name = student.as_str())
+                    )
+                    .context("cannot write to standard output")?;
+                    ProfileLog {
+                        store: Some(ProfileStore::new(&data_dir?)),
+                        student: student.clone(),
+                        recorder: None,
+                        lang,
+                    }
+                }
+                None => ProfileLog {
+                    store: None,
+                    student: String::new(),
+                    recorder: None,
+                    lang,
+                },
+            };
+            take_quiz(&bank, &settings, &mut input, &mut out, &simulate, &mut log)?;
             Ok(ExitCode::from(EXIT_COMPLETED))
         }
+    }
+}
+
+/// The terminal quiz's answers into the student's profile, each as it is given; a damaged
+/// profile set aside on the way is said on standard error.
+struct ProfileLog {
+    /// `None`: no `--student`, nothing is saved.
+    store: Option<ProfileStore>,
+    student: String,
+    recorder: Option<QuizRecorder>,
+    lang: Lang,
+}
+
+impl ProfileLog {
+    fn say(&self, notice: Option<String>) {
+        if let Some(n) = notice {
+            eprintln!("{}: {n}", tr!(self.lang, "cli-warning"));
+        }
+    }
+}
+
+impl QuizLog for ProfileLog {
+    fn started(&mut self, seed: u64, questions: usize) -> anyhow::Result<()> {
+        let Some(store) = self.store.take() else {
+            return Ok(());
+        };
+        let (recorder, notice) = QuizRecorder::start(
+            store,
+            &self.student,
+            "terminal",
+            seed,
+            questions,
+            unix_now(),
+        )?;
+        self.say(notice);
+        self.recorder = Some(recorder);
+        Ok(())
+    }
+
+    fn answered(&mut self, graded: &Graded) -> anyhow::Result<()> {
+        if let Some(r) = &self.recorder {
+            self.say(r.answer(graded, unix_now())?);
+        }
+        Ok(())
+    }
+
+    fn completed(&mut self) -> anyhow::Result<()> {
+        if let Some(r) = &self.recorder {
+            self.say(r.complete(unix_now())?);
+        }
+        Ok(())
     }
 }
 

@@ -9,13 +9,14 @@
 //!   output reads like a recorded session.
 
 use super::LangArg as CliLang;
+use super::lines::{Line, read_line};
 use crate::scenarios;
 use anyhow::Context as _;
 use clap::Args;
 use migralab_shell::{Lang, Shell};
 use migralab_sim_core::Scenario;
 use migralab_sim_core::text::Text;
-use std::io::{self, BufRead as _, IsTerminal as _, Write as _};
+use std::io::{self, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -89,8 +90,8 @@ pub fn run(config: ShellConfig) -> anyhow::Result<ExitCode> {
     let mut shell = Shell::new(config.scenario, lang);
     let status = match config.commands {
         Some(commands) => run_batch(&mut shell, &commands)?,
-        None if io::stdin().is_terminal() => run_interactive(&mut shell, &banner)?,
-        None => run_piped(&mut shell, &banner)?,
+        None if io::stdin().is_terminal() => run_interactive(&mut shell, &banner, lang)?,
+        None => run_piped(&mut shell, &banner, lang)?,
     };
     Ok(ExitCode::from(
         u8::try_from(status.rem_euclid(256)).unwrap_or(1),
@@ -112,11 +113,21 @@ fn run_batch(shell: &mut Shell, commands: &str) -> anyhow::Result<i32> {
 }
 
 /// Lines from a pipe or file: echo each after the prompt, then its output.
-fn run_piped(shell: &mut Shell, banner: &str) -> anyhow::Result<i32> {
+fn run_piped(shell: &mut Shell, banner: &str, shell_lang: Lang) -> anyhow::Result<i32> {
     write_out(banner)?;
     let mut status = 0;
-    for line in io::stdin().lock().lines() {
-        let line = line.context("cannot read standard input")?;
+    let mut input = io::stdin().lock();
+    while let Some(line) = read_line(&mut input).context("cannot read standard input")? {
+        let line = match line {
+            Line::Text(line) => line,
+            bad => {
+                // That line only: the session goes on with the next.
+                let why = bad.problem(shell_lang).unwrap_or_default();
+                write_out(&format!("{}\nmigralab shell: {why}\n", shell.prompt()))?;
+                status = 1;
+                continue;
+            }
+        };
         write_out(&format!("{}{line}\n", shell.prompt()))?;
         let out = shell.run_line(&line);
         write_out(&out.text)?;
@@ -129,7 +140,7 @@ fn run_piped(shell: &mut Shell, banner: &str) -> anyhow::Result<i32> {
 }
 
 /// A terminal: line editing and history.
-fn run_interactive(shell: &mut Shell, banner: &str) -> anyhow::Result<i32> {
+fn run_interactive(shell: &mut Shell, banner: &str, lang: Lang) -> anyhow::Result<i32> {
     use rustyline::error::ReadlineError;
     write_out(banner)?;
     let mut editor =
@@ -157,6 +168,14 @@ fn run_interactive(shell: &mut Shell, banner: &str) -> anyhow::Result<i32> {
             Err(ReadlineError::Eof) => {
                 write_out("logout\n")?;
                 break;
+            }
+            // Bytes that are not UTF-8 (a terminal set to another encoding): that line only.
+            Err(ReadlineError::Io(e)) if e.kind() == io::ErrorKind::InvalidData => {
+                write_out(&format!(
+                    "migralab shell: {}\n",
+                    Line::NotUtf8.problem(lang).unwrap_or_default()
+                ))?;
+                status = 1;
             }
             Err(e) => return Err(e).context("cannot read from the terminal"),
         }

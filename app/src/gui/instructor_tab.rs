@@ -868,10 +868,12 @@ fn check_folders(s: &InstructorSettings, lang: Lang) -> Vec<(bool, String)> {
     report
 }
 
-/// Write every student's results to `migralab-progress.{json,csv}` in the export folder.
-fn export(shared: &Shared, ir: &InstructorRuntime, csv: bool) -> anyhow::Result<PathBuf> {
+/// Write every student's results to `migralab-progress.{json,csv}` in the export folder. A
+/// damaged profile met on the way is set aside and its notice joins the students' notices.
+fn export(shared: &Shared, ir: &mut InstructorRuntime, csv: bool) -> anyhow::Result<PathBuf> {
     let data_dir = shared.data_dir()?;
-    let (profiles, _notices) = ProfileStore::new(&data_dir).load_all()?;
+    let (profiles, notices) = ProfileStore::new(&data_dir).load_all()?;
+    ir.student_notices.extend(notices);
     let dir = match ir.export_dir.trim() {
         "" => data_dir,
         d => PathBuf::from(d),

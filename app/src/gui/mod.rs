@@ -520,6 +520,10 @@ impl MigralabApp {
         if student.is_empty() {
             return crate::tr!(lang, "exp-saved-no-student");
         }
+        let student = match crate::progress::valid_name(student) {
+            Ok(s) => s,
+            Err(e) => return crate::tr!(lang, "exp-save-failed", error = e.text(lang)),
+        };
         let saved = self.shared.data_dir().and_then(|dir| {
             crate::progress::ProfileStore::new(&dir).update(student, |p| {
                 p.record_observation(experiment, text, crate::progress::unix_now());

@@ -14,7 +14,7 @@ mod question;
 
 use super::shared::Shared;
 use super::state::AppState;
-use crate::progress::ProfileStore;
+use crate::progress::{ProfileStore, QuizRecorder};
 use crate::tr;
 use migralab_course::quiz::{Graded, Objective, Question};
 use migralab_sim_core::lang::Lang;
@@ -82,6 +82,8 @@ pub struct QuizRuntime {
     pub record: Option<RecordStatus>,
     /// Messages about progress files that were damaged and kept aside.
     pub notices: Vec<String>,
+    /// Saves the session's answers as they are given (when a student is named).
+    recorder: Option<QuizRecorder>,
 }
 
 impl QuizRuntime {
@@ -110,7 +112,7 @@ impl QuizRuntime {
             match crate::progress::valid_name(student) {
                 Ok(n) => Some(n.to_string()),
                 Err(e) => {
-                    self.start_error = Some(format!("{e:#}"));
+                    self.start_error = Some(e.text(state.lang));
                     return;
                 }
             }
@@ -125,6 +127,37 @@ impl QuizRuntime {
         let count = (!setup.all_questions).then_some(setup.count.max(1));
         match plan_quiz(b, &settings.visible, &setup.objectives, count, seed) {
             Ok(items) => {
+                // The quiz is recorded before its first question: a profile that cannot be
+                // written stops it here, not after the answers.
+                self.recorder = None;
+                if let Some(name) = &student
+                    && !items.is_empty()
+                {
+                    let started = shared.data_dir().and_then(|dir| {
+                        QuizRecorder::start(
+                            ProfileStore::new(&dir),
+                            name,
+                            "app",
+                            seed,
+                            items.len(),
+                            crate::progress::unix_now(),
+                        )
+                    });
+                    match started {
+                        Ok((recorder, notice)) => {
+                            self.notices.extend(notice);
+                            self.recorder = Some(recorder);
+                        }
+                        Err(e) => {
+                            self.start_error = Some(tr!(
+                                state.lang,
+                                "quiz-record-failed",
+                                error = format!("{e:#}")
+                            ));
+                            return;
+                        }
+                    }
+                }
                 match QuizSession::new(
                     bank.clone(),
                     items,
@@ -149,20 +182,27 @@ impl QuizRuntime {
         }
     }
 
-    /// Save one graded answer to the student's profile (if a student is named).
-    fn record_answer(&mut self, graded: &Graded, shared: &Shared) {
-        let Some(student) = self.session.as_ref().and_then(|s| s.student.clone()) else {
+    /// Save one graded answer to the student's profile at once (if a student is named), and
+    /// mark the quiz complete when it was the first round's last.
+    fn record_answer(&mut self, graded: &Graded) {
+        let (Some(recorder), Some(session)) = (&self.recorder, &self.session) else {
             self.record = Some(RecordStatus::NoStudent);
             return;
         };
-        let saved = shared.data_dir().and_then(|dir| {
-            ProfileStore::new(&dir).update(&student, |p| {
-                p.record_graded(std::slice::from_ref(graded), crate::progress::unix_now());
-            })
+        let student = recorder.student().to_owned();
+        let now = crate::progress::unix_now();
+        let first_round_done = session.round == 0 && session.answered() == session.items.len();
+        let saved = recorder.answer(graded, now).and_then(|notice| {
+            let done = if first_round_done {
+                recorder.complete(now)?
+            } else {
+                None
+            };
+            Ok(notice.into_iter().chain(done).collect::<Vec<_>>())
         });
         match saved {
-            Ok(notice) => {
-                self.notices.extend(notice);
+            Ok(notices) => {
+                self.notices.extend(notices);
                 let answers = match &self.record {
                     Some(RecordStatus::Saved { answers, .. }) => answers + 1,
                     _ => 1,
@@ -182,7 +222,7 @@ impl QuizRuntime {
                     .as_mut()
                     .and_then(|s| s.submit(action == Action::Skip));
                 if let Some(g) = graded {
-                    self.record_answer(&g, shared);
+                    self.record_answer(&g);
                 }
             }
             Action::Next => {
@@ -202,6 +242,7 @@ impl QuizRuntime {
             }
             Action::NewQuiz => {
                 self.session = None;
+                self.recorder = None;
                 self.record = None;
                 self.setup.seed = None;
             }
@@ -268,6 +309,10 @@ fn setup_ui(
         ui.colored_label(
             ui.visuals().warn_fg_color,
             tr!(lang, "quiz-settings-broken", error = err),
+        );
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            tr!(lang, "quiz-settings-defaults"),
         );
     }
     let settings = settings_file.effective();
@@ -401,7 +446,7 @@ fn student_ui(ui: &mut egui::Ui, lang: Lang, student: &mut String) {
                 ui.weak(tr!(lang, "quiz-student-saved", name = n));
             }
             Err(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("{e:#}"));
+                ui.colored_label(ui.visuals().error_fg_color, e.text(lang));
             }
         }
     }

@@ -2,9 +2,8 @@
 //! settings as last read, and whether the instructor has unlocked the app. The app hands it to
 //! every panel that needs it; the Quiz, Instructor and Lab tabs all read the same settings.
 
-use crate::settings::{InstructorSettings, SettingsError};
-use migralab_real::fsutil::{Limit, read_bounded};
-use std::path::{Path, PathBuf};
+pub use crate::settings::SettingsFile;
+use std::path::PathBuf;
 
 /// App-wide runtime state (not persisted).
 #[derive(Debug, Default)]
@@ -69,56 +68,5 @@ impl Shared {
                 loaded: Err(format!("{e:#}")),
             },
         }
-    }
-}
-
-/// The instructor's settings file as the app last read it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SettingsFile {
-    /// `instructor.toml` in the data directory.
-    pub path: PathBuf,
-    /// The settings, or why the file does not load (`FILE:LINE:COLUMN: message`).
-    pub loaded: Result<InstructorSettings, String>,
-}
-
-impl SettingsFile {
-    /// Read the settings file of `data_dir`; a missing file gives the defaults.
-    ///
-    /// Stricter than [`InstructorSettings::load`] (the CLI's), on purpose: a file that does not
-    /// parse is **left where it is**, not renamed aside and replaced by defaults. Defaults have no
-    /// PIN, so renaming a damaged file (say, one an instructor is half-way through editing) would
-    /// open the Instructor tab to anyone at the keyboard. Instead the app shows the error with
-    /// its file and line, keeps the instructor mode locked until the file reads cleanly, and the
-    /// Quiz tab runs with the default settings meanwhile (saying so).
-    pub fn read(data_dir: &Path) -> SettingsFile {
-        let path = InstructorSettings::path_in(data_dir);
-        let origin = path.display().to_string();
-        let loaded = match read_bounded(&path, Limit::SETTINGS) {
-            Err(e) if e.is_not_found() => Ok(InstructorSettings::default()),
-            Err(e) => Err(format!("{origin}: {}", e.reason())),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => {
-                    InstructorSettings::from_toml_str(&text, &origin).map_err(|e| e.to_string())
-                }
-                Err(_) => Err(SettingsError::Invalid {
-                    origin: origin.clone(),
-                    line: 1,
-                    column: 1,
-                    message: "not UTF-8 text".into(),
-                }
-                .to_string()),
-            },
-        };
-        SettingsFile { path, loaded }
-    }
-
-    /// The settings in force: the file's, or the defaults while it does not load.
-    pub fn effective(&self) -> InstructorSettings {
-        self.loaded.clone().unwrap_or_default()
-    }
-
-    /// Why the file does not load, if it does not.
-    pub fn error(&self) -> Option<&str> {
-        self.loaded.as_ref().err().map(String::as_str)
     }
 }

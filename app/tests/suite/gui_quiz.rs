@@ -281,6 +281,18 @@ fn practice_quiz_explains_every_answer_and_scores_per_objective() {
     assert_eq!(p.attempts.len(), 4);
     assert_eq!(p.objectives["flag-live"].asked, 4);
     assert_eq!(p.objectives["flag-live"].correct, 2);
+    // One quiz, taken in the app, complete, and every answer belongs to it.
+    assert_eq!(p.quizzes.len(), 1);
+    assert_eq!(
+        (p.quizzes[0].taken_in.as_str(), p.quizzes[0].seed),
+        ("app", 7)
+    );
+    assert!(p.quizzes[0].completed.is_some());
+    assert!(
+        p.attempts
+            .iter()
+            .all(|a| a.quiz.as_deref() == Some(p.quizzes[0].id.as_str()))
+    );
 
     // Review my mistakes: a round of only the missed questions.
     click(&mut h, "Ulangi soal yang salah (2)");
@@ -504,6 +516,59 @@ fn a_damaged_settings_file_refuses_to_unlock_until_fixed() {
     assert!(has(&h, "Simpan pengaturan"));
 }
 
+/// Issue 22 §4: a bad name is refused before the first question, nothing written; each answer
+/// is in the profile as soon as it is checked; a quiz ended early stays incomplete; a damaged
+/// profile met at the start is set aside with the notice shown.
+#[test]
+fn the_name_is_checked_first_and_each_answer_is_saved_at_once() {
+    let dir = Scratch::new("gui-quiz", "save-each");
+    let mut h = harness(Tab::Quiz, dir.as_path());
+    type_into(&mut h, "Nama siswa", "Ana\u{202E}lanif");
+    assert!(has_containing(
+        &h,
+        "karakter kontrol atau karakter tak terlihat (U+202E)"
+    ));
+    click(&mut h, "Mulai kuis");
+    assert!(h.state().quiz.session.is_none(), "not started");
+    assert!(!dir.path("students").exists(), "nothing written");
+
+    // A damaged profile for the name about to be used.
+    std::fs::create_dir_all(dir.path("students")).unwrap();
+    std::fs::write(dir.path("students/Ana.json"), "{ not json").unwrap();
+    type_into(&mut h, "Nama siswa", "  Ana ");
+    start_quiz(&mut h, &["Flag --live"], 3);
+    assert!(has_containing(&h, "is damaged"), "the notice is shown");
+    assert!(dir.path("students/Ana.corrupt-1.json").exists());
+    let profile = |dir: &Scratch| ProfileStore::new(dir.as_path()).load("Ana").unwrap().value;
+    let p = profile(&dir);
+    assert_eq!(
+        (p.quizzes.len(), p.attempts.len()),
+        (1, 0),
+        "recorded at the start"
+    );
+
+    let plan = plan_answer(&h, true);
+    enter_answer(&mut h, &plan);
+    click(&mut h, "Periksa jawaban");
+    let p = profile(&dir);
+    assert_eq!(p.name, "Ana", "trimmed");
+    assert_eq!(
+        p.attempts.len(),
+        1,
+        "saved when checked, before the quiz ends"
+    );
+    assert_eq!(
+        p.attempts[0].quiz.as_deref(),
+        Some(p.quizzes[0].id.as_str())
+    );
+    click(&mut h, "Soal berikutnya");
+    click(&mut h, "Akhiri kuis sekarang");
+    assert_eq!(session(&h).phase, Phase::Finished);
+    let p = profile(&dir);
+    assert_eq!(p.attempts.len(), 1);
+    assert_eq!(p.quizzes[0].completed, None, "ended early: incomplete");
+}
+
 /// Objectives the instructor hides are not offered, and a quiz asks only visible questions.
 #[test]
 fn hidden_objectives_are_not_offered() {
@@ -549,6 +614,7 @@ fn students_overview_and_csv_export() {
                 objective: "flag-live".into(),
                 score: if i < right { 1.0 } else { 0.0 },
                 correct: i < right,
+                quiz: None,
             });
         }
         store.save(&p).unwrap();
@@ -563,11 +629,27 @@ fn students_overview_and_csv_export() {
     let csv_path = out.join("migralab-progress.csv");
     assert!(has_containing(&h, "Tersimpan:"));
     let csv = std::fs::read_to_string(&csv_path).unwrap();
-    assert!(csv.starts_with("student,time_unix,question,objective,score,correct\n"));
+    assert!(
+        csv.starts_with("student,time_unix,question,objective,score,correct,quiz,quiz_complete\n")
+    );
     assert_eq!(csv.lines().count(), 1 + 4);
     click(&mut h, "Ekspor JSON");
     let json = std::fs::read_to_string(out.join("migralab-progress.json")).unwrap();
     assert!(json.contains("\"Budi\""));
+}
+
+/// A damaged profile met by the Instruktur tab is set aside and said above the student list.
+#[test]
+fn the_instructor_tab_says_when_a_profile_was_set_aside() {
+    let dir = Scratch::new("gui-quiz", "students-damaged");
+    let store = ProfileStore::new(dir.as_path());
+    store.save(&Profile::new("Ana Putri")).unwrap();
+    std::fs::write(store.path_of("Budi"), "{ not json").unwrap();
+    let h = harness(Tab::Instructor, dir.as_path());
+    assert!(has(&h, "Ana Putri"));
+    assert!(has_containing(&h, "Budi.json is not readable"));
+    assert!(has_containing(&h, "Budi.corrupt-1.json"));
+    assert!(dir.path("students/Budi.corrupt-1.json").exists());
 }
 
 /// In English, with only one question visible (by its id): the command is parsed, not compared

@@ -29,6 +29,7 @@ mod real_lab;
 mod report_cli;
 mod shell_cli;
 mod smoke;
+mod student_data;
 
 /// Without the `real` feature `gui_real` and `real_lab` are compiled out, and a plain
 /// `cargo test -p migralab_app` would pass without them: this fails instead, so a green run

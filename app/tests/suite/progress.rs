@@ -15,6 +15,7 @@ fn attempt(question: &str, correct: bool) -> Attempt {
         objective: "flag-live".into(),
         score: if correct { 1.0 } else { 0.0 },
         correct,
+        quiz: None,
     }
 }
 
@@ -77,9 +78,15 @@ fn corrupt_profile_is_kept_aside_and_others_survive() {
     std::fs::write(store.path_of("Ana"), "garbage").unwrap();
     let notice = store.load("Ana").unwrap().notice.unwrap();
     assert!(notice.contains("Ana.corrupt-2.json"), "{notice}");
+    // (`Ana.lock` is the lock taken while the damaged file was set aside.)
     assert_eq!(
         files_in(store.dir()),
-        ["Ana.corrupt-1.json", "Ana.corrupt-2.json", "Budi.json"]
+        [
+            "Ana.corrupt-1.json",
+            "Ana.corrupt-2.json",
+            "Ana.lock",
+            "Budi.json"
+        ]
     );
     assert_eq!(store.load("Budi").unwrap().value, budi);
 
@@ -100,7 +107,7 @@ fn newer_format_profile_is_kept_aside() {
     let dir = Scratch::new("progress", "newer");
     let store = ProfileStore::new(dir.as_path());
     std::fs::create_dir_all(store.dir()).unwrap();
-    let newer = r#"{"format": 2, "name": "Ana", "badges": ["x"]}"#;
+    let newer = r#"{"format": 3, "name": "Ana", "badges": ["x"]}"#;
     std::fs::write(store.path_of("Ana"), newer).unwrap();
     let loaded = store.load("Ana").unwrap();
     assert_eq!(loaded.value, Profile::new("Ana"));
@@ -111,6 +118,38 @@ fn newer_format_profile_is_kept_aside() {
     );
     let kept = std::fs::read_to_string(store.dir().join("Ana.newer-1.json")).unwrap();
     assert_eq!(kept, newer);
+}
+
+/// A profile written before quizzes were recorded (format 1) loads as it is, and is written
+/// back as the current format with its answers kept.
+#[test]
+fn a_format_1_profile_still_loads() {
+    let dir = Scratch::new("progress", "format-1");
+    let store = ProfileStore::new(dir.as_path());
+    std::fs::create_dir_all(store.dir()).unwrap();
+    let old = r#"{
+  "format": 1,
+  "name": "Ana",
+  "attempts": [
+    {"at": 1700000000, "question": "q1", "objective": "flag-live", "score": 1.0, "correct": true}
+  ],
+  "observations": [],
+  "objectives": {"flag-live": {"asked": 1, "correct": 1, "points": 1.0}}
+}"#;
+    std::fs::write(store.path_of("Ana"), old).unwrap();
+    let loaded = store.load("Ana").unwrap();
+    assert_eq!(loaded.notice, None);
+    assert_eq!(loaded.value.attempts.len(), 1);
+    assert_eq!(loaded.value.attempts[0].quiz, None);
+    assert!(loaded.value.quizzes.is_empty());
+    store
+        .update("Ana", |p| p.record_attempt(attempt("q2", false)))
+        .unwrap();
+    let text = std::fs::read_to_string(store.path_of("Ana")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["format"], migralab_app::progress::PROFILE_FORMAT);
+    assert_eq!(json["attempts"].as_array().unwrap().len(), 2);
+    assert_eq!(json["objectives"]["flag-live"]["asked"], 2);
 }
 
 /// A kill mid-write leaves only a temporary beside the profile: the rename never happened, so
@@ -152,9 +191,9 @@ fn export_has_one_csv_row_per_attempt() {
     let csv = export_csv(std::slice::from_ref(&ana));
     assert_eq!(
         csv,
-        "student,time_unix,question,objective,score,correct\n\
-         Ana,1700000000,q1,flag-live,1,true\n\
-         Ana,1700000000,q2,flag-live,0,false\n"
+        "student,time_unix,question,objective,score,correct,quiz,quiz_complete\n\
+         Ana,1700000000,q1,flag-live,1,true,,\n\
+         Ana,1700000000,q2,flag-live,0,false,,\n"
     );
     let json: serde_json::Value = serde_json::from_str(&export_json(&[ana]).unwrap()).unwrap();
     assert_eq!(json["students"][0]["name"], "Ana");
@@ -287,14 +326,18 @@ fn quiz_student_answers_are_exported_as_csv() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "student,time_unix,question,objective,score,correct"
+        "student,time_unix,question,objective,score,correct,quiz,quiz_complete"
     );
     assert_eq!(rows.len(), 3, "{csv}");
     assert!(
-        rows[1].starts_with("Ana,") && rows[1].ends_with(",s-live,flag-live,1,true"),
+        rows[1].starts_with("Ana,") && rows[1].contains(",s-live,flag-live,1,true,"),
         "{csv}"
     );
-    assert!(rows[2].ends_with(",s-live,flag-live,0,false"), "{csv}");
+    // The first quiz was answered to its end; the second stopped at the retry question, after
+    // its one question: complete too.
+    assert!(rows[1].ends_with(",true"), "{csv}");
+    assert!(rows[2].contains(",s-live,flag-live,0,false,"), "{csv}");
+    assert!(rows[2].ends_with(",true"), "{csv}");
 
     let out_file = scratch.as_path().join("ana.json");
     let (code, _, err) = migralab(

@@ -1,7 +1,15 @@
 //! The quiz in a terminal: ask the questions on stdin/stdout, grade them, print the feedback,
 //! offer to retry the missed ones, and sum up per learning objective.
+//!
+//! The instructor's settings apply as in the app's Kuis tab: only the questions students may see
+//! (`visible.quizzes`, [`crate::quiz::offered`]) are asked, and in assessment mode no answer is
+//! judged or explained until the round is over, when every answer is reviewed. Each answer goes
+//! to the [`QuizLog`] as soon as it is graded.
 
-use crate::quiz::kind_label;
+use crate::cli::lines::{Line, MAX_LINE_BYTES, read_line};
+use crate::quiz::{kind_label, offered};
+use crate::settings::Visible;
+use crate::tr;
 use anyhow::bail;
 use migralab_course::quiz::{
     Answer, Bank, Body, Graded, Kind, Lang, Mark, Objective, Presented, Question, Selection,
@@ -24,6 +32,64 @@ pub struct Settings {
     /// Print each answer after reading it (when the input is a pipe, not a terminal, so that
     /// the transcript shows what was answered).
     pub echo: bool,
+    /// Assessment mode (`instructor.toml`): feedback only after the round.
+    pub assessment: bool,
+    /// What students may see (`instructor.toml`).
+    pub visible: Visible,
+}
+
+/// Where the answers go as they are given (the student's profile, or nowhere: `()`).
+pub trait QuizLog {
+    /// Before the first question: the quiz's seed and how many questions its first round has.
+    fn started(&mut self, seed: u64, questions: usize) -> anyhow::Result<()>;
+    /// Right after an answer was graded.
+    fn answered(&mut self, graded: &Graded) -> anyhow::Result<()>;
+    /// The first round's last question was answered.
+    fn completed(&mut self) -> anyhow::Result<()>;
+}
+
+impl QuizLog for () {
+    fn started(&mut self, _: u64, _: usize) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn answered(&mut self, _: &Graded) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn completed(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// The questions of `selection` that students may see, in the seeded order, cut to its count
+/// (the same questions as the app's Kuis tab asks with the same seed and objective).
+fn plan_visible<'a>(
+    bank: &'a Bank,
+    selection: &Selection,
+    visible: &Visible,
+    lang: Lang,
+) -> anyhow::Result<Vec<Presented<'a>>> {
+    let all = plan(
+        bank,
+        &Selection {
+            count: None,
+            ..selection.clone()
+        },
+    )?;
+    let any = !all.is_empty();
+    let mut shown: Vec<Presented<'a>> = all
+        .into_iter()
+        .filter(|p| offered(p.question, visible))
+        .collect();
+    if let Some(n) = selection.count {
+        shown.truncate(n);
+    }
+    if shown.is_empty() {
+        if any {
+            bail!("{}", tr!(lang, "quiz-nothing-visible"));
+        }
+        bail!("no question matches the selection");
+    }
+    Ok(shown)
 }
 
 /// Word-wrap `text` at `width` columns, every line starting with `indent`.
@@ -59,20 +125,25 @@ fn wrap_hanging(text: &str, first: &str, indent: &str, width: usize) -> String {
 const WIDTH: usize = 100;
 
 /// Read one answer line; a line ending in `\` continues on the next (long commands). `None` at
-/// the end of input.
-fn read_answer(input: &mut dyn BufRead) -> io::Result<Option<String>> {
+/// the end of input. A line that is not UTF-8 or too long rejects the whole answer (the caller
+/// says so and asks again); the rest of the input is still read.
+fn read_answer(input: &mut dyn BufRead) -> io::Result<Option<Line>> {
     let mut full = String::new();
     loop {
-        let mut line = String::new();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(if full.is_empty() { None } else { Some(full) });
+        let line = match read_line(input)? {
+            None if full.is_empty() => return Ok(None),
+            None => return Ok(Some(Line::Text(full))),
+            Some(Line::Text(l)) => l,
+            Some(bad) => return Ok(Some(bad)),
+        };
+        if full.len() + line.len() > MAX_LINE_BYTES {
+            return Ok(Some(Line::TooLong));
         }
-        let line = line.trim_end_matches(['\n', '\r']);
-        full.push_str(line);
+        full.push_str(&line);
         if line.ends_with('\\') {
             full.push('\n');
         } else {
-            return Ok(Some(full));
+            return Ok(Some(Line::Text(full)));
         }
     }
 }
@@ -86,13 +157,12 @@ pub fn take_quiz(
     input: &mut dyn BufRead,
     out: &mut dyn Write,
     simulate: &dyn Fn(&Question) -> anyhow::Result<RunOutcome>,
+    log: &mut dyn QuizLog,
 ) -> anyhow::Result<Vec<Graded>> {
     let lang = settings.lang;
     let mut selection = settings.selection.clone();
-    let first = plan(bank, &selection)?;
-    if first.is_empty() {
-        bail!("no question matches the selection");
-    }
+    let first = plan_visible(bank, &selection, &settings.visible, lang)?;
+    log.started(selection.seed, first.len())?;
     writeln!(
         out,
         "{} — {} {}, seed {} ({} --seed {})",
@@ -112,24 +182,50 @@ pub fn take_quiz(
             WIDTH
         )
     )?;
+    if settings.assessment {
+        write!(
+            out,
+            "{}",
+            wrap(&tr!(lang, "quiz-assessment-note"), "", WIDTH)
+        )?;
+    }
     let mut all: Vec<Graded> = Vec::new();
     let mut round = first;
     let mut round_no = 0u64;
     loop {
         let mut results = Vec::new();
+        let mut answered = Vec::new();
         let mut ended = false;
         let n = round.len();
         for (i, p) in round.iter().enumerate() {
             match ask(p, (i + 1, n), settings, input, out, simulate)? {
-                Some(g) => results.push(g),
+                Some((g, skipped)) => {
+                    log.answered(&g)?;
+                    answered.push((i, skipped));
+                    results.push(g);
+                }
                 None => {
                     ended = true;
                     break;
                 }
             }
         }
+        if round_no == 0 && !ended {
+            log.completed()?;
+        }
         all.extend(results.iter().cloned());
         print_summary(&results, lang, out)?;
+        if settings.assessment && !answered.is_empty() {
+            // Nothing was judged yet: every answer, with its explanation (as the app does).
+            writeln!(out)?;
+            writeln!(out, "{}", tr!(lang, "quiz-review-all"))?;
+            for ((i, skipped), g) in answered.iter().zip(&results) {
+                let Some(p) = round.get(*i) else { continue };
+                writeln!(out)?;
+                print_prompt(p, (i + 1, n), lang, out)?;
+                show_result(p, g, *skipped, lang, out)?;
+            }
+        }
         let missed = review_mistakes(&all);
         if missed.is_empty() {
             if !results.is_empty() {
@@ -154,20 +250,38 @@ pub fn take_quiz(
         if ended {
             break;
         }
-        write!(
-            out,
-            "{} ",
-            Text::of(
-                "Ulangi soal yang salah sekarang? [y/t]",
-                "Retry the missed questions now? [y/n]"
-            )
-            .in_lang(lang)
-        )?;
-        out.flush()?;
-        let reply = read_answer(input)?;
-        if settings.echo {
-            writeln!(out, "{}", reply.as_deref().unwrap_or_default())?;
-        }
+        let reply = loop {
+            write!(
+                out,
+                "{} ",
+                Text::of(
+                    "Ulangi soal yang salah sekarang? [y/t]",
+                    "Retry the missed questions now? [y/n]"
+                )
+                .in_lang(lang)
+            )?;
+            out.flush()?;
+            match read_answer(input)? {
+                Some(Line::Text(reply)) => {
+                    if settings.echo {
+                        writeln!(out, "{reply}")?;
+                    }
+                    break Some(reply);
+                }
+                Some(bad) => {
+                    if settings.echo {
+                        writeln!(out)?;
+                    }
+                    writeln!(out, "  {}", bad.problem(lang).unwrap_or_default())?;
+                }
+                None => {
+                    if settings.echo {
+                        writeln!(out)?;
+                    }
+                    break None;
+                }
+            }
+        };
         let again =
             reply.is_some_and(|a| matches!(a.trim().to_lowercase().as_str(), "y" | "ya" | "yes"));
         if !again {
@@ -192,24 +306,21 @@ pub fn take_quiz(
             only: missed,
             count: None,
         };
-        round = plan(bank, &selection)?;
+        round = plan_visible(bank, &selection, &settings.visible, lang)?;
     }
     out.flush()?;
     Ok(all)
 }
 
-/// Ask one question; `None` when the input ended before an answer.
-fn ask(
+/// A question's title line and prompt (with a diagnose question's error, a predict question's
+/// scenario).
+fn print_prompt(
     p: &Presented<'_>,
     (number, total): (usize, usize),
-    settings: &Settings,
-    input: &mut dyn BufRead,
+    lang: Lang,
     out: &mut dyn Write,
-    simulate: &dyn Fn(&Question) -> anyhow::Result<RunOutcome>,
-) -> anyhow::Result<Option<Graded>> {
+) -> io::Result<()> {
     let q = p.question;
-    let lang = settings.lang;
-    writeln!(out)?;
     writeln!(
         out,
         "[{number}/{total}] {} · {}",
@@ -239,6 +350,23 @@ fn ask(
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// Ask one question; `None` when the input ended before an answer, else the grade and whether
+/// it was skipped.
+fn ask(
+    p: &Presented<'_>,
+    number: (usize, usize),
+    settings: &Settings,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    simulate: &dyn Fn(&Question) -> anyhow::Result<RunOutcome>,
+) -> anyhow::Result<Option<(Graded, bool)>> {
+    let q = p.question;
+    let lang = settings.lang;
+    writeln!(out)?;
+    print_prompt(p, number, lang, out)?;
     for (letter, text) in p.items() {
         write!(
             out,
@@ -272,9 +400,19 @@ fn ask(
     let answer = loop {
         write!(out, "{hint}> ")?;
         out.flush()?;
-        let Some(line) = read_answer(input)? else {
-            writeln!(out)?;
-            return Ok(None);
+        let line = match read_answer(input)? {
+            None => {
+                writeln!(out)?;
+                return Ok(None);
+            }
+            Some(Line::Text(line)) => line,
+            Some(bad) => {
+                if settings.echo {
+                    writeln!(out)?;
+                }
+                writeln!(out, "  {}", bad.problem(lang).unwrap_or_default())?;
+                continue;
+            }
         };
         if settings.echo {
             writeln!(out, "{line}")?;
@@ -312,8 +450,13 @@ fn ask(
     } else {
         grade(q, &answer)
     };
-    show_result(p, &graded, answer == Answer::Skipped, lang, out)?;
-    Ok(Some(graded))
+    let skipped = answer == Answer::Skipped;
+    if settings.assessment {
+        writeln!(out, "{}", tr!(lang, "quiz-answer-taken"))?;
+    } else {
+        show_result(p, &graded, skipped, lang, out)?;
+    }
+    Ok(Some((graded, skipped)))
 }
 
 fn marker(mark: Mark) -> &'static str {
@@ -500,13 +643,20 @@ mod tests {
             },
             bank_arg: None,
             echo: true,
+            assessment: false,
+            visible: Visible::default(),
         };
         let script = "virsh migrate --persistent db01 \\\n qemu+ssh://kvm-host-02/system\n\nnot a number\n33,6 MiB\ny\nvirsh migrate --live db01 qemu+ssh://root@kvm-host-02/system/\n";
         let mut input = io::Cursor::new(script.as_bytes());
         let mut out = Vec::new();
-        let results = take_quiz(&bank, &settings, &mut input, &mut out, &|_| {
-            bail!("no simulator in this test")
-        })
+        let results = take_quiz(
+            &bank,
+            &settings,
+            &mut input,
+            &mut out,
+            &|_| bail!("no simulator in this test"),
+            &mut (),
+        )
         .unwrap();
         let out = String::from_utf8(out).unwrap();
         assert_eq!(results.len(), 3, "{out}");

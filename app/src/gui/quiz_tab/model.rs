@@ -7,6 +7,7 @@
 //! Nothing here draws, and nothing here writes files: the runtime records answers.
 
 use crate::quiz::BankSource;
+pub use crate::quiz::{bank_file_name, offered};
 use crate::settings::Visible;
 use migralab_course::quiz::{
     Answer, Bank, Body, Graded, Kind, Mark, Note, Objective, Presented, Question, QuizError,
@@ -15,7 +16,7 @@ use migralab_course::quiz::{
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::text::Text;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Which bank a quiz is taken from.
@@ -69,24 +70,6 @@ impl LoadedBank {
     pub fn get(&self, id: &str) -> Option<&Question> {
         self.bank.as_ref().ok().and_then(|b| b.get(id))
     }
-}
-
-/// The bank file a question comes from, by name (`concepts` for `assets/quizzes/concepts.toml`).
-pub fn bank_file_name(q: &Question) -> &str {
-    Path::new(&q.at.origin)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-}
-
-/// May students see this question? `visible.quizzes` lists objective ids, bank file names or
-/// question ids; no list shows everything.
-pub fn offered(q: &Question, visible: &Visible) -> bool {
-    visible.quizzes.as_ref().is_none_or(|list| {
-        list.iter().any(|v| {
-            v == q.objective.as_str() || *v == q.id || (!v.is_empty() && v == bank_file_name(q))
-        })
-    })
 }
 
 /// A question of a round: its id and the order its options (or steps) are shown in.
