@@ -1,3 +1,5 @@
-//! The model's integration tests, one binary: the pre-copy engine's behaviour.
+//! The model's integration tests, one binary: the pre-copy engine's behaviour, and the
+//! terminal escaper and shell quoter.
 
 mod behaviour;
+mod term;
