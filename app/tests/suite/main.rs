@@ -29,6 +29,8 @@ mod real_lab;
 mod report_cli;
 mod shell_cli;
 mod smoke;
+#[cfg(unix)] // file names with control characters
+mod terminal_output;
 
 /// Without the `real` feature `gui_real` and `real_lab` are compiled out, and a plain
 /// `cargo test -p migralab_app` would pass without them: this fails instead, so a green run
