@@ -11,6 +11,7 @@
 mod common;
 
 mod cli;
+mod file_fuzz;
 mod gui;
 mod gui_quiz;
 #[cfg(feature = "real")]
