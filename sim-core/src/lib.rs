@@ -31,6 +31,7 @@ pub mod rng;
 pub mod scenario;
 pub mod simulator;
 pub mod summary;
+pub mod term;
 pub mod text;
 pub mod time;
 pub mod tomlspan;

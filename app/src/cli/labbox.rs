@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use migralab_real::labbox::{
     self, Fault, GuestSpec, LabboxConfig as LabPaths, LabboxStatus, names,
 };
-use std::io::Write as _;
+use migralab_sim_core::term;
 use std::process::ExitCode;
 
 /// `migralab labbox --help`.
@@ -167,7 +167,7 @@ impl LabboxConfig {
 /// Do it.
 pub fn run(config: LabboxConfig) -> anyhow::Result<ExitCode> {
     let paths = &config.paths;
-    let mut progress = |step: &str| eprintln!("  {step}");
+    let mut progress = |step: &str| eprintln!("  {}", term::escape_text(step));
     match config.action {
         Action::Up(g) => {
             let spec = g.spec(GuestSpec::default());
@@ -238,14 +238,10 @@ fn exit_code(status: std::process::ExitStatus) -> u8 {
     }
 }
 
+/// Print to stdout with control and bidi characters escaped (paths and names come from the
+/// machine); a closed pipe is not an error.
 fn print(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("cannot write to standard output")
-        }
-        _ => Ok(()),
-    }
+    super::write_text(text).context("cannot write to standard output")
 }
 
 /// The status as a student reads it.
@@ -271,11 +267,11 @@ fn human(s: &LabboxStatus) -> String {
             })
             .collect();
         out.push_str(&format!(
-            "{}  {}  {}\n  from this machine:  virsh -c '{}'\n  from the other host: {}\n",
+            "{}  {}  {}\n  from this machine:  {}\n  from the other host: {}\n",
             h.name,
             h.address,
             daemons.join(", "),
-            h.socket_uri,
+            term::shell_line(["virsh", "-c", &h.socket_uri]),
             h.ssh_uri
         ));
     }

@@ -267,7 +267,8 @@ mod run_impl {
                         aborted = true;
                         eprintln!("aborting the migration (virDomainAbortJob)...");
                         if let Err(e) = lab.abort() {
-                            eprintln!("error: {e}");
+                            let e = e.to_string();
+                            eprintln!("error: {}", migralab_sim_core::term::escape_text(&e));
                         }
                     }
                     lab.advance(SimDuration::from_millis(100));
@@ -279,7 +280,7 @@ mod run_impl {
         let json = text::json(&trace, &summary).context("cannot serialise the trace as JSON")?;
         if let Some(path) = &c.out {
             write_atomically(path, json.as_bytes())?;
-            eprintln!("wrote {}", path.display());
+            eprintln!("wrote {}", crate::cli::shown_path(path));
         }
         let text = if c.json {
             json
@@ -294,7 +295,12 @@ mod run_impl {
             }
             .to_string()
         };
-        write_stdout(text.as_bytes()).context("cannot write to standard output")?;
+        if c.json {
+            write_stdout(text.as_bytes())
+        } else {
+            crate::cli::write_text(&text)
+        }
+        .context("cannot write to standard output")?;
         Ok(ExitCode::from(if summary.outcome.status == "completed" {
             EXIT_COMPLETED
         } else {

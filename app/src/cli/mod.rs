@@ -22,6 +22,7 @@ pub mod sim;
 
 use clap::{Parser, Subcommand};
 use migralab_sim_core::lang::Lang;
+use migralab_sim_core::term;
 use std::ffi::OsString;
 use std::io::{self, Write as _};
 use std::process::ExitCode;
@@ -180,7 +181,7 @@ where
     match RunConfig::from_cli(cli).and_then(run) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", term::escape_text(&format!("{err:#}")));
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -222,6 +223,18 @@ impl From<LangArg> for Lang {
             LangArg::En => Lang::En,
         }
     }
+}
+
+/// Write text meant for a person to stdout with [`term::escape_text`]: a control or bidi character
+/// that came from a file is shown escaped, never acted on by the terminal (JSON and CSV go through
+/// [`write_stdout`] as they are: serde and the CSV writer quote them).
+pub(crate) fn write_text(text: &str) -> io::Result<()> {
+    write_stdout(term::escape_text(text).as_bytes())
+}
+
+/// A path as messages show it: [`term::escape`]d.
+pub(crate) fn shown_path(path: &std::path::Path) -> String {
+    term::escape(&path.display().to_string()).into_owned()
 }
 
 /// Write to stdout; a closed pipe (`migralab sim --csv | head`) is not an error.

@@ -5,8 +5,8 @@
 use anyhow::Context as _;
 use clap::Args;
 use migralab_real::prober::{ProbeSummary, Prober, ProberConfig, SocketKind, ping_event};
+use migralab_sim_core::term;
 use migralab_sim_core::trace::{TRACE_FORMAT, Trace};
-use std::io::Write as _;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -131,7 +131,7 @@ pub fn run(config: PingConfig) -> anyhow::Result<ExitCode> {
         config
             .netns
             .as_deref()
-            .map(|n| format!(", in namespace {n}"))
+            .map(|n| format!(", in namespace {}", term::escape(n)))
             .unwrap_or_default()
     );
     let mut samples = Vec::new();
@@ -161,13 +161,7 @@ pub fn run(config: PingConfig) -> anyhow::Result<ExitCode> {
     } else {
         human(&summary)
     };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(e).context("cannot write to standard output");
-        }
-        _ => {}
-    }
+    super::write_stdout(text.as_bytes()).context("cannot write to standard output")?;
     if let Some(path) = &config.out {
         let trace = Trace {
             format: TRACE_FORMAT,
@@ -178,7 +172,7 @@ pub fn run(config: PingConfig) -> anyhow::Result<ExitCode> {
         };
         let json = trace.to_json().context("cannot serialise the trace")?;
         crate::storage::write_atomically(path, json.as_bytes())?;
-        eprintln!("wrote {}", path.display());
+        eprintln!("wrote {}", super::shown_path(path));
     }
     Ok(ExitCode::SUCCESS)
 }

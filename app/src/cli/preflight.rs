@@ -1,7 +1,7 @@
 //! `migralab preflight`: every prerequisite of one migration, checked in a scenario's simulated
 //! lab or (`--real`) on real hosts through libvirt, as a table a student can read or as JSON.
 
-use super::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, LangArg, write_stdout};
+use super::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, LangArg, write_stdout, write_text};
 use crate::export::preflight_text::PreflightText;
 use crate::scenarios;
 use anyhow::Context as _;
@@ -199,11 +199,11 @@ fn print(report: &PreflightReport, json: bool, lang: Lang) -> anyhow::Result<Exi
         let mut s =
             serde_json::to_string_pretty(report).context("cannot serialise the report as JSON")?;
         s.push('\n');
-        s
+        write_stdout(s.as_bytes())
     } else {
-        PreflightText { report, lang }.to_string()
+        write_text(&PreflightText { report, lang }.to_string())
     };
-    write_stdout(text.as_bytes()).context("cannot write to standard output")?;
+    text.context("cannot write to standard output")?;
     Ok(ExitCode::from(if report.first_failure().is_some() {
         EXIT_NOT_COMPLETED
     } else {

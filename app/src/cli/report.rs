@@ -213,7 +213,7 @@ pub fn run(config: ReportConfig) -> anyhow::Result<ExitCode> {
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_atomically(path, bytes)?;
-    eprintln!("wrote {}", path.display());
+    eprintln!("wrote {}", super::shown_path(path));
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use clap::Args;
 use migralab_shell::{Lang, Shell};
 use migralab_sim_core::Scenario;
 use migralab_sim_core::text::Text;
-use std::io::{self, IsTerminal as _, Write as _};
+use std::io::{self, IsTerminal as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -186,7 +186,7 @@ fn run_interactive(shell: &mut Shell, banner: &str, lang: Lang) -> anyhow::Resul
 /// Title, how to get help and how to leave, and the scenario's own command to try.
 fn banner(s: &Scenario, lang: Lang) -> String {
     let title = lang.pick(&s.title);
-    let title = if title.is_empty() { &s.name } else { title };
+    let title = migralab_sim_core::term::escape(if title.is_empty() { &s.name } else { title });
     let help = Text::of(
         "Ketik `help` untuk daftar perintah, `exit` untuk keluar. Waktu lab disimulasikan.",
         "Type `help` for the list of commands, `exit` to leave. Lab time is simulated.",
@@ -201,11 +201,9 @@ fn banner(s: &Scenario, lang: Lang) -> String {
     out
 }
 
-/// Print to stdout; a closed pipe (`migralab shell ... | head`) ends quietly.
+/// Print to stdout with control and bidi characters escaped (what the lab prints holds the
+/// scenario's names and whatever was typed); a closed pipe (`migralab shell ... | head`) ends
+/// quietly.
 fn write_out(text: &str) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("cannot write to standard output"),
-    }
+    super::write_text(text).context("cannot write to standard output")
 }

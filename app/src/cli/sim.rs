@@ -1,12 +1,13 @@
 //! `migralab sim`: run a scenario in the simulator and summarise the migration (or print the
 //! whole trace as JSON, or the progress samples as CSV).
 
-use super::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, write_stdout};
+use super::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, shown_path, write_stdout};
 use crate::export::text::{self, HumanSummary, ProgressCsv};
 use crate::scenarios;
 use crate::storage::{check_distinct, check_output, write_atomically};
 use anyhow::Context as _;
 use clap::Args;
+use migralab_sim_core::term;
 use migralab_sim_core::{RunSummary, Scenario, Simulator};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -138,7 +139,11 @@ pub fn run(config: SimConfig) -> anyhow::Result<ExitCode> {
     let trace = Simulator::run(config.scenario.clone());
     let summary = RunSummary::of(&trace);
     let text = match config.format {
-        Format::Human => HumanSummary::of_scenario(&config.scenario, &trace, &summary).to_string(),
+        // Escaped whether it goes to a terminal or a file: a file of it is read with `cat`.
+        Format::Human => term::escape_text(
+            &HumanSummary::of_scenario(&config.scenario, &trace, &summary).to_string(),
+        )
+        .into_owned(),
         Format::Json => {
             text::json(&trace, &summary).context("cannot serialise the trace as JSON")?
         }
@@ -147,7 +152,7 @@ pub fn run(config: SimConfig) -> anyhow::Result<ExitCode> {
     match &config.out {
         Some(path) => {
             write_atomically(path, text.as_bytes())?;
-            eprintln!("wrote {}", path.display());
+            eprintln!("wrote {}", shown_path(path));
         }
         None => write_stdout(text.as_bytes()).context("cannot write to standard output")?,
     }

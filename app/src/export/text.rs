@@ -4,6 +4,7 @@
 
 use crate::export::csv_json::csv_field;
 use migralab_sim_core::scenario::{MigrationSpec, StorageKind};
+use migralab_sim_core::term;
 use migralab_sim_core::trace::SyncRecord;
 use migralab_sim_core::units::{GIB, MIB};
 use migralab_sim_core::{Outcome, Phase, RunSummary, Scenario, Trace, TraceKind};
@@ -77,7 +78,8 @@ fn phase_name(phase: Phase) -> String {
     }
 }
 
-/// The short summary a person reads after `migralab sim`.
+/// The short summary a person reads after `migralab sim`. Its commands are shell-quoted; the
+/// whole text goes through [`term::escape_text`] on its way to a terminal.
 pub struct HumanSummary<'a> {
     /// First line: what ran (`Scenario lesson: ... (seed 1)`, or the real hosts).
     pub heading: String,
@@ -105,10 +107,12 @@ impl<'a> HumanSummary<'a> {
         } else {
             &sc.title.en
         };
+        // One line, whatever the file holds (a title may hold a newline).
+        let (name, title) = (term::escape(&sc.name), term::escape(title));
         let heading = if title.is_empty() {
-            format!("Scenario {} (seed {})", sc.name, sc.seed)
+            format!("Scenario {name} (seed {})", sc.seed)
         } else {
-            format!("Scenario {}: {title} (seed {})", sc.name, sc.seed)
+            format!("Scenario {name}: {title} (seed {})", sc.seed)
         };
         HumanSummary {
             heading,

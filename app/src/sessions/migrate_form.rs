@@ -4,6 +4,7 @@
 //! No egui here: the widget is `crate::gui::migrate_form`.
 
 use migralab_sim_core::scenario::{MigrationSpec, Scenario};
+use migralab_sim_core::term::{shell_line, shell_word};
 use serde::{Deserialize, Serialize};
 
 /// A `virsh migrate` being set up: the migration, plus what only the terminal sees.
@@ -96,10 +97,10 @@ impl MigrateForm {
             words.push("--verbose".into());
         }
         if let Some(bw) = spec.bandwidth_mibps {
-            words.push(format!("--bandwidth {bw}"));
+            words.extend(["--bandwidth".to_string(), bw.to_string()]);
         }
         if let Some(t) = spec.timeout_s {
-            words.push(format!("--timeout {t}"));
+            words.extend(["--timeout".to_string(), t.to_string()]);
         }
         words
     }
@@ -110,7 +111,7 @@ impl MigrateForm {
         parts.extend(self.options());
         parts.push(self.spec.vm.clone());
         parts.push(format!("qemu+ssh://{}/system", self.spec.to));
-        parts.join(" ")
+        shell_line(parts)
     }
 
     /// The line to type at the terminal's current host: plain `virsh migrate` where the guest
@@ -118,7 +119,7 @@ impl MigrateForm {
     pub fn command_line(&self, current_host: &str, guest_host: Option<&str>) -> String {
         let line = self.virsh_line();
         match guest_host {
-            Some(h) if h != current_host => format!("ssh {h} {line}"),
+            Some(h) if h != current_host => format!("ssh {} {line}", shell_word(h)),
             _ => line,
         }
     }

@@ -20,6 +20,7 @@ pub use worker::{Busy, Job, RealSession};
 use crate::sessions::migrate_form::MigrateForm;
 use crate::settings::{InstructorSettings, LabMode};
 use migralab_sim_core::scenario::MigrationSpec;
+use migralab_sim_core::term::shell_line;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
@@ -123,22 +124,24 @@ impl RealForm {
     /// limit migralab sets on the job.
     pub fn virsh_commands(&self) -> String {
         let spec = self.spec();
-        let mut parts = vec![
+        let mut migrate = vec![
             "virsh".to_string(),
             "-c".into(),
-            shell_quote(&self.src),
+            self.src.clone(),
             "migrate".into(),
         ];
-        parts.extend(self.migrate.options());
-        parts.push(shell_quote(&spec.vm));
-        parts.push(shell_quote(&self.dst));
-        format!(
-            "{}\nvirsh -c {} migrate-setmaxdowntime {} {}",
-            parts.join(" "),
-            shell_quote(&self.src),
-            shell_quote(&spec.vm),
-            spec.downtime_limit_ms
-        )
+        migrate.extend(self.migrate.options());
+        migrate.push(spec.vm.clone());
+        migrate.push(self.dst.clone());
+        let downtime = [
+            "virsh".to_string(),
+            "-c".into(),
+            self.src.clone(),
+            "migrate-setmaxdowntime".into(),
+            spec.vm.clone(),
+            spec.downtime_limit_ms.to_string(),
+        ];
+        format!("{}\n{}", shell_line(migrate), shell_line(downtime))
     }
 }
 
@@ -176,19 +179,6 @@ pub fn ping_target(
     match settings.ping_target.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => t.parse::<Ipv4Addr>().map(Some).map_err(|_| t.to_string()),
-    }
-}
-
-/// `s` as one shell word: unchanged when it is plain, else in single quotes (URIs can carry
-/// `?socket=...&...`).
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./:+@=,-".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 
@@ -298,10 +288,22 @@ mod tests {
     }
 
     #[test]
-    fn quoting_keeps_plain_words_and_quotes_the_rest() {
-        assert_eq!(shell_quote("qemu+ssh://h/system"), "qemu+ssh://h/system");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
+    fn awkward_uris_and_names_are_quoted_once_each() {
+        let mut f = RealForm {
+            src: "qemu+ssh://h/system?socket=/run/a b".into(),
+            dst: "qemu+ssh://it's/system".into(),
+            ..RealForm::default()
+        };
+        f.migrate.spec.vm = "db\u{1b}01".into();
+        let text = f.virsh_commands();
+        assert!(
+            text.starts_with("virsh -c 'qemu+ssh://h/system?socket=/run/a b' migrate --live "),
+            "{text}"
+        );
+        assert!(
+            text.contains(r" $'db\x1b01' 'qemu+ssh://it'\''s/system'"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
     }
 }

@@ -11,6 +11,7 @@
 mod common;
 
 mod cli;
+mod file_fuzz;
 mod gui;
 mod gui_quiz;
 #[cfg(feature = "real")]
@@ -30,6 +31,8 @@ mod report_cli;
 mod shell_cli;
 mod smoke;
 mod student_data;
+#[cfg(unix)] // file names with control characters
+mod terminal_output;
 
 /// Without the `real` feature `gui_real` and `real_lab` are compiled out, and a plain
 /// `cargo test -p migralab_app` would pass without them: this fails instead, so a green run

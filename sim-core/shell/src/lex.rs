@@ -441,7 +441,8 @@ pub(super) fn parse(line: &str) -> Result<Vec<(Connector, Pipeline)>, SyntaxErro
     Ok(out)
 }
 
-/// Quote `s` for display (job lines, `history`) the way bash's `printf %q` would, roughly.
+/// Quote `s` for display (job lines, `history`) with the one shell quoter,
+/// [`migralab_sim_core::term::shell_word`].
 pub(super) fn quote_for_display(s: &str) -> String {
     if s.contains([PARAM_LAST_BG_PID, PARAM_STATUS]) {
         // As typed: `kill $!`.
@@ -449,15 +450,7 @@ pub(super) fn quote_for_display(s: &str) -> String {
             .replace(PARAM_LAST_BG_PID, "$!")
             .replace(PARAM_STATUS, "$?");
     }
-    let plain = !s.is_empty()
-        && s.chars().all(|c| {
-            c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | '+' | '@' | ',')
-        });
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    migralab_sim_core::term::shell_word(s).into_owned()
 }
 
 #[cfg(test)]

@@ -525,31 +525,37 @@ impl MigrationSpec {
             .collect()
     }
 
-    /// The `virsh migrate` command this spec stands for.
-    pub fn virsh_command(&self) -> String {
-        let mut parts = vec!["virsh migrate".to_string()];
-        parts.extend(self.virsh_flags().into_iter().map(str::to_string));
-        parts.push(self.vm.clone());
-        parts.push(format!(
+    /// The arguments of the `virsh migrate` command this spec stands for, `virsh` first.
+    pub fn virsh_argv(&self) -> Vec<String> {
+        let mut argv = vec!["virsh".to_string(), "migrate".to_string()];
+        argv.extend(self.virsh_flags().into_iter().map(str::to_string));
+        argv.push(self.vm.clone());
+        argv.push(format!(
             "qemu+ssh://{}/system",
             self.uri_host.as_deref().unwrap_or(&self.to)
         ));
         if let Some(bw) = self.bandwidth_mibps {
-            parts.push(format!("--bandwidth {bw}"));
+            argv.extend(["--bandwidth".to_string(), bw.to_string()]);
         }
         if let Some(t) = self.timeout_s {
-            parts.push(format!("--timeout {t}"));
+            argv.extend(["--timeout".to_string(), t.to_string()]);
             if self.timeout_action == TimeoutAction::Postcopy {
-                parts.push("--timeout-postcopy".into());
+                argv.push("--timeout-postcopy".into());
             }
         }
         if let Some(v) = self.auto_converge_initial {
-            parts.push(format!("--auto-converge-initial {v}"));
+            argv.extend(["--auto-converge-initial".to_string(), v.to_string()]);
         }
         if let Some(v) = self.auto_converge_increment {
-            parts.push(format!("--auto-converge-increment {v}"));
+            argv.extend(["--auto-converge-increment".to_string(), v.to_string()]);
         }
-        parts.join(" ")
+        argv
+    }
+
+    /// The `virsh migrate` command this spec stands for, each argument shell-quoted
+    /// ([`crate::term::shell_line`]) so that copying it runs exactly these arguments.
+    pub fn virsh_command(&self) -> String {
+        crate::term::shell_line(self.virsh_argv())
     }
 }
 

@@ -40,6 +40,7 @@ impl Scenario {
         if self.name.trim().is_empty() {
             return fail("name", "the scenario needs a name");
         }
+        printable_name("name", &self.name)?;
         if self.hosts.is_empty() {
             return fail("host", "a lab needs at least one [[host]]");
         }
@@ -48,6 +49,7 @@ impl Scenario {
             if h.name.trim().is_empty() {
                 return fail(format!("host.{i}.name"), "a host needs a name");
             }
+            printable_name(&format!("host.{i}.name"), &h.name)?;
             if !host_names.insert(h.name.as_str()) {
                 return fail(
                     format!("host.{i}.name"),
@@ -144,7 +146,24 @@ impl Scenario {
     }
 }
 
+/// A name (scenario, host, VM) is printed on terminals and put in commands: no control or
+/// bidirectional formatting character ([`crate::term::is_unsafe`]) may hide in it.
+fn printable_name(path: &str, name: &str) -> Result<(), Problem> {
+    if let Some(c) = name.chars().find(|c| crate::term::is_unsafe(*c)) {
+        return fail(
+            path,
+            format!(
+                "a name cannot hold control or bidirectional formatting characters; `{}` holds U+{:04X}",
+                crate::term::escape(name),
+                u32::from(c)
+            ),
+        );
+    }
+    Ok(())
+}
+
 fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Problem> {
+    printable_name(&format!("vm.{i}.name"), &vm.name)?;
     if !hosts.contains(vm.host.as_str()) {
         return fail(
             format!("vm.{i}.host"),
@@ -455,5 +474,24 @@ mod tests {
         );
         let e = error_of(&format!("{map}\nworkload_files=[[4, 1]]"));
         assert!(e.contains("MiB 4 is past"), "{e}");
+    }
+
+    #[test]
+    fn names_with_control_or_bidi_characters_are_refused() {
+        let base = "name='t'\n[[host]]\nname='a'\n[link]\nbandwidth_mibps=100.0\n[storage]\nkind='shared'\n[[vm]]\nname='db01'\nhost='a'\nram_mib=8\n";
+        assert!(Scenario::from_toml_str(base).is_ok());
+        for (from, to, path) in [
+            ("name='t'", r#"name="t\u001b[2J""#, "name"),
+            ("name='a'", r#"name="a\u202e""#, "host.0.name"),
+            ("name='db01'", r#"name="db\u0085\u0001""#, "vm.0.name"),
+        ] {
+            let text = base.replacen(from, to, 1);
+            let e = Scenario::from_toml_str(&text)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains(path) && e.contains("control"), "{text}: {e}");
+            assert!(!e.chars().any(crate::term::is_unsafe), "{e:?}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The lab shell never panics: arbitrary text (quotes, pipes, unicode, long lines) and random
-//! sequences of the commands students actually type, on the lesson's lab.
+//! sequences of the commands students actually type, hostile characters, lines around the
+//! length limit and many background jobs, on the lesson's lab.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use migralab_shell::{Lang, Shell};
@@ -205,5 +206,89 @@ proptest! {
             prop_assert!(out.text.is_empty() || out.text.ends_with('\n'), "{:?}", out.text);
             prop_assert!(!sh.prompt().is_empty());
         }
+    }
+}
+
+/// Characters a hostile or careless line holds: controls, DEL, C1, bidi, NUL, BOM.
+fn hostile_char() -> impl Strategy<Value = char> {
+    prop::sample::select(vec![
+        '\u{0}', '\u{1b}', '\u{7}', '\u{8}', '\r', '\t', '\u{7f}', '\u{85}', '\u{9b}', '\u{202e}',
+        '\u{2066}', '\u{2028}', '\u{feff}', 'a', ' ', '\'', '"', '&', '|', ';', '$', '`',
+    ])
+}
+
+/// The shell is still usable: a plain command answers as it should.
+fn still_answers(sh: &mut Shell) -> Result<(), TestCaseError> {
+    if !sh.is_closed() {
+        prop_assert_eq!(sh.run_line("echo still here").text, "still here\n");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_characters_in_commands_never_panic(
+        prefix in prop::sample::select(PREFIXES),
+        junk in prop::collection::vec(hostile_char(), 1..40),
+        words in prop::collection::vec(prop::sample::select(VOCABULARY), 0..6),
+    ) {
+        let mut sh = Shell::new(lesson(), Lang::En);
+        let junk: String = junk.into_iter().collect();
+        for line in [format!("{prefix} {junk}"), format!("{junk} {}", words.join(" "))] {
+            let out = sh.run_line(&line);
+            prop_assert!(out.text.is_empty() || out.text.ends_with('\n'), "{:?}", out.text);
+        }
+        still_answers(&mut sh)?;
+    }
+}
+
+proptest! {
+    // Each case types lines of 60–70 thousand characters, around the shell's line limit.
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lines_around_the_length_limit_never_panic(
+        len in 60_000usize..70_000,
+        word in prop::sample::select(VOCABULARY),
+    ) {
+        let mut sh = Shell::new(lesson(), Lang::En);
+        let line: String = std::iter::repeat_n(word, len / (word.len() + 1) + 1)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let out = sh.run_line(&format!("echo {line}"));
+        prop_assert!(out.text.ends_with('\n'));
+        prop_assert!(out.text.len() <= 9 * 1024 * 1024);
+        still_answers(&mut sh)?;
+    }
+}
+
+proptest! {
+    // Each case starts up to 200 background jobs, lists them and waits for them.
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn many_background_jobs_never_panic(
+        jobs in prop::collection::vec(prop::sample::select(vec![
+            "sleep 1 &",
+            "sleep 30 &",
+            "ping -c 3 192.168.100.50 &",
+            "virsh migrate --live db01 qemu+ssh://kvm-host-02/system &",
+            "virsh domjobinfo db01 &",
+            "echo x &",
+        ]), 1..200),
+        per_line in 1usize..40,
+    ) {
+        let mut sh = Shell::new(lesson(), Lang::En);
+        for chunk in jobs.chunks(per_line) {
+            let out = sh.run_line(&chunk.join(" "));
+            prop_assert!(out.text.is_empty() || out.text.ends_with('\n'), "{:?}", out.text);
+        }
+        for line in ["jobs", "jobs -l", "kill %1", "wait", "jobs"] {
+            let out = sh.run_line(line);
+            prop_assert!(out.text.is_empty() || out.text.ends_with('\n'), "{:?}", out.text);
+        }
+        still_answers(&mut sh)?;
     }
 }
