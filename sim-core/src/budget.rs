@@ -94,6 +94,21 @@ fn words(vm: &VmSpec) -> u64 {
     pages.div_ceil(64)
 }
 
+/// Chunks of the block mirror's bitmap when `vm`'s disk is copied.
+fn disk_chunks(vm: &VmSpec, m: &MigrationSpec) -> u64 {
+    if m.copy_storage_all {
+        (vm.disk_gib * (GIB / MIRROR_CHUNK_BYTES) as f64) as u64
+    } else {
+        0
+    }
+}
+
+/// The work a job does before its first tick: its bitmaps, set up at once (the meter can only
+/// stop what comes after).
+pub fn setup_work(vm: &VmSpec, m: &MigrationSpec) -> u64 {
+    (3 * words(vm) + disk_chunks(vm, m).div_ceil(64)).saturating_mul(WORD_WORK)
+}
+
 /// Longest a job of `vm` can last, ms: its time limit, plus what comes after pre-copy, which the
 /// limit does not cut. A stop-and-copy starts with less left than the downtime limit's worth of
 /// the link, so it lasts about that long; post-copy and a `--timeout` that suspends the guest may
@@ -155,7 +170,9 @@ fn job_work(s: &Scenario, vm: &VmSpec, m: &MigrationSpec, job_ms: f64) -> JobWor
     };
     JobWork {
         writes: writes * WRITE_WORK as f64,
-        scans: (syncs * 2.0 + 3.0) * w * WORD_WORK as f64,
+        // Each chunk of a copied disk is sent at least once.
+        scans: syncs * 2.0 * w * WORD_WORK as f64
+            + (setup_work(vm, m) + disk_chunks(vm, m).saturating_mul(WORD_WORK)) as f64,
         ticks: job_ms / TICK.as_ms_f64() * TICK_WORK as f64,
     }
 }
@@ -174,14 +191,9 @@ pub fn estimate(s: &Scenario) -> Estimate {
         let job = job_ms(s, vm, m);
         span_ms = span_ms.max(m.start_ms as f64 + job);
         // Bitmaps: to send, the dirty log, the zero pages; the block mirror's chunks.
-        let disk_chunks = if m.copy_storage_all {
-            (vm.disk_gib * (GIB / MIRROR_CHUNK_BYTES) as f64) as u64
-        } else {
-            0
-        };
         memory = memory
             .saturating_add(words(vm).saturating_mul(3 * 8))
-            .saturating_add(disk_chunks / 8);
+            .saturating_add(disk_chunks(vm, m) / 8);
         let work = job_work(s, vm, m, job);
         // Progress samples, syncs and a few logs.
         events = events

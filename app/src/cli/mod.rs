@@ -232,6 +232,25 @@ pub(crate) fn write_text(text: &str) -> io::Result<()> {
     write_stdout(term::escape_text(text).as_bytes())
 }
 
+/// A writer that passes text on [`term::escape_text`]d: for output built piece by piece (the
+/// terminal quiz prints an instructor's questions, which may hold any character).
+pub(crate) struct Escaped<W>(pub W);
+
+impl<W: io::Write> io::Write for Escaped<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // `write!` hands over whole `str` pieces; bytes that are not UTF-8 are passed as they are.
+        match std::str::from_utf8(buf) {
+            Ok(s) => self.0.write_all(term::escape_text(s).as_bytes())?,
+            Err(_) => self.0.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// A path as messages show it: [`term::escape`]d.
 pub(crate) fn shown_path(path: &std::path::Path) -> String {
     term::escape(&path.display().to_string()).into_owned()

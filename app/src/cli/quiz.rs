@@ -171,7 +171,7 @@ pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
             };
             let stdin = io::stdin();
             let mut input = stdin.lock();
-            let mut out = io::stdout().lock();
+            let mut out = super::Escaped(io::stdout().lock());
             let source = &config.source;
             let simulate = |q: &Question| simulate(source, q);
             let lang = config.lang;
@@ -346,7 +346,7 @@ fn run_stats(source: &BankSource, json: bool) -> anyhow::Result<ExitCode> {
         }
         s
     };
-    let mut out = io::stdout().lock();
+    let mut out = super::Escaped(io::stdout().lock());
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
             Err(e).context("cannot write to standard output")

@@ -21,15 +21,22 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn profile() -> impl Strategy<Value = Profile> {
-    let attempt = (any::<u64>(), text(), text(), 0.0..=1.0f64, any::<bool>()).prop_map(
-        |(at, question, objective, score, correct)| Attempt {
+    let attempt = (
+        any::<u64>(),
+        text(),
+        text(),
+        0.0..=1.0f64,
+        any::<bool>(),
+        prop::option::of(text()),
+    )
+        .prop_map(|(at, question, objective, score, correct, quiz)| Attempt {
             at,
             question,
             objective,
             score,
             correct,
-        },
-    );
+            quiz,
+        });
     let observation =
         (any::<u64>(), text(), text()).prop_map(|(at, experiment, text)| Observation {
             at,

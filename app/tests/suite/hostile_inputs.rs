@@ -243,3 +243,116 @@ fn reading_an_oversized_file_is_refused_naming_the_limit() {
     let run = migralab_within(60, dir.as_path(), &["sim", "big.toml"]);
     refused(&run, "larger than 1 MiB, the limit for a scenario");
 }
+
+// ---- §3: a cost budget for every valid input ------------------------------------------------
+
+/// Values that would make one run of the lesson cost more than its budget (simulated time,
+/// trace events, memory, CPU) are refused before anything runs, naming the value to change.
+#[test]
+fn a_run_over_the_budget_is_refused_up_front_naming_the_value() {
+    let dir = crate::common::fresh_dir("budget");
+    let big_hosts = [
+        "--set",
+        "host.0.memory_mib=40000000",
+        "--set",
+        "host.1.memory_mib=40000000",
+    ];
+    let cases: [(&[&str], &str); 6] = [
+        (&["--set", "prober.tail_ms=1e12"], "`prober.tail_ms`"),
+        (
+            &["--set", "migration.start_ms=600000000000"],
+            "`migration.0.start_ms`",
+        ),
+        (
+            &["--set", "prober.interval_ms=0.001"],
+            "`prober.interval_ms`",
+        ),
+        (
+            &[
+                "--set",
+                "sim.sample_interval_ms=1",
+                "--set",
+                "sim.max_time_s=7200",
+            ],
+            "`sim.sample_interval_ms`",
+        ),
+        (&["--set", "vm.db01.ram_mib=16777216"], "`vm.0.ram_mib`"),
+        (
+            &[
+                "--set",
+                "vm.db01.workload.rate_mibps=1000000",
+                "--set",
+                "sim.max_time_s=60",
+            ],
+            "`vm.0.workload.rate_mibps`",
+        ),
+    ];
+    for (set, key) in cases {
+        let mut args = vec!["sim", "lesson"];
+        args.extend(big_hosts);
+        args.extend(set);
+        let run = migralab_within(20, &dir, &args);
+        assert_eq!(run.code, 2, "{set:?}: {}", run.stderr);
+        assert!(run.stderr.contains(key), "{set:?}: {}", run.stderr);
+        assert!(run.stderr.contains("one run may"), "{}", run.stderr);
+    }
+    // The same bounds in the lab shell: a job count a user cannot exceed.
+    let mut script = String::new();
+    for _ in 0..70 {
+        script.push_str("ping 192.168.100.50 >/dev/null &\n");
+    }
+    script.push_str("jobs | wc -l\n");
+    let run =
+        crate::common::migralab_with(&dir, &["shell", "lesson", "--lang", "en"], Some(&script));
+    // (The lab prints its terminal, stderr included, on standard output.)
+    assert!(
+        run.stdout.contains("at most 64 jobs run at once"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.lines().any(|l| l.trim() == "64"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A run stopped by the time limit while still copying says so; a scenario without a migration
+/// says that, and neither is called "not converged" or "aborted".
+#[test]
+fn a_run_names_why_it_stopped() {
+    let dir = crate::common::fresh_dir("budget-outcomes");
+    // A 4 TiB guest over 10 GbE is still in its first pass after 600 s.
+    let run = migralab_within(
+        30,
+        &dir,
+        &[
+            "sim",
+            "lesson",
+            "--set",
+            "host.0.memory_mib=8000000",
+            "--set",
+            "host.1.memory_mib=8000000",
+            "--set",
+            "vm.db01.ram_mib=4194304",
+            "--set",
+            "link.bandwidth_mibps=1250",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("db01: time limit reached"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Result: time-limit"), "{}", run.stdout);
+    assert!(!run.stdout.contains("not converged"), "{}", run.stdout);
+    let run = migralab_within(20, &dir, &["sim", "lesson", "--set", "migration=[]"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Result: no migration"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("aborted"), "{}", run.stdout);
+}
