@@ -26,6 +26,8 @@ pub mod prober;
 #[cfg(all(feature = "real", target_os = "linux"))]
 pub mod real_lab;
 pub mod uri;
+#[cfg(all(feature = "real", target_os = "linux"))]
+pub mod watch;
 
 /// Was this build made with real mode (the `real` cargo feature, on Linux: libvirt's daemons,
 /// namespaces and raw ICMP are what real mode is made of)?

@@ -5,9 +5,10 @@
 //! passed through unchanged as [`LabError::Libvirt`], so a student sees what `virsh` would print.
 
 pub mod call;
-mod ffi;
+pub(crate) mod ffi;
 pub mod host;
 pub mod job;
+pub(crate) mod observe;
 pub mod preflight;
 pub mod stats;
 

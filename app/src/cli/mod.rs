@@ -19,6 +19,7 @@ pub mod quiz;
 pub mod report;
 pub mod shell;
 pub mod sim;
+pub mod watch;
 
 use clap::{Parser, Subcommand};
 use migralab_sim_core::lang::Lang;
@@ -82,6 +83,9 @@ enum Command {
     /// Migrate a real VM between real hosts through libvirt and measure it (needs --real).
     #[command(long_about = migrate::MIGRATE_LONG_ABOUT)]
     Migrate(migrate::MigrateArgs),
+    /// Wait for the next migration on a real host, whoever starts it, and record it (needs --real).
+    #[command(long_about = watch::WATCH_LONG_ABOUT)]
+    Watch(watch::WatchArgs),
     /// Take a self-assessment quiz in the terminal, or check a question bank.
     #[command(long_about = quiz::QUIZ_LONG_ABOUT, after_help = quiz::QUIZ_AFTER_HELP)]
     Quiz(quiz::QuizArgs),
@@ -113,6 +117,7 @@ enum RunConfig {
     #[cfg(target_os = "linux")]
     Fidelity(migralab_fidelity::FidelityConfig),
     Migrate(migrate::MigrateConfig),
+    Watch(watch::WatchRun),
 }
 
 impl RunConfig {
@@ -129,6 +134,7 @@ impl RunConfig {
             Some(Command::Migrate(args)) => {
                 Ok(RunConfig::Migrate(migrate::MigrateConfig::from_args(args)?))
             }
+            Some(Command::Watch(args)) => Ok(RunConfig::Watch(watch::WatchRun::from_args(args)?)),
             Some(Command::Quiz(args)) => Ok(RunConfig::Quiz(quiz::QuizConfig::from_args(args)?)),
             Some(Command::Shell(args)) => {
                 Ok(RunConfig::Shell(shell::ShellConfig::from_args(args)?))
@@ -204,6 +210,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         #[cfg(target_os = "linux")]
         RunConfig::Fidelity(f) => fidelity::run(f),
         RunConfig::Migrate(m) => migrate::run(m),
+        RunConfig::Watch(w) => watch::run(w),
     }
 }
 

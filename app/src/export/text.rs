@@ -136,7 +136,7 @@ impl fmt::Display for HumanSummary<'_> {
             };
             writeln!(f, "  $ {}{at}", m.virsh_command())?;
         }
-        if self.migrations.is_empty() {
+        if self.migrations.is_empty() && self.summary.vms.is_empty() {
             writeln!(f, "  (the scenario runs no migration)")?;
         }
 

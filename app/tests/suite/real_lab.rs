@@ -511,7 +511,14 @@ fn the_lab_in_a_box_and_its_simulated_twin_agree() {
         t0.elapsed().as_secs_f64()
     );
 
-    // 5. Only a real lab can lose its destination daemon mid-migration.
+    // 5. `migralab watch` records migrations it did not start: typed on the hosts with virsh.
+    a_migration_typed_with_virsh_is_watched(&mut real);
+    eprintln!(
+        "[{:6.1} s] migralab watch recorded virsh's migrations",
+        t0.elapsed().as_secs_f64()
+    );
+
+    // 6. Only a real lab can lose its destination daemon mid-migration; a watcher sees it too.
     destination_daemon_killed_mid_migration(&mut real);
     eprintln!("[{:6.1} s] all steps done", t0.elapsed().as_secs_f64());
 }
@@ -611,8 +618,79 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// `migralab watch --real ARGS --json` started now; its JSON document once it ends.
+fn watch(src_uri: &str, dst_uri: &str, ping: bool) -> std::process::Child {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "watch", "--real", "--src", src_uri, "--dst", dst_uri, "--vm", VM,
+    ]);
+    cmd.args(["--wait", "30", "--json"]);
+    if ping {
+        cmd.args([
+            "--ping",
+            &GUEST_IP.to_string(),
+            "--ping-netns",
+            "lab-client",
+        ]);
+    }
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn watched(child: std::process::Child) -> (Option<i32>, serde_json::Value, String) {
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("watch printed no JSON ({e}); stderr: {stderr}"));
+    (out.status.code(), doc, stderr)
+}
+
+/// The lesson's command typed on the source host with virsh, there and back: the watcher
+/// notices each, records it with its pings and reports it completed.
+fn a_migration_typed_with_virsh_is_watched(real: &mut RealArm) {
+    for _ in 0..2 {
+        let from = real.source();
+        let to = other(&from);
+        let child = watch(&real.socket_uri(&from), &real.socket_uri(to), true);
+        // The watcher is waiting before the command is typed.
+        std::thread::sleep(Duration::from_millis(700));
+        let uri = format!("qemu+ssh://{to}/system");
+        let typed = labbox::host_command(&real.cfg, &from, "virsh")
+            .unwrap()
+            .args(["migrate", "--live", VM, &uri, "--persistent"])
+            .output()
+            .unwrap();
+        assert!(
+            typed.status.success(),
+            "virsh migrate on {from}: {}",
+            String::from_utf8_lossy(&typed.stderr)
+        );
+        let (code, doc, stderr) = watched(child);
+        eprintln!("watched {from} -> {to}: {}", doc["outcome"]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert_eq!(doc["outcome"]["status"], "completed", "{stderr}");
+        assert!(
+            doc["outcome"]["memory_bytes"].as_u64() > Some(0),
+            "{}",
+            doc["outcome"]
+        );
+        assert!(doc["ping"]["sent"].as_u64() > Some(50), "{}", doc["ping"]);
+        assert!(
+            doc["ping"]["lost"].as_u64() > Some(0),
+            "a live migration loses some pings: {}",
+            doc["ping"]
+        );
+        assert_eq!(real.running_on(), to, "db01 moved");
+    }
+}
+
 fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
     let (src_uri, dst_uri) = (real.socket_uri(HOST1), real.socket_uri(HOST2));
+    // A watcher in another process, as a second terminal would run it.
+    let watcher = watch(&src_uri, &dst_uri, false);
+    std::thread::sleep(Duration::from_millis(700));
     let config = RealLabConfig::new(&src_uri, &dst_uri);
     let mut lab = RealLab::connect(config).unwrap();
     let mut spec = MigrationSpec::new(VM, HOST2);
@@ -655,5 +733,16 @@ fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
         lab.running_on_source(VM).unwrap(),
         Some(true),
         "db01 keeps running on the source"
+    );
+    let (code, doc, stderr) = watched(watcher);
+    eprintln!("watched the killed destination: {}", doc["outcome"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(doc["outcome"]["status"], "failed", "{stderr}");
+    assert!(
+        doc["outcome"]["error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "the watcher says why: {}",
+        doc["outcome"]
     );
 }

@@ -4,11 +4,12 @@
 //! the end into an [`Outcome`] from the completed statistics.
 
 use super::host::RealHost;
+use super::observe::JobObserver;
 use super::{ERR_OPERATION_ABORTED, call, ffi, lab_error, stats};
 use crate::uri::connection_uri;
 use migralab_sim_core::LabError;
 use migralab_sim_core::scenario::{MigrationSpec, TimeoutAction};
-use migralab_sim_core::trace::{Outcome, Phase, SyncRecord, TraceEvent, TraceKind};
+use migralab_sim_core::trace::{Outcome, Phase, TraceEvent, TraceKind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -126,8 +127,7 @@ impl MigrationJob {
             started: Instant::now(),
             events,
             finished: finished.clone(),
-            phase: None,
-            iteration: 0,
+            observer: JobObserver::default(),
             postcopy_asked: false,
             timeout_done: false,
         };
@@ -198,8 +198,7 @@ struct Driver {
     started: Instant,
     events: Sender<TraceEvent>,
     finished: Arc<AtomicBool>,
-    phase: Option<Phase>,
-    iteration: u64,
+    observer: JobObserver,
     postcopy_asked: bool,
     timeout_done: bool,
 }
@@ -214,9 +213,8 @@ impl Driver {
     }
 
     fn enter(&mut self, phase: Phase) {
-        if self.phase != Some(phase) {
-            self.phase = Some(phase);
-            self.emit(TraceKind::Phase { phase });
+        if let Some(kind) = self.observer.enter(phase) {
+            self.emit(kind);
         }
     }
 
@@ -251,30 +249,14 @@ impl Driver {
     }
 
     fn poll(&mut self) {
-        let Ok(s) = ffi::job_stats(&self.dom, 0) else {
+        let Some((sample, events)) = self.observer.observe(&self.dom) else {
             return;
         };
-        if s.r#type != sys::VIR_DOMAIN_JOB_UNBOUNDED as i32 {
-            return;
-        }
-        let (state, reason) = ffi::state(&self.dom).unwrap_or((0, 0));
-        let paused = state == sys::VIR_DOMAIN_PAUSED as i32;
-        let postcopy = (state == sys::VIR_DOMAIN_RUNNING as i32
-            && reason == sys::VIR_DOMAIN_RUNNING_POSTCOPY as i32)
-            || (paused && reason == sys::VIR_DOMAIN_PAUSED_POSTCOPY as i32);
-        let sample = stats::sample(&s, paused, postcopy);
-        if let Some(p) = sample.phase {
-            self.enter(p);
-        }
-        if sample.iteration > self.iteration {
-            self.iteration = sample.iteration;
-            self.emit(TraceKind::Sync(SyncRecord {
-                iteration: sample.iteration,
-                new_dirty_pages: 0,
-                remaining_bytes: sample.memory_remaining,
-                threshold_bytes: 0,
-                throttle_pct: sample.throttle_pct,
-            }));
+        let (progress, changes) = events
+            .split_last()
+            .map_or((None, &[][..]), |(p, c)| (Some(p), c));
+        for kind in changes {
+            self.emit(kind.clone());
         }
         // virsh's --postcopy-after-precopy: switch once the first pass is done (iteration 2).
         if let Some(n) = postcopy_after(&self.spec)
@@ -295,7 +277,9 @@ impl Driver {
                 TimeoutAction::Postcopy => ffi::start_postcopy(&self.dom),
             };
         }
-        self.emit(TraceKind::Progress(sample));
+        if let Some(p) = progress {
+            self.emit(p.clone());
+        }
     }
 
     fn completed(&mut self, new_dom: Option<Domain>) -> Outcome {
@@ -319,7 +303,7 @@ impl Driver {
                 downtime_ms: 0,
                 memory_bytes: 0,
                 disk_bytes: 0,
-                iterations: self.iteration,
+                iterations: self.observer.iteration(),
             },
         }
     }
