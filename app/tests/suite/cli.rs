@@ -341,3 +341,25 @@ fn fidelity_exits_1_when_the_median_bytes_error_is_above_fail_above() {
     assert_eq!(generous.code, 0, "{}", generous.stderr);
     assert_eq!(generous.json()["summary"], *summary);
 }
+
+/// `migralab watch` watches real hosts only, and an unreachable one is an error (exit 2), said
+/// at once, never a wait.
+#[test]
+fn watch_needs_real_and_a_reachable_host() {
+    let run = migralab(&["watch", "--src", "qemu:///system"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("needs --real"), "{}", run.stderr);
+    let run = migralab(&["watch", "--real", "--src", "not a uri"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--src"), "{}", run.stderr);
+    if migralab_real::REAL_MODE_BUILT {
+        // The test driver has a domain but never a migration job: --wait ends the watch.
+        let run = migralab(&["watch", "--real", "--src", "test:///default", "--wait", "1"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("no migration started"),
+            "{}",
+            run.stderr
+        );
+    }
+}
