@@ -27,8 +27,8 @@ pub struct WatchConfig {
     pub src_uri: String,
     /// The destination's URI, to read the completed statistics there and name the target host.
     pub dst_uri: Option<String>,
-    /// Only this domain (default: any running domain of the source).
-    pub vm: Option<String>,
+    /// Only these domains (empty: any running domain of the source).
+    pub domains: Vec<String>,
     /// Ping this address (the guest's) while the migration runs.
     pub ping: Option<Ipv4Addr>,
     /// Ping from inside this network namespace.
@@ -45,7 +45,7 @@ impl WatchConfig {
         WatchConfig {
             src_uri: src_uri.to_string(),
             dst_uri: None,
-            vm: None,
+            domains: Vec::new(),
             ping: None,
             ping_netns: None,
             ping_tail: Duration::from_millis(1000),
@@ -89,7 +89,7 @@ impl Watcher {
             if stop.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            if let Some(dom) = self.migrating_domain()? {
+            if let Some(dom) = self.find_job()? {
                 return Ok(Some(dom));
             }
             if self.config.wait.is_some_and(|w| started.elapsed() >= w) {
@@ -99,18 +99,21 @@ impl Watcher {
         }
     }
 
-    /// A running domain of the source with an outgoing migration job, if any.
-    fn migrating_domain(&self) -> Result<Option<Domain>, LabError> {
-        let only = self.config.vm.clone();
+    /// The source host.
+    pub fn source(&self) -> &RealHost {
+        &self.src
+    }
+
+    /// A running domain of the source (of the watched ones) with an outgoing migration job.
+    pub fn find_job(&self) -> Result<Option<Domain>, LabError> {
+        let only = self.config.domains.clone();
         self.src
             .ask("look for a migration job", call::QUICK, move |c| {
                 let doms = c
                     .list_all_domains(sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE)
                     .map_err(|e| lab_error(&e))?;
                 Ok(doms.into_iter().find(|d| {
-                    let named = only
-                        .as_deref()
-                        .is_none_or(|n| d.name().is_ok_and(|name| name == n));
+                    let named = only.is_empty() || d.name().is_ok_and(|name| only.contains(&name));
                     named
                         && ffi::job_stats(d, 0).is_ok_and(|s| {
                             s.r#type == sys::VIR_DOMAIN_JOB_UNBOUNDED as i32
@@ -224,6 +227,16 @@ impl Watcher {
         }
         events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
         Ok(Watched { vm, events })
+    }
+
+    /// Cancel `vm`'s migration job (`virsh domjobabort`), when a person asks for it: watching
+    /// itself never acts on a job.
+    pub fn abort_job(&self, vm: &str) -> Result<(), LabError> {
+        let dom = self.src.domain(vm)?;
+        self.src
+            .ask("abort the migration job", call::QUICK, move |_| {
+                ffi::abort_job(&dom).map_err(|e| lab_error(&e))
+            })
     }
 
     /// How the job ended, from the completed statistics libvirt keeps (`domjobinfo

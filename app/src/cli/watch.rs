@@ -65,6 +65,10 @@ pub struct WatchArgs {
 
 /// A validated `migralab watch --real`.
 #[derive(Debug)]
+#[cfg_attr(
+    not(all(feature = "real", target_os = "linux")),
+    allow(dead_code, reason = "read only where real mode is built in")
+)]
 pub struct WatchRun {
     src: String,
     dst: Option<String>,
@@ -139,7 +143,7 @@ mod run_impl {
             .context("cannot catch SIGTERM")?;
         let mut config = WatchConfig::new(&c.src);
         config.dst_uri = c.dst.clone();
-        config.vm = c.vm.clone();
+        config.domains = c.vm.iter().cloned().collect();
         config.ping = c.ping;
         config.ping_netns = c.ping_netns.clone();
         config.wait = c.wait;

@@ -69,6 +69,9 @@ pub struct RealForm {
     pub dst: String,
     /// The domain, `virsh migrate`'s flags, the bandwidth cap and the downtime limit.
     pub migrate: MigrateForm,
+    /// Watch the source for migrations of the allowed domains started elsewhere (a terminal,
+    /// virt-manager) and record them as runs.
+    pub watch: bool,
 }
 
 impl RealForm {

@@ -227,3 +227,53 @@ fn the_real_run_exports_like_a_simulated_one() {
     let trace = migralab_sim_core::Trace::from_json(&json).unwrap();
     assert_eq!(trace.backend, "real");
 }
+
+/// Watching is a toggle: the tab says what it watches, nothing is recorded while no migration
+/// leaves the host, and the form still works meanwhile (a migration started here is not
+/// recorded twice). (A watched migration on real hosts: the `real_lab` test.)
+#[test]
+fn watching_says_what_it_watches_and_records_nothing_without_a_migration() {
+    let mut h = harness(app(Tab::Lab, Some(ALLOWED)));
+    switch_on(&mut h);
+    h.get_by_label("Watch for migrations started elsewhere")
+        .click();
+    h.run();
+    let t = std::time::Instant::now();
+    while h
+        .state()
+        .real
+        .session
+        .as_ref()
+        .and_then(|s| s.watching())
+        .and_then(|(_, r)| r)
+        .is_none()
+        && t.elapsed() < std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run();
+    assert!(
+        h.query_by_label_contains("Watching test:///default for migrations of test")
+            .is_some(),
+        "the tab says what it watches"
+    );
+    // A migration from the form still runs (refused by the test driver) and is one run.
+    h.get_by_label("Migrate...").click();
+    h.run();
+    h.get_by_label("Yes, migrate").click();
+    settle(&mut h);
+    assert_eq!(h.state().lab.runs.len(), 1, "one run, not recorded twice");
+    // Turning it off stops watching.
+    h.get_by_label("Watch for migrations started elsewhere")
+        .click();
+    h.run();
+    assert!(
+        h.state()
+            .real
+            .session
+            .as_ref()
+            .is_some_and(|s| s.watching().is_none())
+    );
+    assert!(h.query_by_label_contains("Watching test").is_none());
+}

@@ -611,10 +611,72 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
         Some("completed"),
         "the labbox twin's prediction"
     );
-    drop(h);
     assert_eq!(real.running_on(), HOST2);
-    let back = real.migrate(&MigrationSpec::new(VM, HOST1));
-    assert!(outcome(&back).is_completed());
+
+    // Back with the lesson's command typed in a terminal on kvm-host-02: the app, watching
+    // that host, notices it, plots it with its pings and keeps it as a run.
+    let runs_before = h.state().lab.runs.len();
+    h.state_mut().state.real_form.src = real.socket_uri(HOST2);
+    h.state_mut().state.real_form.dst = real.socket_uri(HOST1);
+    h.get_by_label("Watch for migrations started elsewhere")
+        .click();
+    h.run();
+    let t = Instant::now();
+    while h.query_by_label_contains("Watching").is_none() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    assert!(
+        h.query_by_label_contains(&format!("Watching {HOST2}"))
+            .is_some()
+            || h.query_by_label_contains("Watching").is_some(),
+        "the tab says what it watches"
+    );
+    // Give the worker a poll to connect before the command is typed.
+    std::thread::sleep(Duration::from_millis(500));
+    let uri = format!("qemu+ssh://{HOST1}/system");
+    let typed = labbox::host_command(&real.cfg, HOST2, "virsh")
+        .unwrap()
+        .args(["migrate", "--live", VM, &uri, "--persistent"])
+        .output()
+        .unwrap();
+    assert!(
+        typed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&typed.stderr)
+    );
+    let t = Instant::now();
+    while h.state().lab.runs.len() == runs_before && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    let app = h.state();
+    let run = app
+        .lab
+        .runs
+        .last()
+        .expect("the watched run is in the history");
+    assert_eq!(
+        app.lab.runs.len(),
+        runs_before + 1,
+        "the watched migration became a run"
+    );
+    assert!(
+        matches!(run.outcome(), Some(Outcome::Completed { .. })),
+        "{:?}",
+        run.outcome()
+    );
+    assert!(
+        run.trace.samples(VM).count() > 0,
+        "its job statistics were plotted"
+    );
+    let pings = PingStats::of(&run.trace);
+    assert!(
+        pings.sent > 50 && pings.lost > 0,
+        "watched pings: {pings:?}"
+    );
+    drop(h);
+    assert_eq!(real.running_on(), HOST1);
     let _ = std::fs::remove_dir_all(&data);
 }
 

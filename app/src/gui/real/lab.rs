@@ -164,6 +164,57 @@ fn setup_ui(
     {
         *confirm = true;
     }
+    ui.separator();
+    watch_ui(ui, lang, form, session, allowed);
+}
+
+/// Watching the source for migrations started elsewhere: a toggle, and what is watched.
+fn watch_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    form: &mut RealForm,
+    session: &mut RealSession,
+    allowed: &Allowed<'_>,
+) {
+    ui.checkbox(&mut form.watch, tr!(lang, "real-watch"))
+        .on_hover_text(tr!(lang, "real-watch-hover"));
+    let job = job_of(form, allowed.lab);
+    let wanted = (form.watch && form.is_complete()).then_some(&job);
+    // Follow the form: (re)start watching when the source or the hosts change.
+    let watched_src = session
+        .watching()
+        .map(|(j, _)| (j.src.clone(), j.dst.clone()));
+    match wanted {
+        Some(j) if watched_src.as_ref() != Some(&(j.src.clone(), j.dst.clone())) => {
+            session.watch(j.clone(), allowed.lab.allowed_domains.clone());
+        }
+        None if watched_src.is_some() => session.stop_watching(),
+        _ => {}
+    }
+    if let Some((j, state)) = session.watching() {
+        let host = crate::sessions::real::dest_name(&j.src);
+        match state {
+            Some(Err(e)) => {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    tr!(
+                        lang,
+                        "real-watching-failed",
+                        host = host,
+                        error = e.to_string()
+                    ),
+                );
+            }
+            _ => {
+                ui.weak(tr!(
+                    lang,
+                    "real-watching",
+                    host = host,
+                    vms = allowed.lab.allowed_domains.join(", ")
+                ));
+            }
+        }
+    }
 }
 
 /// Source, destination and domain, from the instructor's lists only.
@@ -335,13 +386,15 @@ fn run_ui(
 ) {
     let finished = last_run.and_then(|id| lab.run(id));
     if let Some((Busy::Migration, t)) = session.busy() {
+        let watched = session.live_is_watched();
         ui.horizontal_wrapped(|ui| {
             ui.spinner();
-            ui.label(tr!(
-                lang,
-                "real-running",
-                secs = format!("{:.1}", t.as_secs_f64())
-            ));
+            let secs = format!("{:.1}", t.as_secs_f64());
+            ui.label(if watched {
+                tr!(lang, "real-watched-running", secs = secs)
+            } else {
+                tr!(lang, "real-running", secs = secs)
+            });
             let abort = egui::Button::new(
                 egui::RichText::new(tr!(lang, "real-abort")).color(egui::Color32::WHITE),
             )

@@ -14,6 +14,7 @@ use crate::sessions::series::RunSeries;
 use migralab_real::libvirt::host::RealHost;
 use migralab_real::libvirt::preflight::{PreflightOptions, real_preflight};
 use migralab_real::real_lab::{RealLab, RealLabConfig, real_trace};
+use migralab_real::watch::{WatchConfig, Watcher};
 use migralab_sim_core::LabError;
 use migralab_sim_core::lab::{Lab, LabCommand};
 use migralab_sim_core::preflight::PreflightReport;
@@ -62,6 +63,9 @@ pub struct Job {
 enum ToWorker {
     Preflight(Job),
     Migrate(Job),
+    /// Watch `job.src` for migrations of these domains started elsewhere, between requests.
+    Watch(Job, Vec<String>),
+    StopWatching,
     Abort,
     Stop,
 }
@@ -71,6 +75,10 @@ enum FromWorker {
     Prediction(Result<Box<Prediction>, String>),
     Events(Vec<TraceEvent>),
     Notice(String),
+    /// Watching the source, or why it cannot be watched.
+    Watching(Result<(), String>),
+    /// A migration started elsewhere is being recorded.
+    Watched(Job),
     Finished(Box<Trace>),
 }
 
@@ -108,6 +116,10 @@ pub struct RealSession {
     abort_requested: bool,
     notices: Vec<String>,
     worker_lost: bool,
+    /// What is being watched for migrations started elsewhere, and whether the source answered.
+    watching: Option<(Job, Option<Result<(), String>>)>,
+    /// The running migration was started elsewhere and is only watched.
+    live_watched: bool,
 }
 
 impl std::fmt::Debug for RealSession {
@@ -149,7 +161,45 @@ impl RealSession {
             abort_requested: false,
             notices: Vec::new(),
             worker_lost,
+            watching: None,
+            live_watched: false,
         }
+    }
+
+    /// Watch `job`'s source for migrations of `domains` that someone else starts (a terminal,
+    /// virt-manager): each is recorded as a run like the form's. Replaces what was watched.
+    pub fn watch(&mut self, job: Job, domains: Vec<String>) {
+        if self.worker_lost {
+            return;
+        }
+        if self.tx.send(ToWorker::Watch(job.clone(), domains)).is_err() {
+            self.lose_worker();
+            return;
+        }
+        self.watching = Some((job, None));
+    }
+
+    /// Stop watching (a watched migration being recorded is recorded to its end).
+    pub fn stop_watching(&mut self) {
+        if self.watching.take().is_some() && self.tx.send(ToWorker::StopWatching).is_err() {
+            self.lose_worker();
+        }
+    }
+
+    /// What is watched, and whether its source answered (`None`: not yet known).
+    pub fn watching(&self) -> Option<(&Job, Option<Result<(), &str>>)> {
+        self.watching.as_ref().map(|(j, r)| {
+            (
+                j,
+                r.as_ref()
+                    .map(|r| r.as_ref().map(|_| ()).map_err(String::as_str)),
+            )
+        })
+    }
+
+    /// Was the running migration started elsewhere (watched, not started here)?
+    pub fn live_is_watched(&self) -> bool {
+        self.live.is_some() && self.live_watched
     }
 
     /// What the worker is doing, and since when.
@@ -204,6 +254,7 @@ impl RealSession {
         let started = self.request(Busy::Migration, ToWorker::Migrate(job.clone()));
         if started {
             self.abort_requested = false;
+            self.live_watched = false;
             self.live = Some(LiveRun {
                 job,
                 events: Vec::new(),
@@ -314,6 +365,25 @@ impl RealSession {
                 }
             }
             FromWorker::Notice(n) => self.notices.push(n),
+            FromWorker::Watching(r) => {
+                if let Some((_, state)) = &mut self.watching {
+                    *state = Some(r);
+                }
+            }
+            FromWorker::Watched(job) => {
+                self.busy = Some((Busy::Migration, Instant::now()));
+                self.abort_requested = false;
+                self.predicting = true;
+                self.prediction = None;
+                self.live_watched = true;
+                self.live = Some(LiveRun {
+                    job,
+                    events: Vec::new(),
+                    series: RunSeries::default(),
+                    dirty: false,
+                    built: Instant::now(),
+                });
+            }
             FromWorker::Finished(trace) => {
                 self.busy = None;
                 let live = self.live.take()?;
@@ -370,7 +440,32 @@ fn worker(rx: Receiver<ToWorker>, tx: Sender<FromWorker>, waker: Waker) {
         waker();
         ok
     };
-    while let Ok(msg) = rx.recv() {
+    // Between requests, the source being watched is looked at every 100 ms.
+    let mut watch: Option<(Job, Watcher)> = None;
+    // Requests that came while a migration ran, taken before new ones.
+    let mut pending: Vec<ToWorker> = Vec::new();
+    loop {
+        let msg = if !pending.is_empty() {
+            pending.remove(0)
+        } else if watch.is_some() {
+            match rx.recv_timeout(migralab_real::libvirt::job::POLL) {
+                Ok(msg) => msg,
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some((job, watcher)) = &watch
+                        && !watched(job, watcher, &rx, &tx, &waker, &mut pending)
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        } else {
+            match rx.recv() {
+                Ok(msg) => msg,
+                Err(_) => return,
+            }
+        };
         match msg {
             ToWorker::Preflight(job) => {
                 // Default probing: the destination's migration port from this machine when
@@ -394,14 +489,108 @@ fn worker(rx: Receiver<ToWorker>, tx: Sender<FromWorker>, waker: Waker) {
                 start_prediction(src.as_ref(), &job, &tx, &waker);
             }
             ToWorker::Migrate(job) => {
-                if !migrate(&job, &rx, &tx, &waker) {
+                if !migrate(&job, &rx, &tx, &waker, &mut pending) {
                     return;
                 }
             }
+            ToWorker::Watch(job, domains) => {
+                let mut config = WatchConfig::new(&job.src);
+                config.dst_uri = Some(job.dst.clone());
+                config.domains = domains;
+                config.ping = job.ping;
+                config.ping_netns = job.ping_netns.clone();
+                watch = match Watcher::connect(config) {
+                    Ok(w) => {
+                        send(FromWorker::Watching(Ok(())));
+                        Some((job, w))
+                    }
+                    Err(e) => {
+                        send(FromWorker::Watching(Err(e.to_string())));
+                        None
+                    }
+                };
+            }
+            ToWorker::StopWatching => watch = None,
             ToWorker::Abort => {}
             ToWorker::Stop => return,
         }
     }
+}
+
+/// Look once for a migration started elsewhere on the watched source; record it to its end if
+/// there is one. False when the session is gone (stop the worker).
+fn watched(
+    job: &Job,
+    watcher: &Watcher,
+    rx: &Receiver<ToWorker>,
+    tx: &Sender<FromWorker>,
+    waker: &Waker,
+    pending: &mut Vec<ToWorker>,
+) -> bool {
+    let dom = match watcher.find_job() {
+        Ok(Some(dom)) => dom,
+        Ok(None) => return true,
+        Err(e) => {
+            let _ = tx.send(FromWorker::Watching(Err(e.to_string())));
+            waker();
+            // A source that stopped answering is not asked again every 100 ms.
+            std::thread::sleep(Duration::from_secs(2));
+            return true;
+        }
+    };
+    let Ok(vm) = dom.name() else {
+        return true;
+    };
+    let to = super::dest_name(&job.dst);
+    let mut spec = MigrationSpec::new(&vm, &to);
+    spec.live = true;
+    let watched_job = Job {
+        spec,
+        command: format!("virsh migrate ... {vm} ... (started outside migralab)"),
+        ..job.clone()
+    };
+    if tx.send(FromWorker::Watched(watched_job.clone())).is_err() {
+        return false;
+    }
+    waker();
+    start_prediction(Some(watcher.source()), &watched_job, tx, waker);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut alive = true;
+    let mut last_wake = Instant::now();
+    let recorded = watcher.record(dom, &stop, |e| {
+        let _ = tx.send(FromWorker::Events(vec![named_ping(
+            e.clone(),
+            &watched_job,
+        )]));
+        if last_wake.elapsed() >= migralab_real::libvirt::job::POLL {
+            last_wake = Instant::now();
+            waker();
+        }
+        match rx.try_recv() {
+            // "Batalkan" on a watched migration: the person asks, so libvirt is asked.
+            Ok(ToWorker::Abort) => {
+                if let Err(e) = watcher.abort_job(&vm) {
+                    let _ = tx.send(FromWorker::Notice(e.virsh_line()));
+                }
+            }
+            Ok(ToWorker::Stop) | Err(TryRecvError::Disconnected) => {
+                alive = false;
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            // Kept for after this run (the UI asks nothing else while a migration runs).
+            Ok(m) => pending.push(m),
+            Err(TryRecvError::Empty) => {}
+        }
+    });
+    let trace = match recorded {
+        Ok(w) => watcher.trace(w),
+        Err(e) => real_trace(&job.src, &job.dst, &watched_job.spec, vec![failed(&vm, e)]),
+    };
+    if tx.send(FromWorker::Finished(Box::new(trace))).is_err() {
+        alive = false;
+    }
+    waker();
+    alive
 }
 
 /// The guest's RAM from the source, then the simulator on its own thread (it is CPU work and
@@ -438,7 +627,13 @@ fn start_prediction(src: Option<&RealHost>, job: &Job, tx: &Sender<FromWorker>, 
 }
 
 /// Run one migration to its end; false when the session is gone (stop the worker).
-fn migrate(job: &Job, rx: &Receiver<ToWorker>, tx: &Sender<FromWorker>, waker: &Waker) -> bool {
+fn migrate(
+    job: &Job,
+    rx: &Receiver<ToWorker>,
+    tx: &Sender<FromWorker>,
+    waker: &Waker,
+    pending: &mut Vec<ToWorker>,
+) -> bool {
     let mut config = RealLabConfig::new(&job.src, &job.dst);
     config.ping = job.ping;
     config.ping_netns = job.ping_netns.clone();
@@ -489,8 +684,13 @@ fn migrate(job: &Job, rx: &Receiver<ToWorker>, tx: &Sender<FromWorker>, waker: &
                         alive = false;
                         Some(false)
                     }
-                    // The UI never asks for more while a migration runs.
+                    // The UI never asks for more while a migration runs; what to watch is kept
+                    // for after it.
                     Ok(ToWorker::Preflight(_) | ToWorker::Migrate(_)) => None,
+                    Ok(m @ (ToWorker::Watch(..) | ToWorker::StopWatching)) => {
+                        pending.push(m);
+                        None
+                    }
                     Err(TryRecvError::Empty) => None,
                 };
                 if (stop.is_some() || !alive) && abort_at.is_none() {
