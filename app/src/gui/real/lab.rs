@@ -18,9 +18,13 @@ use migralab_sim_core::trace::Outcome;
 /// Below this width (points) the tab stacks its two columns.
 const NARROW: f32 = 820.0;
 
-/// The terminal's height when the columns are stacked.
+/// The terminal's height when the columns are stacked (and its least height otherwise).
 #[cfg(target_os = "linux")]
 const NARROW_TERMINAL: f32 = 320.0;
+
+/// The share of the right column's height the terminal takes (the measurements get the rest).
+#[cfg(target_os = "linux")]
+const TERMINAL_SHARE: f32 = 0.55;
 
 /// What the tab needs from the instructor's settings.
 pub struct Allowed<'a> {
@@ -97,14 +101,12 @@ pub fn real_lab_ui(
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            // The terminal on top (resizable), the measurements below it: a migration typed
-            // in the terminal and its plots side by side.
+            // The terminal on top, the measurements below it: a migration typed in the
+            // terminal and its plots on one screen.
             #[cfg(target_os = "linux")]
-            egui::Panel::top("real_terminal_panel")
-                .resizable(true)
-                .default_size(360.0)
-                .min_size(160.0)
-                .show(ui, |ui| {
+            {
+                let height = (ui.available_height() * TERMINAL_SHARE).max(NARROW_TERMINAL);
+                ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
                     super::terminal::terminal_ui(
                         ui,
                         lang,
@@ -112,6 +114,8 @@ pub fn real_lab_ui(
                         &allowed.lab.allowed_hosts,
                     );
                 });
+                ui.separator();
+            }
             egui::ScrollArea::vertical()
                 .id_salt("real_main_scroll")
                 .show(ui, |ui| run_ui(ui, lang, session, real.last_run, lab, cmds));
