@@ -112,6 +112,22 @@ fn ctrl_c_interrupts_the_running_command() {
     let s = spawn(&interactive_sh());
     s.send(b"echo sleeping; sleep 30\r");
     wait_line(&s, "sleeping");
+    // Ctrl-C for `sleep`, not for the shell between `echo` and `sleep`: wait until it runs.
+    let pid = s.pid();
+    let sleep_runs = || {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .any(|c| {
+                std::fs::read_to_string(format!("/proc/{c}/comm"))
+                    .is_ok_and(|comm| comm.trim() == "sleep")
+            })
+    };
+    let deadline = Instant::now() + WAIT;
+    while !sleep_runs() {
+        assert!(Instant::now() < deadline, "sleep never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let start = Instant::now();
     // What the terminal sends for Ctrl-C; the PTY turns it into SIGINT for `sleep`.
     s.send(&[0x03]);
