@@ -537,6 +537,16 @@ pub fn host_command(cfg: &LabboxConfig, host: &str, program: &str) -> Result<Com
     Ok(c)
 }
 
+/// The lab host whose libvirtd `uri` reaches through its socket (the URIs `migralab labbox
+/// status` prints, as an instructor lists them in `real_lab.allowed_hosts`), if it is one.
+/// Only compares paths: says nothing about whether the lab is up.
+pub fn host_of_uri(cfg: &LabboxConfig, uri: &str) -> Option<&'static str> {
+    HOSTS
+        .iter()
+        .find(|h| daemons::socket_uri(&HostDirs::of(&cfg.state_dir, &cfg.cache_dir, h.name)) == uri)
+        .map(|h| h.name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,5 +565,25 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("needs at least 312 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_hosts_socket_uri_names_the_host_and_nothing_else_does() {
+        let cfg = LabboxConfig {
+            state_dir: PathBuf::from("/tmp/lab-state"),
+            cache_dir: PathBuf::from("/tmp/lab-cache"),
+        };
+        for h in HOSTS {
+            let dirs = HostDirs::of(&cfg.state_dir, &cfg.cache_dir, h.name);
+            assert_eq!(host_of_uri(&cfg, &daemons::socket_uri(&dirs)), Some(h.name));
+        }
+        for other in [
+            "qemu:///system",
+            "qemu+ssh://kvm-host-01/system",
+            "qemu:///system?socket=/tmp/lab-state/hosts/kvm-host-03/run/libvirt/libvirt-sock",
+            "test:///default",
+        ] {
+            assert_eq!(host_of_uri(&cfg, other), None, "{other}");
+        }
     }
 }

@@ -587,6 +587,11 @@ impl eframe::App for MigralabApp {
         eframe::set_value(storage, eframe::APP_KEY, &self.state);
     }
 
+    fn on_exit(&mut self) {
+        // Closing the app ends the real terminal's session (dropping the app would too).
+        self.real.end_terminal();
+    }
+
     fn auto_save_interval(&self) -> Duration {
         // Observations are typed here: lose at most a few seconds of them on a crash.
         Duration::from_secs(5)

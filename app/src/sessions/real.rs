@@ -11,6 +11,8 @@
 //!   (the GUI asks for confirmation first); dropping the session aborts a running one.
 
 pub mod prediction;
+#[cfg(all(feature = "real", target_os = "linux"))]
+pub mod terminal;
 #[cfg(feature = "real")]
 mod worker;
 

@@ -27,6 +27,8 @@ mod progress;
 mod quiz_cli;
 #[cfg(feature = "real")]
 mod real_lab;
+#[cfg(all(feature = "real", target_os = "linux"))]
+mod real_terminal;
 mod report_cli;
 mod shell_cli;
 mod smoke;

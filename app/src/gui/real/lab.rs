@@ -1,6 +1,7 @@
 //! The Lab tab in real mode: pick hosts and a domain from the instructor's lists, run real
 //! preflight, set `virsh migrate`'s flags, confirm, watch the migration live (real job
-//! statistics and pings) with the simulator's prediction beside it, abort it, export it.
+//! statistics and pings) with the simulator's prediction beside it, abort it, export it; and a
+//! terminal logged in to one of the hosts ([`super::terminal`]).
 
 use super::RealRuntime;
 use crate::gui::LabRuntime;
@@ -16,6 +17,14 @@ use migralab_sim_core::trace::Outcome;
 
 /// Below this width (points) the tab stacks its two columns.
 const NARROW: f32 = 820.0;
+
+/// The terminal's height when the columns are stacked (and its least height otherwise).
+#[cfg(target_os = "linux")]
+const NARROW_TERMINAL: f32 = 320.0;
+
+/// The share of the right column's height the terminal takes (the measurements get the rest).
+#[cfg(target_os = "linux")]
+const TERMINAL_SHARE: f32 = 0.55;
 
 /// What the tab needs from the instructor's settings.
 pub struct Allowed<'a> {
@@ -58,6 +67,18 @@ pub fn real_lab_ui(
                     allowed,
                 );
                 ui.separator();
+                #[cfg(target_os = "linux")]
+                {
+                    ui.allocate_ui(egui::vec2(ui.available_width(), NARROW_TERMINAL), |ui| {
+                        super::terminal::terminal_ui(
+                            ui,
+                            lang,
+                            &mut real.terminal,
+                            &allowed.lab.allowed_hosts,
+                        );
+                    });
+                    ui.separator();
+                }
                 run_ui(ui, lang, session, real.last_run, lab, cmds);
             });
     } else {
@@ -80,6 +101,21 @@ pub fn real_lab_ui(
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
+            // The terminal on top, the measurements below it: a migration typed in the
+            // terminal and its plots on one screen.
+            #[cfg(target_os = "linux")]
+            {
+                let height = (ui.available_height() * TERMINAL_SHARE).max(NARROW_TERMINAL);
+                ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
+                    super::terminal::terminal_ui(
+                        ui,
+                        lang,
+                        &mut real.terminal,
+                        &allowed.lab.allowed_hosts,
+                    );
+                });
+                ui.separator();
+            }
             egui::ScrollArea::vertical()
                 .id_salt("real_main_scroll")
                 .show(ui, |ui| run_ui(ui, lang, session, real.last_run, lab, cmds));

@@ -7,6 +7,8 @@
 mod compare;
 #[cfg(feature = "real")]
 pub mod lab;
+#[cfg(all(feature = "real", target_os = "linux"))]
+pub mod terminal;
 
 use super::LabRuntime;
 use crate::sessions::lab::RunId;
@@ -37,6 +39,9 @@ pub struct RealRuntime {
     /// The worker that talks to libvirt (started when real mode is first switched on).
     #[cfg(feature = "real")]
     pub session: Option<crate::sessions::real::RealSession>,
+    /// The terminal on a lab host (ended when real mode is left or the app closes).
+    #[cfg(all(feature = "real", target_os = "linux"))]
+    pub terminal: terminal::TerminalRuntime,
 }
 
 impl RealRuntime {
@@ -63,6 +68,9 @@ impl RealRuntime {
             self.abort();
             self.left_running = true;
         }
+        if !on {
+            self.end_terminal();
+        }
         if on {
             self.left_running = false;
             self.start_session(ctx);
@@ -83,6 +91,13 @@ impl RealRuntime {
 
     #[cfg(not(feature = "real"))]
     fn start_session(&mut self, _ctx: &egui::Context) {}
+
+    /// End the terminal's session, if any: its child is hung up, killed if it ignores that,
+    /// and reaped.
+    pub fn end_terminal(&mut self) {
+        #[cfg(all(feature = "real", target_os = "linux"))]
+        self.terminal.end();
+    }
 
     /// Abort the running real migration, if any.
     pub fn abort(&mut self) {
