@@ -716,53 +716,54 @@ fn watched(child: std::process::Child) -> (Option<i32>, serde_json::Value, Strin
     (out.status.code(), doc, stderr)
 }
 
-/// The lesson's command typed on the source host with virsh, there and back: the watcher
-/// notices each, records it with its pings and reports it completed.
+/// The lesson's command typed on the source host with virsh: the watcher, in another process,
+/// notices it, records it with its pings and reports it completed. (Typed in the app's own
+/// terminal: `the_app_migrates_db01_for_real`.)
 fn a_migration_typed_with_virsh_is_watched(real: &mut RealArm) {
-    for _ in 0..2 {
-        let from = real.source();
-        let to = other(&from);
-        let child = watch(&real.socket_uri(&from), &real.socket_uri(to), true);
-        // The watcher is waiting before the command is typed.
-        std::thread::sleep(Duration::from_millis(700));
-        let uri = format!("qemu+ssh://{to}/system");
-        let typed = labbox::host_command(&real.cfg, &from, "virsh")
-            .unwrap()
-            .args(["migrate", "--live", VM, &uri, "--persistent"])
-            .output()
-            .unwrap();
-        assert!(
-            typed.status.success(),
-            "virsh migrate on {from}: {}",
-            String::from_utf8_lossy(&typed.stderr)
-        );
-        let (code, doc, stderr) = watched(child);
-        eprintln!("watched {from} -> {to}: {}", doc["outcome"]);
-        assert_eq!(code, Some(0), "{stderr}");
-        assert_eq!(doc["outcome"]["status"], "completed", "{stderr}");
-        assert!(
-            doc["outcome"]["memory_bytes"].as_u64() > Some(0),
-            "{}",
-            doc["outcome"]
-        );
-        assert!(doc["ping"]["sent"].as_u64() > Some(50), "{}", doc["ping"]);
-        assert!(
-            doc["ping"]["lost"].as_u64() > Some(0),
-            "a live migration loses some pings: {}",
-            doc["ping"]
-        );
-        assert_eq!(real.running_on(), to, "db01 moved");
-    }
+    let from = real.source();
+    let to = other(&from);
+    let child = watch(&real.socket_uri(&from), &real.socket_uri(to), true);
+    // The watcher is waiting before the command is typed.
+    std::thread::sleep(Duration::from_millis(700));
+    let uri = format!("qemu+ssh://{to}/system");
+    let typed = labbox::host_command(&real.cfg, &from, "virsh")
+        .unwrap()
+        .args(["migrate", "--live", VM, &uri, "--persistent"])
+        .output()
+        .unwrap();
+    assert!(
+        typed.status.success(),
+        "virsh migrate on {from}: {}",
+        String::from_utf8_lossy(&typed.stderr)
+    );
+    let (code, doc, stderr) = watched(child);
+    eprintln!("watched {from} -> {to}: {}", doc["outcome"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(doc["outcome"]["status"], "completed", "{stderr}");
+    assert!(
+        doc["outcome"]["memory_bytes"].as_u64() > Some(0),
+        "{}",
+        doc["outcome"]
+    );
+    assert!(doc["ping"]["sent"].as_u64() > Some(50), "{}", doc["ping"]);
+    assert!(
+        doc["ping"]["lost"].as_u64() > Some(0),
+        "a live migration loses some pings: {}",
+        doc["ping"]
+    );
+    assert_eq!(real.running_on(), to, "db01 moved");
 }
 
 fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
-    let (src_uri, dst_uri) = (real.socket_uri(HOST1), real.socket_uri(HOST2));
+    let from = real.source();
+    let to = other(&from);
+    let (src_uri, dst_uri) = (real.socket_uri(&from), real.socket_uri(to));
     // A watcher in another process, as a second terminal would run it.
     let watcher = watch(&src_uri, &dst_uri, false);
     std::thread::sleep(Duration::from_millis(700));
     let config = RealLabConfig::new(&src_uri, &dst_uri);
     let mut lab = RealLab::connect(config).unwrap();
-    let mut spec = MigrationSpec::new(VM, HOST2);
+    let mut spec = MigrationSpec::new(VM, to);
     spec.bandwidth_mibps = Some(10);
     lab.submit(LabCommand::Migrate(spec.clone())).unwrap();
     let started = Instant::now();
@@ -776,10 +777,10 @@ fn destination_daemon_killed_mid_migration(real: &mut RealArm) {
                 .unwrap()
                 .hosts
                 .iter()
-                .find(|h| h.name == HOST2)
+                .find(|h| h.name == to)
                 .and_then(|h| h.daemons.iter().find(|(n, _)| n == "libvirtd"))
                 .and_then(|(_, p)| *p)
-                .expect("kvm-host-02's libvirtd pid");
+                .expect("the destination's libvirtd pid");
             let ok = Command::new("kill")
                 .arg("-9")
                 .arg(pid.to_string())
