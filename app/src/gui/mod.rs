@@ -336,13 +336,20 @@ impl MigralabApp {
                     &mut cmds,
                 );
             }
-            Tab::Experiments => experiments::experiments_ui(
-                ui,
-                &mut self.state,
-                &mut self.lab,
-                settings.visible.experiments.as_deref(),
-                &mut cmds,
-            ),
+            Tab::Experiments => {
+                if self.real.on {
+                    // The experiments still run in the simulated lab: never under a REAL badge
+                    // without saying so.
+                    real::simulated_here_ui(ui, self.state.lang);
+                }
+                experiments::experiments_ui(
+                    ui,
+                    &mut self.state,
+                    &mut self.lab,
+                    settings.visible.experiments.as_deref(),
+                    &mut cmds,
+                )
+            }
             Tab::Quiz => quiz_tab::quiz_ui(ui, &mut self.state, &mut self.shared, &mut self.quiz),
             Tab::Instructor => instructor_tab::instructor_ui(
                 ui,

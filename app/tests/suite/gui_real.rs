@@ -277,3 +277,20 @@ fn watching_says_what_it_watches_and_records_nothing_without_a_migration() {
     );
     assert!(h.query_by_label_contains("Watching test").is_none());
 }
+
+/// With REAL on, the Experiments tab still runs the simulated lab, and says so.
+#[test]
+fn the_experiments_say_they_are_simulated_under_the_real_badge() {
+    let mut h = harness(app(Tab::Experiments, Some(ALLOWED)));
+    h.run();
+    assert!(
+        h.query_by_label_contains("run in the SIMULATED lab")
+            .is_none(),
+        "not while SIMULATED"
+    );
+    switch_on(&mut h);
+    assert!(
+        h.query_by_label("These experiments run in the SIMULATED lab, not on the real hosts.")
+            .is_some()
+    );
+}

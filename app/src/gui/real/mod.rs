@@ -171,6 +171,21 @@ pub fn follow_settings(real: &mut RealRuntime, settings: &InstructorSettings, ct
     }
 }
 
+/// In REAL mode, on a tab that still runs the simulated lab (the Experiments): say so, plainly.
+pub fn simulated_here_ui(ui: &mut egui::Ui, lang: Lang) {
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.5, REAL_COLOR))
+        .inner_margin(egui::Margin::symmetric(8, 4))
+        .corner_radius(4.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal_wrapped(|ui| {
+                ui.label(egui::RichText::new(tr!(lang, "real-experiments-simulated")).strong());
+                ui.label(tr!(lang, "real-experiments-simulated-detail"));
+            });
+        });
+}
+
 /// The banner over the Lab tab in real mode.
 pub fn banner_ui(ui: &mut egui::Ui, lang: Lang) {
     egui::Frame::new()
