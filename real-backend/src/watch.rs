@@ -206,6 +206,11 @@ impl Watcher {
             emit(&mut events, event(&vm, k));
         }
         let outcome = if stopped {
+            // Not the job's end: the recording's. Said so, since the status reads "aborted".
+            let message = format!(
+                "stopped watching {vm}: the migration itself goes on (watching never acts on it)"
+            );
+            emit(&mut events, event("lab", TraceKind::Log { message }));
             Outcome::Aborted { at_ms }
         } else {
             self.outcome(&dom, &vm, at_ms, observer.iteration().max(iterations))
