@@ -41,6 +41,7 @@ mod netns;
 pub mod packages;
 mod run;
 mod state;
+pub mod storage;
 mod teardown;
 
 pub use faults::Fault;
@@ -177,6 +178,9 @@ pub enum LabboxError {
     /// The guest could not be made or does not answer.
     #[error("guest db01: {0}")]
     Guest(String),
+    /// The storage layout cannot change now, or its name is unknown.
+    #[error("storage layout: {0}")]
+    Storage(String),
     /// `down` could not remove everything.
     #[error("the lab is not completely down; left: {}", .0.join("; "))]
     Leftovers(Vec<String>),
@@ -221,6 +225,8 @@ pub struct LabboxStatus {
     pub guest: Option<GuestStatus>,
     /// The faults currently broken.
     pub faults: Vec<Fault>,
+    /// Where the guest's disk lives: one directory both hosts see, or each host its own.
+    pub storage: storage::Storage,
 }
 
 /// Build the lab (or return it as it is if it is already up), ending with db01 running and
@@ -419,12 +425,41 @@ pub fn status(cfg: &LabboxConfig) -> Result<LabboxStatus, LabboxError> {
             running_on,
             spec,
         });
+    let storage = storage::current(&cfg.state_dir);
+    // The local layout is made of the shared-storage fault's unmount: not a fault then.
+    let faults = state::faults(&cfg.state_dir)
+        .into_iter()
+        .filter(|f| !(storage == storage::Storage::Local && *f == Fault::SharedStorage))
+        .collect();
     Ok(LabboxStatus {
         up,
         hosts,
         guest,
-        faults: state::faults(&cfg.state_dir),
+        faults,
+        storage,
     })
+}
+
+/// In the local layout there is no shared storage to break or fix.
+fn local_storage_keeps(cfg: &LabboxConfig, f: Fault) -> Result<(), LabboxError> {
+    if f == Fault::SharedStorage && storage::current(&cfg.state_dir) == storage::Storage::Local {
+        return Err(LabboxError::Storage(
+            "the hosts have local storage: there is no shared storage to break or fix (`migralab labbox storage shared` brings it back)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Switch the storage layout (see [`storage`]): db01 must run on kvm-host-01.
+pub fn set_storage(
+    cfg: &LabboxConfig,
+    want: storage::Storage,
+) -> Result<LabboxStatus, LabboxError> {
+    require_up(cfg)?;
+    let s = status(cfg)?;
+    let on = s.guest.as_ref().and_then(|g| g.running_on.as_deref());
+    storage::set(&cfg.state_dir, &cfg.cache_dir, on, want)?;
+    status(cfg)
 }
 
 /// Destroy db01 wherever it runs, undefine it on both hosts, then define and start it on
@@ -501,12 +536,14 @@ fn require_up(cfg: &LabboxConfig) -> Result<(), LabboxError> {
 /// Break one prerequisite on kvm-host-02 (see [`Fault`]).
 pub fn break_fault(cfg: &LabboxConfig, f: Fault) -> Result<(), LabboxError> {
     require_up(cfg)?;
+    local_storage_keeps(cfg, f)?;
     faults::break_it(&cfg.state_dir, &cfg.cache_dir, f)
 }
 
 /// Restore what [`break_fault`] broke, exactly.
 pub fn fix_fault(cfg: &LabboxConfig, f: Fault) -> Result<(), LabboxError> {
     require_up(cfg)?;
+    local_storage_keeps(cfg, f)?;
     faults::fix_it(&cfg.state_dir, &cfg.cache_dir, f)
 }
 

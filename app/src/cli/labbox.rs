@@ -77,6 +77,13 @@ enum LabboxCommand {
         #[arg(value_name = "WHAT")]
         what: String,
     },
+    /// The storage layout: `shared` (one images directory on both hosts, the default) or
+    /// `local` (each host its own: migrate with --copy-storage-all). db01 must be on kvm-host-01.
+    Storage {
+        /// shared or local
+        #[arg(value_name = "LAYOUT")]
+        layout: String,
+    },
     /// Recreate db01 on kvm-host-01 with another size or workload (unset options keep theirs).
     Guest(GuestArgs),
     /// Run a command on a lab host (kvm-host-01, kvm-host-02, lab-client); a shell without one.
@@ -136,6 +143,7 @@ enum Action {
     Status { json: bool },
     Break(Fault),
     Fix(Fault),
+    Storage(labbox::storage::Storage),
     Guest(GuestArgs),
     Sh { host: String, command: Vec<String> },
 }
@@ -149,6 +157,7 @@ impl LabboxConfig {
             LabboxCommand::Status { json } => Action::Status { json },
             LabboxCommand::Break { what } => Action::Break(what.parse()?),
             LabboxCommand::Fix { what } => Action::Fix(what.parse()?),
+            LabboxCommand::Storage { layout } => Action::Storage(layout.parse()?),
             LabboxCommand::Guest(g) => Action::Guest(g),
             LabboxCommand::Sh { host, command } => {
                 if names::host(&host).is_none() && host != names::CLIENT_NS {
@@ -200,6 +209,10 @@ pub fn run(config: LabboxConfig) -> anyhow::Result<ExitCode> {
         Action::Fix(f) => {
             labbox::fix_fault(paths, f).with_context(|| format!("labbox fix {f}"))?;
             print(&format!("fixed {f} on kvm-host-02\n"))?;
+        }
+        Action::Storage(layout) => {
+            let status = labbox::set_storage(paths, layout).context("labbox storage")?;
+            print(&human(&status))?;
         }
         Action::Guest(g) => {
             let base = labbox::status(paths)
@@ -291,6 +304,14 @@ fn human(s: &LabboxStatus) -> String {
         )),
         None => out.push_str("db01 is not defined\n"),
     }
+    out.push_str(match s.storage {
+        labbox::storage::Storage::Shared => {
+            "storage: shared (one images directory on both hosts, as the lesson's NFS)\n"
+        }
+        labbox::storage::Storage::Local => {
+            "storage: local (each host its own images directory: migrate with --copy-storage-all)\n"
+        }
+    });
     if s.faults.is_empty() {
         out.push_str("faults broken on kvm-host-02: none\n");
     } else {

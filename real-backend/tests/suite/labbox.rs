@@ -200,6 +200,39 @@ fn the_lab_migrates_db01_fails_on_every_fault_and_leaves_nothing_behind() {
     labbox::set_guest(&cfg, &GuestSpec::default()).unwrap_or_else(|e| panic!("guest: {e}"));
     assert_eq!(running_on(&cfg).as_deref(), Some("kvm-host-01"));
 
+    step(
+        "local storage: the disk goes with --copy-storage-all, not without it",
+        t0,
+    );
+    let local = labbox::set_storage(&cfg, labbox::storage::Storage::Local)
+        .unwrap_or_else(|e| panic!("storage local: {e}"));
+    assert_eq!(local.storage, labbox::storage::Storage::Local);
+    assert!(local.faults.is_empty(), "{:?}", local.faults);
+    assert!(
+        labbox::break_fault(&cfg, Fault::SharedStorage).is_err(),
+        "no shared storage to break"
+    );
+    let out = migrate(&cfg, "kvm-host-01", "kvm-host-02", &[]);
+    assert!(!out.status.success(), "without the disk: {}", text(&out));
+    assert!(
+        text(&out).contains(Fault::SharedStorage.expected_error()),
+        "{}",
+        text(&out)
+    );
+    let out = migrate(&cfg, "kvm-host-01", "kvm-host-02", &["--copy-storage-all"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(running_on(&cfg).as_deref(), Some("kvm-host-02"));
+    assert!(
+        labbox::set_storage(&cfg, labbox::storage::Storage::Shared).is_err(),
+        "db01's disk is on kvm-host-02 alone: not pulled from under it"
+    );
+    let out = migrate(&cfg, "kvm-host-02", "kvm-host-01", &["--copy-storage-all"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shared = labbox::set_storage(&cfg, labbox::storage::Storage::Shared)
+        .unwrap_or_else(|e| panic!("storage shared: {e}"));
+    assert_eq!(shared.storage, labbox::storage::Storage::Shared);
+    assert!(shared.faults.is_empty(), "{:?}", shared.faults);
+
     step("up again: nothing new", t0);
     let before = labbox::status(&cfg).unwrap();
     let again = Instant::now();
