@@ -209,7 +209,7 @@ mod run_impl {
 }
 
 #[cfg(feature = "real")]
-mod run_impl {
+pub(crate) mod run_impl {
     use super::*;
     use crate::cli::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, write_stdout};
     use crate::export::text::{self, HumanSummary};
@@ -276,29 +276,45 @@ mod run_impl {
             }
         }
         let trace = real_trace(&c.src, &c.dst, &c.spec, events);
-        let summary = RunSummary::of(&trace);
-        let json = text::json(&trace, &summary).context("cannot serialise the trace as JSON")?;
-        if let Some(path) = &c.out {
+        report(
+            &trace,
+            &format!("Real migration: {} -> {}", c.src, c.dst),
+            std::slice::from_ref(&c.spec),
+            c.json,
+            c.out.as_deref(),
+        )
+    }
+
+    /// A finished real run, as `migralab sim` reports one: the JSON to `out`, the JSON or the
+    /// human summary (under `heading`, with the commands `migrations`) on stdout, and the exit
+    /// code of its outcome. `migralab watch` reports its runs the same way.
+    pub(crate) fn report(
+        trace: &migralab_sim_core::Trace,
+        heading: &str,
+        migrations: &[migralab_sim_core::scenario::MigrationSpec],
+        json_out: bool,
+        out: Option<&std::path::Path>,
+    ) -> anyhow::Result<ExitCode> {
+        let summary = RunSummary::of(trace);
+        let json = text::json(trace, &summary).context("cannot serialise the trace as JSON")?;
+        if let Some(path) = out {
             write_atomically(path, json.as_bytes())?;
             eprintln!("wrote {}", crate::cli::shown_path(path));
         }
-        let text = if c.json {
-            json
+        if json_out {
+            write_stdout(json.as_bytes())
         } else {
-            HumanSummary {
-                heading: format!("Real migration: {} -> {}", c.src, c.dst),
-                migrations: vec![c.spec.clone()],
-                shared_storage: !c.spec.copy_storage_all,
-                ping_interval_ms: 10.0,
-                trace: &trace,
-                summary: &summary,
-            }
-            .to_string()
-        };
-        if c.json {
-            write_stdout(text.as_bytes())
-        } else {
-            crate::cli::write_text(&text)
+            crate::cli::write_text(
+                &HumanSummary {
+                    heading: heading.to_string(),
+                    migrations: migrations.to_vec(),
+                    shared_storage: !migrations.iter().any(|m| m.copy_storage_all),
+                    ping_interval_ms: 10.0,
+                    trace,
+                    summary: &summary,
+                }
+                .to_string(),
+            )
         }
         .context("cannot write to standard output")?;
         Ok(ExitCode::from(if summary.outcome.status == "completed" {
@@ -309,7 +325,7 @@ mod run_impl {
     }
 
     /// What a person watching the terminal wants to see while it runs: phases and passes.
-    fn progress_line(e: &TraceEvent) {
+    pub(crate) fn progress_line(e: &TraceEvent) {
         let secs = e.t_ms / 1000.0;
         match &e.kind {
             TraceKind::Phase { phase } => eprintln!("  {secs:7.2} s  {phase:?}"),

@@ -123,14 +123,9 @@ mod run_impl {
 #[cfg(all(feature = "real", target_os = "linux"))]
 mod run_impl {
     use super::*;
-    use crate::cli::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, write_stdout};
-    use crate::export::text::{self, HumanSummary};
-    use crate::storage::write_atomically;
+    use crate::cli::migrate::run_impl::{progress_line, report};
     use anyhow::Context as _;
     use migralab_real::watch::{WatchConfig, Watcher};
-    use migralab_sim_core::RunSummary;
-    use migralab_sim_core::scenario::MigrationSpec;
-    use migralab_sim_core::trace::{TraceEvent, TraceKind};
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
 
@@ -165,48 +160,15 @@ mod run_impl {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let vm = watched.vm.clone();
         let trace = watcher.trace(watched);
-        let summary = RunSummary::of(&trace);
-        let json = text::json(&trace, &summary).context("cannot serialise the trace as JSON")?;
-        if let Some(path) = &c.out {
-            write_atomically(path, json.as_bytes())?;
-            eprintln!("wrote {}", crate::cli::shown_path(path));
-        }
-        if c.json {
-            write_stdout(json.as_bytes())
-        } else {
-            let dst = c.dst.as_deref().unwrap_or("its destination");
-            crate::cli::write_text(
-                &HumanSummary {
-                    heading: format!("Watched migration of {vm}: {} -> {dst}", c.src),
-                    migrations: Vec::<MigrationSpec>::new(),
-                    shared_storage: true,
-                    ping_interval_ms: 10.0,
-                    trace: &trace,
-                    summary: &summary,
-                }
-                .to_string(),
-            )
-        }
-        .context("cannot write to standard output")?;
-        Ok(ExitCode::from(if summary.outcome.status == "completed" {
-            EXIT_COMPLETED
-        } else {
-            EXIT_NOT_COMPLETED
-        }))
-    }
-
-    /// Phases and passes as they come, for a person watching the terminal.
-    fn progress_line(e: &TraceEvent) {
-        let secs = e.t_ms / 1000.0;
-        match &e.kind {
-            TraceKind::Phase { phase } => eprintln!("  {secs:7.2} s  {phase:?}"),
-            TraceKind::Sync(s) => eprintln!(
-                "  {secs:7.2} s  pass {}: {:.1} MiB left",
-                s.iteration,
-                s.remaining_bytes as f64 / 1_048_576.0
-            ),
-            _ => {}
-        }
+        let dst = c.dst.as_deref().unwrap_or("its destination");
+        // The command is not known: the summary names the domain and the hosts.
+        report(
+            &trace,
+            &format!("Watched migration of {vm}: {} -> {dst}", c.src),
+            &[],
+            c.json,
+            c.out.as_deref(),
+        )
     }
 }
 

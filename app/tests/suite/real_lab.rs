@@ -585,20 +585,7 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
     let app = h.state();
     let run = app.lab.runs.last().expect("the run is in the history");
     assert_eq!(run.trace.backend, "real");
-    assert!(
-        matches!(run.outcome(), Some(Outcome::Completed { .. })),
-        "{:?}",
-        run.outcome()
-    );
-    assert!(
-        run.trace.samples(VM).count() > 0,
-        "job statistics were plotted"
-    );
-    let pings = PingStats::of(&run.trace);
-    assert!(
-        pings.sent > 50 && pings.lost > 0,
-        "pings from lab-client: {pings:?}"
-    );
+    completed_with_plots_and_lost_pings(run);
     let predicted = app
         .real
         .session
@@ -668,6 +655,15 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
         runs_before + 1,
         "the watched migration became a run"
     );
+    completed_with_plots_and_lost_pings(run);
+    drop(h);
+    assert_eq!(real.running_on(), HOST1);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// A run of the app's history: completed, its job statistics plotted, pinged from lab-client
+/// with some pings lost (a live migration's pause).
+fn completed_with_plots_and_lost_pings(run: &migralab_app::sessions::lab::RunRecord) {
     assert!(
         matches!(run.outcome(), Some(Outcome::Completed { .. })),
         "{:?}",
@@ -675,16 +671,13 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
     );
     assert!(
         run.trace.samples(VM).count() > 0,
-        "its job statistics were plotted"
+        "job statistics were plotted"
     );
     let pings = PingStats::of(&run.trace);
     assert!(
         pings.sent > 50 && pings.lost > 0,
-        "watched pings: {pings:?}"
+        "pings from lab-client: {pings:?}"
     );
-    drop(h);
-    assert_eq!(real.running_on(), HOST1);
-    let _ = std::fs::remove_dir_all(&data);
 }
 
 /// `migralab watch --real ARGS --json` started now; its JSON document once it ends.

@@ -94,6 +94,8 @@ pub enum Busy {
 /// The migration running now, as far as its events have arrived.
 struct LiveRun {
     job: Job,
+    /// Started elsewhere (a terminal, virt-manager) and only watched.
+    watched: bool,
     events: Vec<TraceEvent>,
     series: RunSeries,
     dirty: bool,
@@ -118,8 +120,6 @@ pub struct RealSession {
     worker_lost: bool,
     /// What is being watched for migrations started elsewhere, and whether the source answered.
     watching: Option<(Job, Option<Result<(), String>>)>,
-    /// The running migration was started elsewhere and is only watched.
-    live_watched: bool,
 }
 
 impl std::fmt::Debug for RealSession {
@@ -162,7 +162,6 @@ impl RealSession {
             notices: Vec::new(),
             worker_lost,
             watching: None,
-            live_watched: false,
         }
     }
 
@@ -199,7 +198,7 @@ impl RealSession {
 
     /// Was the running migration started elsewhere (watched, not started here)?
     pub fn live_is_watched(&self) -> bool {
-        self.live.is_some() && self.live_watched
+        self.live.as_ref().is_some_and(|l| l.watched)
     }
 
     /// What the worker is doing, and since when.
@@ -253,17 +252,22 @@ impl RealSession {
     pub fn migrate(&mut self, job: Job) -> bool {
         let started = self.request(Busy::Migration, ToWorker::Migrate(job.clone()));
         if started {
-            self.abort_requested = false;
-            self.live_watched = false;
-            self.live = Some(LiveRun {
-                job,
-                events: Vec::new(),
-                series: RunSeries::default(),
-                dirty: false,
-                built: Instant::now(),
-            });
+            self.start_live(job, false);
         }
         started
+    }
+
+    /// A migration begins: its live series starts empty. `watched`: started elsewhere.
+    fn start_live(&mut self, job: Job, watched: bool) {
+        self.abort_requested = false;
+        self.live = Some(LiveRun {
+            job,
+            watched,
+            events: Vec::new(),
+            series: RunSeries::default(),
+            dirty: false,
+            built: Instant::now(),
+        });
     }
 
     fn request(&mut self, busy: Busy, msg: ToWorker) -> bool {
@@ -372,17 +376,9 @@ impl RealSession {
             }
             FromWorker::Watched(job) => {
                 self.busy = Some((Busy::Migration, Instant::now()));
-                self.abort_requested = false;
                 self.predicting = true;
                 self.prediction = None;
-                self.live_watched = true;
-                self.live = Some(LiveRun {
-                    job,
-                    events: Vec::new(),
-                    series: RunSeries::default(),
-                    dirty: false,
-                    built: Instant::now(),
-                });
+                self.start_live(job, true);
             }
             FromWorker::Finished(trace) => {
                 self.busy = None;
