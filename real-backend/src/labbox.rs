@@ -462,6 +462,37 @@ pub fn set_storage(
     status(cfg)
 }
 
+/// The storage layout now (a file read: cheap enough for every fact the app records).
+pub fn storage_layout(cfg: &LabboxConfig) -> storage::Storage {
+    storage::current(&cfg.state_dir)
+}
+
+/// Get the lab ready for one half of Sesi 2's first experiment: db01 back home on kvm-host-01
+/// if it runs elsewhere (migrated live with `--persistent --undefinesource`, and with
+/// `--copy-storage-all` in the local layout, where its disk lives only there), then the storage
+/// layout `want` (see [`set_storage`]). What the app's "prepare the hosts" button does; every
+/// step is what a person would type, said in the button's text.
+pub fn prepare_storage(
+    cfg: &LabboxConfig,
+    want: storage::Storage,
+) -> Result<LabboxStatus, LabboxError> {
+    require_up(cfg)?;
+    let s = status(cfg)?;
+    if let Some(on) = s.guest.as_ref().and_then(|g| g.running_on.as_deref())
+        && on != SOURCE
+    {
+        let mut c = mounts::in_host(&cfg.state_dir, on, "virsh");
+        c.args(["migrate", "--live", "--persistent", "--undefinesource"]);
+        if s.storage == storage::Storage::Local {
+            c.arg("--copy-storage-all");
+        }
+        c.args([GUEST_NAME, &format!("qemu+ssh://{SOURCE}/system")]);
+        c.stdin(std::process::Stdio::null());
+        run::run_timeout(&mut c, Duration::from_secs(120))?;
+    }
+    set_storage(cfg, want)
+}
+
 /// Destroy db01 wherever it runs, undefine it on both hosts, then define and start it on
 /// kvm-host-01 with this size and workload, and wait until it answers ping from lab-client.
 pub fn set_guest(cfg: &LabboxConfig, spec: &GuestSpec) -> Result<(), LabboxError> {

@@ -213,7 +213,13 @@ impl Watcher {
             emit(&mut events, event("lab", TraceKind::Log { message }));
             Outcome::Aborted { at_ms }
         } else {
-            self.outcome(&dom, &vm, at_ms, observer.iteration().max(iterations))
+            self.outcome(
+                &dom,
+                &vm,
+                at_ms,
+                observer.iteration().max(iterations),
+                &observer,
+            )
         };
         if let Outcome::Failed { error, .. } = &outcome {
             let message = format!("error: {error}");
@@ -247,13 +253,20 @@ impl Watcher {
     /// How the job ended, from the completed statistics libvirt keeps (`domjobinfo
     /// --completed`): on the destination for a migration that completed, on the source for one
     /// that failed or was cancelled.
-    fn outcome(&self, dom: &Domain, vm: &str, wall_ms: u64, iterations: u64) -> Outcome {
+    fn outcome(
+        &self,
+        dom: &Domain,
+        vm: &str,
+        wall_ms: u64,
+        iterations: u64,
+        observer: &JobObserver,
+    ) -> Outcome {
         let on_dst = self.dst.as_ref().and_then(|h| h.domain(vm).ok());
         let read = |d: &Domain| {
             let d = d.clone();
             self.src
                 .ask("read the completed job", call::QUICK, move |_| {
-                    ffi::job_stats(&d, sys::VIR_DOMAIN_JOB_STATS_COMPLETED)
+                    ffi::job_stats(&d, crate::libvirt::job::COMPLETED_KEPT)
                         .map_err(|e| lab_error(&e))
                 })
                 .ok()
@@ -261,13 +274,19 @@ impl Watcher {
         let from_src = read(dom);
         let completed =
             |s: &virt::domain::JobStats| s.r#type == sys::VIR_DOMAIN_JOB_COMPLETED as i32;
+        let src_disk = from_src
+            .as_ref()
+            .filter(|s| completed(s))
+            .and_then(|s| s.disk_processed)
+            .unwrap_or(0);
         if let Some(s) = on_dst
             .as_ref()
             .and_then(read)
             .filter(completed)
             .or_else(|| from_src.clone().filter(completed))
         {
-            return stats::completed(&s, wall_ms);
+            let disk = src_disk.max(observer.disk_processed());
+            return stats::completed(&s, wall_ms, disk);
         }
         match from_src {
             Some(s) if s.r#type == sys::VIR_DOMAIN_JOB_CANCELLED as i32 => {
@@ -290,7 +309,7 @@ impl Watcher {
                     total_ms: wall_ms,
                     downtime_ms: 0,
                     memory_bytes: 0,
-                    disk_bytes: 0,
+                    disk_bytes: observer.disk_processed(),
                     iterations,
                 }
             }
@@ -328,19 +347,22 @@ impl Watcher {
             .and_then(|u| crate::uri::LibvirtUri::parse(u).ok())
             .and_then(|u| u.host().map(str::to_string))
             .unwrap_or_else(|| "destination".into());
-        let spec = MigrationSpec::new(&watched.vm, &to);
-        Trace {
+        let mut trace = Trace {
             format: TRACE_FORMAT,
             backend: "real".into(),
             seed: 0,
-            scenario: serde_json::json!({
-                "src": self.config.src_uri,
-                "dst": self.config.dst_uri,
-                "watched": true,
-                "migration": spec,
-            }),
+            scenario: serde_json::Value::Null,
             events: watched.events,
-        }
+        };
+        let mut spec = MigrationSpec::new(&watched.vm, &to);
+        spec.copy_storage_all = trace.copied_storage(&watched.vm);
+        trace.scenario = serde_json::json!({
+            "src": self.config.src_uri,
+            "dst": self.config.dst_uri,
+            "watched": true,
+            "migration": spec,
+        });
+        trace
     }
 }
 

@@ -295,6 +295,16 @@ impl Trace {
         })
     }
 
+    /// Did `vm`'s migration copy its disks (`--copy-storage-all`)? Seen in its progress (a disk
+    /// total) or its outcome (disk bytes). A watched real run knows its flags only this way:
+    /// libvirt's job statistics carry no flags, but a disk total only with a block mirror.
+    pub fn copied_storage(&self, vm: &str) -> bool {
+        self.samples(vm).any(|(_, s)| s.disk_total > 0)
+            || self.outcomes().any(|(v, o)| {
+                v == vm && matches!(o, Outcome::Completed { disk_bytes, .. } if *disk_bytes > 0)
+            })
+    }
+
     /// Serialise to pretty JSON.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string_pretty(self)
@@ -303,5 +313,58 @@ impl Trace {
     /// Read a trace back from JSON.
     pub fn from_json(text: &str) -> Result<Trace, serde_json::Error> {
         serde_json::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(events: Vec<(&str, TraceKind)>) -> Trace {
+        Trace {
+            format: TRACE_FORMAT,
+            backend: "real".into(),
+            seed: 0,
+            scenario: serde_json::Value::Null,
+            events: events
+                .into_iter()
+                .enumerate()
+                .map(|(i, (source, kind))| TraceEvent {
+                    t_ms: i as f64,
+                    source: source.into(),
+                    kind,
+                })
+                .collect(),
+        }
+    }
+
+    fn done(disk_bytes: u64) -> TraceKind {
+        TraceKind::Finished(Outcome::Completed {
+            total_ms: 1,
+            downtime_ms: 1,
+            memory_bytes: 1,
+            disk_bytes,
+            iterations: 1,
+        })
+    }
+
+    #[test]
+    fn a_disk_total_or_disk_bytes_say_the_storage_was_copied() {
+        let ram_only = MigrationSample::default();
+        let disk = MigrationSample {
+            disk_total: 64 << 20,
+            ..MigrationSample::default()
+        };
+        let t = trace(vec![
+            ("db01", TraceKind::Progress(ram_only)),
+            ("db01", done(0)),
+        ]);
+        assert!(!t.copied_storage("db01"));
+        let t = trace(vec![("db01", TraceKind::Progress(disk)), ("db01", done(0))]);
+        assert!(t.copied_storage("db01"));
+        assert!(!t.copied_storage("web01"), "another guest's");
+        let t = trace(vec![("db01", done(5))]);
+        assert!(t.copied_storage("db01"), "only the outcome says it");
+        assert!(!trace(vec![("web01", done(5))]).copied_storage("db01"));
     }
 }

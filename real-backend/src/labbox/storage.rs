@@ -60,16 +60,19 @@ pub(crate) fn current(state_dir: &Path) -> Storage {
 }
 
 /// Switch to `want`; db01 must be on kvm-host-01 (its disk is never pulled from under it).
+/// Local when already local removes a stale copy of the disk from kvm-host-02.
 pub(crate) fn set(
     state_dir: &Path,
     cache_dir: &Path,
     running_on: Option<&str>,
     want: Storage,
 ) -> Result<(), LabboxError> {
-    if current(state_dir) == want {
+    let away = running_on.is_some_and(|h| h != SOURCE);
+    if current(state_dir) == want && (want == Storage::Shared || away) {
+        // Nothing to do (db01's disk on kvm-host-02 is its live one: never removed).
         return Ok(());
     }
-    if running_on.is_some_and(|h| h != SOURCE) {
+    if away {
         return Err(LabboxError::Storage(format!(
             "db01 runs on {}: migrate it back to {SOURCE} first",
             running_on.unwrap_or_default()
@@ -82,6 +85,14 @@ pub(crate) fn set(
         c.args(args);
         run(&mut c).map(drop)
     };
+    if current(state_dir) == want {
+        // Local again with db01 at home: a disk left on kvm-host-02 by a migration there and
+        // back would be opened there as it is, and a plain `virsh migrate` "completes" on a
+        // stale disk (seen on the lab: libvirt cannot know the file is old). The layout the
+        // lesson means has no copy there.
+        remove_disks(&own)?;
+        return virsh(&["pool-refresh", POOL]);
+    }
     match want {
         Storage::Local => {
             faults::break_it(state_dir, cache_dir, Fault::SharedStorage)?;
@@ -135,4 +146,26 @@ pub(crate) fn set(
             })
         }
     }
+}
+
+/// Remove the guest's disk images from a host's own images directory (the guest's kernel and
+/// initramfs stay: QEMU opens them at start).
+fn remove_disks(own: &Path) -> Result<(), LabboxError> {
+    let files = std::fs::read_dir(own).map_err(|source| LabboxError::Io {
+        what: "cannot read".into(),
+        path: own.to_path_buf(),
+        source,
+    })?;
+    for f in files.flatten() {
+        let name = f.file_name();
+        if name == guest::KERNEL_FILE || name == guest::INITRD_FILE {
+            continue;
+        }
+        std::fs::remove_file(f.path()).map_err(|source| LabboxError::Io {
+            what: "cannot remove".into(),
+            path: f.path(),
+            source,
+        })?;
+    }
+    Ok(())
 }

@@ -17,6 +17,14 @@ use std::time::{Duration, Instant};
 use virt::domain::{Domain, MigrateParameters};
 use virt::sys;
 
+/// Read a finished job's statistics and leave them for the next reader: without
+/// `VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED` libvirt removes them once read, and the student's own
+/// `virsh domjobinfo db01 --completed` (a step of Experiment 1) then says `Job type: None` (seen on
+/// the lab in a box). libvirt-domain.h: "don't remove completed stats when reading them (Since:
+/// 6.0.0)".
+pub const COMPLETED_KEPT: u32 =
+    sys::VIR_DOMAIN_JOB_STATS_COMPLETED | sys::VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED;
+
 /// How often job statistics are read (the issue's 100 ms; `virsh migrate --verbose` uses 50).
 pub const POLL: Duration = Duration::from_millis(100);
 
@@ -287,22 +295,27 @@ impl Driver {
         // The destination keeps the completed job's statistics (`domjobinfo --completed`); the
         // source usually does too. p2p gives no destination handle: look the domain up.
         let on_dst = new_dom.or_else(|| self.dst.domain(&self.vm).ok());
-        let stats = on_dst
-            .iter()
-            .chain(std::iter::once(&self.dom))
-            .find_map(|d| {
-                ffi::job_stats(d, sys::VIR_DOMAIN_JOB_STATS_COMPLETED)
-                    .ok()
-                    .filter(|s| s.r#type == sys::VIR_DOMAIN_JOB_COMPLETED as i32)
-            });
+        let read = |d: &Domain| {
+            ffi::job_stats(d, COMPLETED_KEPT)
+                .ok()
+                .filter(|s| s.r#type == sys::VIR_DOMAIN_JOB_COMPLETED as i32)
+        };
+        let from_src = read(&self.dom);
+        // The disk figures live on the source (its block mirrors), or in what the job showed.
+        let disk = from_src
+            .as_ref()
+            .and_then(|s| s.disk_processed)
+            .unwrap_or(0)
+            .max(self.observer.disk_processed());
+        let stats = on_dst.as_ref().and_then(read).or(from_src);
         self.enter(Phase::Done);
         match stats {
-            Some(s) => stats::completed(&s, wall),
+            Some(s) => stats::completed(&s, wall, disk),
             None => Outcome::Completed {
                 total_ms: wall,
                 downtime_ms: 0,
                 memory_bytes: 0,
-                disk_bytes: 0,
+                disk_bytes: disk,
                 iterations: self.observer.iteration(),
             },
         }

@@ -15,6 +15,7 @@ use virt::sys;
 pub(crate) struct JobObserver {
     phase: Option<Phase>,
     iteration: u64,
+    disk_processed: u64,
 }
 
 impl JobObserver {
@@ -31,6 +32,13 @@ impl JobObserver {
         self.iteration
     }
 
+    /// The most disk data (`--copy-storage-all`'s block mirror) the job reported while it ran.
+    /// The destination's completed statistics carry no disk figures: libvirt fills them from
+    /// the source's mirror jobs (`qemuMigrationSrcFetchMirrorStats`).
+    pub(crate) fn disk_processed(&self) -> u64 {
+        self.disk_processed
+    }
+
     /// Read `dom`'s running job: `None` when no job runs (or it cannot be read), else its sample
     /// and the events it makes (a new phase, a new sync, the sample itself).
     pub(crate) fn observe(&mut self, dom: &Domain) -> Option<(MigrationSample, Vec<TraceKind>)> {
@@ -44,6 +52,7 @@ impl JobObserver {
             && reason == sys::VIR_DOMAIN_RUNNING_POSTCOPY as i32)
             || (paused && reason == sys::VIR_DOMAIN_PAUSED_POSTCOPY as i32);
         let sample = stats::sample(&s, paused, postcopy);
+        self.disk_processed = self.disk_processed.max(sample.disk_processed);
         let mut events = Vec::new();
         if let Some(p) = sample.phase {
             events.extend(self.enter(p));

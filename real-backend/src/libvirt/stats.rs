@@ -48,13 +48,19 @@ pub fn sample(s: &JobStats, paused: bool, postcopy: bool) -> MigrationSample {
 }
 
 /// The completed job's statistics (`virsh domjobinfo --completed`) as an outcome.
-/// `wall_ms` is used when libvirt gives no elapsed time.
-pub fn completed(s: &JobStats, wall_ms: u64) -> Outcome {
+/// `wall_ms` is used when libvirt gives no elapsed time. `disk_elsewhere`: the disk data known
+/// from elsewhere (the source's completed statistics, or the most seen while the job ran), used
+/// when `s` has none: the destination's statistics never do, because libvirt reads the block
+/// mirror's progress on the source (`qemuMigrationSrcFetchMirrorStats`).
+pub fn completed(s: &JobStats, wall_ms: u64, disk_elsewhere: u64) -> Outcome {
     Outcome::Completed {
         total_ms: s.time_elapsed.unwrap_or(wall_ms),
         downtime_ms: s.downtime.unwrap_or(0),
         memory_bytes: s.mem_processed.unwrap_or(0),
-        disk_bytes: s.disk_processed.unwrap_or(0),
+        disk_bytes: s
+            .disk_processed
+            .filter(|b| *b > 0)
+            .unwrap_or(disk_elsewhere),
         iterations: s.mem_iteration.unwrap_or(0),
     }
 }
@@ -111,7 +117,7 @@ mod tests {
         s.time_elapsed = Some(812);
         s.downtime = Some(161);
         assert_eq!(
-            completed(&s, 999),
+            completed(&s, 999, 0),
             Outcome::Completed {
                 total_ms: 812,
                 downtime_ms: 161,
@@ -122,8 +128,24 @@ mod tests {
         );
         s.time_elapsed = None;
         assert!(matches!(
-            completed(&s, 999),
+            completed(&s, 999, 0),
             Outcome::Completed { total_ms: 999, .. }
+        ));
+        // The destination's statistics have no disk figures: the source's (or the most seen
+        // while the job ran) fill them; figures of its own win.
+        assert!(matches!(
+            completed(&s, 999, 64 << 20),
+            Outcome::Completed { disk_bytes, .. } if disk_bytes == 64 << 20
+        ));
+        s.disk_processed = Some(0);
+        assert!(matches!(
+            completed(&s, 999, 5),
+            Outcome::Completed { disk_bytes: 5, .. }
+        ));
+        s.disk_processed = Some(7);
+        assert!(matches!(
+            completed(&s, 999, 5),
+            Outcome::Completed { disk_bytes: 7, .. }
         ));
     }
 }

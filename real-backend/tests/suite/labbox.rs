@@ -228,6 +228,13 @@ fn the_lab_migrates_db01_fails_on_every_fault_and_leaves_nothing_behind() {
     );
     let out = migrate(&cfg, "kvm-host-02", "kvm-host-01", &["--copy-storage-all"]);
     assert!(out.status.success(), "{}", text(&out));
+    // kvm-host-02 keeps the copy it had: QEMU would open it and a plain migration would
+    // "complete" on a stale disk. Local again removes it: refused again, as the lesson means.
+    labbox::set_storage(&cfg, labbox::storage::Storage::Local)
+        .unwrap_or_else(|e| panic!("storage local again: {e}"));
+    let out = migrate(&cfg, "kvm-host-01", "kvm-host-02", &[]);
+    assert!(!out.status.success(), "stale copy left: {}", text(&out));
+    assert_eq!(running_on(&cfg).as_deref(), Some("kvm-host-01"));
     let shared = labbox::set_storage(&cfg, labbox::storage::Storage::Shared)
         .unwrap_or_else(|e| panic!("storage shared: {e}"));
     assert_eq!(shared.storage, labbox::storage::Storage::Shared);

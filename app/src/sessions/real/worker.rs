@@ -417,6 +417,9 @@ impl Drop for RealSession {
 /// A finished real migration as a run of the session history.
 fn run_record(id: RunId, job: &Job, trace: Trace) -> RunRecord {
     let series = RunSeries::from_events(&job.spec.vm, &trace.events);
+    let mut spec = job.spec.clone();
+    // A watched run's flags are unknown until its statistics show a disk being copied.
+    spec.copy_storage_all |= trace.copied_storage(&spec.vm);
     RunRecord {
         id,
         scenario: format!("real: {} -> {}", job.src, job.dst),
@@ -424,7 +427,7 @@ fn run_record(id: RunId, job: &Job, trace: Trace) -> RunRecord {
         vm: job.spec.vm.clone(),
         from: super::dest_name(&job.src),
         to: job.spec.to.clone(),
-        spec: job.spec.clone(),
+        spec,
         trace,
         series,
     }
