@@ -63,7 +63,11 @@ pub fn steps_done(exp: &Experiment, state: &AppState, lab: &LabRuntime) -> Vec<b
 }
 
 /// The newest run that satisfies step `step_id` of `exp`.
-fn run_of_step<'a>(exp: &Experiment, step_id: &str, lab: &'a LabRuntime) -> Option<&'a RunRecord> {
+pub fn run_of_step<'a>(
+    exp: &Experiment,
+    step_id: &str,
+    lab: &'a LabRuntime,
+) -> Option<&'a RunRecord> {
     let i = exp.steps.iter().position(|s| s.id == step_id)?;
     let scenario = exp.step_scenario(i)?;
     let done = &exp.steps[i].done;
@@ -100,12 +104,25 @@ pub fn placeholder_values(
     lab: &LabRuntime,
     lang: Lang,
 ) -> BTreeMap<String, String> {
-    let mut values = BTreeMap::new();
     let Some(cmp) = &exp.compare else {
-        return values;
+        return BTreeMap::new();
     };
-    for (suffix, step) in [("a", &cmp.a), ("b", &cmp.b)] {
-        let Some(run) = run_of_step(exp, step, lab) else {
+    values_of_runs(
+        run_of_step(exp, &cmp.a, lab),
+        run_of_step(exp, &cmp.b, lab),
+        lang,
+    )
+}
+
+/// The placeholder values from the compared runs `a` and `b` (simulated or real alike).
+pub fn values_of_runs(
+    a: Option<&RunRecord>,
+    b: Option<&RunRecord>,
+    lang: Lang,
+) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    for (suffix, run) in [("a", a), ("b", b)] {
+        let Some(run) = run else {
             continue;
         };
         if let Some(Outcome::Completed {
@@ -201,19 +218,9 @@ fn guide_ui(
     cmds: &mut Vec<Command>,
 ) {
     let lang = state.lang;
-    ui.heading(lang.pick(&exp.title));
-    ui.label(egui::RichText::new(tr!(lang, "exp-hypothesis")).strong());
-    widgets::text_with_code(ui, lang.pick(&exp.hypothesis));
-    ui.add_space(6.0);
-    ui.label(egui::RichText::new(tr!(lang, "exp-steps")).strong());
+    header_ui(ui, exp, lang);
     let done = steps_done(exp, state, lab);
-    // Remember what is done, so a restart keeps the progress.
-    let remembered = state.experiments.done.entry(exp.id.clone()).or_default();
-    for (step, d) in exp.steps.iter().zip(&done) {
-        if *d && !remembered.contains(&step.id) {
-            remembered.push(step.id.clone());
-        }
-    }
+    remember_done(&mut state.experiments.done, exp, &done);
     let current = lab
         .session
         .as_ref()
@@ -221,49 +228,126 @@ fn guide_ui(
         .unwrap_or_default();
     let busy = lab.session.as_ref().is_some_and(|s| s.is_busy());
     for (i, step) in exp.steps.iter().enumerate() {
-        ui.horizontal_top(|ui| {
-            let mark = if done[i] { "✔" } else { "○" };
-            ui.label(egui::RichText::new(mark).strong());
-            ui.vertical(|ui| {
-                widgets::text_with_code(ui, lang.pick(&step.text));
-                ui.horizontal_wrapped(|ui| {
-                    let scenario = exp.step_scenario(i).unwrap_or_default().to_string();
-                    if let Some(sc) = &step.scenario
-                        && *sc != current
-                        && ui
-                            .button(tr!(lang, "exp-open-lab", scenario = sc.clone()))
-                            .clicked()
-                    {
-                        cmds.push(Command::OpenScenario(sc.clone()));
-                    }
-                    if let Some(line) = &step.command {
-                        let label = tr!(lang, "exp-run-step");
-                        if ui
-                            .add_enabled(!busy, egui::Button::new(label))
-                            .on_hover_text(egui::RichText::new(line).monospace())
-                            .clicked()
-                        {
-                            if scenario != current {
-                                cmds.push(Command::OpenScenario(scenario.clone()));
-                            }
-                            cmds.push(Command::RunLine(line.clone()));
-                        }
-                        ui.label(egui::RichText::new(line).monospace().small());
-                    }
-                });
-            });
+        step_row_ui(ui, done[i], lang.pick(&step.text), |ui| {
+            sim_step_buttons_ui(ui, lang, exp, i, &current, busy, cmds);
         });
     }
     if let Some(cmp) = &exp.compare
         && let (Some(a), Some(b)) = (run_of_step(exp, &cmp.a, lab), run_of_step(exp, &cmp.b, lab))
+    {
+        compare_button_ui(ui, lang, a.id, b.id, cmds);
+    }
+    let values = placeholder_values(exp, lab, lang);
+    conclusion_ui(
+        ui,
+        exp,
+        state,
+        lab.observation_status.as_deref(),
+        &values,
+        cmds,
+    );
+}
+
+/// The experiment's title, hypothesis and the steps' heading.
+pub fn header_ui(ui: &mut egui::Ui, exp: &Experiment, lang: Lang) {
+    ui.heading(lang.pick(&exp.title));
+    ui.label(egui::RichText::new(tr!(lang, "exp-hypothesis")).strong());
+    widgets::text_with_code(ui, lang.pick(&exp.hypothesis));
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new(tr!(lang, "exp-steps")).strong());
+}
+
+/// Remember what is done, so a restart keeps the progress.
+pub fn remember_done(
+    remembered: &mut BTreeMap<String, Vec<String>>,
+    exp: &Experiment,
+    done: &[bool],
+) {
+    let list = remembered.entry(exp.id.clone()).or_default();
+    for (step, d) in exp.steps.iter().zip(done) {
+        if *d && !list.contains(&step.id) {
+            list.push(step.id.clone());
+        }
+    }
+}
+
+/// One step: its mark, its text, and what `buttons` adds under the text.
+pub fn step_row_ui(ui: &mut egui::Ui, done: bool, text: &str, buttons: impl FnOnce(&mut egui::Ui)) {
+    ui.horizontal_top(|ui| {
+        let mark = if done { "✔" } else { "○" };
+        ui.label(egui::RichText::new(mark).strong());
+        ui.vertical(|ui| {
+            widgets::text_with_code(ui, text);
+            ui.horizontal_wrapped(buttons);
+        });
+    });
+}
+
+/// A step's buttons in the simulated lab: open its scenario, type its command.
+pub fn sim_step_buttons_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    exp: &Experiment,
+    i: usize,
+    current: &str,
+    busy: bool,
+    cmds: &mut Vec<Command>,
+) {
+    let step = &exp.steps[i];
+    let scenario = exp.step_scenario(i).unwrap_or_default().to_string();
+    if let Some(sc) = &step.scenario
+        && *sc != current
         && ui
-            .button(tr!(lang, "exp-compare"))
-            .on_hover_text(tr!(lang, "exp-compare-hover"))
+            .button(tr!(lang, "exp-open-lab", scenario = sc.clone()))
             .clicked()
     {
-        cmds.push(Command::Play(a.id));
-        cmds.push(Command::Compare(Some(b.id)));
+        cmds.push(Command::OpenScenario(sc.clone()));
     }
+    if let Some(line) = &step.command {
+        let label = tr!(lang, "exp-run-step");
+        if ui
+            .add_enabled(!busy, egui::Button::new(label))
+            .on_hover_text(egui::RichText::new(line).monospace())
+            .clicked()
+        {
+            if scenario != current {
+                cmds.push(Command::OpenScenario(scenario.clone()));
+            }
+            cmds.push(Command::RunLine(line.clone()));
+        }
+        ui.label(egui::RichText::new(line).monospace().small());
+    }
+}
+
+/// "Compare the two runs": play `a` with `b` overlaid.
+pub fn compare_button_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    a: crate::sessions::lab::RunId,
+    b: crate::sessions::lab::RunId,
+    cmds: &mut Vec<Command>,
+) {
+    if ui
+        .button(tr!(lang, "exp-compare"))
+        .on_hover_text(tr!(lang, "exp-compare-hover"))
+        .clicked()
+    {
+        cmds.push(Command::Play(a));
+        cmds.push(Command::Compare(Some(b)));
+    }
+}
+
+/// The observation the student writes, handing it in, and the explanation filled with
+/// `values` once it is revealed.
+pub fn conclusion_ui(
+    ui: &mut egui::Ui,
+    exp: &Experiment,
+    state: &mut AppState,
+    observation_status: Option<&str>,
+    values: &BTreeMap<String, String>,
+    cmds: &mut Vec<Command>,
+) {
+    let lang = state.lang;
     ui.add_space(6.0);
     ui.label(egui::RichText::new(tr!(lang, "exp-observation")).strong());
     widgets::text_with_code(ui, lang.pick(&exp.observation));
@@ -301,7 +385,7 @@ fn guide_ui(
             });
         }
     });
-    if let Some(s) = &lab.observation_status {
+    if let Some(s) = observation_status {
         ui.label(egui::RichText::new(s).small());
     }
     if !revealed {
@@ -318,10 +402,9 @@ fn guide_ui(
         }
     } else {
         ui.label(egui::RichText::new(tr!(lang, "exp-explanation")).strong());
-        let values = placeholder_values(exp, lab, lang);
         widgets::text_with_code(
             ui,
-            &content::fill_placeholders(lang.pick(&exp.explanation), &values),
+            &content::fill_placeholders(lang.pick(&exp.explanation), values),
         );
     }
 }

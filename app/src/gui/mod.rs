@@ -336,6 +336,16 @@ impl MigralabApp {
                     &mut cmds,
                 );
             }
+            #[cfg(all(feature = "real", target_os = "linux"))]
+            Tab::Experiments if self.real.on => real::experiments_real::experiments_real_ui(
+                ui,
+                &mut self.state,
+                &mut self.real,
+                &mut self.lab,
+                &settings,
+                instructor,
+                &mut cmds,
+            ),
             Tab::Experiments => {
                 if self.real.on {
                     // The experiments still run in the simulated lab: never under a REAL badge

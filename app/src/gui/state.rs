@@ -80,6 +80,9 @@ pub struct ExperimentsState {
     pub done: BTreeMap<String, Vec<String>>,
     /// Experiments whose explanation was revealed.
     pub revealed: Vec<String>,
+    /// Steps done on real hosts per experiment id (step ids): real mode keeps its own list, so
+    /// a step done in the simulated lab is never shown as done for real.
+    pub done_real: BTreeMap<String, Vec<String>>,
 }
 
 /// Everything persisted between runs.

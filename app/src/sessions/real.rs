@@ -10,6 +10,8 @@
 //! - **Nothing real happens behind the user's back.** A migration starts only when asked for
 //!   (the GUI asks for confirmation first); dropping the session aborts a running one.
 
+#[cfg(feature = "real")]
+pub mod experiments;
 pub mod prediction;
 #[cfg(all(feature = "real", target_os = "linux"))]
 pub mod terminal;

@@ -278,19 +278,37 @@ fn watching_says_what_it_watches_and_records_nothing_without_a_migration() {
     assert!(h.query_by_label_contains("Watching test").is_none());
 }
 
-/// With REAL on, the Experiments tab still runs the simulated lab, and says so.
+/// With REAL on, the Experiments tab runs on the real hosts and says so; a step the hosts
+/// cannot run is marked SIMULATED with its reason, and the simulated lab it runs in is framed
+/// as such, never shown under the REAL badge unmarked.
 #[test]
-fn the_experiments_say_they_are_simulated_under_the_real_badge() {
+fn the_experiments_run_on_the_real_hosts_and_mark_what_is_simulated() {
     let mut h = harness(app(Tab::Experiments, Some(ALLOWED)));
     h.run();
     assert!(
-        h.query_by_label_contains("run in the SIMULATED lab")
+        h.query_by_label_contains("the experiments run on the real hosts")
             .is_none(),
         "not while SIMULATED"
     );
     switch_on(&mut h);
     assert!(
-        h.query_by_label("These experiments run in the SIMULATED lab, not on the real hosts.")
+        h.query_by_label_contains("the experiments run on the real hosts")
             .is_some()
+    );
+    // The test driver's only domain is `test`: Experiment 1's db01 steps run simulated, said so.
+    assert!(h.query_all_by_label("SIMULATED").count() >= 2);
+    assert!(
+        h.query_all_by_label_contains("db01 is not one of the domains the instructor allowed")
+            .count()
+            >= 2
+    );
+    // Its typed steps (mount, domjobinfo) run in the terminal on the real source.
+    assert!(h.query_by_label("Type in the terminal").is_some());
+    h.query_all_by_label("⏵ Run").next().unwrap().click();
+    h.run();
+    assert!(
+        h.query_by_label("This is the SIMULATED lab, not the real hosts.")
+            .is_some(),
+        "the simulated lab is framed as such"
     );
 }

@@ -84,6 +84,7 @@ fn every_message_used_in_the_code_exists_and_differs_per_language() {
                         | "export-data"
                         | "phase-postcopy"
                         | "prereq-shared-storage"
+                        | "exp-real-layout-shared"
                         | "instr-pin"
                         | "quiz-seed"
                 )

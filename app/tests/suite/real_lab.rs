@@ -511,14 +511,21 @@ fn the_lab_in_a_box_and_its_simulated_twin_agree() {
         t0.elapsed().as_secs_f64()
     );
 
-    // 5. `migralab watch` records migrations it did not start: typed on the hosts with virsh.
+    // 5. Sesi 2's first experiment in the Experiments tab, on the real hosts: both halves.
+    experiment_1_on_the_real_hosts(&mut real);
+    eprintln!(
+        "[{:6.1} s] Experiment 1 done on the real hosts",
+        t0.elapsed().as_secs_f64()
+    );
+
+    // 6. `migralab watch` records migrations it did not start: typed on the hosts with virsh.
     a_migration_typed_with_virsh_is_watched(&mut real);
     eprintln!(
         "[{:6.1} s] migralab watch recorded virsh's migrations",
         t0.elapsed().as_secs_f64()
     );
 
-    // 6. Only a real lab can lose its destination daemon mid-migration; a watcher sees it too.
+    // 7. Only a real lab can lose its destination daemon mid-migration; a watcher sees it too.
     destination_daemon_killed_mid_migration(&mut real);
     eprintln!("[{:6.1} s] all steps done", t0.elapsed().as_secs_f64());
 }
@@ -658,6 +665,305 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
     completed_with_plots_and_lost_pings(run);
     drop(h);
     assert_eq!(real.running_on(), HOST1);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// The Experiments tab in REAL mode runs Experiment 1 on the lab in a box: every step typed in
+/// the terminal on kvm-host-01 by its button, judged from real facts (the watched runs, virsh's
+/// refusal, the lines typed), the hosts prepared for the local-storage half by the tab's own
+/// button, and the explanation filled with the real numbers of both halves.
+fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use migralab_app::gui::MigralabApp;
+    use migralab_app::gui::state::{AppState, Tab};
+    type H = Harness<'static, MigralabApp>;
+
+    // The lesson's layout to start from: shared storage, db01 on kvm-host-01.
+    labbox::prepare_storage(&real.cfg, labbox::storage::Storage::Shared)
+        .unwrap_or_else(|e| panic!("prepare shared: {e}"));
+    let settings = format!(
+        "format = 1\n[real_lab]\nallowed_hosts = [\"{}\", \"{}\"]\nallowed_domains = [\"{VM}\"]\n\
+         ping_target = \"{GUEST_IP}\"\nping_netns = \"lab-client\"\nprediction_scenario = \"labbox\"\n",
+        real.socket_uri(HOST1),
+        real.socket_uri(HOST2)
+    );
+    let data = std::env::temp_dir().join(format!("migralab-real-exp1-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("instructor.toml"), settings).unwrap();
+    let mut app = MigralabApp::new(AppState {
+        tab: Tab::Experiments,
+        lang: migralab_sim_core::lang::Lang::En,
+        ..AppState::default()
+    });
+    app.state.experiments.selected = "exp1".into();
+    app.shared.data_dir = Some(data.clone());
+    let mut h: H = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .with_max_steps(16)
+        .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), app);
+    h.run();
+    h.get_by_label("REAL").click();
+    h.run();
+    assert!(h.state().real.on, "NYATA is on");
+    assert!(
+        h.query_by_label_contains("the experiments run on the real hosts")
+            .is_some(),
+        "the tab says it runs on the real hosts"
+    );
+    let until = |h: &mut H, what: &str, secs: u64, done: &dyn Fn(&MigralabApp) -> bool| {
+        let t = Instant::now();
+        while !done(h.state()) && t.elapsed() < Duration::from_secs(secs) {
+            std::thread::sleep(Duration::from_millis(50));
+            h.step();
+        }
+        if !done(h.state()) {
+            let a = h.state();
+            let runs: Vec<String> = a
+                .lab
+                .runs
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:?} {} copy={} {:?}",
+                        r.id,
+                        r.vm,
+                        r.spec.copy_storage_all,
+                        r.outcome()
+                    )
+                })
+                .collect();
+            panic!(
+                "waited {secs} s for {what}\nfacts: {:?}\nruns: {runs:#?}\ndone: {:?}\nterminal:\n{}",
+                a.real.facts.all(),
+                a.state.experiments.done_real,
+                a.real
+                    .terminal
+                    .session
+                    .as_ref()
+                    .map(|s| s.contents())
+                    .unwrap_or_default()
+            );
+        }
+        h.run();
+    };
+    until(&mut h, "watching kvm-host-01", 10, &|a| {
+        a.real.session.as_ref().and_then(|s| s.watching()).is_some()
+    });
+    let step_done = |id: &'static str| {
+        move |a: &MigralabApp| {
+            a.state
+                .experiments
+                .done_real
+                .get("exp1")
+                .is_some_and(|d| d.iter().any(|s| s == id))
+        }
+    };
+    let at_prompt = |a: &MigralabApp| {
+        a.real.terminal.session.as_ref().is_some_and(|s| {
+            s.contents()
+                .trim_end()
+                .lines()
+                .last()
+                .is_some_and(|l| l.trim_end().ends_with('#'))
+        })
+    };
+    let type_step = |h: &mut H, n: usize| {
+        h.query_all_by_label("Type in the terminal")
+            .nth(n)
+            .unwrap_or_else(|| panic!("step button {n}"))
+            .click_accesskit();
+        h.run();
+    };
+    let runs = |a: &MigralabApp| a.lab.runs.len();
+
+    // The shared half.
+    type_step(&mut h, 0);
+    until(
+        &mut h,
+        "the mount step",
+        20,
+        &step_done("exp1-shared-mount"),
+    );
+    until(&mut h, "the prompt", 10, &at_prompt);
+    let before = runs(h.state());
+    type_step(&mut h, 1);
+    until(&mut h, "the shared migration's run", 60, &move |a| {
+        runs(a) > before
+    });
+    until(&mut h, "the ping step", 10, &step_done("exp1-shared-ping"));
+    // The ping ended with the migration (`kill -INT $!`): its summary, then the prompt.
+    until(&mut h, "the prompt", 20, &at_prompt);
+    assert_eq!(real.running_on(), HOST2);
+    type_step(&mut h, 2);
+    until(&mut h, "domjobinfo", 20, &step_done("exp1-shared-jobinfo"));
+    until(&mut h, "the prompt", 10, &at_prompt);
+    // The student reads the finished job's statistics: migralab's watcher read them first and
+    // left them there (VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED).
+    let screen = h
+        .state()
+        .real
+        .terminal
+        .session
+        .as_ref()
+        .map(|s| s.contents())
+        .unwrap_or_default();
+    assert!(
+        screen.contains("Completed") && screen.contains("Total downtime"),
+        "domjobinfo --completed shows the job:\n{screen}"
+    );
+
+    // The local half: the tab prepares the hosts (db01 home, each host its own images).
+    assert!(
+        !step_done("exp1-local-refused")(h.state()),
+        "nothing of the second half is done yet"
+    );
+    h.get_by_label("Prepare the hosts: local storage")
+        .click_accesskit();
+    h.step();
+    migralab_app::gui::real::experiments_real::wait_prepared(
+        &mut h.state_mut().real,
+        Duration::from_secs(120),
+    );
+    h.run();
+    assert!(
+        matches!(h.state().real.experiments.prepared, Some(Ok(_))),
+        "{:?}",
+        h.state().real.experiments.prepared
+    );
+    assert_eq!(
+        labbox::status(&real.cfg).unwrap().storage,
+        labbox::storage::Storage::Local
+    );
+    let states = |real: &RealArm| {
+        [HOST1, HOST2]
+            .map(|host| {
+                let out = labbox::host_command(&real.cfg, host, "virsh")
+                    .unwrap()
+                    .args(["domstate", "--reason", VM])
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .unwrap();
+                format!(
+                    "{host}: {} {}",
+                    String::from_utf8_lossy(&out.stdout).trim(),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )
+            })
+            .join("; ")
+    };
+    let t = Instant::now();
+    while labbox::status(&real.cfg)
+        .ok()
+        .and_then(|s| s.guest)
+        .and_then(|g| g.running_on)
+        .is_none()
+        && t.elapsed() < Duration::from_secs(10)
+    {
+        eprintln!("db01 after preparing: {}", states(real));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(real.running_on(), HOST1, "db01 came home");
+    until(&mut h, "the prompt", 10, &at_prompt);
+    type_step(&mut h, 3);
+    until(
+        &mut h,
+        "libvirt's refusal",
+        30,
+        &step_done("exp1-local-refused"),
+    );
+    assert_eq!(real.running_on(), HOST1, "refused: db01 stays");
+    until(&mut h, "the prompt", 10, &at_prompt);
+    let before = runs(h.state());
+    type_step(&mut h, 4);
+    until(&mut h, "the disk-copying run", 120, &move |a| {
+        runs(a) > before
+    });
+    until(&mut h, "the copy step", 10, &step_done("exp1-local-ping"));
+    until(&mut h, "the prompt", 20, &at_prompt);
+    assert_eq!(real.running_on(), HOST2);
+    type_step(&mut h, 5);
+    until(
+        &mut h,
+        "domjobinfo again",
+        20,
+        &step_done("exp1-local-jobinfo"),
+    );
+    eprintln!(
+        "the app's terminal:\n{}",
+        h.state()
+            .real
+            .terminal
+            .session
+            .as_ref()
+            .map(|s| s.contents())
+            .unwrap_or_default()
+    );
+
+    // Both halves measured: the second copied the disk, both lost pings at the switch-over.
+    let app = h.state();
+    let copied = app.lab.runs.last().unwrap();
+    assert!(
+        copied.spec.copy_storage_all,
+        "the watched run copied storage"
+    );
+    completed_with_plots_and_lost_pings(copied);
+    assert!(
+        matches!(copied.outcome(), Some(Outcome::Completed { disk_bytes, .. }) if *disk_bytes >= 32 << 20),
+        "the disk's bytes are measured: {:?}",
+        copied.outcome()
+    );
+    // The explanation, revealed after the observation, holds the real numbers.
+    let obs = h.get_by_role_and_label(egui::Role::TextInput, "Observation");
+    obs.focus();
+    obs.type_text("Both paused only briefly; copying the disk made it take longer.");
+    h.run();
+    h.get_by_label("Show the explanation").click_accesskit();
+    h.run();
+    assert!(
+        h.state()
+            .state
+            .experiments
+            .revealed
+            .contains(&"exp1".to_string()),
+        "the explanation is shown"
+    );
+    let settings = h.state_mut().shared.settings().effective();
+    let app = h.state();
+    let exp = migralab_course::experiments::experiments()
+        .iter()
+        .find(|e| e.id == "exp1")
+        .unwrap();
+    let hosts = migralab_app::gui::real::experiments_real::hosts_of(
+        &settings,
+        &app.state,
+        app.real.on_labbox,
+    );
+    let (modes, evidence, done) = migralab_app::gui::real::experiments_real::steps_state(
+        exp, &app.state, &app.real, &app.lab, &hosts,
+    );
+    assert!(done.iter().all(|d| *d), "{done:?}");
+    let (a, b) =
+        migralab_app::gui::real::experiments_real::compared_runs(exp, &modes, &evidence, &app.lab)
+            .unwrap();
+    let (a, b) = (a.expect("the shared run"), b.expect("the copying run"));
+    assert!(!a.spec.copy_storage_all && b.spec.copy_storage_all);
+    let values = migralab_app::gui::experiments::values_of_runs(
+        Some(a),
+        Some(b),
+        migralab_sim_core::lang::Lang::En,
+    );
+    let text = migralab_course::experiments::fill_placeholders(&exp.explanation.en, &values);
+    eprintln!("the explanation with the real numbers:\n{text}");
+    assert!(!text.contains('{'), "every number filled: {text}");
+    assert!(
+        values["disk_gib_b"] == "0.1" && values["disk_gib_a"] == "0.0",
+        "64 MiB copied in the second half only: {values:?}"
+    );
+    drop(h);
+    // Back to the lesson's layout for what follows.
+    labbox::prepare_storage(&real.cfg, labbox::storage::Storage::Shared)
+        .unwrap_or_else(|e| panic!("back to shared: {e}"));
     let _ = std::fs::remove_dir_all(&data);
 }
 

@@ -210,7 +210,7 @@ fn normalize(s: &str) -> String {
 /// The commands of a line: the pieces between `;`, `&`, `|` and new lines (so `&&`, `||` and
 /// pipes too), normalised. Quotes are not parsed: a separator inside quotes only makes an extra
 /// piece, which is harmless for "starts with".
-fn commands_of(line: &str) -> impl Iterator<Item = String> + '_ {
+pub fn commands_of(line: &str) -> impl Iterator<Item = String> + '_ {
     line.split([';', '&', '|', '\n'])
         .map(normalize)
         .filter(|c| !c.is_empty())

@@ -205,7 +205,7 @@ fn setup_ui(
 }
 
 /// Watching the source for migrations started elsewhere: a toggle, and what is watched.
-fn watch_ui(
+pub(super) fn watch_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     form: &mut RealForm,
@@ -412,7 +412,7 @@ fn confirm_ui(
 }
 
 /// The running migration (or the last one), the prediction beside it, the plots, export.
-fn run_ui(
+pub(super) fn run_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     session: &mut RealSession,

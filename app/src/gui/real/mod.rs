@@ -5,6 +5,8 @@
 
 #[cfg(feature = "real")]
 mod compare;
+#[cfg(all(feature = "real", target_os = "linux"))]
+pub mod experiments_real;
 #[cfg(feature = "real")]
 pub mod lab;
 #[cfg(all(feature = "real", target_os = "linux"))]
@@ -42,6 +44,17 @@ pub struct RealRuntime {
     /// The terminal on a lab host (ended when real mode is left or the app closes).
     #[cfg(all(feature = "real", target_os = "linux"))]
     pub terminal: terminal::TerminalRuntime,
+    /// What really happened, in order, for the experiments in real mode.
+    #[cfg(all(feature = "real", target_os = "linux"))]
+    pub facts: crate::sessions::real::experiments::RealFacts,
+    /// The allowed hosts are the lab in a box's (it says its storage layout; TCG).
+    pub on_labbox: bool,
+    /// The lab in a box being prepared for an experiment's half, on its own thread.
+    #[cfg(all(feature = "real", target_os = "linux"))]
+    pub prepare: Option<experiments_real::Preparing>,
+    /// The Experiments tab's state in real mode.
+    #[cfg(all(feature = "real", target_os = "linux"))]
+    pub experiments: experiments_real::ExperimentsReal,
 }
 
 impl RealRuntime {
@@ -108,8 +121,23 @@ impl RealRuntime {
     }
 
     /// Take what the worker finished: a finished migration joins the session history and is
-    /// shown (played back at its end: it was watched live already).
+    /// shown (played back at its end: it was watched live already). Lines typed in the
+    /// terminal become facts for the experiments.
     pub fn poll(&mut self, lab: &mut LabRuntime) {
+        #[cfg(all(feature = "real", target_os = "linux"))]
+        {
+            use crate::sessions::real::experiments::{FactKind, refusals};
+            for line in self.terminal.take_typed() {
+                let setup = self.setup_now();
+                self.facts.push(FactKind::Typed(line), setup);
+            }
+            for (line, output) in self.terminal.take_finished() {
+                let setup = self.setup_now();
+                for fact in refusals(&line, &output) {
+                    self.facts.push(fact, setup);
+                }
+            }
+        }
         #[cfg(feature = "real")]
         if let Some(s) = &mut self.session
             && let Some(run) = s.poll(&mut lab.next_run_id)
@@ -137,8 +165,24 @@ impl RealRuntime {
         let _ = lab;
     }
 
+    /// The storage layout now, when the hosts are the lab in a box's (other hosts do not say).
+    #[cfg(all(feature = "real", target_os = "linux"))]
+    pub fn setup_now(&self) -> Option<migralab_real::labbox::storage::Storage> {
+        self.on_labbox.then(|| {
+            migralab_real::labbox::storage_layout(&migralab_real::labbox::LabboxConfig::default())
+        })
+    }
+
     #[cfg(feature = "real")]
     fn add_run(&mut self, lab: &mut LabRuntime, run: crate::sessions::lab::RunRecord) {
+        #[cfg(target_os = "linux")]
+        {
+            let setup = self.setup_now();
+            self.facts.push(
+                crate::sessions::real::experiments::FactKind::Run(run.id),
+                setup,
+            );
+        }
         self.last_run = Some(run.id);
         lab.playback = Some(crate::sessions::lab::Playback {
             run: run.id,
@@ -162,6 +206,15 @@ pub fn unavailable_reason(a: Availability, lang: Lang) -> Option<String> {
 /// Keep the mode inside what the settings allow: off when real mode became unavailable (the
 /// instructor changed the settings), on when the instructor locked the lab to real mode.
 pub fn follow_settings(real: &mut RealRuntime, settings: &InstructorSettings, ctx: &egui::Context) {
+    #[cfg(target_os = "linux")]
+    {
+        let cfg = migralab_real::labbox::LabboxConfig::default();
+        real.on_labbox = settings
+            .real_lab
+            .allowed_hosts
+            .iter()
+            .any(|u| migralab_real::labbox::host_of_uri(&cfg, u).is_some());
+    }
     let available = Availability::of(settings) == Availability::Ready;
     if real.on && !available {
         real.set_on(false, ctx);

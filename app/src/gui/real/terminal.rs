@@ -28,6 +28,10 @@ pub struct TerminalRuntime {
     /// Give the screen the keyboard once the click that started the session is over (a click
     /// elsewhere takes focus away in the frame it happens).
     focus_pending: bool,
+    /// Lines typed since the experiments last took them ([`TerminalRuntime::take_typed`]).
+    typed: Vec<String>,
+    /// Lines typed whose command has not given the prompt back yet.
+    running: Vec<String>,
 }
 
 impl TerminalRuntime {
@@ -36,6 +40,94 @@ impl TerminalRuntime {
         self.session = None;
         self.error = None;
         self.scroll = 0;
+    }
+
+    /// Log in to `host` (one of the allowed hosts) unless a session runs already.
+    pub fn ensure_started(&mut self, ctx: &egui::Context, allowed_hosts: &[String], host: &str) {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.state() == TermState::Running)
+        {
+            return;
+        }
+        if self.login_override.is_none() {
+            self.host = host.to_string();
+        }
+        let size = self
+            .session
+            .as_ref()
+            .map_or(TermSize::new(24, 100), TerminalSession::size);
+        self.start(ctx, allowed_hosts, size);
+    }
+
+    /// Is a session running?
+    pub fn is_running(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.state() == TermState::Running)
+    }
+
+    /// Type `line` and Enter into the running session (a step's button): false when no session
+    /// runs. The line is kept for the experiments as if typed.
+    pub fn type_line(&mut self, line: &str) -> bool {
+        let Some(s) = self
+            .session
+            .as_ref()
+            .filter(|s| s.state() == TermState::Running)
+        else {
+            return false;
+        };
+        s.send(format!("{line}\r").as_bytes());
+        self.typed.push(line.to_string());
+        self.scroll = 0;
+        true
+    }
+
+    /// The lines typed since the last call, oldest first.
+    pub fn take_typed(&mut self) -> Vec<String> {
+        let typed = std::mem::take(&mut self.typed);
+        self.running.extend(typed.iter().cloned());
+        typed
+    }
+
+    /// Commands that gave the prompt back since the last call: each line with what the screen
+    /// shows after it (its output, as far as it is still on the screen). The experiments read
+    /// a refusal there: a migration libvirt refuses within milliseconds leaves no job for the
+    /// watcher to see, only virsh's `error:` line.
+    pub fn take_finished(&mut self) -> Vec<(String, String)> {
+        if self.running.is_empty() {
+            return Vec::new();
+        }
+        let Some(session) = self.session.as_ref() else {
+            self.running.clear();
+            return Vec::new();
+        };
+        let Some(text) = session.with_screen(|s| at_prompt(s).then(|| s.contents())) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut still = Vec::new();
+        for line in std::mem::take(&mut self.running) {
+            // Finished once the shell has echoed the line and given a new prompt below it
+            // (right after Enter the old prompt is still there, with nothing after it).
+            let after = text
+                .rfind(&line)
+                .map(|at| text[at + line.len()..].to_string())
+                .filter(|after| after.trim_end().contains('\n'));
+            match after {
+                Some(after) => {
+                    // The last row is the prompt the shell gave back.
+                    let end = after.trim_end().rfind('\n').unwrap_or(0);
+                    out.push((line, after[..end].trim().to_string()));
+                }
+                None => still.push(line),
+            }
+        }
+        // A line whose output scrolled it off the screen never shows again: keep a few.
+        let keep = still.len().saturating_sub(MAX_RUNNING);
+        self.running = still.split_off(keep);
+        out
     }
 
     /// Log in to the chosen host in a terminal of `size`.
@@ -59,6 +151,9 @@ impl TerminalRuntime {
         }
     }
 }
+
+/// How many typed lines wait at most for their prompt (older ones are forgotten).
+const MAX_RUNNING: usize = 8;
 
 /// The id of the terminal's screen (focus, tests).
 pub fn screen_id() -> egui::Id {
@@ -161,6 +256,7 @@ pub fn terminal_ui(
         session,
         &mut term.scroll,
         &mut term.focus_pending,
+        &mut term.typed,
         &label,
     );
 }
@@ -181,6 +277,7 @@ fn screen_ui(
     session: &mut TerminalSession,
     scroll: &mut usize,
     focus_pending: &mut bool,
+    lines: &mut Vec<String>,
     label: &str,
 ) {
     let font = egui::TextStyle::Monospace.resolve(ui.style());
@@ -238,6 +335,20 @@ fn screen_ui(
         let mut typed = false;
         for e in &events {
             if let Some(bytes) = event_bytes(e, app_cursor, bracketed) {
+                if bytes == b"\r" {
+                    // The line as the screen shows it, prompt left out: what the experiments
+                    // judge (a full-screen program, on the alternate screen, types none).
+                    let line = session.with_screen(|s| {
+                        if s.alternate_screen() {
+                            String::new()
+                        } else {
+                            cursor_line(s)
+                        }
+                    });
+                    if !line.is_empty() {
+                        lines.push(line);
+                    }
+                }
                 session.send(&bytes);
                 typed = true;
             }
@@ -311,6 +422,36 @@ fn screen_ui(
         info.current_text_value = Some(text.clone());
         info
     });
+}
+
+/// Is the shell waiting at its prompt (the cursor after a prompt, nothing typed)?
+fn at_prompt(screen: &vt100::Screen) -> bool {
+    if screen.alternate_screen() {
+        return false;
+    }
+    let (row, col) = screen.cursor_position();
+    let text: String = screen
+        .rows(0, col)
+        .nth(usize::from(row))
+        .unwrap_or_default();
+    let t = text.trim_end();
+    cursor_line(screen).is_empty() && (t.ends_with('#') || t.ends_with('$'))
+}
+
+/// The logical line the cursor is on (rows the terminal wrapped joined), after its prompt.
+fn cursor_line(screen: &vt100::Screen) -> String {
+    let (row, _) = screen.cursor_position();
+    let cols = screen.size().1.get();
+    let rows: Vec<String> = screen.rows(0, cols).collect();
+    let mut first = row;
+    while first > 0 && screen.row_wrapped(first - 1) {
+        first -= 1;
+    }
+    let text: String = rows
+        .get(usize::from(first)..=usize::from(row))
+        .map(|r| r.concat())
+        .unwrap_or_default();
+    crate::sessions::real::experiments::line_after_prompt(&text).to_string()
 }
 
 /// Draw the emulator's cells: backgrounds, then runs of same-styled text placed at their
