@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The Debian package: target/debian/migralab_<version>_amd64.deb, from the binary the tests were
+# built with (the test profile, real mode built in), never a second compile. Run it after the
+# test command's build (scripts/test.sh does); alone, it builds that binary first if it is
+# missing. What goes in: app/Cargo.toml's [package.metadata.deb]. Install the result with
+# `apt install ./target/debian/migralab_*.deb` (docs/src/instructor/install.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target_dir=${CARGO_TARGET_DIR:-target}
+bin="$target_dir/debug/migralab"
+
+if ! command -v cargo-deb >/dev/null; then
+  echo "==> installing cargo-deb from crates.io (once per machine)"
+  cargo install --locked cargo-deb
+fi
+
+if [ ! -x "$bin" ]; then
+  # The profile and features of the tests' build (`cargo test` uses the test profile).
+  echo "==> no $bin yet: building it as the tests do (test profile, real mode)"
+  cargo build --profile test --locked -p migralab_app --features real --bin migralab
+fi
+version_line=$("$bin" --version)
+case "$version_line" in
+  *"real mode built in"*) ;;
+  *)
+    echo "error: $bin was built without real mode ($version_line); build it with --features migralab_app/real" >&2
+    exit 1
+    ;;
+esac
+
+# The man pages and completions, written by the binary itself into the staging folder that
+# app/Cargo.toml's assets name (target/release/debian-assets/, read as target/debug/ below).
+assets="$target_dir/debug/debian-assets"
+rm -rf "$assets"
+"$bin" generate man "$assets/man" >/dev/null
+for shell in bash zsh fish; do
+  "$bin" generate completions "$shell" "$assets/completions" >/dev/null
+done
+
+# --no-build: package the binary above as it is. --profile dev: the assets' target/release/
+# paths mean target/debug/, where the test profile's binary is too. --fast: xz's quick preset
+# (CI's time).
+cargo deb --package migralab_app --no-build --profile dev --locked --fast --quiet \
+  --output "$target_dir/debian/"
