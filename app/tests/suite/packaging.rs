@@ -76,7 +76,7 @@ fn completions_for_bash_zsh_and_fish_offer_every_command() {
         ("zsh", "_migralab"),
         ("fish", "migralab.fish"),
     ] {
-        let run = migralab(&["generate", "completions", shell, &dir.as_str()]);
+        let run = migralab(&["generate", "completions", shell, dir.as_str()]);
         assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
         assert_eq!(run.stdout.trim_end(), dir.arg(file));
         let script = std::fs::read_to_string(dir.path(file)).unwrap();
@@ -108,7 +108,7 @@ fn packaging(name: &str) -> PathBuf {
 }
 
 /// The desktop entry starts a command this binary has, with the icon the package installs, and
-/// the AppStream metadata names this version and that entry.
+/// the AppStream metadata and the Debian changelog name this version.
 #[test]
 fn desktop_entry_and_metainfo_match_the_binary() {
     let entry = std::fs::read_to_string(packaging("migralab.desktop")).unwrap();
@@ -149,5 +149,10 @@ fn desktop_entry_and_metainfo_match_the_binary() {
         tag("release").attribute("version"),
         Some(env!("CARGO_PKG_VERSION")),
         "the metainfo's newest release is this version"
+    );
+    let changelog = std::fs::read_to_string(packaging("changelog")).unwrap();
+    assert!(
+        changelog.starts_with(&format!("migralab ({}-1) ", env!("CARGO_PKG_VERSION"))),
+        "the Debian changelog's newest entry is this version:\n{changelog}"
     );
 }
