@@ -91,19 +91,27 @@ fn create_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// `migralab.1` and one page per visible subcommand, nested ones too (`migralab-labbox-up.1`):
-/// clap_mangen's own walk, which leaves out hidden commands and `help`. The paths written.
+/// clap_mangen's own walk (hidden commands and `help` left out), with the version in every
+/// page's footer, not only in the first. The paths written, sorted.
 fn man_pages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    clap_mangen::generate_to(super::command(), dir)
-        .with_context(|| format!("cannot write the man pages to {}", shown_path(dir)))?;
+    let mut root = super::command().disable_help_subcommand(true);
+    // Built once from the root: every subcommand then has its page name (`migralab-sim`).
+    root.build();
+    let source = format!("migralab {}", super::VERSION);
     let mut written = Vec::new();
-    let mut stack = vec![(String::from("migralab"), super::command())];
-    while let Some((name, command)) = stack.pop() {
-        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-            if sub.get_name() != "help" {
-                stack.push((format!("{name}-{}", sub.get_name()), sub.clone()));
-            }
-        }
-        written.push(dir.join(format!("{name}.1")));
+    let mut stack = vec![root];
+    while let Some(command) = stack.pop() {
+        stack.extend(
+            command
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .cloned(),
+        );
+        let page = clap_mangen::Man::new(command).source(source.clone());
+        let path = page
+            .generate_to(dir)
+            .with_context(|| format!("cannot write the man pages to {}", shown_path(dir)))?;
+        written.push(path);
     }
     written.sort();
     Ok(written)

@@ -53,6 +53,10 @@ fn man_pages_one_per_command_with_its_name_and_options() {
             page.contains(&format!(".SH NAME\n{} \\- ", roff(name))),
             "{name}.1:\n{page}"
         );
+        assert!(
+            page.contains(&format!("\"migralab {}", env!("CARGO_PKG_VERSION"))),
+            "{name}.1 names no version in its footer"
+        );
         for long in longs {
             assert!(
                 page.contains(&roff(&format!("--{long}"))),
