@@ -137,6 +137,9 @@ fn desktop_entry_and_metainfo_match_the_binary() {
         let side = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
         assert_eq!((side(16), side(20)), (size, size));
     }
+    assert_eq!(value("StartupWMClass"), migralab_app::gui::APP_ID);
+    let icon = migralab_app::gui::window_icon().expect("the window's icon decodes");
+    assert_eq!((icon.width, icon.height), (64, 64));
     assert!(value("Categories").split(';').any(|c| c == "Education"));
     assert!(!value("Name[id]").is_empty() && value("Name[id]") != value("Name"));
 
