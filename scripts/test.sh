@@ -27,6 +27,8 @@ APT_PACKAGES=(xvfb xauth mesa-vulkan-drivers libvulkan1 iproute2)
 BACKPORTS_PACKAGES=(qemu-system-x86 libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-storage
   libvirt-daemon-driver-interface libvirt-clients libvirt-dev qemu-utils)
 APT_PACKAGES+=(pkg-config openssh-server openssh-client busybox-static cpio iputils-ping nftables gzip)
+# The Debian package's check: its man pages, desktop entry and AppStream metadata, validated.
+APT_PACKAGES+=(man-db desktop-file-utils appstream)
 
 sudo=()
 if [ "$(id -u)" != 0 ]; then sudo=(sudo -E); fi
@@ -95,6 +97,14 @@ stage "the benchmarks, each run once as a test (they check the runs the docs mea
 # Without `--bench`, divan runs every benchmark once, as a test; the binaries were built above.
 # By name, not `--benches`: that would run every library's unit tests a second time.
 cargo test --workspace --locked --features "$FEATURES" --bench frame --bench precopy
+stage "cargo-deb, from crates.io when missing (for the Debian package)"
+# Built as itself: not through the clippy wrapper that lints this workspace's crates.
+command -v cargo-deb >/dev/null || env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo install --locked cargo-deb
+stage "the Debian package: pack the tests' binary, install it, use it, remove it"
+# package.sh compiles nothing: it packs target/debug/migralab as the test build above left it
+# (real mode built in) with the man pages and completions that binary writes.
+deb=$(bash scripts/package.sh | tail -n 1)
+bash scripts/package_check.sh "$deb"
 stage ""
 echo "==> where the time went"
 printf '%s\n' "${timings[@]}"

@@ -6,6 +6,7 @@
 
 #[cfg(target_os = "linux")]
 mod fidelity;
+pub mod generate;
 pub mod gui;
 #[cfg(target_os = "linux")]
 pub mod labbox;
@@ -35,11 +36,22 @@ pub const EXIT_NOT_COMPLETED: u8 = 1;
 /// Bad input (unknown scenario, invalid file or `--set`) or any other error. clap uses it too.
 pub const EXIT_ERROR: u8 = 2;
 
+/// What `migralab --version` (and `-V`) prints after the name: the version, and whether this
+/// build has real mode (libvirt) or is the simulator alone.
+pub const VERSION: &str = if migralab_real::REAL_MODE_BUILT {
+    concat!(env!("CARGO_PKG_VERSION"), " (real mode built in)")
+} else {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (simulator only: built without real mode)"
+    )
+};
+
 /// Simulate libvirt/QEMU live migration and see what `virsh`, `domjobinfo` and `ping` would show.
 #[derive(Debug, Parser)]
 #[command(
     name = "migralab",
-    version,
+    version = VERSION,
     about,
     long_about = "Simulate libvirt/QEMU live migration and see what `virsh migrate`, `virsh domjobinfo` \
                   and a running `ping` would show.\n\n\
@@ -98,6 +110,9 @@ enum Command {
     /// Turn a saved run into a lab report (HTML), figures (PNG, SVG) and data (CSV, JSON).
     #[command(long_about = report::REPORT_LONG_ABOUT)]
     Report(report::ReportArgs),
+    /// Write the man pages or a shell's completions (for packagers: scripts/package.sh).
+    #[command(hide = true, long_about = generate::GENERATE_LONG_ABOUT)]
+    Generate(generate::GenerateArgs),
 }
 
 /// A validated command line: every file read and every value checked; nothing is left to parse.
@@ -109,6 +124,7 @@ enum RunConfig {
     Shell(shell::ShellConfig),
     Progress(progress::ProgressConfig),
     Report(report::ReportConfig),
+    Generate(generate::GenerateConfig),
     Gui(gui::GuiConfig),
     #[cfg(target_os = "linux")]
     Ping(ping::PingConfig),
@@ -145,6 +161,9 @@ impl RunConfig {
             Some(Command::Report(args)) => {
                 Ok(RunConfig::Report(report::ReportConfig::from_args(args)?))
             }
+            Some(Command::Generate(args)) => Ok(RunConfig::Generate(
+                generate::GenerateConfig::from_args(args)?,
+            )),
             #[cfg(target_os = "linux")]
             Some(Command::Ping(args)) => Ok(RunConfig::Ping(ping::PingConfig::from_args(args)?)),
             #[cfg(target_os = "linux")]
@@ -202,6 +221,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Shell(sh) => shell::run(sh),
         RunConfig::Progress(p) => progress::run(p),
         RunConfig::Report(r) => report::run(r),
+        RunConfig::Generate(g) => generate::run(g),
         RunConfig::Gui(g) => gui::run(g),
         #[cfg(target_os = "linux")]
         RunConfig::Ping(p) => ping::run(p),

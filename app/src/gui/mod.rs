@@ -43,6 +43,16 @@ pub struct Launch {
     pub tab: Option<Tab>,
 }
 
+/// The window's app id (Wayland) and class (X11): the desktop entry's `StartupWMClass`, by
+/// which a dock finds the entry and its icon.
+pub const APP_ID: &str = "migralab";
+
+/// The window's icon: the Debian package's (`app/packaging/icons/`), built into the binary, so a
+/// window of a `cargo run` build has it too. `None` only if the embedded PNG did not decode.
+pub fn window_icon() -> Option<egui::IconData> {
+    eframe::icon_data::from_png_bytes(include_bytes!("../../packaging/icons/migralab-64.png")).ok()
+}
+
 /// Open the window and run until it is closed.
 pub fn run(config: Launch) -> anyhow::Result<std::process::ExitCode> {
     if cfg!(target_os = "linux")
@@ -56,12 +66,16 @@ pub fn run(config: Launch) -> anyhow::Result<std::process::ExitCode> {
         );
     }
     let launched = std::time::Instant::now();
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("migralab")
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([800.0, 560.0]);
+    if let Some(icon) = window_icon() {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("migralab")
-            .with_app_id("migralab")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([800.0, 560.0]),
+        viewport,
         persistence_path: crate::storage::data_dir().ok().map(|d| d.join("gui.ron")),
         ..Default::default()
     };

@@ -363,3 +363,28 @@ fn watch_needs_real_and_a_reachable_host() {
         );
     }
 }
+
+/// `--version` and `-V` say the version and whether this build has real mode, as the build is.
+#[test]
+fn version_says_whether_real_mode_is_built_in() {
+    let long = migralab(&["--version"]);
+    assert_eq!(long.code, 0, "{}", long.stderr);
+    let short = migralab(&["-V"]);
+    assert_eq!(short.code, 0, "{}", short.stderr);
+    assert_eq!(long.stdout, short.stdout);
+    let line = long.stdout.trim_end();
+    assert!(
+        line.starts_with(&format!("migralab {} (", env!("CARGO_PKG_VERSION"))),
+        "{line}"
+    );
+    assert_eq!(
+        line.contains("real mode built in"),
+        migralab_real::REAL_MODE_BUILT,
+        "{line}"
+    );
+    assert_eq!(
+        line.contains("built without real mode"),
+        !migralab_real::REAL_MODE_BUILT,
+        "{line}"
+    );
+}
