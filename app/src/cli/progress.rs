@@ -1,6 +1,9 @@
-//! `migralab progress export`: students' saved quiz results, as JSON or CSV, for the instructor.
+//! `migralab progress export`: students' saved quiz results, as JSON or CSV, for the instructor;
+//! `migralab progress import`: many PCs' exports merged into the instructor's class.
 
-use super::{EXIT_COMPLETED, write_stdout};
+use super::{EXIT_COMPLETED, EXIT_NOT_COMPLETED, write_stdout, write_text};
+use crate::class::files::{expand_inputs, read_progress_file};
+use crate::class::store::ClassStore;
 use crate::progress::{ProfileStore, export_csv, export_json, valid_name};
 use crate::storage::{check_distinct, check_output, write_atomically};
 use anyhow::{Context as _, bail};
@@ -16,9 +19,23 @@ Each student's answers are saved when they take a quiz with `migralab quiz --stu
 The profiles live in the data directory (`~/.local/share/migralab/students/` on Linux; set \
 MIGRALAB_DATA_DIR to use another folder).
 
+`progress import` merges exports from other PCs (files, or folders of *.json files) into the \
+class (`class.json` in the data directory), per student and per answer: importing a file twice \
+changes nothing. A student whose name differs from a class member's only by case or spaces, or \
+whose file disagrees with the class about an answer, is not merged and is reported (exit 1).
+
 Examples:
   migralab progress export --csv --out results.csv     every student, one row per answer
-  migralab progress export --student Ana               Ana's profile as JSON";
+  migralab progress export --student Ana               Ana's profile as JSON
+  migralab progress import pc01.json pc02.json         merge two PCs' exports into the class
+  migralab progress import /media/usb/exports/         every *.json in the folder";
+
+/// `migralab progress --help`: exit codes.
+pub const PROGRESS_AFTER_HELP: &str = "\
+Exit codes:
+  0  done (import: everything merged, or already in the class)
+  1  import: some students were not merged (conflicts, listed on standard error)
+  2  an error; an import that fails changes nothing";
 
 /// `migralab progress` arguments.
 #[derive(Debug, Args)]
@@ -31,6 +48,15 @@ pub struct ProgressArgs {
 enum ProgressAction {
     /// Export one or every student's results as JSON (the default) or CSV.
     Export(ExportArgs),
+    /// Merge exported progress files (or folders of them) into the class.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// Exported files (`progress export`), or folders of *.json files
+    #[arg(value_name = "FILE|DIR", required = true)]
+    inputs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -54,7 +80,21 @@ struct ExportArgs {
 
 /// A validated `migralab progress` run.
 #[derive(Debug)]
-pub struct ProgressConfig {
+pub enum ProgressConfig {
+    /// `progress export`.
+    Export(ExportConfig),
+    /// `progress import`.
+    Import {
+        /// The class to merge into.
+        class: ClassStore,
+        /// The files to read.
+        inputs: Vec<PathBuf>,
+    },
+}
+
+/// A validated `migralab progress export`.
+#[derive(Debug)]
+pub struct ExportConfig {
     store: ProfileStore,
     student: Option<String>,
     csv: bool,
@@ -64,7 +104,15 @@ pub struct ProgressConfig {
 impl ProgressConfig {
     /// Validate the arguments and find the data directory.
     pub fn from_args(args: ProgressArgs) -> anyhow::Result<ProgressConfig> {
-        let ProgressAction::Export(e) = args.action;
+        let e = match args.action {
+            ProgressAction::Export(e) => e,
+            ProgressAction::Import(i) => {
+                return Ok(ProgressConfig::Import {
+                    class: ClassStore::new(&crate::storage::data_dir()?),
+                    inputs: expand_inputs(&i.inputs)?,
+                });
+            }
+        };
         // The one name rule; the trimmed name is the one looked up (` Ana ` is Ana).
         let student = e
             .student
@@ -82,17 +130,64 @@ impl ProgressConfig {
                 .collect();
             check_distinct(&inputs, &[("--out", out)])?;
         }
-        Ok(ProgressConfig {
+        Ok(ProgressConfig::Export(ExportConfig {
             store,
             student,
             csv: e.csv,
             out: e.out,
-        })
+        }))
     }
 }
 
-/// Run `migralab progress export`.
+/// Run `migralab progress`.
 pub fn run(config: ProgressConfig) -> anyhow::Result<ExitCode> {
+    match config {
+        ProgressConfig::Export(e) => run_export(e),
+        ProgressConfig::Import { class, inputs } => run_import(&class, &inputs),
+    }
+}
+
+/// `progress import`: read and check every file first (a bad one stops the import before the
+/// class changes), then merge them all under the class's lock.
+fn run_import(class: &ClassStore, inputs: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let files = inputs
+        .iter()
+        .map(|p| read_progress_file(p))
+        .collect::<anyhow::Result<Vec<_>>>()
+        .context("nothing was imported")?;
+    let outcomes = class.import(&files)?;
+    let mut out = String::new();
+    let mut conflicts = 0;
+    for o in &outcomes {
+        let r = &o.report;
+        out.push_str(&format!(
+            "{}: {} students; new: {} students, {} answers, {} quizzes, {} observations\n",
+            o.path.display(),
+            o.students,
+            r.new_students,
+            r.new_attempts,
+            r.new_quizzes,
+            r.new_observations
+        ));
+        for c in &r.conflicts {
+            conflicts += 1;
+            eprintln!(
+                "conflict: {}",
+                migralab_sim_core::term::escape(&c.to_string())
+            );
+        }
+    }
+    out.push_str(&format!("class: {}\n", class.path().display()));
+    write_text(&out).context("cannot write to standard output")?;
+    Ok(ExitCode::from(if conflicts > 0 {
+        EXIT_NOT_COMPLETED
+    } else {
+        EXIT_COMPLETED
+    }))
+}
+
+/// `progress export`.
+fn run_export(config: ExportConfig) -> anyhow::Result<ExitCode> {
     let (profiles, notices) = match &config.student {
         Some(name) => {
             if !config.store.path_of(name).exists() {
