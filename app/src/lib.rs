@@ -26,6 +26,7 @@ pub mod cli;
 pub mod export;
 pub mod gui;
 pub mod i18n;
+pub mod lms;
 pub mod progress;
 pub mod quiz;
 pub mod scenarios;

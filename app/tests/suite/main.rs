@@ -22,6 +22,7 @@ mod hostile_inputs;
 mod i18n;
 #[cfg(target_os = "linux")] // the lab in a box and the prober are Linux-only
 mod labbox_cli;
+mod moodle_xml;
 #[cfg(target_os = "linux")]
 mod ping_cli;
 mod progress;
