@@ -257,6 +257,7 @@ instr-quizzes-other = Other question banks or question ids shown (one per line)
 instr-folders = Extra folders
 instr-scenario-dirs = Scenario folders (one per line)
 instr-quiz-dirs = Question bank folders (one per line)
+instr-class-folder = Class folder (a folder the lab PCs share: each student's progress is written there, and this tab reads it)
 instr-check-folders = Check the folders
 instr-no-folders = No extra folders.
 instr-real-lab = Real lab

@@ -248,6 +248,7 @@ instr-quizzes-other = Bank soal atau id soal lain yang ditampilkan (satu per bar
 instr-folders = Folder tambahan
 instr-scenario-dirs = Folder skenario (satu per baris)
 instr-quiz-dirs = Folder bank soal (satu per baris)
+instr-class-folder = Folder kelas (folder bersama PC lab: progres tiap siswa ditulis ke sana, dan tab ini membacanya)
 instr-check-folders = Periksa folder
 instr-no-folders = Tidak ada folder tambahan.
 instr-real-lab = Lab nyata

@@ -2,5 +2,6 @@
 //! files (`migralab progress import`) and from a class folder the lab PCs share.
 
 pub mod files;
+pub mod folder;
 pub mod merge;
 pub mod store;

@@ -248,7 +248,7 @@ pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
                 bank_arg: source.dir.clone(),
                 echo: !io::stdin().is_terminal(),
                 assessment: instructor.assessment_mode,
-                visible: instructor.visible,
+                visible: instructor.visible.clone(),
             };
             let mut log = match &config.student {
                 Some(student) => {
@@ -259,7 +259,7 @@ pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
                     )
                     .context("cannot write to standard output")?;
                     ProfileLog {
-                        store: Some(ProfileStore::new(&data_dir?)),
+                        store: Some(ProfileStore::for_settings(&data_dir?, &instructor)),
                         student: student.clone(),
                         recorder: None,
                         lang,

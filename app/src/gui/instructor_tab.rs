@@ -74,6 +74,8 @@ pub struct Draft {
     pub scenario_dirs: String,
     /// `quiz_dirs`, one per line.
     pub quiz_dirs: String,
+    /// `class_folder` (empty: none).
+    pub class_folder: String,
     /// `real_lab.allowed_hosts`, one per line.
     pub allowed_hosts: String,
     /// `real_lab.allowed_domains`, one per line.
@@ -122,6 +124,11 @@ impl Draft {
             quiz_other: other.join("\n"),
             scenario_dirs: path_lines(&s.scenario_dirs),
             quiz_dirs: path_lines(&s.quiz_dirs),
+            class_folder: s
+                .class_folder
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             allowed_hosts: s.real_lab.allowed_hosts.join("\n"),
             allowed_domains: s.real_lab.allowed_domains.join("\n"),
             ping_target: s.real_lab.ping_target.clone().unwrap_or_default(),
@@ -154,6 +161,9 @@ impl Draft {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
+            class_folder: Some(self.class_folder.trim())
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from),
             visible: Visible {
                 lessons: self.lessons.to_list(),
                 experiments: self.experiments.to_list(),
@@ -484,6 +494,13 @@ fn unlocked_ui(
         "/srv/lab/quizzes",
         &mut draft.quiz_dirs,
     );
+    let label = ui.label(tr!(lang, "instr-class-folder"));
+    ui.add(
+        egui::TextEdit::singleline(&mut draft.class_folder)
+            .hint_text("/srv/lab/class")
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(label.id);
     if ui.button(tr!(lang, "instr-check-folders")).clicked() {
         actions.push(Action::CheckFolders);
     }

@@ -521,7 +521,7 @@ impl MigralabApp {
     }
 
     /// Save an observation in the student's profile; says what happened, in the UI language.
-    fn record_observation(&self, experiment: &str, text: &str) -> String {
+    fn record_observation(&mut self, experiment: &str, text: &str) -> String {
         let lang = self.state.lang;
         let student = self.state.student.trim();
         if student.is_empty() {
@@ -531,8 +531,9 @@ impl MigralabApp {
             Ok(s) => s,
             Err(e) => return crate::tr!(lang, "exp-save-failed", error = e.text(lang)),
         };
+        let settings = self.shared.settings().effective();
         let saved = self.shared.data_dir().and_then(|dir| {
-            crate::progress::ProfileStore::new(&dir).update(student, |p| {
+            crate::progress::ProfileStore::for_settings(&dir, &settings).update(student, |p| {
                 p.record_observation(experiment, text, crate::progress::unix_now());
             })
         });

@@ -10,6 +10,7 @@
 
 mod common;
 
+mod class_folder;
 mod class_import;
 mod cli;
 mod file_fuzz;

@@ -1,0 +1,222 @@
+//! The class folder: every student's app writes its own file into one shared folder, at once,
+//! and the instructor's reader never sees a lost or torn file; `migralab quiz --student` on
+//! several "PCs" (data directories) publishes there.
+
+use crate::common::Scratch;
+use migralab_app::class::folder::ClassFolderReader;
+use migralab_app::class::merge::Students;
+use migralab_app::progress::{Attempt, ProfileStore};
+use migralab_app::settings::InstructorSettings;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+fn settings_with(folder: &Path) -> InstructorSettings {
+    InstructorSettings {
+        class_folder: Some(folder.to_path_buf()),
+        ..InstructorSettings::default()
+    }
+}
+
+fn answer(n: u64) -> Attempt {
+    Attempt {
+        at: 1_700_000_000 + n,
+        question: format!("q{n}"),
+        objective: "flag-live".into(),
+        score: 1.0,
+        correct: true,
+        quiz: None,
+    }
+}
+
+#[test]
+fn students_writing_at_once_lose_nothing_and_tear_nothing() {
+    let dir = Scratch::new("class-folder", "concurrent");
+    let folder = dir.path("share");
+    std::fs::create_dir_all(&folder).unwrap();
+    const UPDATES: u64 = 25;
+    // Six PCs with a student each, and a seventh PC where two processes answer for one student.
+    let mut writers: Vec<(PathBuf, String)> = (0..6)
+        .map(|i| (dir.path(&format!("pc{i}")), format!("Siswa {i}")))
+        .collect();
+    writers.push((dir.path("pc-shared"), "Dewi".into()));
+    writers.push((dir.path("pc-shared"), "Dewi".into()));
+
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (folder, done) = (folder.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut reader = ClassFolderReader::new(&folder);
+            let mut reads = 0;
+            while !done.load(Ordering::Relaxed) {
+                reader.refresh().unwrap();
+                let (bad, conflicts) = reader.merge_into(&mut Students::new());
+                assert!(bad.is_empty(), "a torn or unreadable file: {bad:?}");
+                assert!(conflicts.is_empty(), "{conflicts:?}");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let threads: Vec<_> = writers
+        .iter()
+        .enumerate()
+        .map(|(w, (data, name))| {
+            let store = ProfileStore::for_settings(data, &settings_with(&folder));
+            let name = name.clone();
+            std::thread::spawn(move || {
+                for n in 0..UPDATES {
+                    let notice = store
+                        .update(&name, |p| p.record_attempt(answer(w as u64 * 1000 + n)))
+                        .unwrap();
+                    assert_eq!(notice, None);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 0);
+
+    // One file per student and PC, each with every answer.
+    let mut reader = ClassFolderReader::new(&folder);
+    assert!(reader.refresh().unwrap());
+    let mut class = Students::new();
+    let (bad, conflicts) = reader.merge_into(&mut class);
+    assert!(bad.is_empty() && conflicts.is_empty());
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        7,
+        "temporaries left behind?"
+    );
+    assert_eq!(class.len(), 7);
+    for i in 0..6 {
+        assert_eq!(
+            class[&format!("Siswa {i}")].attempts.len(),
+            UPDATES as usize
+        );
+    }
+    assert_eq!(class["Dewi"].attempts.len(), 2 * UPDATES as usize);
+    // Nothing changed since: the next refresh reads nothing.
+    assert!(!reader.refresh().unwrap());
+}
+
+const ONE_QUESTION: &str = r#"[[question]]
+id = "s-live"
+kind = "single"
+objective = "flag-live"
+shuffle = false
+prompt.id = "Flag mana yang menjaga VM tetap berjalan selama migrasi?"
+prompt.en = "Which flag keeps the VM running during the migration?"
+
+[[question.option]]
+correct = true
+text = { id = "--live", en = "--live" }
+why = { id = "Benar, VM tetap berjalan.", en = "Right, the VM keeps running." }
+
+[[question.option]]
+text = { id = "--persistent", en = "--persistent" }
+why = { id = "Itu tentang definisi di tujuan.", en = "That is about the definition on the destination." }
+"#;
+
+#[test]
+fn quizzes_on_several_pcs_publish_to_the_class_folder_at_once() {
+    let dir = Scratch::new("class-folder", "processes");
+    let folder = dir.path("share");
+    std::fs::create_dir_all(&folder).unwrap();
+    let bank = dir.path("bank");
+    std::fs::create_dir_all(&bank).unwrap();
+    std::fs::write(bank.join("one.toml"), ONE_QUESTION).unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let data = dir.path(&format!("pc{i}"));
+            std::fs::create_dir_all(&data).unwrap();
+            settings_with(&folder)
+                .save(&data.join("instructor.toml"))
+                .unwrap();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_migralab"))
+                .args(["quiz", "--bank", bank.to_str().unwrap(), "--seed", "1"])
+                .args(["--student", &format!("Siswa {i}")])
+                .env("MIGRALAB_DATA_DIR", &data)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(b"a\n").unwrap();
+            child
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut reader = ClassFolderReader::new(&folder);
+    reader.refresh().unwrap();
+    let mut class = Students::new();
+    let (bad, conflicts) = reader.merge_into(&mut class);
+    assert!(
+        bad.is_empty() && conflicts.is_empty(),
+        "{bad:?} {conflicts:?}"
+    );
+    assert_eq!(class.len(), 4);
+    for p in class.values() {
+        assert_eq!(p.attempts.len(), 1);
+        assert!(p.quizzes[0].completed.is_some());
+    }
+}
+
+#[test]
+fn a_missing_share_is_said_and_the_answer_is_kept() {
+    let dir = Scratch::new("class-folder", "unmounted");
+    let data = dir.path("pc");
+    let store = ProfileStore::for_settings(&data, &settings_with(&dir.path("not-mounted")));
+    let notice = store
+        .update("Ana", |p| p.record_attempt(answer(1)))
+        .unwrap();
+    assert!(
+        notice
+            .as_deref()
+            .is_some_and(|n| n.contains("is not a folder (is the share mounted?)")),
+        "{notice:?}"
+    );
+    assert_eq!(store.load("Ana").unwrap().value.attempts.len(), 1);
+    assert!(!dir.path("not-mounted").exists());
+}
+
+#[test]
+fn students_starting_at_once_on_one_pc_share_its_id() {
+    let dir = Scratch::new("class-folder", "pc-id");
+    let folder = dir.path("share");
+    std::fs::create_dir_all(&folder).unwrap();
+    let data = dir.path("pc");
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let store = ProfileStore::for_settings(&data, &settings_with(&folder));
+            std::thread::spawn(move || {
+                store
+                    .update(&format!("S{i}"), |p| p.record_attempt(answer(i)))
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), None);
+    }
+    let id = std::fs::read_to_string(data.join("pc-id")).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let want: Vec<String> = (0..6).map(|i| format!("S{i}.{}.json", id.trim())).collect();
+    assert_eq!(names, want);
+}
