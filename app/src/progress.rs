@@ -33,8 +33,10 @@ use std::path::{Path, PathBuf};
 
 /// The profile format this build writes. A file with a larger `format` is kept aside, not read.
 /// Format 2 added [`Profile::quizzes`] and [`Attempt::quiz`]; a format 1 file loads as it is
-/// (its answers belong to no recorded quiz) and is written back as format 2.
-pub const PROFILE_FORMAT: u32 = 2;
+/// (its answers belong to no recorded quiz) and is written back as the current format. Format 3
+/// added [`Observation::measured`] (an older migralab would refuse the new key as damage; the
+/// format makes it say "newer" instead).
+pub const PROFILE_FORMAT: u32 = 3;
 
 /// How long [`ProfileStore::update`] waits for another process's lock on the same profile
 /// (an update holds it for milliseconds).
@@ -94,6 +96,10 @@ pub struct Observation {
     pub experiment: String,
     /// The student's text.
     pub text: String,
+    /// What the student's compared runs measured when the observation was written, by the
+    /// experiment's placeholder names (`downtime_ms_a`, `total_s_b`, ...; format 3).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub measured: BTreeMap<String, f64>,
 }
 
 /// Running totals for one objective.
@@ -206,6 +212,7 @@ impl Profile {
             at,
             experiment: experiment.to_owned(),
             text: text.to_owned(),
+            measured: BTreeMap::new(),
         });
     }
 }

@@ -233,7 +233,7 @@ fn merge_into(into: &mut Profile, incoming: &Profile) -> Result<Counts, String> 
         .zip(&incoming.observations)
     {
         match have_obs.get(&key) {
-            Some(&i) if into.observations[i].text == o.text => {}
+            Some(&i) if into.observations[i] == *o => {}
             Some(_) => {
                 return Err(format!(
                     "its observation on `{}` at {} differs from the class's",

@@ -100,6 +100,23 @@ pub fn placeholder_values(
     lab: &LabRuntime,
     lang: Lang,
 ) -> BTreeMap<String, String> {
+    measured_values(exp, lab)
+        .into_iter()
+        .map(|(k, v)| {
+            let text = if k.starts_with("downtime_ms") || k.starts_with("lost_pings") {
+                format!("{v:.0}")
+            } else {
+                number(lang, v, 1)
+            };
+            (k, text)
+        })
+        .collect()
+}
+
+/// What the student's compared runs of `exp` measured, by placeholder name: `downtime_ms_a`,
+/// `total_s_a`, `disk_gib_a`, `failed_after_s_a`, `lost_pings_a` (and `_b`). Kept with the
+/// observation in the profile, so the instructor sees each student's numbers.
+pub fn measured_values(exp: &Experiment, lab: &LabRuntime) -> BTreeMap<String, f64> {
     let mut values = BTreeMap::new();
     let Some(cmp) = &exp.compare else {
         return values;
@@ -115,25 +132,19 @@ pub fn placeholder_values(
             ..
         }) = run.outcome()
         {
-            values.insert(format!("downtime_ms_{suffix}"), downtime_ms.to_string());
-            values.insert(
-                format!("total_s_{suffix}"),
-                number(lang, *total_ms as f64 / 1000.0, 1),
-            );
+            values.insert(format!("downtime_ms_{suffix}"), *downtime_ms as f64);
+            values.insert(format!("total_s_{suffix}"), *total_ms as f64 / 1000.0);
             values.insert(
                 format!("disk_gib_{suffix}"),
-                number(lang, *disk_bytes as f64 / f64::from(1u32 << 30), 1),
+                *disk_bytes as f64 / f64::from(1u32 << 30),
             );
         }
         if let Some(Outcome::Failed { at_ms, .. }) = run.outcome() {
-            values.insert(
-                format!("failed_after_s_{suffix}"),
-                number(lang, *at_ms as f64 / 1000.0, 1),
-            );
+            values.insert(format!("failed_after_s_{suffix}"), *at_ms as f64 / 1000.0);
         }
         values.insert(
             format!("lost_pings_{suffix}"),
-            run.series.lost_pings().to_string(),
+            run.series.lost_pings() as f64,
         );
     }
     values
@@ -298,6 +309,7 @@ fn guide_ui(
             cmds.push(Command::RecordObservation {
                 experiment: exp.id.clone(),
                 text: text.clone(),
+                measured: measured_values(exp, lab),
             });
         }
     });
@@ -314,6 +326,7 @@ fn guide_ui(
             cmds.push(Command::RecordObservation {
                 experiment: exp.id.clone(),
                 text,
+                measured: measured_values(exp, lab),
             });
         }
     } else {

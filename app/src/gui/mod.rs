@@ -504,8 +504,13 @@ impl MigralabApp {
                 });
             }
             Command::Compare(id) => self.lab.compare = *id,
-            Command::RecordObservation { experiment, text } => {
-                self.lab.observation_status = Some(self.record_observation(experiment, text));
+            Command::RecordObservation {
+                experiment,
+                text,
+                measured,
+            } => {
+                self.lab.observation_status =
+                    Some(self.record_observation(experiment, text, measured));
             }
             Command::Export(what) => {
                 let input = lab::export::ExportInput::gather(&self.state, &self.lab);
@@ -521,7 +526,12 @@ impl MigralabApp {
     }
 
     /// Save an observation in the student's profile; says what happened, in the UI language.
-    fn record_observation(&mut self, experiment: &str, text: &str) -> String {
+    fn record_observation(
+        &mut self,
+        experiment: &str,
+        text: &str,
+        measured: &std::collections::BTreeMap<String, f64>,
+    ) -> String {
         let lang = self.state.lang;
         let student = self.state.student.trim();
         if student.is_empty() {
@@ -535,6 +545,9 @@ impl MigralabApp {
         let saved = self.shared.data_dir().and_then(|dir| {
             crate::progress::ProfileStore::for_settings(&dir, &settings).update(student, |p| {
                 p.record_observation(experiment, text, crate::progress::unix_now());
+                if let Some(o) = p.observations.last_mut() {
+                    o.measured.clone_from(measured);
+                }
             })
         });
         match saved {

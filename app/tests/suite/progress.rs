@@ -107,7 +107,7 @@ fn newer_format_profile_is_kept_aside() {
     let dir = Scratch::new("progress", "newer");
     let store = ProfileStore::new(dir.as_path());
     std::fs::create_dir_all(store.dir()).unwrap();
-    let newer = r#"{"format": 3, "name": "Ana", "badges": ["x"]}"#;
+    let newer = r#"{"format": 4, "name": "Ana", "badges": ["x"]}"#;
     std::fs::write(store.path_of("Ana"), newer).unwrap();
     let loaded = store.load("Ana").unwrap();
     assert_eq!(loaded.value, Profile::new("Ana"));
