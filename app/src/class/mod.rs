@@ -4,4 +4,6 @@
 pub mod files;
 pub mod folder;
 pub mod merge;
+pub mod report;
 pub mod store;
+pub mod view;

@@ -204,6 +204,8 @@ pub struct InstructorRuntime {
     pub export_dir: String,
     /// The result of the last export.
     pub export_status: Option<Status>,
+    /// The class view.
+    pub class: super::class_view::ClassRuntime,
 }
 
 impl InstructorRuntime {
@@ -215,6 +217,7 @@ impl InstructorRuntime {
         self.new_pin_again.clear();
         self.draft = None;
         self.students = None;
+        self.class.clear();
         self.folder_report.clear();
     }
 }
@@ -268,6 +271,10 @@ pub fn instructor_ui(
                         .unwrap_or_else(|| Draft::from_settings(saved));
                     unlocked_ui(ui, lang, &file, saved, &mut draft, ir, &mut actions);
                     ir.draft = Some(draft);
+                    // After the students of this PC: the whole class.
+                    ui.separator();
+                    let export_dir = ir.export_dir.clone();
+                    super::class_view::class_ui(ui, lang, shared, &mut ir.class, &export_dir);
                 }
             }
         });

@@ -8,6 +8,7 @@
 //! files or several panels, applied after every panel has drawn. Long work (a migration in the
 //! lab shell) runs on a worker thread and wakes the UI when it is done.
 
+pub mod class_view;
 pub mod command;
 pub mod experiments;
 pub mod instructor_tab;

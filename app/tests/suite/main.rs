@@ -15,6 +15,7 @@ mod class_import;
 mod cli;
 mod file_fuzz;
 mod gui;
+mod gui_class;
 mod gui_quiz;
 #[cfg(feature = "real")]
 mod gui_real;
