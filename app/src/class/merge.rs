@@ -247,11 +247,16 @@ fn merge_into(into: &mut Profile, incoming: &Profile) -> Result<Counts, String> 
     counts.0 = added.len();
     counts.2 = added_obs.len();
     into.attempts.extend(added);
-    // Stable: answers of one second keep their order.
-    into.attempts.sort_by_key(|a| a.at);
-    into.quizzes.sort_by_key(|q| q.started);
+    // One order whatever order the files came in (so merging is order-free): by time, then
+    // by what identifies the entry; the sort is stable, so a retry's answers of one second to
+    // one question keep their order.
+    into.attempts
+        .sort_by(|a, b| (a.at, &a.quiz, &a.question).cmp(&(b.at, &b.quiz, &b.question)));
+    into.quizzes
+        .sort_by(|a, b| (a.started, &a.id).cmp(&(b.started, &b.id)));
     into.observations.extend(added_obs);
-    into.observations.sort_by_key(|o| o.at);
+    into.observations
+        .sort_by(|a, b| (a.at, &a.experiment).cmp(&(b.at, &b.experiment)));
     recompute_totals(into);
     Ok(counts)
 }

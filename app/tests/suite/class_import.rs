@@ -202,3 +202,62 @@ fn a_bad_file_among_good_ones_changes_nothing_and_says_where() {
     assert_eq!(code, 2);
     assert!(err.contains("format 99"), "{err}");
 }
+
+mod properties {
+    use super::*;
+    use migralab_app::class::files::parse_progress;
+    use proptest::prelude::*;
+
+    fn answers() -> impl Strategy<Value = Vec<(String, u64, f64)>> {
+        prop::collection::vec(
+            (
+                "q[0-3]",
+                0u64..5,
+                prop_oneof![Just(0.0), Just(0.5), Just(1.0)],
+            ),
+            0..8,
+        )
+    }
+
+    fn build(name: &str, quiz: &str, answers: &[(String, u64, f64)]) -> Profile {
+        let refs: Vec<(&str, u64, f64)> = answers
+            .iter()
+            .map(|(q, at, s)| (q.as_str(), *at, *s))
+            .collect();
+        profile(name, &refs, quiz)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Merging is idempotent and order-free for files that agree: A then B then A again
+        /// equals B then A.
+        #[test]
+        fn merging_is_idempotent_and_order_free(a in answers(), b in answers()) {
+            let pa = build("Ana", "1-a", &a);
+            let pb = build("Ana", "2-b", &b);
+            let mut one = Students::new();
+            merge_profile(&mut one, &pa, "a");
+            merge_profile(&mut one, &pb, "b");
+            let again = merge_profile(&mut one, &pa, "a");
+            prop_assert!(!again.changed() && again.conflicts.is_empty());
+            let mut two = Students::new();
+            merge_profile(&mut two, &pb, "b");
+            merge_profile(&mut two, &pa, "a");
+            prop_assert_eq!(&one, &two);
+            prop_assert_eq!(one["Ana"].attempts.len(), a.len() + b.len());
+        }
+
+        /// Random bytes, and an export mutated anywhere, are read or refused: never a panic.
+        #[test]
+        fn hostile_progress_files_never_panic(s in any::<Vec<u8>>(), at in any::<usize>(), byte in any::<u8>()) {
+            let _ = parse_progress(&s, "x.json");
+            let text = export_json(&[profile("Ana", &[("q1", 1, 1.0)], "1-a")]).unwrap();
+            let mut bytes = text.into_bytes();
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            let _ = parse_progress(&bytes, "x.json");
+            let _ = parse_progress(&bytes[..i], "x.json");
+        }
+    }
+}
