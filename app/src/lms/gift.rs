@@ -1,6 +1,6 @@
 //! GIFT (to come).
 
-use super::moodle_import::Imported;
+use super::convert::Imported;
 use migralab_course::quiz::Bank;
 
 /// The bank as GIFT.

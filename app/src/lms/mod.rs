@@ -10,6 +10,7 @@
 
 pub mod bank_toml;
 pub mod command_variants;
+pub mod convert;
 pub mod gift;
 pub mod moodle_export;
 pub mod moodle_import;
