@@ -95,15 +95,24 @@ fn id_from_name(name: &str) -> String {
 /// The question text without our `<pre class="migralab-error">` (a diagnose question's libvirt
 /// message), and that message.
 fn split_error(html: &str) -> (String, Option<String>) {
-    const OPEN: &str = "<pre class=\"migralab-error\">";
-    let Some(start) = html.find(OPEN) else {
+    split_marked(html, ERROR_OPEN, "</pre>")
+}
+
+/// How the exports mark a diagnose question's libvirt message in the question text.
+pub const ERROR_OPEN: &str = "<pre class=\"migralab-error\">";
+/// How the GIFT export marks a numeric question's unit (GIFT has no units).
+pub const UNIT_OPEN: &str = "<span class=\"migralab-unit\">";
+
+/// `html` without the element opened by `open` and closed by `close`, and its text.
+fn split_marked(html: &str, open: &str, close: &str) -> (String, Option<String>) {
+    let Some(start) = html.find(open) else {
         return (html.to_owned(), None);
     };
-    let body = &html[start + OPEN.len()..];
-    let Some(end) = body.find("</pre>") else {
+    let body = &html[start + open.len()..];
+    let Some(end) = body.find(close) else {
         return (html.to_owned(), None);
     };
-    let rest = format!("{}{}", &html[..start], &body[end + "</pre>".len()..]);
+    let rest = format!("{}{}", &html[..start], &body[end + close.len()..]);
     (rest, Some(unescape(&body[..end])))
 }
 
@@ -163,6 +172,11 @@ impl Converter {
             notes.push(format!("{at}: question `{name}` is imported as `{id}`"));
         }
         let (prompt_html, error) = split_error(&q.prompt_html);
+        let (prompt_html, unit_in_text) = split_marked(&prompt_html, UNIT_OPEN, "</span>");
+        let unit = match unit_in_text {
+            Some(u) if q.unit.is_empty() => u.trim().to_owned(),
+            _ => q.unit.clone(),
+        };
         let (prompt, both) = from_html(&prompt_html);
         if !both {
             notes.push(format!(
@@ -241,7 +255,7 @@ impl Converter {
                         )),
                     }
                 }
-                bq.unit = Some(q.unit.clone());
+                bq.unit = Some(unit);
                 Kind::Numeric
             }
             "shortanswer" => {

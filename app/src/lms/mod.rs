@@ -16,5 +16,16 @@ pub mod moodle_export;
 pub mod moodle_import;
 pub mod multilang;
 
+/// A bank written for a platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    /// The file's text.
+    pub text: String,
+    /// What could not be carried.
+    pub notes: Vec<String>,
+    /// How many questions it holds.
+    pub questions: usize,
+}
+
 /// The most questions an imported file may hold (the shipped bank has about 90).
 pub const MAX_IMPORT_QUESTIONS: usize = 2_000;

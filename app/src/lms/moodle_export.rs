@@ -20,6 +20,7 @@
 //! `$course$/top/migralab/OBJECTIVE`.
 
 use super::command_variants;
+use super::convert::ERROR_OPEN;
 use super::multilang::{escape, to_html};
 use migralab_course::quiz::{Bank, Body, Choice, Question, Tolerance};
 use migralab_sim_core::text::Text;
@@ -30,7 +31,7 @@ pub const CATEGORY_PREFIX: &str = "$course$/top/migralab/";
 
 /// Moodle's fractions are percentages with up to 7 decimals; 5 keep the sums of `100/k`
 /// within Moodle's rounding.
-fn fraction(f: f64) -> String {
+pub(crate) fn fraction(f: f64) -> String {
     let s = format!("{f:.5}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
@@ -108,10 +109,11 @@ fn choices(out: &mut String, q: &Question, options: &[Choice], single: bool, ext
 }
 
 /// The bank as Moodle XML, and what could not be carried.
-pub fn export(bank: &Bank) -> (String, Vec<String>) {
+pub fn export(bank: &Bank) -> super::Exported {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<quiz>\n");
     let mut notes = Vec::new();
     let mut category = None;
+    let mut questions = 0;
     for q in bank.questions() {
         if matches!(q.body, Body::Predict { .. }) {
             notes.push(format!(
@@ -132,11 +134,12 @@ pub fn export(bank: &Bank) -> (String, Vec<String>) {
             text_el(&mut out, "    ", "info", &to_html(&q.objective.title()));
             out.push_str("  </question>\n");
         }
+        questions += 1;
         match &q.body {
             Body::Single { options } => choices(&mut out, q, options, true, ""),
             Body::Multi { options } => choices(&mut out, q, options, false, ""),
             Body::Diagnose { error, options } => {
-                let pre = format!("<pre class=\"migralab-error\">{}</pre>", escape(error));
+                let pre = format!("{ERROR_OPEN}{}</pre>", escape(error));
                 choices(&mut out, q, options, true, &pre);
             }
             Body::Order { steps } => {
@@ -221,5 +224,9 @@ pub fn export(bank: &Bank) -> (String, Vec<String>) {
         out.push_str("  </question>\n");
     }
     out.push_str("</quiz>\n");
-    (out, notes)
+    super::Exported {
+        text: out,
+        notes,
+        questions,
+    }
 }

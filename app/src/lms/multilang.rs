@@ -2,8 +2,9 @@
 
 use migralab_sim_core::text::Text;
 
-/// Escape text for HTML (and XML) content and attributes. Characters XML 1.0 cannot carry at
-/// all (most control characters) become U+FFFD: a bank's text may hold any character a TOML
+/// Escape text for HTML (and XML) element content (never used in attributes, so quotes stay
+/// as they are: GIFT would have to escape the `#` of `&#39;`). Characters XML 1.0 cannot carry
+/// at all (most control characters) become U+FFFD: a bank's text may hold any character a TOML
 /// escape can write.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -12,8 +13,6 @@ pub fn escape(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(c),
             c if u32::from(c) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
                 out.push('\u{FFFD}');
@@ -157,7 +156,11 @@ fn spans(html: &str) -> Vec<(String, &str)> {
         {
             found.push((lang.to_ascii_lowercase(), &tail[body_start..close]));
         }
-        rest = &tail[(close + "</span>".len()).min(tail.len())..];
+        // Past the closing tag's `>` (which need not follow `</span` directly).
+        let after = tail[close..]
+            .find('>')
+            .map_or(tail.len(), |g| close + g + 1);
+        rest = &tail[after..];
     }
     found
 }
@@ -210,6 +213,8 @@ mod tests {
         for s in [
             "<span",
             "<span lang=\"id\" class=\"multilang\">x",
+            // A closing tag cut before its `>`, a multi-byte character after it.
+            "<span lang=\"id\" class=\"multilang\">x</span\u{a5}<span>",
             "&#xFFFFFFFF;",
             "&",
             "<",

@@ -14,6 +14,7 @@ mod class_folder;
 mod class_import;
 mod cli;
 mod file_fuzz;
+mod gift;
 mod gui;
 mod gui_class;
 mod gui_quiz;

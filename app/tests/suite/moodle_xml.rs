@@ -202,7 +202,11 @@ fn comparable(q: &Question) -> Question {
 #[test]
 fn the_shipped_bank_exports_to_valid_moodle_xml() {
     let bank = shipped();
-    let (xml, notes) = moodle_export::export(&bank);
+    let migralab_app::lms::Exported {
+        text: xml,
+        notes,
+        questions,
+    } = moodle_export::export(&bank);
     let seen = check_moodle_xml(&xml);
     let exported: Vec<&Question> = bank
         .questions()
@@ -210,6 +214,7 @@ fn the_shipped_bank_exports_to_valid_moodle_xml() {
         .filter(|q| q.kind() != Kind::Predict)
         .collect();
     assert_eq!(seen.len(), exported.len());
+    assert_eq!(questions, exported.len());
     for kind in ["multichoice", "numerical", "shortanswer", "ordering"] {
         assert!(seen.iter().any(|(t, _)| t == kind), "no {kind} question");
     }
@@ -230,7 +235,7 @@ fn the_shipped_bank_exports_to_valid_moodle_xml() {
 #[test]
 fn export_then_import_gives_the_same_questions_answers_and_explanations() {
     let bank = shipped();
-    let (xml, _) = moodle_export::export(&bank);
+    let xml = moodle_export::export(&bank).text;
     let imported = moodle_import::import(&xml, "bank.xml").unwrap();
     let text = bank_toml::to_toml(&imported.questions).unwrap();
     let back = Bank::from_toml_str(&text).unwrap();
@@ -335,7 +340,7 @@ proptest! {
     fn hostile_moodle_xml_never_panics(s in any::<String>(), cut in 0usize..60_000, byte in any::<u8>()) {
         let _ = moodle_import::import(&s, "x.xml");
         static XML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let xml = XML.get_or_init(|| moodle_export::export(&shipped()).0);
+        let xml = XML.get_or_init(|| moodle_export::export(&shipped()).text);
         let mut bytes = xml.clone().into_bytes();
         let at = cut % bytes.len();
         bytes[at] = byte;

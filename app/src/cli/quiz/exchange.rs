@@ -51,26 +51,19 @@ pub fn export(source: &BankSource, format: Format, file: &Path) -> anyhow::Resul
             return report_errors(source, &errors);
         }
     };
-    let (text, notes) = match format {
+    let exported = match format {
         Format::MoodleXml => moodle_export::export(&bank),
         Format::Gift => gift::export(&bank),
     };
-    write_atomically(file, text.as_bytes())?;
-    say_notes(&notes);
-    let exported = exported_count(&bank);
+    write_atomically(file, exported.text.as_bytes())?;
+    say_notes(&exported.notes);
     write_text(&format!(
-        "wrote {}: {exported} of {} questions\n",
+        "wrote {}: {} of {} questions\n",
         file.display(),
+        exported.questions,
         bank.questions().len()
     ))?;
     Ok(ExitCode::from(EXIT_COMPLETED))
-}
-
-fn exported_count(bank: &Bank) -> usize {
-    bank.questions()
-        .iter()
-        .filter(|q| q.kind() != migralab_course::quiz::Kind::Predict)
-        .count()
 }
 
 /// `--import`.
