@@ -79,36 +79,47 @@ pub fn name_key(name: &str) -> String {
 /// The students of a class, by exact (trimmed) name.
 pub type Students = BTreeMap<String, Profile>;
 
-/// An answer's identity: quiz, question, time, and the number of earlier answers in the same
-/// profile with the same three (a retry answered within the same second).
-type AttemptKey = (Option<String>, String, u64, usize);
-
-fn attempt_keys(attempts: &[Attempt]) -> Vec<AttemptKey> {
-    let mut seen: HashMap<(Option<String>, String, u64), usize> = HashMap::new();
-    attempts
+/// Each entry's identity: `base` (what names it in a file), and how many earlier entries of
+/// the same list share that base (two answers to one question in one second of a retry).
+fn occurrence_keys<T, K: std::hash::Hash + Eq + Clone>(
+    items: &[T],
+    base: impl Fn(&T) -> K,
+) -> Vec<(K, usize)> {
+    let mut seen: HashMap<K, usize> = HashMap::new();
+    items
         .iter()
-        .map(|a| {
-            let base = (a.quiz.clone(), a.question.clone(), a.at);
-            let n = seen.entry(base.clone()).or_default();
-            let key = (base.0, base.1, base.2, *n);
+        .map(|item| {
+            let k = base(item);
+            let n = seen.entry(k.clone()).or_default();
+            let key = (k, *n);
             *n += 1;
             key
         })
         .collect()
 }
 
-/// An observation's identity: experiment, time and the number of earlier ones with both.
-fn observation_keys(observations: &[Observation]) -> Vec<(String, u64, usize)> {
-    let mut seen: HashMap<(String, u64), usize> = HashMap::new();
-    observations
-        .iter()
-        .map(|o| {
-            let n = seen.entry((o.experiment.clone(), o.at)).or_default();
-            let key = (o.experiment.clone(), o.at, *n);
-            *n += 1;
-            key
-        })
-        .collect()
+/// The entries of `incoming` that `have` lacks, by identity; an entry whose identity is there
+/// with other content is a disagreement, described by `differs(theirs, ours)`.
+fn new_entries<T: PartialEq + Clone, K: std::hash::Hash + Eq + Clone>(
+    have: &[T],
+    incoming: &[T],
+    base: impl Fn(&T) -> K,
+    differs: impl Fn(&T, &T) -> String,
+) -> Result<Vec<T>, String> {
+    let index: HashMap<(K, usize), usize> = occurrence_keys(have, &base)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect();
+    let mut added = Vec::new();
+    for (key, item) in occurrence_keys(incoming, &base).into_iter().zip(incoming) {
+        match index.get(&key) {
+            Some(&i) if have[i] == *item => {}
+            Some(&i) => return Err(differs(&have[i], item)),
+            None => added.push(item.clone()),
+        }
+    }
+    Ok(added)
 }
 
 /// Merge `incoming` (read from `source`) into `class`; see the module's invariants.
@@ -177,32 +188,22 @@ impl MergeReport {
 fn merge_into(into: &mut Profile, incoming: &Profile) -> Result<Counts, String> {
     let mut counts = (0, 0, 0);
 
-    let have: HashMap<AttemptKey, usize> = attempt_keys(&into.attempts)
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, i))
-        .collect();
-    let mut added = Vec::new();
-    for (key, a) in attempt_keys(&incoming.attempts)
-        .into_iter()
-        .zip(&incoming.attempts)
-    {
-        match have.get(&key) {
-            Some(&i) if into.attempts[i] == *a => {}
-            Some(&i) => {
-                return Err(format!(
-                    "its answer to `{}` at {} (quiz {}) differs from the class's (score {} \
-                     there, {} here)",
-                    a.question,
-                    a.at,
-                    a.quiz.as_deref().unwrap_or("-"),
-                    into.attempts[i].score,
-                    a.score
-                ));
-            }
-            None => added.push(a.clone()),
-        }
-    }
+    let added = new_entries(
+        &into.attempts,
+        &incoming.attempts,
+        |a: &Attempt| (a.quiz.clone(), a.question.clone(), a.at),
+        |ours, theirs| {
+            format!(
+                "its answer to `{}` at {} (quiz {}) differs from the class's (score {} there, \
+                 {} here)",
+                theirs.question,
+                theirs.at,
+                theirs.quiz.as_deref().unwrap_or("-"),
+                ours.score,
+                theirs.score
+            )
+        },
+    )?;
 
     for q in &incoming.quizzes {
         match into.quizzes.iter_mut().find(|have| have.id == q.id) {
@@ -222,27 +223,17 @@ fn merge_into(into: &mut Profile, incoming: &Profile) -> Result<Counts, String> 
         }
     }
 
-    let have_obs: HashMap<(String, u64, usize), usize> = observation_keys(&into.observations)
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, i))
-        .collect();
-    let mut added_obs = Vec::new();
-    for (key, o) in observation_keys(&incoming.observations)
-        .into_iter()
-        .zip(&incoming.observations)
-    {
-        match have_obs.get(&key) {
-            Some(&i) if into.observations[i] == *o => {}
-            Some(_) => {
-                return Err(format!(
-                    "its observation on `{}` at {} differs from the class's",
-                    o.experiment, o.at
-                ));
-            }
-            None => added_obs.push(o.clone()),
-        }
-    }
+    let added_obs = new_entries(
+        &into.observations,
+        &incoming.observations,
+        |o: &Observation| (o.experiment.clone(), o.at),
+        |_, theirs| {
+            format!(
+                "its observation on `{}` at {} differs from the class's",
+                theirs.experiment, theirs.at
+            )
+        },
+    )?;
 
     counts.0 = added.len();
     counts.2 = added_obs.len();
@@ -281,36 +272,11 @@ fn recompute_totals(p: &mut Profile) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn answer(question: &str, at: u64, score: f64) -> Attempt {
-        Attempt {
-            at,
-            question: question.into(),
-            objective: "flag-live".into(),
-            score,
-            correct: score >= 1.0,
-            quiz: Some("q1".into()),
-        }
-    }
 
     #[test]
     fn names_that_differ_by_case_or_spaces_share_a_key() {
         assert_eq!(name_key(" Ana  Putri "), name_key("ana putri"));
         assert_ne!(name_key("Ana Putri"), name_key("AnaPutri"));
-    }
-
-    #[test]
-    fn two_identical_answers_in_one_second_are_both_kept() {
-        let mut p = Profile::new("Ana");
-        p.record_attempt(answer("q", 5, 0.0));
-        p.record_attempt(answer("q", 5, 0.0));
-        let mut class = Students::new();
-        merge_profile(&mut class, &p, "a.json");
-        let again = merge_profile(&mut class, &p, "a.json");
-        assert!(!again.changed());
-        assert_eq!(class["Ana"].attempts.len(), 2);
-        assert_eq!(class["Ana"].objectives["flag-live"].asked, 2);
     }
 }

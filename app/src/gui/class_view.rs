@@ -238,25 +238,12 @@ fn view_ui(
         ];
         for (html, label) in buttons {
             if ui.button(label).clicked() {
-                cr.export_status = Some(match export(&shown, lang, html, export_dir, data_dir) {
-                    Ok(path) => Status::Done(tr!(
-                        lang,
-                        "instr-exported",
-                        path = path.display().to_string()
-                    )),
-                    Err(e) => {
-                        Status::Problem(tr!(lang, "instr-export-failed", error = format!("{e:#}")))
-                    }
-                });
+                let written = export(&shown, lang, html, export_dir, data_dir);
+                cr.export_status = Some(super::instructor_tab::export_status(lang, written));
             }
         }
     });
-    if let Some(s) = &cr.export_status {
-        match s {
-            Status::Done(m) => ui.label(m),
-            Status::Problem(m) => ui.colored_label(ui.visuals().error_fg_color, m),
-        };
-    }
+    super::instructor_tab::status_ui(ui, cr.export_status.as_ref());
 }
 
 fn heat_map_ui(ui: &mut egui::Ui, lang: Lang, shown: &[ClassRow], opts: &mut ViewOptions) {

@@ -326,7 +326,19 @@ fn lock_ui(ui: &mut egui::Ui, lang: Lang, ir: &mut InstructorRuntime, actions: &
     status_ui(ui, ir.status.as_ref());
 }
 
-fn status_ui(ui: &mut egui::Ui, status: Option<&Status>) {
+/// What an export said: the file written, or why not.
+pub(super) fn export_status(lang: Lang, written: anyhow::Result<PathBuf>) -> Status {
+    match written {
+        Ok(path) => Status::Done(tr!(
+            lang,
+            "instr-exported",
+            path = path.display().to_string()
+        )),
+        Err(e) => Status::Problem(tr!(lang, "instr-export-failed", error = format!("{e:#}"))),
+    }
+}
+
+pub(super) fn status_ui(ui: &mut egui::Ui, status: Option<&Status>) {
     match status {
         Some(Status::Done(m)) => {
             ui.label(egui::RichText::new(format!("✔ {m}")).strong());
@@ -801,17 +813,7 @@ fn apply(shared: &mut Shared, ir: &mut InstructorRuntime, action: Action, lang: 
         }
         Action::ExportJson | Action::ExportCsv => {
             let csv = action == Action::ExportCsv;
-            let status = match export(shared, ir, csv) {
-                Ok(path) => Status::Done(tr!(
-                    lang,
-                    "instr-exported",
-                    path = path.display().to_string()
-                )),
-                Err(e) => {
-                    Status::Problem(tr!(lang, "instr-export-failed", error = format!("{e:#}")))
-                }
-            };
-            ir.export_status = Some(status);
+            ir.export_status = Some(export_status(lang, export(shared, ir, csv)));
         }
     }
 }

@@ -16,9 +16,9 @@
 
 use super::command_variants;
 use super::convert::{Converter, ERROR_OPEN, Imported, LmsAnswer, LmsQuestion, UNIT_OPEN};
-use super::moodle_export::{CATEGORY_PREFIX, fraction};
+use super::moodle_export::{CATEGORY_PREFIX, absolute_tolerance, fraction};
 use super::multilang::{escape as html_escape, from_html, to_html};
-use migralab_course::quiz::{Bank, Body, Choice, Question, Tolerance};
+use migralab_course::quiz::{Bank, Body, Choice, Question};
 use migralab_sim_core::text::Text;
 use std::fmt::Write as _;
 
@@ -130,13 +130,7 @@ pub fn export(bank: &Bank) -> super::Exported {
                 unit,
                 pitfalls,
             } => {
-                let width = tolerance.width(*answer);
-                if let Tolerance::Percent(p) = tolerance {
-                    notes.push(format!(
-                        "question `{}`: the tolerance of {p} % is exported as ±{width} (GIFT's tolerance is absolute)",
-                        q.id
-                    ));
-                }
+                let width = absolute_tolerance(q, *answer, *tolerance, &mut notes);
                 head(
                     &mut out,
                     q,

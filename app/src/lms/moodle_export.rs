@@ -108,6 +108,24 @@ fn choices(out: &mut String, q: &Question, options: &[Choice], single: bool, ext
     }
 }
 
+/// A numeric question's tolerance as the absolute width LMS formats have; a percentage is
+/// noted as converted.
+pub(crate) fn absolute_tolerance(
+    q: &Question,
+    answer: f64,
+    tolerance: Tolerance,
+    notes: &mut Vec<String>,
+) -> f64 {
+    let width = tolerance.width(answer);
+    if let Tolerance::Percent(p) = tolerance {
+        notes.push(format!(
+            "question `{}`: the tolerance of {p} % is exported as ±{width} (the LMS's tolerance is absolute)",
+            q.id
+        ));
+    }
+    width
+}
+
 /// The bank as Moodle XML, and what could not be carried.
 pub fn export(bank: &Bank) -> super::Exported {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<quiz>\n");
@@ -164,13 +182,7 @@ pub fn export(bank: &Bank) -> super::Exported {
                 pitfalls,
             } => {
                 head(&mut out, "numerical", q, "");
-                let width = tolerance.width(*answer);
-                if let Tolerance::Percent(p) = tolerance {
-                    notes.push(format!(
-                        "question `{}`: the tolerance of {p} % is exported as ±{width} (Moodle's tolerance is absolute)",
-                        q.id
-                    ));
-                }
+                let width = absolute_tolerance(q, *answer, *tolerance, &mut notes);
                 let mut numeric_answer = |f: &str, value: f64, why: Option<&Text>| {
                     let _ = writeln!(
                         out,

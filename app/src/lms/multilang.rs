@@ -7,20 +7,15 @@ use migralab_sim_core::text::Text;
 /// at all (most control characters) become U+FFFD: a bank's text may hold any character a TOML
 /// escape can write.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if u32::from(c) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
-                out.push('\u{FFFD}');
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    let legal: String = s
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if u32::from(c) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    crate::export::html::escape_content(&legal)
 }
 
 /// A text as HTML: new lines as `<br>` (HTML would join the lines).

@@ -2,7 +2,7 @@
 //! and the instructor's reader never sees a lost or torn file; `migralab quiz --student` on
 //! several "PCs" (data directories) publishes there.
 
-use crate::common::Scratch;
+use crate::common::{ONE_QUESTION, Scratch};
 use migralab_app::class::folder::ClassFolderReader;
 use migralab_app::class::merge::Students;
 use migralab_app::progress::{Attempt, ProfileStore};
@@ -11,6 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A scratch folder with a class folder `share` in it.
+fn with_share(test: &str) -> (Scratch, PathBuf) {
+    let dir = Scratch::new("class-folder", test);
+    let folder = dir.path("share");
+    std::fs::create_dir_all(&folder).unwrap();
+    (dir, folder)
+}
 
 fn settings_with(folder: &Path) -> InstructorSettings {
     InstructorSettings {
@@ -32,9 +40,7 @@ fn answer(n: u64) -> Attempt {
 
 #[test]
 fn students_writing_at_once_lose_nothing_and_tear_nothing() {
-    let dir = Scratch::new("class-folder", "concurrent");
-    let folder = dir.path("share");
-    std::fs::create_dir_all(&folder).unwrap();
+    let (dir, folder) = with_share("concurrent");
     const UPDATES: u64 = 25;
     // Six PCs with a student each, and a seventh PC where two processes answer for one student.
     let mut writers: Vec<(PathBuf, String)> = (0..6)
@@ -104,29 +110,9 @@ fn students_writing_at_once_lose_nothing_and_tear_nothing() {
     assert!(!reader.refresh().unwrap());
 }
 
-const ONE_QUESTION: &str = r#"[[question]]
-id = "s-live"
-kind = "single"
-objective = "flag-live"
-shuffle = false
-prompt.id = "Flag mana yang menjaga VM tetap berjalan selama migrasi?"
-prompt.en = "Which flag keeps the VM running during the migration?"
-
-[[question.option]]
-correct = true
-text = { id = "--live", en = "--live" }
-why = { id = "Benar, VM tetap berjalan.", en = "Right, the VM keeps running." }
-
-[[question.option]]
-text = { id = "--persistent", en = "--persistent" }
-why = { id = "Itu tentang definisi di tujuan.", en = "That is about the definition on the destination." }
-"#;
-
 #[test]
 fn quizzes_on_several_pcs_publish_to_the_class_folder_at_once() {
-    let dir = Scratch::new("class-folder", "processes");
-    let folder = dir.path("share");
-    std::fs::create_dir_all(&folder).unwrap();
+    let (dir, folder) = with_share("processes");
     let bank = dir.path("bank");
     std::fs::create_dir_all(&bank).unwrap();
     std::fs::write(bank.join("one.toml"), ONE_QUESTION).unwrap();
@@ -151,14 +137,7 @@ fn quizzes_on_several_pcs_publish_to_the_class_folder_at_once() {
             child
         })
         .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    crate::common::wait_all_succeed(children);
     let mut reader = ClassFolderReader::new(&folder);
     reader.refresh().unwrap();
     let mut class = Students::new();
@@ -194,9 +173,7 @@ fn a_missing_share_is_said_and_the_answer_is_kept() {
 
 #[test]
 fn students_starting_at_once_on_one_pc_share_its_id() {
-    let dir = Scratch::new("class-folder", "pc-id");
-    let folder = dir.path("share");
-    std::fs::create_dir_all(&folder).unwrap();
+    let (dir, folder) = with_share("pc-id");
     let data = dir.path("pc");
     let threads: Vec<_> = (0..6)
         .map(|i| {

@@ -101,6 +101,18 @@ fn importing_twice_changes_nothing_and_two_pcs_of_one_student_are_joined() {
 }
 
 #[test]
+fn two_identical_answers_in_one_second_are_both_kept() {
+    // A retry answered twice within one second, wrong both times.
+    let p = profile("Ana", &[("q", 5, 0.0), ("q", 5, 0.0)], "5-a");
+    let mut class = Students::new();
+    merge_profile(&mut class, &p, "a.json");
+    let again = merge_profile(&mut class, &p, "a.json");
+    assert!(!again.changed());
+    assert_eq!(class["Ana"].attempts.len(), 2);
+    assert_eq!(class["Ana"].objectives["flag-live"].asked, 2);
+}
+
+#[test]
 fn a_later_export_completes_a_quiz_and_adds_only_the_new_answers() {
     let mut class = Students::new();
     let early = profile("Ana", &[("q1", 100, 1.0)], "100-a");

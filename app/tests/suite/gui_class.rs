@@ -60,11 +60,10 @@ fn student(name: &str, answers: &[(&str, f64)], observed: bool) -> Profile {
     p
 }
 
-#[test]
-fn the_class_view_merges_filters_sorts_follows_the_folder_and_exports() {
-    let dir = Scratch::new("gui-class", "flow");
-    let data = dir.path("data");
-    let share = dir.path("share");
+/// A scratch folder with a data directory whose settings name the class folder `share`.
+fn class_with_folder(test: &str) -> (Scratch, std::path::PathBuf, std::path::PathBuf) {
+    let dir = Scratch::new("gui-class", test);
+    let (data, share) = (dir.path("data"), dir.path("share"));
     std::fs::create_dir_all(&share).unwrap();
     InstructorSettings {
         class_folder: Some(share.clone()),
@@ -72,6 +71,12 @@ fn the_class_view_merges_filters_sorts_follows_the_folder_and_exports() {
     }
     .save(&data.join("instructor.toml"))
     .unwrap();
+    (dir, data, share)
+}
+
+#[test]
+fn the_class_view_merges_filters_sorts_follows_the_folder_and_exports() {
+    let (dir, data, share) = class_with_folder("flow");
     // Ana on this PC (stuck on --live), Budi imported, Citra in the class folder.
     ProfileStore::new(&data)
         .save(&student(
@@ -180,16 +185,7 @@ fn the_class_view_merges_filters_sorts_follows_the_folder_and_exports() {
 
 #[test]
 fn a_hostile_name_in_the_class_folder_is_listed_not_shown_as_a_student() {
-    let dir = Scratch::new("gui-class", "hostile");
-    let data = dir.path("data");
-    let share = dir.path("share");
-    std::fs::create_dir_all(&share).unwrap();
-    InstructorSettings {
-        class_folder: Some(share.clone()),
-        ..InstructorSettings::default()
-    }
-    .save(&data.join("instructor.toml"))
-    .unwrap();
+    let (_dir, data, share) = class_with_folder("hostile");
     std::fs::write(
         share.join("x.json"),
         r#"{"format": 3, "name": "Ana\u202Egnp.exe"}"#,
