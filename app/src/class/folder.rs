@@ -109,6 +109,18 @@ impl ClassFolder {
             );
         }
         let path = self.path_of(&profile.name)?;
+        // Only this PC's own regular file is ever replaced: a symbolic link planted under its
+        // name (by anyone who can write the share) would otherwise make the atomic write
+        // replace the file the link points to, on this PC.
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && !meta.file_type().is_file()
+        {
+            anyhow::bail!(
+                "{} is not a regular file (a link or a special file put in the class folder); \
+                 not written",
+                path.display()
+            );
+        }
         let mut text = serde_json::to_string_pretty(profile).context("cannot serialise")?;
         text.push('\n');
         write_atomically(&path, text.as_bytes())
@@ -149,7 +161,8 @@ impl ClassFolderReader {
         let mut changed = files.len() != self.seen.len();
         let mut next = HashMap::with_capacity(files.len());
         for path in files.into_iter().take(MAX_IMPORT_FILES) {
-            let meta = std::fs::metadata(&path).ok();
+            // Not followed: a link in a shared folder may point anywhere on this PC.
+            let meta = std::fs::symlink_metadata(&path).ok();
             let stamp = (
                 meta.as_ref().and_then(|m| m.modified().ok()),
                 meta.as_ref().map_or(0, std::fs::Metadata::len),
@@ -161,9 +174,14 @@ impl ClassFolderReader {
                 _ => {
                     changed = true;
                     let origin = path.display().to_string();
-                    let students = read_bounded(&path, PROGRESS_IMPORT)
-                        .map_err(|e| e.to_string())
-                        .and_then(|b| parse_progress(&b, &origin).map_err(|e| format!("{e:#}")));
+                    let regular = meta.as_ref().is_some_and(|m| m.file_type().is_file());
+                    let students = if !regular {
+                        Err(format!("{origin}: not a regular file (a link?); skipped"))
+                    } else {
+                        read_bounded(&path, PROGRESS_IMPORT)
+                            .map_err(|e| e.to_string())
+                            .and_then(|b| parse_progress(&b, &origin).map_err(|e| format!("{e:#}")))
+                    };
                     next.insert(path, Seen { stamp, students });
                 }
             }
