@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod folder;
+pub mod gather;
 pub mod merge;
 pub mod report;
 pub mod store;

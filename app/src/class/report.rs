@@ -97,27 +97,38 @@ fn mastery_svg(rows: &[ClassRow], lang: Lang) -> anyhow::Result<String> {
     {
         let root = SVGBackend::with_string(&mut out, (900, 360)).into_drawing_area();
         root.fill(&WHITE)?;
+        let n = Objective::ALL.len();
         let mut chart = ChartBuilder::on(&root)
             .caption(tr!(lang, "class-chart-title"), (FONT, 18))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(44)
-            .build_cartesian_2d(0..Objective::ALL.len(), 0.0..100.0)?;
+            .build_cartesian_2d((1..n).into_segmented(), 0.0..100.0)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(Objective::ALL.len())
-            .x_label_formatter(&|i| (i + 1).to_string())
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => i.to_string(),
+                SegmentValue::Last => String::new(),
+            })
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("%")
             .label_style((FONT, 12))
             .draw()?;
+        // Objectives nobody answered have no bar (not a bar at 0).
         chart.draw_series(means.iter().enumerate().filter_map(|(i, m)| {
             let m = (*m)?;
             let (r, g, b) = heat_rgb(Some(m));
-            Some(Rectangle::new(
-                [(i, 0.0), (i + 1, m * 100.0)],
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i + 1), 0.0),
+                    (SegmentValue::Exact(i + 2), m * 100.0),
+                ],
                 RGBColor(r, g, b).filled(),
-            ))
+            );
+            bar.set_margin(0, 0, 4, 4);
+            Some(bar)
         }))?;
         root.present()?;
     }

@@ -28,7 +28,11 @@ Examples:
   migralab progress export --csv --out results.csv     every student, one row per answer
   migralab progress export --student Ana               Ana's profile as JSON
   migralab progress import pc01.json pc02.json         merge two PCs' exports into the class
-  migralab progress import /media/usb/exports/         every *.json in the folder";
+  migralab progress import /media/usb/exports/         every *.json in the folder
+  migralab progress report --html --out kelas.html     the class report (also --csv)
+
+`progress report` gathers the class as the app's Instruktur tab shows it: this PC's students, \
+the imported class and the class folder (`class_folder` in instructor.toml).";
 
 /// `migralab progress --help`: exit codes.
 pub const PROGRESS_AFTER_HELP: &str = "\
@@ -50,6 +54,31 @@ enum ProgressAction {
     Export(ExportArgs),
     /// Merge exported progress files (or folders of them) into the class.
     Import(ImportArgs),
+    /// The class report: this PC's students, the imported class and the class folder.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// One row per student: mastery per objective, experiments, stuck on (the default)
+    #[arg(long, conflicts_with = "html")]
+    csv: bool,
+
+    /// One self-contained HTML page with the chart and the heat map
+    #[arg(long)]
+    html: bool,
+
+    /// Language of the HTML report
+    #[arg(long, value_enum, default_value = "id")]
+    lang: super::LangArg,
+
+    /// Only students stuck somewhere
+    #[arg(long)]
+    only_stuck: bool,
+
+    /// Write to FILE (atomically) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +119,19 @@ pub enum ProgressConfig {
         /// The files to read.
         inputs: Vec<PathBuf>,
     },
+    /// `progress report`.
+    Report {
+        /// The data directory.
+        data_dir: PathBuf,
+        /// HTML (else CSV).
+        html: bool,
+        /// The report's language.
+        lang: migralab_sim_core::lang::Lang,
+        /// Only the stuck.
+        only_stuck: bool,
+        /// Where to write.
+        out: Option<PathBuf>,
+    },
 }
 
 /// A validated `migralab progress export`.
@@ -110,6 +152,18 @@ impl ProgressConfig {
                 return Ok(ProgressConfig::Import {
                     class: ClassStore::new(&crate::storage::data_dir()?),
                     inputs: expand_inputs(&i.inputs)?,
+                });
+            }
+            ProgressAction::Report(r) => {
+                if let Some(out) = &r.out {
+                    check_output("--out", out)?;
+                }
+                return Ok(ProgressConfig::Report {
+                    data_dir: crate::storage::data_dir()?,
+                    html: r.html,
+                    lang: r.lang.into(),
+                    only_stuck: r.only_stuck,
+                    out: r.out,
                 });
             }
         };
@@ -144,7 +198,56 @@ pub fn run(config: ProgressConfig) -> anyhow::Result<ExitCode> {
     match config {
         ProgressConfig::Export(e) => run_export(e),
         ProgressConfig::Import { class, inputs } => run_import(&class, &inputs),
+        ProgressConfig::Report {
+            data_dir,
+            html,
+            lang,
+            only_stuck,
+            out,
+        } => run_report(&data_dir, html, lang, only_stuck, out.as_deref()),
     }
+}
+
+/// `progress report`: the class as the Instruktur tab shows it, sorted by name.
+fn run_report(
+    data_dir: &std::path::Path,
+    html: bool,
+    lang: migralab_sim_core::lang::Lang,
+    only_stuck: bool,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use crate::class::{folder::ClassFolderReader, gather::gather, report, view};
+    let settings = crate::settings::SettingsFile::read(data_dir);
+    if let Some(e) = settings.error() {
+        eprintln!("warning: {}", migralab_sim_core::term::escape(e));
+    }
+    let mut reader = settings
+        .effective()
+        .class_folder
+        .map(|f| ClassFolderReader::new(&f));
+    let g = gather(Some(data_dir), reader.as_mut());
+    for p in &g.problems {
+        eprintln!("warning: {}", migralab_sim_core::term::escape(p));
+    }
+    let opts = view::ViewOptions {
+        only_stuck,
+        ..view::ViewOptions::default()
+    };
+    let rows = view::rows(&g.students, &opts);
+    let text = if html {
+        let title = crate::tr!(lang, "class-report-title");
+        report::to_html(&rows, lang, &format!("{title} · {}", rows.len()))?
+    } else {
+        report::to_csv(&rows)
+    };
+    match out {
+        Some(path) => {
+            write_atomically(path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => write_stdout(text.as_bytes()).context("cannot write to standard output")?,
+    }
+    Ok(ExitCode::from(EXIT_COMPLETED))
 }
 
 /// `progress import`: read and check every file first (a bad one stops the import before the

@@ -12,11 +12,10 @@
 use super::instructor_tab::Status;
 use super::shared::Shared;
 use crate::class::folder::ClassFolderReader;
-use crate::class::merge::{Students, merge_profile};
+use crate::class::gather::gather;
+use crate::class::merge::Students;
 use crate::class::report::{heat_rgb, to_csv, to_html};
-use crate::class::store::ClassStore;
 use crate::class::view::{ClassRow, SortBy, ViewOptions, rows};
-use crate::progress::ProfileStore;
 use crate::storage::write_atomically;
 use crate::tr;
 use migralab_course::experiments::experiments;
@@ -53,46 +52,13 @@ impl ClassRuntime {
 
     /// Rebuild the class from the data directory and the class folder `folder`.
     pub fn rebuild(&mut self, data_dir: Option<&Path>, folder: Option<&Path>) {
-        let mut class = Students::new();
-        let mut problems = Vec::new();
-        if let Some(dir) = data_dir {
-            match ProfileStore::new(dir).load_all() {
-                Ok((profiles, notices)) => {
-                    problems.extend(notices);
-                    for p in &profiles {
-                        let source = ProfileStore::new(dir).path_of(&p.name);
-                        let r = merge_profile(&mut class, p, &source.display().to_string());
-                        problems.extend(r.conflicts.iter().map(ToString::to_string));
-                    }
-                }
-                Err(e) => problems.push(format!("{e:#}")),
-            }
-            let store = ClassStore::new(dir);
-            match store.load() {
-                Ok(imported) => {
-                    let source = store.path().display().to_string();
-                    for p in imported.values() {
-                        let r = merge_profile(&mut class, p, &source);
-                        problems.extend(r.conflicts.iter().map(ToString::to_string));
-                    }
-                }
-                Err(e) => problems.push(format!("{e:#}")),
-            }
-        }
         if self.reader.as_ref().map(ClassFolderReader::folder) != folder {
             self.reader = folder.map(ClassFolderReader::new);
         }
-        if let Some(reader) = &mut self.reader {
-            if let Err(e) = reader.refresh() {
-                problems.push(format!("{e:#}"));
-            }
-            let (bad, conflicts) = reader.merge_into(&mut class);
-            problems.extend(bad);
-            problems.extend(conflicts.iter().map(ToString::to_string));
-        }
+        let g = gather(data_dir, self.reader.as_mut());
         self.last_poll = Some(Instant::now());
-        self.students = Some(class);
-        self.problems = problems;
+        self.students = Some(g.students);
+        self.problems = g.problems;
     }
 
     /// Rebuild when first shown, and when the class folder changed (looked at every [`POLL`]).

@@ -207,18 +207,33 @@ fn links_planted_in_the_class_folder_are_neither_written_through_nor_read() {
     let data = dir.path("pc");
     let store = ProfileStore::for_settings(&data, &settings_with(&folder));
     // Learn this PC's file name, then put a link there to a precious file of this PC.
-    store.update("Ana", |p| p.record_attempt(answer(1))).unwrap();
-    let own = std::fs::read_dir(&folder).unwrap().next().unwrap().unwrap().path();
+    store
+        .update("Ana", |p| p.record_attempt(answer(1)))
+        .unwrap();
+    let own = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     std::fs::remove_file(&own).unwrap();
     let precious = dir.write("precious.txt", "keep me");
     std::os::unix::fs::symlink(&precious, &own).unwrap();
-    let notice = store.update("Ana", |p| p.record_attempt(answer(2))).unwrap();
+    let notice = store
+        .update("Ana", |p| p.record_attempt(answer(2)))
+        .unwrap();
     assert!(
-        notice.as_deref().is_some_and(|n| n.contains("is not a regular file")),
+        notice
+            .as_deref()
+            .is_some_and(|n| n.contains("is not a regular file")),
         "{notice:?}"
     );
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
-    assert_eq!(store.load("Ana").unwrap().value.attempts.len(), 2, "the answer is kept");
+    assert_eq!(
+        store.load("Ana").unwrap().value.attempts.len(),
+        2,
+        "the answer is kept"
+    );
 
     // The instructor's reader lists the link as skipped, without reading what it points to.
     let profile = dir.write("elsewhere.json", r#"{"format": 3, "name": "Eve"}"#);
@@ -229,5 +244,8 @@ fn links_planted_in_the_class_folder_are_neither_written_through_nor_read() {
     let (bad, _) = reader.merge_into(&mut class);
     assert!(class.is_empty(), "{class:?}");
     assert_eq!(bad.len(), 2, "{bad:?}");
-    assert!(bad.iter().all(|b| b.contains("not a regular file")), "{bad:?}");
+    assert!(
+        bad.iter().all(|b| b.contains("not a regular file")),
+        "{bad:?}"
+    );
 }

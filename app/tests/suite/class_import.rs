@@ -273,3 +273,68 @@ mod properties {
         }
     }
 }
+
+/// `migralab progress report`: the class as the tab gathers it (this PC, the imported class and
+/// the class folder), as CSV on standard output or HTML to a file.
+#[test]
+fn progress_report_gathers_the_class_as_csv_and_html() {
+    let dir = Scratch::new("class-import", "report");
+    let data = dir.path("data");
+    let share = dir.path("share");
+    std::fs::create_dir_all(&share).unwrap();
+    migralab_app::settings::InstructorSettings {
+        class_folder: Some(share.clone()),
+        ..Default::default()
+    }
+    .save(&data.join("instructor.toml"))
+    .unwrap();
+    let pc = dir.write(
+        "pc.json",
+        &export_json(&[profile("Budi", &[("q1", 100, 1.0)], "100-b")]).unwrap(),
+    );
+    assert_eq!(import(&data, &[pc.to_str().unwrap()]).0, 0);
+    let stuck = profile("Citra", &[("q1", 100, 0.0), ("q2", 101, 0.0)], "100-c");
+    std::fs::write(
+        share.join("Citra.00000000000000cc.json"),
+        serde_json::to_string(&stuck).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(share.join("broken.json"), "{").unwrap();
+
+    let report = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_migralab"))
+            .args(["progress", "report"])
+            .args(args)
+            .env("MIGRALAB_DATA_DIR", &data)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (csv, err) = report(&["--csv"]);
+    let names: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(names, ["Budi", "Citra"], "{csv}");
+    assert!(
+        csv.lines().nth(2).unwrap().contains(",flag-live,"),
+        "Citra is stuck on --live: {csv}"
+    );
+    assert!(
+        err.contains("broken.json:1:"),
+        "the unreadable file is said: {err}"
+    );
+    let (only, _) = report(&["--only-stuck"]);
+    assert_eq!(only.lines().count(), 2, "{only}");
+
+    let html = dir.path("kelas.html");
+    report(&["--html", "--lang", "id", "--out", html.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<html lang=\"id\">") && page.contains("Laporan kelas"));
+    assert!(page.contains("<svg") && page.contains("Citra"));
+}
