@@ -213,6 +213,17 @@ fn a_bad_file_among_good_ones_changes_nothing_and_says_where() {
     let (code, _, err) = import(&data, &[newer.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("format 99"), "{err}");
+
+    // A damaged class file is refused with its line, never overwritten.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("class.json"), "{\n  \"format\": 3,\n  oops").unwrap();
+    let (code, _, err) = import(&data, &[good.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("class.json:3:"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(data.join("class.json")).unwrap(),
+        "{\n  \"format\": 3,\n  oops"
+    );
 }
 
 mod properties {
