@@ -21,10 +21,12 @@
 #[cfg(all(feature = "real", not(target_os = "linux")))]
 compile_error!("real mode (the `real` feature) is Linux-only; build without it on this system");
 
+pub mod class;
 pub mod cli;
 pub mod export;
 pub mod gui;
 pub mod i18n;
+pub mod lms;
 pub mod progress;
 pub mod quiz;
 pub mod scenarios;

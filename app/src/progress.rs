@@ -33,8 +33,10 @@ use std::path::{Path, PathBuf};
 
 /// The profile format this build writes. A file with a larger `format` is kept aside, not read.
 /// Format 2 added [`Profile::quizzes`] and [`Attempt::quiz`]; a format 1 file loads as it is
-/// (its answers belong to no recorded quiz) and is written back as format 2.
-pub const PROFILE_FORMAT: u32 = 2;
+/// (its answers belong to no recorded quiz) and is written back as the current format. Format 3
+/// added [`Observation::measured`] (an older migralab would refuse the new key as damage; the
+/// format makes it say "newer" instead).
+pub const PROFILE_FORMAT: u32 = 3;
 
 /// How long [`ProfileStore::update`] waits for another process's lock on the same profile
 /// (an update holds it for milliseconds).
@@ -94,6 +96,10 @@ pub struct Observation {
     pub experiment: String,
     /// The student's text.
     pub text: String,
+    /// What the student's compared runs measured when the observation was written, by the
+    /// experiment's placeholder names (`downtime_ms_a`, `total_s_b`, ...; format 3).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub measured: BTreeMap<String, f64>,
 }
 
 /// Running totals for one objective.
@@ -206,13 +212,14 @@ impl Profile {
             at,
             experiment: experiment.to_owned(),
             text: text.to_owned(),
+            measured: BTreeMap::new(),
         });
     }
 }
 
 /// A random number from the standard library's per-process hash keys (no extra crate): quiz
 /// ids only need to differ between processes that start a quiz in the same second.
-fn random_u32() -> u32 {
+pub(crate) fn random_u32() -> u32 {
     use std::hash::{BuildHasher as _, Hasher as _};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(std::process::id());
@@ -226,7 +233,7 @@ fn random_u32() -> u32 {
 
 /// The file stem for a student's name: letters, digits, `-` and `_` kept, every other byte
 /// written as `~XX`, so different names never share a file and no stem contains a dot.
-fn file_stem(name: &str) -> String {
+pub(crate) fn file_stem(name: &str) -> String {
     let mut s = String::with_capacity(name.len());
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
@@ -242,6 +249,8 @@ fn file_stem(name: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct ProfileStore {
     dir: PathBuf,
+    /// Where each saved profile is also written for the instructor (the class folder).
+    class_folder: Option<crate::class::folder::ClassFolder>,
 }
 
 impl ProfileStore {
@@ -249,6 +258,22 @@ impl ProfileStore {
     pub fn new(data_dir: &Path) -> ProfileStore {
         ProfileStore {
             dir: data_dir.join(STUDENTS_DIR),
+            class_folder: None,
+        }
+    }
+
+    /// Profiles under `data_dir/students`, each saved one also written to the class folder of
+    /// `settings` (if set) for the instructor.
+    pub fn for_settings(
+        data_dir: &Path,
+        settings: &crate::settings::InstructorSettings,
+    ) -> ProfileStore {
+        ProfileStore {
+            class_folder: settings
+                .class_folder
+                .as_deref()
+                .map(|f| crate::class::folder::ClassFolder::new(f, data_dir)),
+            ..ProfileStore::new(data_dir)
         }
     }
 
@@ -371,7 +396,18 @@ impl ProfileStore {
         let Loaded { mut value, notice } = self.load_locked(name)?;
         change(&mut value);
         self.save(&value)?;
-        Ok(notice)
+        // Still under the student's lock, so two processes of one student on this PC write the
+        // class folder's file in the order they saved. A share that is down costs the class
+        // view this update, not the student's answer: said, not fatal.
+        let shared = self.class_folder.as_ref().and_then(|f| {
+            f.publish(&value)
+                .err()
+                .map(|e| format!("the class folder was not updated: {e:#}"))
+        });
+        Ok(match (notice, shared) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        })
     }
 
     /// The files of the saved profiles, sorted (none when the folder is missing). Temporaries

@@ -95,6 +95,10 @@ pub struct InstructorSettings {
     pub scenario_dirs: Vec<PathBuf>,
     /// Extra question bank folders to load.
     pub quiz_dirs: Vec<PathBuf>,
+    /// A folder the lab PCs share: each student's progress is also written there (one file
+    /// per student and PC), and the instructor's app reads the class from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_folder: Option<PathBuf>,
     /// What the students see.
     pub visible: Visible,
     /// The real lab's configuration.
@@ -110,6 +114,7 @@ impl Default for InstructorSettings {
             assessment_mode: false,
             scenario_dirs: Vec::new(),
             quiz_dirs: Vec::new(),
+            class_folder: None,
             visible: Visible::default(),
             real_lab: RealModeSettings::default(),
         }

@@ -104,8 +104,8 @@ enum Command {
     /// Open a root shell on the scenario's simulated hosts and type the lesson's commands.
     #[command(long_about = shell::SHELL_LONG_ABOUT, after_help = shell::SHELL_AFTER_HELP)]
     Shell(shell::ShellArgs),
-    /// Export students' saved quiz results (JSON or CSV) for the instructor.
-    #[command(long_about = progress::PROGRESS_LONG_ABOUT)]
+    /// Export students' saved quiz results (JSON or CSV), or import other PCs' into the class.
+    #[command(long_about = progress::PROGRESS_LONG_ABOUT, after_help = progress::PROGRESS_AFTER_HELP)]
     Progress(progress::ProgressArgs),
     /// Turn a saved run into a lab report (HTML), figures (PNG, SVG) and data (CSV, JSON).
     #[command(long_about = report::REPORT_LONG_ABOUT)]

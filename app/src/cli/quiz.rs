@@ -2,6 +2,7 @@
 //! and count a question bank. Input is read line by line, so a quiz can be answered from a pipe
 //! (tests do).
 
+mod exchange;
 mod terminal;
 
 use super::LangArg as CliLang;
@@ -41,7 +42,14 @@ Examples:
   migralab quiz --lang en --count 10          ten questions, in English
   migralab quiz --objective flag-live         only the questions on --live
   migralab quiz --check my-quizzes/           validate an instructor's bank
-  migralab quiz --stats --json                count the shipped bank";
+  migralab quiz --stats --json                count the shipped bank
+  migralab quiz --export moodle-xml bank.xml  the shipped bank for Moodle's question bank
+  migralab quiz my-quizzes/ --export gift bank.gift.txt
+  migralab quiz --import moodle.xml --out my-quizzes/from-moodle.toml
+
+--export writes a bank for a learning platform (Moodle XML, or GIFT), --import turns one into a \
+migralab bank file; both list on standard error what cannot be carried (\"predict\" questions \
+need the simulator; migralab needs every option to explain itself).";
 
 /// `migralab quiz --help`: exit codes.
 pub const QUIZ_AFTER_HELP: &str = "\
@@ -95,6 +103,18 @@ pub struct QuizArgs {
     /// Save every answer to this student's progress profile (see `migralab progress`)
     #[arg(long, value_name = "NAME", conflicts_with_all = ["check", "stats"])]
     student: Option<String>,
+
+    /// Write the bank for a learning platform: FORMAT `moodle-xml` or `gift`
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"], conflicts_with_all = ["check", "stats", "student", "import"])]
+    export: Vec<PathBuf>,
+
+    /// Turn a Moodle XML (`.xml`) or GIFT file into a migralab bank file (written to --out)
+    #[arg(long, value_name = "FILE", requires = "out", conflicts_with_all = ["check", "stats", "student", "dir", "bank"])]
+    import: Option<PathBuf>,
+
+    /// With --import: the bank file (TOML) to write
+    #[arg(long, value_name = "FILE", requires = "import")]
+    out: Option<PathBuf>,
 }
 
 /// What `migralab quiz` does, validated.
@@ -107,22 +127,48 @@ pub struct QuizConfig {
     student: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Mode {
     Run,
     Check,
-    Stats { json: bool },
+    Stats {
+        json: bool,
+    },
+    Export {
+        format: exchange::Format,
+        file: PathBuf,
+    },
+    Import {
+        file: PathBuf,
+        out: PathBuf,
+    },
 }
 
 impl QuizConfig {
     /// Validate the arguments and read the bank's files (not parse them: errors are the
     /// check's job).
     pub fn from_args(args: QuizArgs) -> anyhow::Result<QuizConfig> {
-        let mode = match (args.check, args.stats) {
-            (true, _) => Mode::Check,
-            (_, true) => Mode::Stats { json: args.json },
+        let mode = match (args.check, args.stats, args.export.as_slice(), &args.import) {
+            (true, ..) => Mode::Check,
+            (_, true, ..) => Mode::Stats { json: args.json },
+            (_, _, [format, file], _) => Mode::Export {
+                format: exchange::Format::from_arg(format)?,
+                file: file.clone(),
+            },
+            (_, _, _, Some(file)) => Mode::Import {
+                file: file.clone(),
+                out: args.out.clone().unwrap_or_default(),
+            },
             _ => Mode::Run,
         };
+        match &mode {
+            Mode::Export { file, .. } => crate::storage::check_output("--export", file)?,
+            Mode::Import { file, out } => {
+                crate::storage::check_output("--out", out)?;
+                crate::storage::check_distinct(&[("--import", file)], &[("--out", out)])?;
+            }
+            _ => {}
+        }
         let source = match args.dir.or(args.bank) {
             Some(dir) => BankSource::read_dir(&dir)?,
             None => BankSource::shipped(),
@@ -162,6 +208,8 @@ impl QuizConfig {
 /// Run `migralab quiz`.
 pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
     match config.mode {
+        Mode::Export { format, file } => exchange::export(&config.source, format, &file),
+        Mode::Import { file, out } => exchange::import(&file, &out),
         Mode::Check => run_check(&config.source),
         Mode::Stats { json } => run_stats(&config.source, json),
         Mode::Run => {
@@ -200,7 +248,7 @@ pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
                 bank_arg: source.dir.clone(),
                 echo: !io::stdin().is_terminal(),
                 assessment: instructor.assessment_mode,
-                visible: instructor.visible,
+                visible: instructor.visible.clone(),
             };
             let mut log = match &config.student {
                 Some(student) => {
@@ -211,7 +259,7 @@ pub fn run(config: QuizConfig) -> anyhow::Result<ExitCode> {
                     )
                     .context("cannot write to standard output")?;
                     ProfileLog {
-                        store: Some(ProfileStore::new(&data_dir?)),
+                        store: Some(ProfileStore::for_settings(&data_dir?, &instructor)),
                         student: student.clone(),
                         recorder: None,
                         lang,

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 /// Size of an SVG figure, pixels (the HTML report scales it to the page).
 const SVG_SIZE: (u32, u32) = (800, 400);
 /// The family name the embedded font is registered under.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 /// One colour per run, in order (colour-blind friendly, after Okabe and Ito).
 const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
@@ -140,7 +140,7 @@ pub fn png(
 
 /// Register egui's default proportional font with plotters, once per process: plotters needs a
 /// font even for SVG, to measure the axis labels, and the system's fonts are not to be relied on.
-fn register_font() -> Result<(), ExportError> {
+pub(crate) fn register_font() -> Result<(), ExportError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT)

@@ -305,14 +305,24 @@ impl Row {
 
 /// Escape text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
+    escape_with(s, true)
+}
+
+/// Escape text for element content only (`&`, `<`, `>`): quotes stay, for formats that would
+/// have to escape an entity's `#` (GIFT).
+pub fn escape_content(s: &str) -> String {
+    escape_with(s, false)
+}
+
+fn escape_with(s: &str, quotes: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
+            '"' if quotes => out.push_str("&quot;"),
+            '\'' if quotes => out.push_str("&#39;"),
             c => out.push(c),
         }
     }

@@ -31,6 +31,9 @@ pub enum Command {
         experiment: String,
         /// The student's text.
         text: String,
+        /// The numbers the student's compared runs measured (see
+        /// [`super::experiments::measured_values`]).
+        measured: std::collections::BTreeMap<String, f64>,
     },
 }
 

@@ -104,14 +104,17 @@ pub fn placeholder_values(
     lab: &LabRuntime,
     lang: Lang,
 ) -> BTreeMap<String, String> {
+    formatted(&measured_values(exp, lab), lang)
+}
+
+/// What the student's compared runs of `exp` measured, by placeholder name: `downtime_ms_a`,
+/// `total_s_a`, `disk_gib_a`, `failed_after_s_a`, `lost_pings_a` (and `_b`). Kept with the
+/// observation in the profile, so the instructor sees each student's numbers.
+pub fn measured_values(exp: &Experiment, lab: &LabRuntime) -> BTreeMap<String, f64> {
     let Some(cmp) = &exp.compare else {
         return BTreeMap::new();
     };
-    values_of_runs(
-        run_of_step(exp, &cmp.a, lab),
-        run_of_step(exp, &cmp.b, lab),
-        lang,
-    )
+    measured_of_runs(run_of_step(exp, &cmp.a, lab), run_of_step(exp, &cmp.b, lab))
 }
 
 /// The placeholder values from the compared runs `a` and `b` (simulated or real alike).
@@ -120,6 +123,27 @@ pub fn values_of_runs(
     b: Option<&RunRecord>,
     lang: Lang,
 ) -> BTreeMap<String, String> {
+    formatted(&measured_of_runs(a, b), lang)
+}
+
+/// The measured numbers as the explanation shows them: whole milliseconds and pings, one
+/// decimal otherwise, with the language's decimal separator.
+pub fn formatted(measured: &BTreeMap<String, f64>, lang: Lang) -> BTreeMap<String, String> {
+    measured
+        .iter()
+        .map(|(k, v)| {
+            let text = if k.starts_with("downtime_ms") || k.starts_with("lost_pings") {
+                format!("{v:.0}")
+            } else {
+                number(lang, *v, 1)
+            };
+            (k.clone(), text)
+        })
+        .collect()
+}
+
+/// What the compared runs `a` and `b` measured, by placeholder name.
+pub fn measured_of_runs(a: Option<&RunRecord>, b: Option<&RunRecord>) -> BTreeMap<String, f64> {
     let mut values = BTreeMap::new();
     for (suffix, run) in [("a", a), ("b", b)] {
         let Some(run) = run else {
@@ -132,25 +156,19 @@ pub fn values_of_runs(
             ..
         }) = run.outcome()
         {
-            values.insert(format!("downtime_ms_{suffix}"), downtime_ms.to_string());
-            values.insert(
-                format!("total_s_{suffix}"),
-                number(lang, *total_ms as f64 / 1000.0, 1),
-            );
+            values.insert(format!("downtime_ms_{suffix}"), *downtime_ms as f64);
+            values.insert(format!("total_s_{suffix}"), *total_ms as f64 / 1000.0);
             values.insert(
                 format!("disk_gib_{suffix}"),
-                number(lang, *disk_bytes as f64 / f64::from(1u32 << 30), 1),
+                *disk_bytes as f64 / f64::from(1u32 << 30),
             );
         }
         if let Some(Outcome::Failed { at_ms, .. }) = run.outcome() {
-            values.insert(
-                format!("failed_after_s_{suffix}"),
-                number(lang, *at_ms as f64 / 1000.0, 1),
-            );
+            values.insert(format!("failed_after_s_{suffix}"), *at_ms as f64 / 1000.0);
         }
         values.insert(
             format!("lost_pings_{suffix}"),
-            run.series.lost_pings().to_string(),
+            run.series.lost_pings() as f64,
         );
     }
     values
@@ -237,13 +255,13 @@ fn guide_ui(
     {
         compare_button_ui(ui, lang, a.id, b.id, cmds);
     }
-    let values = placeholder_values(exp, lab, lang);
+    let measured = measured_values(exp, lab);
     conclusion_ui(
         ui,
         exp,
         state,
         lab.observation_status.as_deref(),
-        &values,
+        &measured,
         cmds,
     );
 }
@@ -338,13 +356,13 @@ pub fn compare_button_ui(
 }
 
 /// The observation the student writes, handing it in, and the explanation filled with
-/// `values` once it is revealed.
+/// the `measured` numbers once it is revealed (they are handed in with the observation).
 pub fn conclusion_ui(
     ui: &mut egui::Ui,
     exp: &Experiment,
     state: &mut AppState,
     observation_status: Option<&str>,
-    values: &BTreeMap<String, String>,
+    measured: &BTreeMap<String, f64>,
     cmds: &mut Vec<Command>,
 ) {
     let lang = state.lang;
@@ -382,6 +400,7 @@ pub fn conclusion_ui(
             cmds.push(Command::RecordObservation {
                 experiment: exp.id.clone(),
                 text: text.clone(),
+                measured: measured.clone(),
             });
         }
     });
@@ -398,13 +417,14 @@ pub fn conclusion_ui(
             cmds.push(Command::RecordObservation {
                 experiment: exp.id.clone(),
                 text,
+                measured: measured.clone(),
             });
         }
     } else {
         ui.label(egui::RichText::new(tr!(lang, "exp-explanation")).strong());
         widgets::text_with_code(
             ui,
-            &content::fill_placeholders(lang.pick(&exp.explanation), values),
+            &content::fill_placeholders(lang.pick(&exp.explanation), &formatted(measured, lang)),
         );
     }
 }

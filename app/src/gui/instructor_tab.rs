@@ -74,6 +74,8 @@ pub struct Draft {
     pub scenario_dirs: String,
     /// `quiz_dirs`, one per line.
     pub quiz_dirs: String,
+    /// `class_folder` (empty: none).
+    pub class_folder: String,
     /// `real_lab.allowed_hosts`, one per line.
     pub allowed_hosts: String,
     /// `real_lab.allowed_domains`, one per line.
@@ -122,6 +124,11 @@ impl Draft {
             quiz_other: other.join("\n"),
             scenario_dirs: path_lines(&s.scenario_dirs),
             quiz_dirs: path_lines(&s.quiz_dirs),
+            class_folder: s
+                .class_folder
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             allowed_hosts: s.real_lab.allowed_hosts.join("\n"),
             allowed_domains: s.real_lab.allowed_domains.join("\n"),
             ping_target: s.real_lab.ping_target.clone().unwrap_or_default(),
@@ -154,6 +161,9 @@ impl Draft {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
+            class_folder: Some(self.class_folder.trim())
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from),
             visible: Visible {
                 lessons: self.lessons.to_list(),
                 experiments: self.experiments.to_list(),
@@ -194,6 +204,8 @@ pub struct InstructorRuntime {
     pub export_dir: String,
     /// The result of the last export.
     pub export_status: Option<Status>,
+    /// The class view.
+    pub class: super::class_view::ClassRuntime,
 }
 
 impl InstructorRuntime {
@@ -205,6 +217,7 @@ impl InstructorRuntime {
         self.new_pin_again.clear();
         self.draft = None;
         self.students = None;
+        self.class.clear();
         self.folder_report.clear();
     }
 }
@@ -258,6 +271,10 @@ pub fn instructor_ui(
                         .unwrap_or_else(|| Draft::from_settings(saved));
                     unlocked_ui(ui, lang, &file, saved, &mut draft, ir, &mut actions);
                     ir.draft = Some(draft);
+                    // After the students of this PC: the whole class.
+                    ui.separator();
+                    let export_dir = ir.export_dir.clone();
+                    super::class_view::class_ui(ui, lang, shared, &mut ir.class, &export_dir);
                 }
             }
         });
@@ -309,7 +326,19 @@ fn lock_ui(ui: &mut egui::Ui, lang: Lang, ir: &mut InstructorRuntime, actions: &
     status_ui(ui, ir.status.as_ref());
 }
 
-fn status_ui(ui: &mut egui::Ui, status: Option<&Status>) {
+/// What an export said: the file written, or why not.
+pub(super) fn export_status(lang: Lang, written: anyhow::Result<PathBuf>) -> Status {
+    match written {
+        Ok(path) => Status::Done(tr!(
+            lang,
+            "instr-exported",
+            path = path.display().to_string()
+        )),
+        Err(e) => Status::Problem(tr!(lang, "instr-export-failed", error = format!("{e:#}"))),
+    }
+}
+
+pub(super) fn status_ui(ui: &mut egui::Ui, status: Option<&Status>) {
     match status {
         Some(Status::Done(m)) => {
             ui.label(egui::RichText::new(format!("✔ {m}")).strong());
@@ -484,6 +513,13 @@ fn unlocked_ui(
         "/srv/lab/quizzes",
         &mut draft.quiz_dirs,
     );
+    let label = ui.label(tr!(lang, "instr-class-folder"));
+    ui.add(
+        egui::TextEdit::singleline(&mut draft.class_folder)
+            .hint_text("/srv/lab/class")
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(label.id);
     if ui.button(tr!(lang, "instr-check-folders")).clicked() {
         actions.push(Action::CheckFolders);
     }
@@ -777,17 +813,7 @@ fn apply(shared: &mut Shared, ir: &mut InstructorRuntime, action: Action, lang: 
         }
         Action::ExportJson | Action::ExportCsv => {
             let csv = action == Action::ExportCsv;
-            let status = match export(shared, ir, csv) {
-                Ok(path) => Status::Done(tr!(
-                    lang,
-                    "instr-exported",
-                    path = path.display().to_string()
-                )),
-                Err(e) => {
-                    Status::Problem(tr!(lang, "instr-export-failed", error = format!("{e:#}")))
-                }
-            };
-            ir.export_status = Some(status);
+            ir.export_status = Some(export_status(lang, export(shared, ir, csv)));
         }
     }
 }

@@ -8,6 +8,7 @@
 //! files or several panels, applied after every panel has drawn. Long work (a migration in the
 //! lab shell) runs on a worker thread and wakes the UI when it is done.
 
+pub mod class_view;
 pub mod command;
 pub mod experiments;
 pub mod instructor_tab;
@@ -528,8 +529,13 @@ impl MigralabApp {
                 });
             }
             Command::Compare(id) => self.lab.compare = *id,
-            Command::RecordObservation { experiment, text } => {
-                self.lab.observation_status = Some(self.record_observation(experiment, text));
+            Command::RecordObservation {
+                experiment,
+                text,
+                measured,
+            } => {
+                self.lab.observation_status =
+                    Some(self.record_observation(experiment, text, measured));
             }
             Command::Export(what) => {
                 let input = lab::export::ExportInput::gather(&self.state, &self.lab);
@@ -545,7 +551,12 @@ impl MigralabApp {
     }
 
     /// Save an observation in the student's profile; says what happened, in the UI language.
-    fn record_observation(&self, experiment: &str, text: &str) -> String {
+    fn record_observation(
+        &mut self,
+        experiment: &str,
+        text: &str,
+        measured: &std::collections::BTreeMap<String, f64>,
+    ) -> String {
         let lang = self.state.lang;
         let student = self.state.student.trim();
         if student.is_empty() {
@@ -555,9 +566,13 @@ impl MigralabApp {
             Ok(s) => s,
             Err(e) => return crate::tr!(lang, "exp-save-failed", error = e.text(lang)),
         };
+        let settings = self.shared.settings().effective();
         let saved = self.shared.data_dir().and_then(|dir| {
-            crate::progress::ProfileStore::new(&dir).update(student, |p| {
+            crate::progress::ProfileStore::for_settings(&dir, &settings).update(student, |p| {
                 p.record_observation(experiment, text, crate::progress::unix_now());
+                if let Some(o) = p.observations.last_mut() {
+                    o.measured.clone_from(measured);
+                }
             })
         });
         match saved {

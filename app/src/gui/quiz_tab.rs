@@ -135,7 +135,7 @@ impl QuizRuntime {
                 {
                     let started = shared.data_dir().and_then(|dir| {
                         QuizRecorder::start(
-                            ProfileStore::new(&dir),
+                            ProfileStore::for_settings(&dir, &settings),
                             name,
                             "app",
                             seed,

@@ -134,3 +134,34 @@ pub fn fresh_dir(area: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A bank of one single-choice question on --live (option a is right, shuffle off).
+pub const ONE_QUESTION: &str = r#"[[question]]
+id = "s-live"
+kind = "single"
+objective = "flag-live"
+shuffle = false
+prompt.id = "Flag mana yang menjaga VM tetap berjalan selama migrasi?"
+prompt.en = "Which flag keeps the VM running during the migration?"
+
+[[question.option]]
+correct = true
+text = { id = "--live", en = "--live" }
+why = { id = "Benar, VM tetap berjalan.", en = "Right, the VM keeps running." }
+
+[[question.option]]
+text = { id = "--persistent", en = "--persistent" }
+why = { id = "Itu tentang definisi di tujuan.", en = "That is about the definition on the destination." }
+"#;
+
+/// Wait for every child and fail with its standard error if one did not succeed.
+pub fn wait_all_succeed(children: Vec<std::process::Child>) {
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -37,11 +37,17 @@ fn profile() -> impl Strategy<Value = Profile> {
             correct,
             quiz,
         });
-    let observation =
-        (any::<u64>(), text(), text()).prop_map(|(at, experiment, text)| Observation {
+    let observation = (
+        any::<u64>(),
+        text(),
+        text(),
+        prop::collection::btree_map(text(), -1e9..1e9f64, 0..3),
+    )
+        .prop_map(|(at, experiment, text, measured)| Observation {
             at,
             experiment,
             text,
+            measured,
         });
     let totals = (any::<u32>(), any::<u32>(), 0.0..1e6f64).prop_map(|(asked, correct, points)| {
         ObjectiveTotals {

@@ -10,9 +10,13 @@
 
 mod common;
 
+mod class_folder;
+mod class_import;
 mod cli;
 mod file_fuzz;
+mod gift;
 mod gui;
+mod gui_class;
 mod gui_quiz;
 #[cfg(feature = "real")]
 mod gui_real;
@@ -21,6 +25,7 @@ mod hostile_inputs;
 mod i18n;
 #[cfg(target_os = "linux")] // the lab in a box and the prober are Linux-only
 mod labbox_cli;
+mod moodle_xml;
 mod packaging;
 #[cfg(target_os = "linux")]
 mod ping_cli;

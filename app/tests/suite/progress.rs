@@ -107,7 +107,7 @@ fn newer_format_profile_is_kept_aside() {
     let dir = Scratch::new("progress", "newer");
     let store = ProfileStore::new(dir.as_path());
     std::fs::create_dir_all(store.dir()).unwrap();
-    let newer = r#"{"format": 3, "name": "Ana", "badges": ["x"]}"#;
+    let newer = r#"{"format": 4, "name": "Ana", "badges": ["x"]}"#;
     std::fs::write(store.path_of("Ana"), newer).unwrap();
     let loaded = store.load("Ana").unwrap();
     assert_eq!(loaded.value, Profile::new("Ana"));
@@ -262,24 +262,6 @@ fn unknown_settings_key_names_file_and_line() {
     assert!(dir.as_path().join("instructor.newer-1.toml").exists());
 }
 
-const ONE_QUESTION: &str = r#"[[question]]
-id = "s-live"
-kind = "single"
-objective = "flag-live"
-shuffle = false
-prompt.id = "Flag mana yang menjaga VM tetap berjalan selama migrasi?"
-prompt.en = "Which flag keeps the VM running during the migration?"
-
-[[question.option]]
-correct = true
-text = { id = "--live", en = "--live" }
-why = { id = "Benar, VM tetap berjalan.", en = "Right, the VM keeps running." }
-
-[[question.option]]
-text = { id = "--persistent", en = "--persistent" }
-why = { id = "Itu tentang definisi di tujuan.", en = "That is about the definition on the destination." }
-"#;
-
 fn migralab(data: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_migralab"))
         .args(args)
@@ -304,7 +286,7 @@ fn quiz_student_answers_are_exported_as_csv() {
     let scratch = Scratch::new("progress", "cli");
     let bank = scratch.as_path().join("bank");
     std::fs::create_dir_all(&bank).unwrap();
-    std::fs::write(bank.join("one.toml"), ONE_QUESTION).unwrap();
+    std::fs::write(bank.join("one.toml"), crate::common::ONE_QUESTION).unwrap();
     let data = scratch.as_path().join("data");
     let bank = bank.to_str().unwrap();
 

@@ -187,24 +187,9 @@ fn check_reports_every_error_with_file_line_and_column() {
     );
 }
 
-/// A small bank with the options in a fixed order, so the test knows the letters.
-const SMALL: &str = r#"[[question]]
-id = "s-live"
-kind = "single"
-objective = "flag-live"
-shuffle = false
-prompt.id = "Flag mana yang menjaga VM tetap berjalan selama migrasi?"
-prompt.en = "Which flag keeps the VM running during the migration?"
-
-[[question.option]]
-correct = true
-text = { id = "--live", en = "--live" }
-why = { id = "Benar, VM tetap berjalan.", en = "Right, the VM keeps running." }
-
-[[question.option]]
-text = { id = "--persistent", en = "--persistent" }
-why = { id = "Itu tentang definisi di tujuan.", en = "That is about the definition on the destination." }
-
+/// The rest of a small bank after [`crate::common::ONE_QUESTION`] (options in a fixed order,
+/// so the test knows the letters).
+const SMALL_REST: &str = r#"
 [[question]]
 id = "s-time"
 kind = "numeric"
@@ -251,7 +236,10 @@ why = { id = "Port migrasi diblokir.", en = "The migration port is blocked." }
 #[test]
 fn a_quiz_answered_through_piped_stdin() {
     let dir = Scratch::new("quiz", "piped");
-    dir.write("small.toml", SMALL);
+    dir.write(
+        "small.toml",
+        &format!("{}{SMALL_REST}", crate::common::ONE_QUESTION),
+    );
     let args = [
         "quiz",
         "--bank",

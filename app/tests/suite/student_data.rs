@@ -314,14 +314,7 @@ fn concurrent_processes_answering_for_one_student_lose_nothing() {
             c
         })
         .collect();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    crate::common::wait_all_succeed(children);
     let p = profile(&data, "Ana");
     assert_eq!(p.quizzes.len(), N, "every quiz recorded");
     assert_eq!(p.attempts.len(), 3 * N, "every answer recorded");

@@ -8,8 +8,8 @@ use super::{REAL_COLOR, RealRuntime};
 use crate::gui::LabRuntime;
 use crate::gui::command::Command;
 use crate::gui::experiments::{
-    self as guide, compare_button_ui, conclusion_ui, header_ui, is_visible, remember_done,
-    sim_step_buttons_ui, step_row_ui, values_of_runs,
+    self as guide, compare_button_ui, conclusion_ui, header_ui, is_visible, measured_of_runs,
+    remember_done, sim_step_buttons_ui, step_row_ui,
 };
 use crate::gui::state::AppState;
 use crate::sessions::lab::RunRecord;
@@ -345,13 +345,13 @@ fn guide_ui(
     if let Some((Some(a), Some(b))) = compared {
         compare_button_ui(ui, lang, a.id, b.id, cmds);
     }
-    let values = compared.map_or_else(Default::default, |(a, b)| values_of_runs(a, b, lang));
+    let measured = compared.map_or_else(Default::default, |(a, b)| measured_of_runs(a, b));
     conclusion_ui(
         ui,
         exp,
         state,
         lab.observation_status.as_deref(),
-        &values,
+        &measured,
         cmds,
     );
 }
