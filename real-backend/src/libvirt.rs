@@ -5,6 +5,7 @@
 //! passed through unchanged as [`LabError::Libvirt`], so a student sees what `virsh` would print.
 
 pub mod call;
+pub mod dirtyrate;
 pub(crate) mod ffi;
 pub mod host;
 pub mod job;

@@ -451,3 +451,6 @@ exp-real-prepare-hover = On the lab in a box: migrates db01 back to kvm-host-01 
 exp-real-preparing = Preparing the hosts: { $layout }…
 exp-real-type-elsewhere = The terminal is logged in to { $host }; this step runs on the source host. End that session first (the button logs in to the source).
 exp-real-ping-ctrl-c = On a real shell the ping goes in the background and the migration in the foreground: a `virsh migrate` in the background is stopped by the shell as soon as it or its ssh touches the terminal. `kill -INT $!` ends the ping when the migration has ended, and ping prints its summary.
+real-assumptions-measured = Measured on the live guest before the migration: RAM { $ram } MiB (the domain), its writes with `virsh domdirtyrate-calc` ({ $windows }): { $rate } MiB/s over { $set }. Taken from the scenario { $scenario } because libvirt cannot measure them: a { $link } MiB/s link, { $zero } % of RAM still zero.
+real-measured-set = a working set of { $set } MiB (the longer window dirtied no more than the shorter)
+real-measured-set-least = at least { $set } MiB (still growing in the longer window)

@@ -436,3 +436,6 @@ exp-real-prepare-hover = Di lab in a box: memigrasikan db01 kembali ke kvm-host-
 exp-real-preparing = Menyiapkan host: { $layout }…
 exp-real-type-elsewhere = Terminal sedang login ke { $host }; langkah ini berjalan di host sumber. Akhiri sesi itu dulu (tombol ini akan login ke host sumber).
 exp-real-ping-ctrl-c = Di shell nyata ping berjalan di latar belakang dan migrasi di latar depan: `virsh migrate` yang berjalan di latar belakang dihentikan shell begitu ia atau ssh-nya menyentuh terminal. `kill -INT $!` menghentikan ping setelah migrasi selesai, dan ping mencetak ringkasannya.
+real-assumptions-measured = Diukur pada VM yang sedang berjalan sebelum migrasi: RAM { $ram } MiB (dari domain), penulisannya dengan `virsh domdirtyrate-calc` ({ $windows }): { $rate } MiB/s pada { $set }. Diambil dari skenario { $scenario } karena libvirt tidak bisa mengukurnya: link { $link } MiB/s, { $zero } % RAM masih nol.
+real-measured-set = working set { $set } MiB (jendela yang lebih panjang tidak mengotori lebih banyak daripada yang lebih pendek)
+real-measured-set-least = paling sedikit { $set } MiB (masih bertambah di jendela yang lebih panjang)

@@ -582,6 +582,25 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
         report.first_failure()
     );
     assert!(h.query_by_label("× Shared storage").is_none());
+    // The prediction before the first run comes from the live guest's writes, measured with
+    // libvirt's dirty-rate calculation (two windows), and says so.
+    let measured = h
+        .state()
+        .real
+        .session
+        .as_ref()
+        .and_then(|s| s.prediction())
+        .and_then(Result::ok)
+        .and_then(|p| p.assumptions.measured.clone());
+    assert!(
+        measured.as_ref().is_some_and(|m| m.windows.len() == 2),
+        "measured writes: {measured:?}"
+    );
+    assert!(
+        h.query_by_label_contains("virsh domdirtyrate-calc")
+            .is_some(),
+        "the inputs are shown"
+    );
 
     h.get_by_label("Migrate...").click();
     h.run();
@@ -745,7 +764,8 @@ fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
                     .unwrap_or_default()
             );
         }
-        h.run();
+        // A watched migration that just began keeps the plots repainting: a few frames do.
+        h.run_steps(4);
     };
     until(&mut h, "watching kvm-host-01", 10, &|a| {
         a.real.session.as_ref().and_then(|s| s.watching()).is_some()
@@ -769,11 +789,26 @@ fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
         })
     };
     let type_step = |h: &mut H, n: usize| {
+        // The buttons wait while a migration is being recorded (a refusal the watcher caught
+        // too is recorded for a moment).
+        let t = Instant::now();
+        while h
+            .state()
+            .real
+            .session
+            .as_ref()
+            .is_some_and(|s| s.busy().is_some())
+            && t.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+            h.step();
+        }
+        h.run_steps(2);
         h.query_all_by_label("Type in the terminal")
             .nth(n)
             .unwrap_or_else(|| panic!("step button {n}"))
             .click_accesskit();
-        h.run();
+        h.run_steps(4);
     };
     let runs = |a: &MigralabApp| a.lab.runs.len();
 
@@ -825,7 +860,7 @@ fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
         &mut h.state_mut().real,
         Duration::from_secs(120),
     );
-    h.run();
+    h.run_steps(4);
     assert!(
         matches!(h.state().real.experiments.prepared, Some(Ok(_))),
         "{:?}",
@@ -874,10 +909,21 @@ fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
     );
     assert_eq!(real.running_on(), HOST1, "refused: db01 stays");
     until(&mut h, "the prompt", 10, &at_prompt);
-    let before = runs(h.state());
+    let before = h
+        .state()
+        .lab
+        .runs
+        .iter()
+        .filter(|r| r.spec.copy_storage_all)
+        .count();
     type_step(&mut h, 4);
     until(&mut h, "the disk-copying run", 120, &move |a| {
-        runs(a) > before
+        a.lab
+            .runs
+            .iter()
+            .filter(|r| r.spec.copy_storage_all)
+            .count()
+            > before
     });
     until(&mut h, "the copy step", 10, &step_done("exp1-local-ping"));
     until(&mut h, "the prompt", 20, &at_prompt);

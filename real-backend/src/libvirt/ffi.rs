@@ -96,3 +96,67 @@ pub(crate) fn state(dom: &Domain) -> Result<(i32, i32), Error> {
     check(unsafe { virt::sys::virDomainGetState(dom.as_ptr(), &mut state, &mut reason, 0) })?;
     Ok((state, reason))
 }
+
+/// `virDomainStartDirtyRateCalc` in page-sampling mode (`virsh domdirtyrate-calc VM SECONDS`):
+/// QEMU hashes a sample of the guest's pages now and again after `seconds`, and reports how many
+/// changed as a rate (QEMU's `calc-dirty-rate`, `migration/dirtyrate.c`).
+pub(crate) fn start_dirty_rate_calc(dom: &Domain, seconds: i32) -> Result<(), Error> {
+    // SAFETY: `dom` holds a reference on the virDomain for the whole call.
+    check(unsafe {
+        virt::sys::virDomainStartDirtyRateCalc(
+            dom.as_ptr(),
+            seconds,
+            virt::sys::VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING,
+        )
+    })
+    .map(|_| ())
+}
+
+/// The domain's last dirty-rate calculation (`virsh domstats --dirtyrate`): its status
+/// (`virDomainDirtyRateStatus`: 0 unstarted, 1 measuring, 2 measured) and the rate in MiB/s.
+pub(crate) fn dirty_rate(dom: &Domain) -> Result<(i32, Option<i64>), Error> {
+    // SAFETY: `dom` holds its reference on the virDomain until after the call below.
+    let mut doms = [unsafe { dom.as_ptr() }, std::ptr::null_mut()];
+    let mut records: *mut virt::sys::virDomainStatsRecordPtr = std::ptr::null_mut();
+    // SAFETY: `doms` is the NULL-terminated array libvirt expects, of a live domain; the record
+    // list is freed below exactly once.
+    let n = check(unsafe {
+        virt::sys::virDomainListGetStats(
+            doms.as_mut_ptr(),
+            virt::sys::VIR_DOMAIN_STATS_DIRTYRATE,
+            &mut records,
+            0,
+        )
+    })?;
+    let mut status: std::os::raw::c_int = 0;
+    let mut rate: std::os::raw::c_longlong = 0;
+    let mut have_rate = false;
+    if n > 0 && !records.is_null() {
+        // SAFETY: libvirt returned `n` records; the first is our domain's, its parameters live
+        // until the list is freed.
+        unsafe {
+            let rec = *records;
+            if !rec.is_null() {
+                let params = (*rec).params;
+                let nparams = (*rec).nparams;
+                virt::sys::virTypedParamsGetInt(
+                    params,
+                    nparams,
+                    virt::sys::VIR_DOMAIN_STATS_DIRTYRATE_CALC_STATUS.as_ptr(),
+                    &mut status,
+                );
+                have_rate = virt::sys::virTypedParamsGetLLong(
+                    params,
+                    nparams,
+                    virt::sys::VIR_DOMAIN_STATS_DIRTYRATE_MEGABYTES_PER_SECOND.as_ptr(),
+                    &mut rate,
+                ) == 1;
+            }
+        }
+    }
+    if !records.is_null() {
+        // SAFETY: the list came from libvirt and is freed once, after the last read.
+        unsafe { virt::sys::virDomainStatsRecordListFree(records) };
+    }
+    Ok((status, have_rate.then_some(rate)))
+}

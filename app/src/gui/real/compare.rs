@@ -103,6 +103,34 @@ fn status_name(status: &str, lang: Lang) -> String {
 /// What was measured and what was assumed, in one sentence.
 fn assumptions(lang: Lang, p: &Prediction) -> String {
     let a = &p.assumptions;
+    if let Some(m) = &a.measured {
+        let windows = m
+            .windows
+            .iter()
+            .map(|(s, r)| format!("{s} s: {r:.0} MiB/s"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let set = if m.set_measured {
+            tr!(lang, "real-measured-set", set = format!("{:.0}", m.set_mib))
+        } else {
+            tr!(
+                lang,
+                "real-measured-set-least",
+                set = format!("{:.0}", m.set_mib)
+            )
+        };
+        return tr!(
+            lang,
+            "real-assumptions-measured",
+            ram = p.ram_mib.to_string(),
+            windows = windows,
+            rate = format!("{:.0}", m.rate_mibps),
+            set = set,
+            scenario = a.scenario.clone(),
+            link = format!("{:.0}", a.link_mibps),
+            zero = format!("{:.0}", a.zero_fraction * 100.0)
+        );
+    }
     let workload = match a.workload {
         Some((set, rate)) => tr!(
             lang,

@@ -56,8 +56,11 @@ pub fn hosts_of<'a>(
     Hosts {
         domains: &settings.real_lab.allowed_domains,
         labbox: on_labbox,
+        // A URI that names no host (`test:///default`) renames nothing in the lines.
         dst_host: migralab_real::labbox::host_of_uri(&cfg, dst)
-            .map_or_else(|| dest_name(dst), str::to_string),
+            .map(str::to_string)
+            .or_else(|| Some(dest_name(dst)).filter(|h| !h.contains("://")))
+            .unwrap_or_default(),
         ping: ping_target(&settings.real_lab).ok().flatten(),
     }
 }

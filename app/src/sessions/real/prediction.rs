@@ -6,9 +6,23 @@
 
 use crate::sessions::series::RunSeries;
 use anyhow::Context as _;
-use migralab_sim_core::scenario::{MigrationSpec, Scenario};
+use migralab_sim_core::scenario::{MigrationSpec, Scenario, WorkloadSpec};
 use migralab_sim_core::summary::RunOutcome;
 use migralab_sim_core::{Simulator, Trace};
+
+/// How the live guest writes its memory, measured before the migration (real mode's
+/// `virsh domdirtyrate-calc` windows, `migralab_real::libvirt::dirtyrate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredWrites {
+    /// Each window: its length (s) and the rate QEMU reported (MiB/s).
+    pub windows: Vec<(u32, f64)>,
+    /// The rate the guest writes at, MiB/s.
+    pub rate_mibps: f64,
+    /// The memory it keeps rewriting, MiB.
+    pub set_mib: f64,
+    /// Whether the set was seen full (else `set_mib` is a lower bound).
+    pub set_measured: bool,
+}
 
 /// The values the prediction assumed because libvirt cannot measure them.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +35,9 @@ pub struct Assumptions {
     pub workload: Option<(u64, f64)>,
     /// Share of RAM never touched (sent almost for free), 0..=1.
     pub zero_fraction: f64,
+    /// The guest's writing as measured before the migration: when given, `workload` comes
+    /// from it, not from the scenario.
+    pub measured: Option<MeasuredWrites>,
 }
 
 /// What the simulator predicts for one real migration.
@@ -76,14 +93,40 @@ pub fn scenario_for(base: &str, ram_mib: u64, spec: &MigrationSpec) -> anyhow::R
     Ok(sc)
 }
 
-/// Run the simulator for `spec` with a guest of `ram_mib` (CPU work: call it off the UI thread).
-pub fn predict(base: &str, ram_mib: u64, spec: &MigrationSpec) -> anyhow::Result<Prediction> {
-    let sc = scenario_for(base, ram_mib, spec)?;
+/// The guest's workload from what was measured: idle below 0.1 MiB/s (QEMU reports whole
+/// MiB/s), else a hot set of the measured size (at least 1 MiB, at most half the RAM, as
+/// [`scenario_for`] keeps the lesson's set) rewritten at the measured rate.
+pub fn workload_of(m: &MeasuredWrites, ram_mib: u64) -> WorkloadSpec {
+    if m.rate_mibps < 0.1 {
+        return WorkloadSpec::Idle;
+    }
+    WorkloadSpec::HotSet {
+        set_mib: (m.set_mib.ceil() as u64).clamp(1, (ram_mib / 2).max(1)),
+        rate_mibps: m.rate_mibps,
+    }
+}
+
+/// Run the simulator for `spec` with a guest of `ram_mib`, writing as `measured` says when it
+/// was measured (CPU work: call it off the UI thread).
+pub fn predict(
+    base: &str,
+    ram_mib: u64,
+    spec: &MigrationSpec,
+    measured: Option<&MeasuredWrites>,
+) -> anyhow::Result<Prediction> {
+    let mut sc = scenario_for(base, ram_mib, spec)?;
+    if let (Some(m), Some(vm)) = (measured, sc.vms.first_mut()) {
+        vm.workload = workload_of(m, vm.ram_mib);
+        sc.validate().map_err(|(path, msg)| {
+            anyhow::anyhow!("cannot predict with the measured writes: {path}: {msg}")
+        })?;
+    }
     let assumptions = Assumptions {
         scenario: base.to_string(),
         link_mibps: sc.link.bandwidth_mibps,
         workload: sc.vms.first().and_then(|v| v.workload.set_and_rate()),
         zero_fraction: sc.vms.first().map_or(0.0, |v| v.zero_fraction),
+        measured: measured.cloned(),
     };
     let trace = Simulator::run(sc);
     let series = RunSeries::from_events(&spec.vm, &trace.events);
@@ -108,7 +151,7 @@ mod tests {
         let mut spec = MigrationSpec::new("test", "test:///default");
         spec.bandwidth_mibps = Some(50);
         spec.downtime_limit_ms = 500;
-        let p = predict("lesson", 1024, &spec).unwrap();
+        let p = predict("lesson", 1024, &spec, None).unwrap();
         assert_eq!(p.ram_mib, 1024);
         assert_eq!(p.outcome.status, "completed", "{:?}", p.outcome);
         assert!(p.outcome.total_ms > 0 && p.outcome.memory_bytes > 0);
@@ -137,9 +180,47 @@ mod tests {
     }
 
     #[test]
+    fn measured_writes_replace_the_scenarios_guest() {
+        let spec = MigrationSpec::new("db01", "h2");
+        let busy = MeasuredWrites {
+            windows: vec![(1, 32.0), (3, 11.0)],
+            rate_mibps: 32.0,
+            set_mib: 33.0,
+            set_measured: true,
+        };
+        let idle = predict("labbox", 256, &spec, None).unwrap();
+        let p = predict("labbox", 256, &spec, Some(&busy)).unwrap();
+        assert_eq!(p.assumptions.workload, Some((33, 32.0)));
+        assert_eq!(p.assumptions.measured.as_ref(), Some(&busy));
+        assert!(
+            p.outcome.memory_bytes > idle.outcome.memory_bytes,
+            "a busy guest sends more: {:?} vs {:?}",
+            p.outcome,
+            idle.outcome
+        );
+        let quiet = MeasuredWrites {
+            rate_mibps: 0.0,
+            set_mib: 0.0,
+            ..busy.clone()
+        };
+        assert_eq!(workload_of(&quiet, 256), WorkloadSpec::Idle);
+        let huge = MeasuredWrites {
+            set_mib: 1e9,
+            ..busy.clone()
+        };
+        assert!(
+            matches!(
+                workload_of(&huge, 256),
+                WorkloadSpec::HotSet { set_mib: 128, .. }
+            ),
+            "the set stays inside the RAM"
+        );
+    }
+
+    #[test]
     fn a_tiny_guest_still_makes_a_valid_scenario() {
         let spec = MigrationSpec::new("mini", "h2");
-        let p = predict("lesson", 16, &spec).unwrap();
+        let p = predict("lesson", 16, &spec, None).unwrap();
         assert_eq!(p.outcome.status, "completed");
     }
 }

@@ -8,7 +8,7 @@
 //! session goes away (the app closes) the worker is told to stop: it aborts the job and drops
 //! the lab, and [`RealSession`]'s `Drop` waits a bounded time for that to happen.
 
-use super::prediction::{Prediction, predict};
+use super::prediction::{MeasuredWrites, Prediction, predict};
 use crate::sessions::lab::{RunId, RunRecord};
 use crate::sessions::series::RunSeries;
 use migralab_real::libvirt::host::RealHost;
@@ -414,6 +414,38 @@ impl Drop for RealSession {
     }
 }
 
+/// The guest's writes as a preflight measured them.
+struct Measured {
+    src: String,
+    vm: String,
+    at: Instant,
+    writes: MeasuredWrites,
+}
+
+/// A measurement is used for this long: a guest's work changes.
+const MEASURED_FOR: Duration = Duration::from_secs(600);
+
+/// The measured writes that apply to `job` (same source and domain, recent enough).
+fn writes_for(measured: &Option<Measured>, job: &Job) -> Option<MeasuredWrites> {
+    measured
+        .as_ref()
+        .filter(|m| m.src == job.src && m.vm == job.spec.vm && m.at.elapsed() < MEASURED_FOR)
+        .map(|m| m.writes.clone())
+}
+
+/// Measure how `vm` writes its memory on `host` (about 4.5 s: two dirty-rate windows).
+fn measure_writes(host: &RealHost, vm: &str) -> Result<MeasuredWrites, String> {
+    use migralab_real::libvirt::dirtyrate;
+    let windows = dirtyrate::measure(host, vm).map_err(|e| e.to_string())?;
+    let e = dirtyrate::estimate(&windows).ok_or("no window was measured")?;
+    Ok(MeasuredWrites {
+        windows: windows.iter().map(|w| (w.seconds, w.mib_per_s)).collect(),
+        rate_mibps: e.rate_mibps,
+        set_mib: e.set_mib,
+        set_measured: e.set_measured,
+    })
+}
+
 /// A finished real migration as a run of the session history.
 fn run_record(id: RunId, job: &Job, trace: Trace) -> RunRecord {
     let series = RunSeries::from_events(&job.spec.vm, &trace.events);
@@ -443,6 +475,8 @@ fn worker(rx: Receiver<ToWorker>, tx: Sender<FromWorker>, waker: Waker) {
     let mut watch: Option<(Job, Watcher)> = None;
     // Requests that came while a migration ran, taken before new ones.
     let mut pending: Vec<ToWorker> = Vec::new();
+    // The guest's writes as the last preflight measured them.
+    let mut measured: Option<Measured> = None;
     loop {
         let msg = if !pending.is_empty() {
             pending.remove(0)
@@ -451,7 +485,7 @@ fn worker(rx: Receiver<ToWorker>, tx: Sender<FromWorker>, waker: Waker) {
                 Ok(msg) => msg,
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some((job, watcher)) = &watch
-                        && !watched(job, watcher, &rx, &tx, &waker, &mut pending)
+                        && !watched(job, watcher, &rx, &tx, &waker, &mut pending, &measured)
                     {
                         return;
                     }
@@ -485,10 +519,33 @@ fn worker(rx: Receiver<ToWorker>, tx: Sender<FromWorker>, waker: Waker) {
                         None
                     }
                 };
-                start_prediction(src.as_ref(), &job, &tx, &waker);
+                // The prediction before the first run: the live guest's writes measured now.
+                measured = src.as_ref().and_then(|h| match measure_writes(h, &job.spec.vm) {
+                    Ok(m) => Some(Measured {
+                        src: job.src.clone(),
+                        vm: job.spec.vm.clone(),
+                        at: Instant::now(),
+                        writes: m,
+                    }),
+                    Err(e) => {
+                        send(FromWorker::Notice(format!(
+                            "migralab: {}'s writes could not be measured, so the prediction assumes them: {e}",
+                            job.spec.vm
+                        )));
+                        None
+                    }
+                });
+                start_prediction(src.as_ref(), &job, &tx, &waker, writes_for(&measured, &job));
             }
             ToWorker::Migrate(job) => {
-                if !migrate(&job, &rx, &tx, &waker, &mut pending) {
+                if !migrate(
+                    &job,
+                    &rx,
+                    &tx,
+                    &waker,
+                    &mut pending,
+                    writes_for(&measured, &job),
+                ) {
                     return;
                 }
             }
@@ -525,6 +582,7 @@ fn watched(
     tx: &Sender<FromWorker>,
     waker: &Waker,
     pending: &mut Vec<ToWorker>,
+    measured: &Option<Measured>,
 ) -> bool {
     let dom = match watcher.find_job() {
         Ok(Some(dom)) => dom,
@@ -552,7 +610,13 @@ fn watched(
         return false;
     }
     waker();
-    start_prediction(Some(watcher.source()), &watched_job, tx, waker);
+    start_prediction(
+        Some(watcher.source()),
+        &watched_job,
+        tx,
+        waker,
+        writes_for(measured, &watched_job),
+    );
     let stop = std::sync::atomic::AtomicBool::new(false);
     let mut alive = true;
     let mut last_wake = Instant::now();
@@ -594,7 +658,13 @@ fn watched(
 
 /// The guest's RAM from the source, then the simulator on its own thread (it is CPU work and
 /// must not delay the migration). Always answers, with the reason when it cannot predict.
-fn start_prediction(src: Option<&RealHost>, job: &Job, tx: &Sender<FromWorker>, waker: &Waker) {
+fn start_prediction(
+    src: Option<&RealHost>,
+    job: &Job,
+    tx: &Sender<FromWorker>,
+    waker: &Waker,
+    writes: Option<MeasuredWrites>,
+) {
     let spec = &job.spec;
     let ram = match src {
         None => Err("the hosts could not be reached, so the guest's RAM is unknown".to_string()),
@@ -613,7 +683,7 @@ fn start_prediction(src: Option<&RealHost>, job: &Job, tx: &Sender<FromWorker>, 
         .name("real-prediction".into())
         .spawn(move || {
             let p = ram.and_then(|mib| {
-                predict(&base, mib, &spec)
+                predict(&base, mib, &spec, writes.as_ref())
                     .map(|p| Box::new(Prediction { command, ..p }))
                     .map_err(|e| format!("{e:#}"))
             });
@@ -632,6 +702,7 @@ fn migrate(
     tx: &Sender<FromWorker>,
     waker: &Waker,
     pending: &mut Vec<ToWorker>,
+    writes: Option<MeasuredWrites>,
 ) -> bool {
     let mut config = RealLabConfig::new(&job.src, &job.dst);
     config.ping = job.ping;
@@ -640,12 +711,12 @@ fn migrate(
     let mut alive = true;
     let lab = match RealLab::connect(config) {
         Ok(lab) => {
-            start_prediction(Some(lab.source()), job, tx, waker);
+            start_prediction(Some(lab.source()), job, tx, waker, writes.clone());
             Ok(lab)
         }
         Err(e) => {
             // The UI waits for a prediction after every request: answer, with the reason.
-            start_prediction(None, job, tx, waker);
+            start_prediction(None, job, tx, waker, writes.clone());
             Err(e)
         }
     }
