@@ -325,6 +325,7 @@ fn guide_ui(
                     }
                     ui.label(egui::RichText::new(&line).monospace().small());
                     if line.contains("kill -INT $!") {
+                        ui.end_row();
                         ui.label(egui::RichText::new(tr!(lang, "exp-real-ping-ctrl-c")).small());
                     }
                 }
