@@ -61,32 +61,29 @@ impl Bitmap {
     /// Set bit `i`; returns true if it was clear. Out-of-range bits are ignored.
     #[inline]
     pub fn set(&mut self, i: u64) -> bool {
-        // Branch-free: the guest's writes land on random pages, so "was it already set?" is a
-        // coin toss the CPU mispredicts, and each misprediction serialises the next bitmap
-        // miss. An unconditional store lets the misses of successive writes overlap (the
-        // 64 GiB benchmark spends most of its time here).
-        let Some(w) = self.words.get_mut((i / 64) as usize) else {
-            return false;
-        };
-        let m = 1u64 << (i % 64);
-        let was_clear = *w & m == 0;
-        *w |= m;
-        self.ones += u64::from(was_clear);
-        was_clear
+        if let Some(w) = self.words.get_mut((i / 64) as usize) {
+            let m = 1u64 << (i % 64);
+            if *w & m == 0 {
+                *w |= m;
+                self.ones += 1;
+                return true;
+            }
+        }
+        false
     }
 
     /// Clear bit `i`; returns true if it was set.
     #[inline]
     pub fn clear(&mut self, i: u64) -> bool {
-        // Branch-free, as `set` (the guest's writes clear the zero map at random pages).
-        let Some(w) = self.words.get_mut((i / 64) as usize) else {
-            return false;
-        };
-        let m = 1u64 << (i % 64);
-        let was_set = *w & m != 0;
-        *w &= !m;
-        self.ones -= u64::from(was_set);
-        was_set
+        if let Some(w) = self.words.get_mut((i / 64) as usize) {
+            let m = 1u64 << (i % 64);
+            if *w & m != 0 {
+                *w &= !m;
+                self.ones -= 1;
+                return true;
+            }
+        }
+        false
     }
 
     /// Set bits `start..end` (used to mark a range, e.g. zero pages at the top of RAM).
