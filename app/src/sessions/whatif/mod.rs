@@ -299,7 +299,7 @@ pub fn predict(base: &Base, k: &Knobs, cancelled: &dyn Fn() -> bool) -> Option<P
             }
         }
         ticks = ticks.wrapping_add(1);
-        if ticks % CANCEL_EVERY == 0 && cancelled() {
+        if ticks.is_multiple_of(CANCEL_EVERY) && cancelled() {
             return None;
         }
     }
