@@ -495,6 +495,57 @@ mod tests {
     }
 
     #[test]
+    fn every_corner_of_the_sliders_is_within_the_simulators_budget() {
+        // Hostile input is bounded by the sliders' ranges: the most costly combination they
+        // allow (largest RAM and dirty rate, slowest link, ...) must still pass the validator's
+        // cost estimate, so no drag can ask for a run the simulator refuses to budget.
+        let (s, spec) = lesson();
+        let base = Base::new(&s, &spec).unwrap();
+        let r = base.ranges();
+        let ends = |r: &RangeInclusive<u64>| [*r.start(), *r.end()];
+        let mut corners = 0;
+        for bandwidth_mibps in ends(&r.bandwidth_mibps) {
+            for downtime_ms in ends(&r.downtime_ms) {
+                for dirty_mibps in ends(&r.dirty_mibps) {
+                    for ram_mib in ends(&r.ram_mib) {
+                        for set_mib in [1, ram_mib] {
+                            for flags in 0..4 {
+                                let k = Knobs {
+                                    bandwidth_mibps,
+                                    downtime_ms,
+                                    dirty_mibps,
+                                    set_mib,
+                                    ram_mib,
+                                    auto_converge: flags & 1 != 0,
+                                    postcopy: flags & 2 != 0,
+                                };
+                                let checked = base.scenario_for(&k).validate();
+                                assert!(checked.is_ok(), "{k:?}: {checked:?}");
+                                corners += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(corners, 128);
+    }
+
+    #[test]
+    fn a_combination_the_budget_refuses_is_reported_with_its_message() {
+        // A scenario of the instructor's may already be near the budget; the panel shows the
+        // validator's refusal instead of running it.
+        let (mut s, spec) = lesson();
+        s.sim.max_time_s = 1.0e9;
+        let base = Base::new(&s, &spec).unwrap();
+        let p = predict(&base, &base.start(), &never).unwrap();
+        let Verdict::Refused(message) = &p.verdict else {
+            panic!("refused: {p:?}");
+        };
+        assert!(message.starts_with("sim.max_time_s:"), "{message}");
+    }
+
+    #[test]
     fn a_cancelled_run_gives_nothing() {
         let (s, spec) = lesson();
         let base = Base::new(&s, &spec).unwrap();
