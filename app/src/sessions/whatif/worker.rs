@@ -4,9 +4,11 @@
 //! that has not started, and cancels one that has); the worker predicts that point first, then
 //! fills in the bandwidth sweep for those knobs a point at a time, each sent back as it is done.
 //! A sweep does not depend on the bandwidth, so dragging the bandwidth re-runs one point and the
-//! sweep stays; it is kept, points and all, until another knob changes.
+//! sweep stays; it is kept, points and all, until another knob changes. Every prediction is
+//! cached by its knobs (see [`Cache`]), so values seen before answer at once.
 
 use super::{Base, Knobs, Prediction, predict};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex};
@@ -139,7 +141,44 @@ struct SweepState {
     done: Vec<bool>,
 }
 
+/// Predictions already made for the current base, by knobs: dragging back over values seen, or
+/// returning to a dirty rate whose sweep was drawn, answers at once. Bounded: emptied when full
+/// (a prediction is a few words; a long session of dragging fills it in minutes, not megabytes).
+#[derive(Default)]
+struct Cache {
+    base: Option<Arc<Base>>,
+    known: HashMap<Knobs, Prediction>,
+}
+
+/// Predictions the cache holds at most.
+const CACHED: usize = 4096;
+
+impl Cache {
+    /// The prediction of `knobs` for `base`, from the cache or run now (`None`: cancelled).
+    fn predict(
+        &mut self,
+        base: &Arc<Base>,
+        knobs: &Knobs,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<Prediction> {
+        if !self.base.as_ref().is_some_and(|b| Arc::ptr_eq(b, base)) {
+            self.base = Some(base.clone());
+            self.known.clear();
+        }
+        if let Some(p) = self.known.get(knobs) {
+            return Some(p.clone());
+        }
+        let p = predict(base, knobs, cancelled)?;
+        if self.known.len() >= CACHED {
+            self.known.clear();
+        }
+        self.known.insert(*knobs, p.clone());
+        Some(p)
+    }
+}
+
 fn run(shared: &Shared, tx: &Sender<Report>, waker: &Waker) {
+    let mut cache = Cache::default();
     let mut current: Option<(u64, Request)> = None;
     let mut point_done = true;
     let mut sweep: Option<SweepState> = None;
@@ -173,7 +212,7 @@ fn run(shared: &Shared, tx: &Sender<Report>, waker: &Waker) {
         };
         let cancelled = || shared.latest.load(Ordering::SeqCst) != generation;
         if !point_done {
-            if let Some(prediction) = predict(&req.base, &req.knobs, &cancelled) {
+            if let Some(prediction) = cache.predict(&req.base, &req.knobs, &cancelled) {
                 point_done = true;
                 let _ = tx.send(Report::Point {
                     generation,
@@ -209,7 +248,7 @@ fn run(shared: &Shared, tx: &Sender<Report>, waker: &Waker) {
             bandwidth_mibps: s.bandwidths[index],
             ..s.key
         };
-        if let Some(prediction) = predict(&s.base, &knobs, &cancelled) {
+        if let Some(prediction) = cache.predict(&s.base, &knobs, &cancelled) {
             s.done[index] = true;
             let _ = tx.send(Report::Sweep {
                 generation,
@@ -219,5 +258,81 @@ fn run(shared: &Shared, tx: &Sender<Report>, waker: &Waker) {
             });
             waker();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::time::Duration;
+
+    fn lesson() -> Arc<Base> {
+        let s = crate::scenarios::load(Some(std::path::Path::new("lesson")), &[]).unwrap();
+        let spec = crate::sessions::migrate_form::MigrateForm::for_scenario(&s).spec();
+        Arc::new(Base::new(&s, &spec).unwrap())
+    }
+
+    #[test]
+    fn a_newer_request_replaces_an_older_one_whose_answer_never_comes() {
+        let base = lesson();
+        let mut worker = Worker::start(Box::new(|| {}));
+        // A guest that never converges, run to the 600 s time limit: 60,000 ticks, cancelled
+        // at its next look once the second request is posted.
+        let slow = Knobs {
+            bandwidth_mibps: 1,
+            dirty_mibps: 200,
+            set_mib: 2048,
+            ..base.start()
+        };
+        let first = worker.post(Request {
+            base: base.clone(),
+            knobs: slow,
+        });
+        let second = worker.post(Request {
+            base: base.clone(),
+            knobs: base.start(),
+        });
+        let mut seen = Vec::new();
+        loop {
+            let r = worker.wait(Duration::from_secs(60)).unwrap();
+            let done = matches!(&r, Report::Point { generation, .. } if *generation == second);
+            seen.push(r);
+            if done {
+                break;
+            }
+        }
+        assert!(
+            !seen
+                .iter()
+                .any(|r| matches!(r, Report::Point { generation, .. } if *generation == first)),
+            "{seen:?}"
+        );
+        // Then the sweep of the newer knobs, every point of it.
+        let points = base.sweep_bandwidths().len();
+        let mut indices = std::collections::BTreeSet::new();
+        while indices.len() < points {
+            match worker.wait(Duration::from_secs(60)).unwrap() {
+                Report::Sweep { key, index, .. } => {
+                    assert_eq!(key, base.start().sweep_key());
+                    indices.insert(index);
+                }
+                r => panic!("only the sweep is left: {r:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn knobs_seen_before_are_answered_from_the_cache() {
+        let base = lesson();
+        let mut cache = Cache::default();
+        let k = base.start();
+        let first = cache.predict(&base, &k, &|| false).unwrap();
+        // A run of the lesson is about 1,000 ticks: asked to stop at its first look, a real run
+        // would give nothing; the cached answer comes back.
+        assert_eq!(cache.predict(&base, &k, &|| true), Some(first));
+        // Another base (the lab changed) starts afresh.
+        let other = lesson();
+        assert_eq!(cache.predict(&other, &k, &|| true), None);
     }
 }
