@@ -237,9 +237,9 @@ pub enum Verdict {
     NotConverged,
     /// Still getting somewhere when the simulator's time limit ran out.
     TimeLimit,
-    /// Failed (a prerequisite of the lab's, or stopped by the simulator's work limit).
+    /// Failed (a prerequisite of the lab's): libvirt's message.
     Failed(String),
-    /// The simulator's budget refuses these values (its message).
+    /// The simulator's budget refuses these values, or its meter stopped the run (its message).
     Refused(String),
 }
 
@@ -339,7 +339,9 @@ fn prediction_of(outcome: Option<Outcome>, postcopy: bool, last_log: Option<Stri
             p.iterations = Some(u.iterations);
         }
         Some(Outcome::Failed { error, .. }) => p.verdict = Verdict::Failed(error.virsh_line()),
-        Some(Outcome::WorkLimit(_)) | Some(Outcome::Aborted { .. }) | None => {}
+        // The meter stopped a run its estimate let through: as costly as a refused one.
+        Some(Outcome::WorkLimit(_)) => p.verdict = Verdict::Refused(last_log.unwrap_or_default()),
+        Some(Outcome::Aborted { .. }) | None => {}
     }
     p
 }
