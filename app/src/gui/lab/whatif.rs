@@ -237,14 +237,19 @@ fn sweep_ui(ui: &mut egui::Ui, lang: Lang, ex: &Explorer) {
         let r = b.ranges().bandwidth_mibps;
         (*r.start() as f64, *r.end() as f64)
     });
-    let plot = |id: &str, y: String| {
+    // Bounds from the data every frame (the plots take no drag or zoom): the sweep grows as its
+    // points arrive, and a plot that kept its first bounds would cut the slow end off.
+    let plot = |id: &str, y: String, top: f64| {
         Plot::new(id.to_string())
+            .reset()
+            .include_y(top)
             .height(130.0)
             .link_axis(group, [true, false])
             .x_axis_label(x_label.clone())
             .y_axis_label(y)
             .y_axis_min_width(36.0)
             .x_grid_spacer(log_marks)
+            .y_grid_spacer(nice_marks)
             .x_axis_formatter(|m, _| format!("{:.0}", 10f64.powf(m.value)))
             .allow_scroll(false)
             .allow_drag(false)
@@ -269,7 +274,12 @@ fn sweep_ui(ui: &mut egui::Ui, lang: Lang, ex: &Explorer) {
         .radius(4.0)
         .color(red)
     };
-    plot("whatif_time", "s".into()).show(ui, |p| {
+    let top = |pts: &[[f64; 2]], chosen: Option<f64>| {
+        pts.iter().map(|p| p[1]).chain(chosen).fold(0.0, f64::max) * 1.08
+    };
+    let top_t = top(&series.total_s, choice.and_then(|c| c.1));
+    let top_d = top(&series.downtime_ms, choice.and_then(|c| c.2));
+    plot("whatif_time", "s".into(), top_t).show(ui, |p| {
         p.line(Line::new(tr!(lang, "whatif-total"), on_log(&series.total_s)).color(TIME));
         p.points(stuck(0.0));
         if let Some((x, t, _)) = choice {
@@ -284,7 +294,7 @@ fn sweep_ui(ui: &mut egui::Ui, lang: Lang, ex: &Explorer) {
             }
         }
     });
-    plot("whatif_downtime", "ms".into()).show(ui, |p| {
+    plot("whatif_downtime", "ms".into(), top_d).show(ui, |p| {
         p.line(
             Line::new(
                 tr!(lang, "whatif-downtime-result"),
@@ -335,4 +345,30 @@ fn log_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
         }
     }
     marks
+}
+
+/// Grid marks about a quarter of the range apart, at 1, 2 or 5 times a power of ten (egui_plot's
+/// own spacer steps by powers of ten only, and on a short plot it would label just the 0 of
+/// 0–60 s).
+fn nice_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (a, b) = input.bounds;
+    let span = b - a;
+    if !(span.is_finite() && span > 0.0) {
+        return Vec::new();
+    }
+    let rough = span / 4.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * power);
+    let first = (a / step).ceil() as i64;
+    let last = (b / step).floor() as i64;
+    (first..=last)
+        .map(|i| egui_plot::GridMark {
+            value: i as f64 * step,
+            step_size: step,
+        })
+        .collect()
 }
