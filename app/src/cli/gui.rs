@@ -22,7 +22,8 @@ Examples:
   migralab
   migralab gui --scenario prereq-no-bridge --lang en
   migralab gui --tab experiments
-  migralab gui --screenshot first-frame.png";
+  migralab gui --screenshot first-frame.png
+  migralab gui --whatif --screenshot what-if.png";
 
 /// Options of `migralab gui`.
 #[derive(Debug, Default, Args)]
@@ -42,6 +43,10 @@ pub struct GuiArgs {
     /// Save a PNG of the window once it has drawn, then quit (for tests and documentation)
     #[arg(long, value_name = "FILE")]
     pub screenshot: Option<PathBuf>,
+
+    /// Open the Lab tab with its what-if panel shown
+    #[arg(long)]
+    pub whatif: bool,
 }
 
 /// `--tab`.
@@ -93,6 +98,7 @@ impl GuiConfig {
             lang: args.lang.map(Into::into),
             screenshot: args.screenshot,
             tab: args.tab.map(Into::into),
+            whatif: args.whatif,
         }))
     }
 }

@@ -42,6 +42,8 @@ pub struct Launch {
     pub screenshot: Option<PathBuf>,
     /// Tab override.
     pub tab: Option<Tab>,
+    /// Open the Lab tab with the what-if panel shown.
+    pub whatif: bool,
 }
 
 /// The window's app id (Wayland) and class (X11): the desktop entry's `StartupWMClass`, by
@@ -101,6 +103,10 @@ pub fn run(config: Launch) -> anyhow::Result<std::process::ExitCode> {
             if let Some(tab) = config.tab {
                 state.tab = tab;
             }
+            if config.whatif {
+                state.lab.whatif = true;
+                state.tab = Tab::Lab;
+            }
             let mut app = MigralabApp::new(state);
             app.launched = Some(launched);
             app.screenshot = screenshot.map(|path| ScreenshotJob {
@@ -158,6 +164,8 @@ pub struct LabRuntime {
     pub export_job: Option<std::sync::mpsc::Receiver<String>>,
     /// What happened to the last observation saved in the student's profile.
     pub observation_status: Option<String>,
+    /// The what-if panel's state and its worker.
+    pub whatif: crate::sessions::whatif::explorer::Explorer,
 }
 
 impl LabRuntime {

@@ -56,6 +56,8 @@ pub struct LabView {
     pub speed: Speed,
     /// The migration form.
     pub form: MigrateForm,
+    /// Is the what-if panel shown?
+    pub whatif: bool,
 }
 
 impl Default for LabView {
@@ -64,6 +66,7 @@ impl Default for LabView {
             scenario: "lesson".into(),
             speed: Speed::default(),
             form: MigrateForm::default(),
+            whatif: false,
         }
     }
 }

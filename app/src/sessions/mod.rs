@@ -7,3 +7,4 @@ pub mod lab;
 pub mod migrate_form;
 pub mod real;
 pub mod series;
+pub mod whatif;

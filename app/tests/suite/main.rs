@@ -20,6 +20,7 @@ mod gui_class;
 mod gui_quiz;
 #[cfg(feature = "real")]
 mod gui_real;
+mod gui_whatif;
 #[cfg(unix)] // FIFOs, devices and modes
 mod hostile_inputs;
 mod i18n;

@@ -5,6 +5,7 @@ pub mod form;
 pub mod plots;
 pub mod terminal;
 pub mod topology;
+pub mod whatif;
 
 use super::LabRuntime;
 use super::command::{Command, ExportWhat};
@@ -36,6 +37,10 @@ pub fn lab_tab_ui(
             .show(ui, |ui| {
                 left_column_ui(ui, state, lab, cmds);
                 ui.separator();
+                if state.lab.whatif {
+                    whatif::whatif_ui(ui, state, lab);
+                    ui.separator();
+                }
                 lab_main_ui(ui, state, lab, cmds, true);
             });
         return;
@@ -51,6 +56,17 @@ pub fn lab_tab_ui(
                     left_column_ui(ui, state, lab, cmds);
                 });
         });
+    if state.lab.whatif {
+        egui::Panel::right("lab_whatif")
+            .resizable(true)
+            .default_size(390.0)
+            .min_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("lab_whatif_scroll")
+                    .show(ui, |ui| whatif::whatif_ui(ui, state, lab));
+            });
+    }
     egui::CentralPanel::default().show(ui, |ui| {
         lab_main_ui(ui, state, lab, cmds, true);
     });
@@ -97,6 +113,8 @@ fn scenario_bar_ui(
         {
             cmds.push(Command::OpenScenario(current));
         }
+        ui.toggle_value(&mut state.lab.whatif, tr!(lang, "whatif-toggle"))
+            .on_hover_text(tr!(lang, "whatif-toggle-hover"));
         if let Some(s) = &lab.session {
             ui.label(egui::RichText::new(lang.pick(&s.scenario().title)).italics());
         }
