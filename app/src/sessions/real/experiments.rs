@@ -74,9 +74,17 @@ pub fn refusals(line: &str, output: &str) -> Vec<FactKind> {
         .collect()
 }
 
+/// The facts kept: the steps are judged every frame over all of them, so a terminal session of
+/// thousands of lines must not make that slow (the oldest go first; a step they did is
+/// remembered in the app's state already).
+pub const MAX_FACTS: usize = 1000;
+
 impl RealFacts {
     /// Keep `kind`, which happened in `setup`.
     pub fn push(&mut self, kind: FactKind, setup: Option<Storage>) {
+        if self.facts.len() >= MAX_FACTS {
+            self.facts.remove(0);
+        }
         self.facts.push(RealFact { setup, kind });
     }
 
@@ -509,6 +517,68 @@ mod tests {
         ));
         assert!(refusals(line, "Migration: [100 %]").is_empty(), "no error");
         assert!(refusals("virsh list", out).is_empty(), "not a migration");
+    }
+
+    #[test]
+    fn each_step_needs_a_fact_after_the_one_before_and_in_its_layout() {
+        let e = exp("exp1");
+        let domains = vec!["db01".to_string()];
+        let hosts = Hosts {
+            domains: &domains,
+            labbox: true,
+            dst_host: "kvm-host-02".into(),
+            ping: None,
+        };
+        let modes = plan(e, &hosts, experiment_scenario);
+        assert!(modes.iter().all(|m| *m == StepMode::Real));
+        let done = |facts: &RealFacts| -> Vec<bool> {
+            judge(e, &modes, facts, &[], &hosts, experiment_scenario)
+                .iter()
+                .map(Option::is_some)
+                .collect()
+        };
+        let mut f = RealFacts::default();
+        f.push(
+            FactKind::Typed("mount | grep images".into()),
+            Some(Storage::Shared),
+        );
+        f.push(
+            FactKind::Typed("virsh domjobinfo db01 --completed".into()),
+            Some(Storage::Shared),
+        );
+        // Once typed: the shared half's statistics step, not the local half's.
+        assert_eq!(done(&f), [true, false, true, false, false, false]);
+        // Typed again in the local layout: now the local half's too.
+        f.push(
+            FactKind::Typed("virsh domjobinfo db01 --completed".into()),
+            Some(Storage::Local),
+        );
+        assert_eq!(done(&f), [true, false, true, false, false, true]);
+        // A refusal counts in the local layout only.
+        let refused = FactKind::Refused {
+            vm: "db01".into(),
+            copy_storage_all: false,
+            error: "error: Cannot access storage file".into(),
+        };
+        let mut g = RealFacts::default();
+        g.push(refused.clone(), Some(Storage::Shared));
+        assert!(!done(&g)[3], "a refusal in the shared layout");
+        g.push(refused, Some(Storage::Local));
+        assert!(done(&g)[3]);
+    }
+
+    #[test]
+    fn the_facts_kept_are_bounded() {
+        let mut f = RealFacts::default();
+        for i in 0..MAX_FACTS + 10 {
+            f.push(FactKind::Typed(format!("echo {i}")), None);
+        }
+        assert_eq!(f.all().len(), MAX_FACTS);
+        assert_eq!(
+            f.all()[0].kind,
+            FactKind::Typed("echo 10".into()),
+            "the oldest went"
+        );
     }
 
     #[test]
