@@ -119,7 +119,7 @@ fn assumptions(lang: Lang, p: &Prediction) -> String {
         scenario = a.scenario.clone(),
         link = format!("{:.0}", a.link_mibps),
         workload = workload,
-        zero = format!("{:.0}", a.zero_fraction * 100.0)
+        written = format!("{:.0}", a.written_mib)
     )
 }
 
