@@ -34,9 +34,7 @@ impl RamLayout {
     pub fn simple(ram_pages: u64, data_pages: u64, top_pages: u64) -> RamLayout {
         let ram_pages = ram_pages.max(1);
         let top = top_pages.min(ram_pages);
-        let zero = ram_pages
-            .saturating_sub(data_pages)
-            .min(ram_pages - top);
+        let zero = ram_pages.saturating_sub(data_pages).min(ram_pages - top);
         let low = ram_pages - top - zero;
         RamLayout::from_runs(ram_pages, vec![(0, low), (ram_pages - top, top)])
     }

@@ -16,8 +16,8 @@ pub use world::{
     machine_types_of, parse_version, subnet_of,
 };
 
-use crate::text::Text;
 use crate::guest::ram_layout::PAGES_PER_MIB;
+use crate::text::Text;
 use crate::units::{GIB, MIB, PAGE_SIZE};
 use serde::{Deserialize, Serialize};
 

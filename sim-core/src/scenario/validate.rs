@@ -512,10 +512,12 @@ mod tests {
     #[test]
     fn the_memory_is_written_mib_or_zero_fraction_not_both_and_fits_beside_the_descriptors() {
         // 8 MiB of RAM: 2048 pages, 32 of them page descriptors.
-        let ok = |keys: &str| Scenario::from_toml_str(&format!(
+        let ok = |keys: &str| {
+            Scenario::from_toml_str(&format!(
             "name='t'\n[[host]]\nname='a'\n[link]\nbandwidth_mibps=100.0\n[storage]\nkind='shared'\n[[vm]]\nname='db01'\nhost='a'\nram_mib=8\n{keys}\n"
         ))
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        };
         assert_eq!(ok("written_mib = 2.0").vms[0].data_pages(), 512 + 32);
         assert_eq!(ok("written_mib = 7.875").vms[0].data_pages(), 2048);
         assert_eq!(ok("zero_fraction = 0.25").vms[0].data_pages(), 1536);

@@ -129,7 +129,10 @@ fn trace_json_round_trips_floats_that_need_17_digits() {
         "prober.interval_ms=100",
         "vm.0.zero_fraction=0.11040667295239959",
     ]);
-    assert_eq!(scenario.vms[0].zero_fraction, Some(0.110_406_672_952_399_59));
+    assert_eq!(
+        scenario.vms[0].zero_fraction,
+        Some(0.110_406_672_952_399_59)
+    );
     let trace = Simulator::run(scenario);
     let back = Trace::from_json(&trace.to_json().expect("a trace serialises"))
         .unwrap_or_else(|e| panic!("{e}"));

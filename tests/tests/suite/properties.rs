@@ -380,7 +380,9 @@ fn check_run(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
                 format!(
                     "{} completed having sent {memory_bytes} RAM bytes, less than the {least} its \
                      {} MiB with {} pages of data need",
-                    vm.name, vm.ram_mib, vm.data_pages()
+                    vm.name,
+                    vm.ram_mib,
+                    vm.data_pages()
                 )
             })?;
             check(downtime_ms <= total_ms, || {
