@@ -726,3 +726,10 @@ pub fn write_into(dir: &Path, twin: &Twin) -> anyhow::Result<std::path::PathBuf>
     }
     bail!("{}: too many twins there already", dir.display())
 }
+
+/// The twin of `trace` written into `dir` (see [`write_into`]): what the app's button on a real
+/// run does before it opens the file in the simulated lab.
+pub fn build_into(dir: &Path, trace: &Trace) -> anyhow::Result<std::path::PathBuf> {
+    let twin = Twin::from_trace(trace)?;
+    write_into(dir, &twin)
+}
