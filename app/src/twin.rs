@@ -25,7 +25,7 @@ use migralab_sim_core::scenario::{
     WorkloadSpec,
 };
 use migralab_sim_core::trace::{MigrationSample, Outcome};
-use migralab_sim_core::units::{GIB, MIB, PAGE_SIZE};
+use migralab_sim_core::units::{GIB, MIB, NORMAL_PAGE_WIRE_BYTES, PAGE_SIZE, ZERO_PAGE_WIRE_BYTES};
 use migralab_sim_core::{RunOutcome, Scenario, Simulator, Trace};
 use std::path::Path;
 
@@ -204,12 +204,22 @@ impl Twin {
                 )
             }
             None => {
+                // The pass ended after the last sample: what it had still to send is known from
+                // the bytes the run sent in all, a data page costing a page and its header, a
+                // zero page a header and a byte.
                 let (t, s) = samples[samples.len() - 1];
+                let unsent = total_pages.saturating_sub(s.normal_pages + s.constant_pages);
+                let left = memory_bytes.saturating_sub(s.memory_processed) as f64
+                    - (unsent * ZERO_PAGE_WIRE_BYTES) as f64;
+                let unsent_data = (left / (NORMAL_PAGE_WIRE_BYTES - ZERO_PAGE_WIRE_BYTES) as f64)
+                    .clamp(0.0, unsent as f64) as u64;
                 (
                     t,
-                    s.normal_pages,
+                    s.normal_pages + unsent_data,
                     format!(
-                        "the last sample (no second pass was seen): {} normal pages",
+                        "the last sample, before the first pass ended: {} normal pages, and of \
+                         the {unsent} pages it had not sent, the {unsent_data} with data that the \
+                         run's {memory_bytes} bytes in all leave room for",
                         s.normal_pages
                     ),
                 )
@@ -245,7 +255,15 @@ impl Twin {
             .filter(|(t, _)| t.is_finite())
             .map(|(t, s)| (t, s.iteration, s.remaining_bytes, s.throttle_pct))
             .collect();
-        let job_start = t_done - total_ms as f64;
+        // The job's start: its end less libvirt's time_elapsed, or the command's first phase
+        // when the end was recorded later (a run saved after its ping tail).
+        let first_phase = trace.events.iter().find_map(|e| match e.kind {
+            migralab_sim_core::trace::TraceKind::Phase { .. } if e.source == vm => Some(e.t_ms),
+            _ => None,
+        });
+        let job_start = first_phase.map_or(t_done - total_ms as f64, |t| {
+            t.min(t_done - total_ms as f64)
+        });
         let mut last_computed = syncs.iter().find(|s| s.1 == 1).map_or(job_start, |s| s.0);
         let mut periods = Vec::new();
         for &(t, iteration, _, throttle) in syncs.iter().filter(|s| s.1 >= 2) {
@@ -336,8 +354,10 @@ impl Twin {
                 .first()
                 .map(|&(_, pps, period)| (pps * period, period));
             let mut s = pages;
+            // (Only with a rate of its own: QEMU's rate over that period is the count itself.)
             if let Some((unique, period)) = first
                 && rate_pps > 0.0
+                && n_windows > 0
             {
                 for _ in 0..20 {
                     let seen = 1.0 - (-rate_pps * period / s).exp();
@@ -406,24 +426,51 @@ impl Twin {
             );
         }
 
-        // The link: the rate while the first pass sent data.
+        // The link: what the first pass sent over how long it took (QEMU's counters, from the
+        // first sample that had sent anything to the one after the pass), which takes in what
+        // crossing zero pages cost this machine; else the median memory_bps.
         let first_pass: Vec<f64> = samples
             .iter()
             .filter(|(_, s)| s.iteration <= 1 && s.memory_bps.is_finite() && s.memory_bps > 0.0)
             .map(|(_, s)| s.memory_bps)
             .collect();
-        let fastest = first_pass.iter().copied().fold(0.0, f64::max);
-        let sending: Vec<f64> = first_pass
+        let n_sending = first_pass.len();
+        let bps_median = median(first_pass);
+        let from = samples.iter().find(|(_, s)| s.memory_processed > 0);
+        // The last sample of the first pass; the one after it when the pass ended the run (a
+        // migration without --live sends everything in one pass).
+        let to = samples
             .iter()
-            .copied()
-            .filter(|b| *b >= fastest / 2.0)
-            .collect();
-        let n_sending = sending.len();
-        let link_bps = median(sending);
+            .rev()
+            .find(|(_, s)| s.iteration <= 1)
+            .filter(|_| spec.live)
+            .or_else(|| samples.iter().find(|(_, s)| s.iteration >= 2))
+            .or_else(|| samples.last());
+        let effective = match (from, to) {
+            (Some((t0, a)), Some((t1, b))) if t1 - t0 >= 50.0 => {
+                let again = (b.normal_pages + b.constant_pages).saturating_sub(total_pages);
+                let bytes = b
+                    .memory_processed
+                    .saturating_sub(a.memory_processed)
+                    .saturating_sub(again * NORMAL_PAGE_WIRE_BYTES);
+                Some((bytes as f64 / ((t1 - t0) / 1000.0), *t0, *t1))
+            }
+            _ => None,
+        }
+        .filter(|(bps, ..)| *bps > 0.0);
+        let link_bps = effective.map_or(bps_median, |e| e.0);
         let link_mibps = if link_bps > 0.0 {
             round(mib(link_bps), 1)
         } else {
             112.0
+        };
+        let how = match effective {
+            Some((_, t0, t1)) => format!(
+                "what the first pass sent from {t0:.0} ms to {t1:.0} ms over that time (the \
+                 median memory_bps of its {n_sending} samples: {:.1} MiB/s)",
+                mib(bps_median)
+            ),
+            None => format!("the median memory_bps of the first pass's {n_sending} samples"),
         };
         let capped = spec
             .bandwidth_mibps
@@ -436,16 +483,12 @@ impl Twin {
                 "assumed: no memory bandwidth was reported during the first pass (1 GbE)".into()
             } else if capped {
                 format!(
-                    "the median memory_bps of the first pass's {n_sending} samples at half its \
-                     fastest or more — the `--bandwidth {}` cap, not the link: the link is at \
-                     least this fast, so a what-if above the cap needs the link's real rate",
+                    "{how} — the `--bandwidth {}` cap, not the link: the link is at least this \
+                     fast, so a what-if above the cap needs the link's real rate",
                     spec.bandwidth_mibps.unwrap_or(0)
                 )
             } else {
-                format!(
-                    "the median memory_bps of the first pass's {n_sending} samples at half its \
-                     fastest or more (the slower ones crossed zero pages)"
-                )
+                how.clone()
             },
         );
 
@@ -471,7 +514,7 @@ impl Twin {
                 true,
                 format!(
                     "the first page sent (about {t:.0} ms) less the job's start ({job_start:.0} \
-                     ms: the end less libvirt's time_elapsed, {total_ms} ms)"
+                     ms: its first phase, or its end less libvirt's time_elapsed, {total_ms} ms)"
                 ),
             );
         }
@@ -579,7 +622,8 @@ impl Twin {
                 .clamp(0.0, 10_000.0),
             1,
         );
-        if resume != scenario.sim.resume_ms {
+        let live = scenario.migrations.first().is_some_and(|m| m.live);
+        if live && resume != scenario.sim.resume_ms {
             let mut fitted = scenario.clone();
             fitted.sim.resume_ms = resume;
             if fitted.validate().is_ok() {
@@ -588,14 +632,25 @@ impl Twin {
             }
         }
         let mut notes = notes;
-        notes.push(Note {
-            key: "sim.resume_ms",
-            value: format!("{}", scenario.sim.resume_ms),
-            measured: true,
-            why: format!(
-                "fitted to the run's downtime ({downtime_ms} ms): what the twin's stop-and-copy \
-                 and device state do not take"
-            ),
+        notes.push(if live {
+            Note {
+                key: "sim.resume_ms",
+                value: format!("{}", scenario.sim.resume_ms),
+                measured: true,
+                why: format!(
+                    "fitted to the run's downtime ({downtime_ms} ms): what the twin's \
+                     stop-and-copy and device state do not take"
+                ),
+            }
+        } else {
+            Note {
+                key: "sim.resume_ms",
+                value: format!("{}", scenario.sim.resume_ms),
+                measured: false,
+                why: "assumed: the format's default (without --live the guest is paused the \
+                      whole time, so the downtime tells nothing of the resume)"
+                    .into(),
+            }
         });
         Ok(Twin {
             scenario,

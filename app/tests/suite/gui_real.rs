@@ -319,9 +319,8 @@ fn the_experiments_run_on_the_real_hosts_and_mark_what_is_simulated() {
 fn a_completed_real_run_builds_its_twin_and_opens_it_in_the_simulated_lab() {
     use migralab_app::sessions::lab::{RunId, RunRecord};
     use migralab_app::sessions::series::RunSeries;
-    let trace =
-        migralab_sim_core::Trace::from_json(include_str!("../fixtures/real-labbox-run.json"))
-            .unwrap();
+    let trace = migralab_sim_core::Trace::from_json(include_str!("../fixtures/real-idle-256.json"))
+        .unwrap();
     let spec: migralab_sim_core::scenario::MigrationSpec =
         serde_json::from_value(trace.scenario["migration"].clone()).unwrap();
     let mut h = harness(app(Tab::Lab, Some(ALLOWED)));

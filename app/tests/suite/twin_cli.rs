@@ -5,9 +5,17 @@
 use crate::common::{Scratch, migralab_in};
 use migralab_sim_core::{RunOutcome, Scenario, Simulator, Trace};
 
-/// The real run recorded on the lab in a box (`migralab migrate --real --out`), trimmed to its
-/// job statistics and outcome (see `fixtures/README.md`).
-const REAL_RUN: &str = include_str!("../fixtures/real-labbox-run.json");
+/// Real runs recorded on the lab in a box (`migralab migrate --real --out`; see
+/// `fixtures/README.md`).
+const REAL_RUNS: [(&str, &str); 3] = [
+    ("idle", include_str!("../fixtures/real-idle-256.json")),
+    (
+        "writer",
+        include_str!("../fixtures/real-ws32r16-unlimited.json"),
+    ),
+    ("capped", include_str!("../fixtures/real-ws32r16-bw20.json")),
+];
+const REAL_RUN: &str = REAL_RUNS[0].1;
 
 /// A simulated run of `scenario` with `--set`s, saved as a real one would be: backend `real`,
 /// the hosts' URIs and the command as its scenario.
@@ -56,12 +64,31 @@ fn assert_close(twin: &RunOutcome, real: &RunOutcome, within: f64) {
 
 #[test]
 fn the_twin_of_a_recorded_real_run_reproduces_it() {
+    for (name, run) in REAL_RUNS {
+        let dir = Scratch::new("twin", name);
+        let path = dir.write("real.json", run);
+        let real = RunOutcome::of(&Trace::from_json(run).unwrap());
+        let (text, twin) = twin_of(&dir, &path.display().to_string());
+        // The fidelity goals (model/fidelity.md): within 5 % on bytes and time.
+        assert_close(&twin, &real, 0.05);
+        let sc = Scenario::from_toml_str(&text).unwrap();
+        assert_eq!(sc.vms[0].ram_mib, 256, "{name}");
+        assert!(
+            !sc.migrations[0].live,
+            "{name}: the recorded command had no --live"
+        );
+        if name == "capped" {
+            assert_eq!(sc.migrations[0].bandwidth_mibps, Some(20));
+            assert!(text.contains("cap, not the link"), "{text}");
+        }
+    }
     let dir = Scratch::new("twin", "real");
     let path = dir.write("real.json", REAL_RUN);
-    let real = RunOutcome::of(&Trace::from_json(REAL_RUN).unwrap());
-    let (text, twin) = twin_of(&dir, &path.display().to_string());
-    // The fidelity goals (model/fidelity.md): within 5 % on bytes and time.
-    assert_close(&twin, &real, 0.05);
+    let (text, _) = twin_of(&dir, &path.display().to_string());
+    // The idle guest wrote what the calibration's dumps found (71.5 MiB).
+    let sc = Scenario::from_toml_str(&text).unwrap();
+    let written = sc.vms[0].written_mib.unwrap();
+    assert!((70.0..=73.0).contains(&written), "{written}");
     // It says what was measured and what assumed, value by value.
     for what in [
         "# Measured:",
