@@ -208,14 +208,15 @@ impl Twin {
                 // the bytes the run sent in all, a data page costing a page and its header, a
                 // zero page a header and a byte.
                 let (t, s) = samples[samples.len() - 1];
-                let unsent = total_pages.saturating_sub(s.normal_pages + s.constant_pages);
+                let unsent =
+                    total_pages.saturating_sub(s.normal_pages.saturating_add(s.constant_pages));
                 let left = memory_bytes.saturating_sub(s.memory_processed) as f64
-                    - (unsent * ZERO_PAGE_WIRE_BYTES) as f64;
+                    - unsent as f64 * ZERO_PAGE_WIRE_BYTES as f64;
                 let unsent_data = (left / (NORMAL_PAGE_WIRE_BYTES - ZERO_PAGE_WIRE_BYTES) as f64)
                     .clamp(0.0, unsent as f64) as u64;
                 (
                     t,
-                    s.normal_pages + unsent_data,
+                    s.normal_pages.saturating_add(unsent_data),
                     format!(
                         "the last sample, before the first pass ended: {} normal pages, and of \
                          the {unsent} pages it had not sent, the {unsent_data} with data that the \
@@ -448,11 +449,14 @@ impl Twin {
             .or_else(|| samples.last());
         let effective = match (from, to) {
             (Some((t0, a)), Some((t1, b))) if t1 - t0 >= 50.0 => {
-                let again = (b.normal_pages + b.constant_pages).saturating_sub(total_pages);
+                let again = b
+                    .normal_pages
+                    .saturating_add(b.constant_pages)
+                    .saturating_sub(total_pages);
                 let bytes = b
                     .memory_processed
                     .saturating_sub(a.memory_processed)
-                    .saturating_sub(again * NORMAL_PAGE_WIRE_BYTES);
+                    .saturating_sub(again.saturating_mul(NORMAL_PAGE_WIRE_BYTES));
                 Some((bytes as f64 / ((t1 - t0) / 1000.0), *t0, *t1))
             }
             _ => None,
@@ -631,7 +635,6 @@ impl Twin {
                 replay = RunOutcome::of(&Simulator::run(scenario.clone()));
             }
         }
-        let mut notes = notes;
         notes.push(if live {
             Note {
                 key: "sim.resume_ms",

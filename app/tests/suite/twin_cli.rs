@@ -209,3 +209,53 @@ fn a_trace_that_is_no_real_completed_migration_or_is_damaged_gives_a_reason_and_
     assert!(run.stderr.contains("exists already"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine\n");
 }
+
+/// Hostile values anywhere in a recorded run's statistics: a twin or a reason, never a panic
+/// (and never a scenario the validator would refuse).
+#[test]
+fn extreme_values_in_any_field_give_a_twin_or_a_reason() {
+    let base: serde_json::Value = serde_json::from_str(REAL_RUNS[1].1).unwrap();
+    let fields = [
+        "t_ms",
+        "memory_total",
+        "memory_processed",
+        "memory_remaining",
+        "memory_bps",
+        "dirty_rate_pps",
+        "iteration",
+        "normal_pages",
+        "constant_pages",
+        "remaining_bytes",
+        "total_ms",
+        "memory_bytes",
+        "downtime_ms",
+        "disk_total",
+    ];
+    let values = [
+        serde_json::json!(0),
+        serde_json::json!(u64::MAX),
+        serde_json::json!(1e300),
+        serde_json::json!(-1e300),
+        serde_json::json!(1),
+    ];
+    for field in fields {
+        for value in &values {
+            for every in [1, 3] {
+                let mut v = base.clone();
+                for (i, e) in v["events"].as_array_mut().unwrap().iter_mut().enumerate() {
+                    if i % every == 0 && e.get(field).is_some() {
+                        e[field] = value.clone();
+                    }
+                }
+                // A value its type cannot hold is a parse error: the loader's, not the twin's.
+                let Ok(trace) = serde_json::from_value::<Trace>(v) else {
+                    continue;
+                };
+                if let Ok(twin) = migralab_app::twin::Twin::from_trace(&trace) {
+                    assert!(twin.scenario.validate().is_ok(), "{field}={value}");
+                    assert!(twin.to_toml().is_ok());
+                }
+            }
+        }
+    }
+}
