@@ -575,7 +575,7 @@ impl Twin {
                 en: format!("Simulated twin of a real migration of {vm}"),
             },
             teaches: migralab_sim_core::text::Text {
-                id: "Migrasi yang sama dengan tamu dan perintah yang diukur libvirt; ubah satu \
+                id: "Migrasi yang sama, dengan VM dan perintah yang diukur libvirt; ubah satu \
                      nilai untuk melihat \"bagaimana jika\"."
                     .into(),
                 en: "The same migration, with the guest and command libvirt measured; change \

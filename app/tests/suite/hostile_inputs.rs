@@ -335,6 +335,9 @@ fn a_run_names_why_it_stopped() {
             "host.1.memory_mib=8000000",
             "--set",
             "vm.db01.ram_mib=4194304",
+            // Half of it written (the lesson's 992 MiB would not keep it busy).
+            "--set",
+            "vm.db01.zero_fraction=0.5",
             "--set",
             "link.bandwidth_mibps=1250",
         ],
