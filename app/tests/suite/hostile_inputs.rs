@@ -370,7 +370,11 @@ fn twin_refuses_a_fifo_trace_and_a_folder_output() {
     let out = dir.arg("twin.toml");
     let run = migralab_within(60, dir.as_path(), &["twin", &dir.arg("pipe"), "-o", &out]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("cannot read the trace"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read the trace"),
+        "{}",
+        run.stderr
+    );
     std::fs::create_dir(dir.path("folder")).unwrap();
     let run = migralab_within(
         60,
