@@ -30,6 +30,7 @@ fn app_with_long_run(tab: Tab) -> (MigralabApp, egui::Context) {
             "link.bandwidth_mibps=5".into(),
             "sim.max_time_s=3600".into(),
             "vm.db01.ram_mib=12288".into(),
+            "vm.db01.zero_fraction=0.5".into(),
             "vm.db01.workload.rate_mibps=1".into(),
         ],
     )

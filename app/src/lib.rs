@@ -33,3 +33,4 @@ pub mod scenarios;
 pub mod sessions;
 pub mod settings;
 pub mod storage;
+pub mod twin;

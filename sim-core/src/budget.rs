@@ -150,7 +150,7 @@ fn job_work(s: &Scenario, vm: &VmSpec, m: &MigrationSpec, job_ms: f64) -> JobWor
     // A sync visits every word; so does a lap of the sender. The first pass lasts as long as
     // sending the guest's data takes; after it, a guest that keeps writing makes QEMU sync once
     // per pass over what it rewrote (its working set), and at most once per iterate window.
-    let data_bytes = vm.ram_mib as f64 * MIB as f64 * (1.0 - vm.zero_fraction);
+    let data_bytes = (vm.data_pages() * PAGE_SIZE) as f64;
     let link = s.link.bytes_per_sec().max(1.0);
     let wire = NORMAL_PAGE_WIRE_BYTES as f64 / PAGE_SIZE as f64;
     let first_pass_ms = data_bytes * wire / link * 1000.0;

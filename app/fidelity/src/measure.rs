@@ -90,7 +90,7 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
     match &case.memory {
         // Measured on the lab: the guest holds that much data, that much of it at the top.
         Some(m) => {
-            vm.zero_fraction = (1.0 - m.nonzero_mib / case.ram_mib as f64).clamp(0.0, 1.0);
+            vm.set_zero_fraction((1.0 - m.nonzero_mib / case.ram_mib as f64).clamp(0.0, 1.0));
             vm.measured.top_used_mib = m.top_mib.round() as u64;
             // And where it lies, page by page, when the recording has it.
             vm.measured.data_pages_per_mib = m.data_pages_per_mib.clone();
@@ -106,7 +106,7 @@ pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
                 + case.page_descriptors_mib()
                 + ((case.working_set_mib + case.buffer_mib()) as f64 - cal.guest_freed_mib)
                     .max(0.0);
-            vm.zero_fraction = (1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0);
+            vm.set_zero_fraction((1.0 - touched / case.ram_mib as f64).clamp(0.0, 1.0));
             vm.measured.top_used_mib = cal.top_used_mib + case.page_descriptors_mib() as u64;
         }
     }
@@ -450,7 +450,7 @@ mod tests {
         assert!(
             matches!(vm.workload, WorkloadSpec::Scanner { set_mib, .. } if set_mib == case.working_set_mib)
         );
-        assert!(vm.zero_fraction > 0.0 && vm.zero_fraction < 1.0);
+        assert!(vm.zero_share() > 0.0 && vm.zero_share() < 1.0 && vm.written_mib.is_none());
         let m = &sc.migrations[0];
         assert_eq!(m.bandwidth_mibps, case.bandwidth_mibps);
         assert!(m.auto_converge);

@@ -20,6 +20,7 @@ pub mod quiz;
 pub mod report;
 pub mod shell;
 pub mod sim;
+pub mod twin;
 pub mod watch;
 
 use clap::{Parser, Subcommand};
@@ -110,6 +111,9 @@ enum Command {
     /// Turn a saved run into a lab report (HTML), figures (PNG, SVG) and data (CSV, JSON).
     #[command(long_about = report::REPORT_LONG_ABOUT)]
     Report(report::ReportArgs),
+    /// Build the simulated twin of a recorded real run: a scenario of that guest and command.
+    #[command(long_about = twin::TWIN_LONG_ABOUT)]
+    Twin(twin::TwinArgs),
     /// Write the man pages or a shell's completions (for packagers: scripts/package.sh).
     #[command(hide = true, long_about = generate::GENERATE_LONG_ABOUT)]
     Generate(generate::GenerateArgs),
@@ -124,6 +128,7 @@ enum RunConfig {
     Shell(shell::ShellConfig),
     Progress(progress::ProgressConfig),
     Report(report::ReportConfig),
+    Twin(twin::TwinConfig),
     Generate(generate::GenerateConfig),
     Gui(gui::GuiConfig),
     #[cfg(target_os = "linux")]
@@ -161,6 +166,7 @@ impl RunConfig {
             Some(Command::Report(args)) => {
                 Ok(RunConfig::Report(report::ReportConfig::from_args(args)?))
             }
+            Some(Command::Twin(args)) => Ok(RunConfig::Twin(twin::TwinConfig::from_args(args)?)),
             Some(Command::Generate(args)) => Ok(RunConfig::Generate(
                 generate::GenerateConfig::from_args(args)?,
             )),
@@ -221,6 +227,7 @@ fn run(config: RunConfig) -> anyhow::Result<ExitCode> {
         RunConfig::Shell(sh) => shell::run(sh),
         RunConfig::Progress(p) => progress::run(p),
         RunConfig::Report(r) => report::run(r),
+        RunConfig::Twin(t) => twin::run(t),
         RunConfig::Generate(g) => generate::run(g),
         RunConfig::Gui(g) => gui::run(g),
         #[cfg(target_os = "linux")]

@@ -23,6 +23,9 @@ pub enum Command {
     Play(RunId),
     /// Overlay a run on the plots (`None`: no overlay).
     Compare(Option<RunId>),
+    /// Build the simulated twin of a real run, write it to the export folder and open it in
+    /// the simulated lab.
+    BuildTwin(RunId),
     /// Export something of the current run.
     Export(ExportWhat),
     /// Save an experiment's observation in the student's progress profile.

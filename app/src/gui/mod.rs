@@ -545,6 +545,27 @@ impl MigralabApp {
                 self.lab.observation_status =
                     Some(self.record_observation(experiment, text, measured));
             }
+            Command::BuildTwin(id) => {
+                let lang = self.state.lang;
+                let dir = lab::export::default_dir(&self.lab);
+                let built = match self.lab.run(*id) {
+                    Some(r) => crate::twin::build_into(&dir, &r.trace),
+                    None => Err(anyhow::anyhow!("run #{} is gone", id.0)),
+                };
+                match built {
+                    Ok(path) => {
+                        let name = path.display().to_string();
+                        self.real.set_on(false, ctx);
+                        self.open_scenario(&name, ctx);
+                        self.state.tab = Tab::Lab;
+                        self.lab.export_status = Some(crate::tr!(lang, "twin-opened", path = name));
+                    }
+                    Err(e) => {
+                        self.lab.export_status =
+                            Some(crate::tr!(lang, "twin-failed", error = format!("{e:#}")));
+                    }
+                }
+            }
             Command::Export(what) => {
                 let input = lab::export::ExportInput::gather(&self.state, &self.lab);
                 let waker_ctx = ctx.clone();

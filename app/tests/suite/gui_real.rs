@@ -312,3 +312,48 @@ fn the_experiments_run_on_the_real_hosts_and_mark_what_is_simulated() {
         "the simulated lab is framed as such"
     );
 }
+
+/// Issue 23 §2: a completed real run's result has the button that builds its simulated twin,
+/// saves it in the export folder and opens it in the simulated lab.
+#[test]
+fn a_completed_real_run_builds_its_twin_and_opens_it_in_the_simulated_lab() {
+    use migralab_app::sessions::lab::{RunId, RunRecord};
+    use migralab_app::sessions::series::RunSeries;
+    let trace = migralab_sim_core::Trace::from_json(include_str!("../fixtures/real-idle-256.json"))
+        .unwrap();
+    let spec: migralab_sim_core::scenario::MigrationSpec =
+        serde_json::from_value(trace.scenario["migration"].clone()).unwrap();
+    let mut h = harness(app(Tab::Lab, Some(ALLOWED)));
+    switch_on(&mut h);
+    {
+        let app = h.state_mut();
+        app.lab.runs.push(RunRecord {
+            id: RunId(1),
+            scenario: "real".into(),
+            command: spec.virsh_command(),
+            vm: spec.vm.clone(),
+            from: "kvm-host-01".into(),
+            to: spec.to.clone(),
+            series: RunSeries::from_events(&spec.vm, &trace.events),
+            spec,
+            trace,
+        });
+        app.real.last_run = Some(RunId(1));
+    }
+    h.run();
+    h.get_by_label("Build a simulated twin").click();
+    h.run();
+    let app = h.state();
+    assert!(!app.real.on, "back in the simulated lab");
+    let dir = app.lab.export_dir.clone().unwrap();
+    let file = dir.join("twin-db01.toml");
+    assert!(file.is_file(), "{}", file.display());
+    assert_eq!(
+        app.lab.session.as_ref().map(|s| s.scenario_name.clone()),
+        Some(file.display().to_string())
+    );
+    assert!(
+        h.query_by_label_contains("The simulated twin was saved as")
+            .is_some()
+    );
+}

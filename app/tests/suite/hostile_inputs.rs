@@ -335,6 +335,9 @@ fn a_run_names_why_it_stopped() {
             "host.1.memory_mib=8000000",
             "--set",
             "vm.db01.ram_mib=4194304",
+            // Half of it written (the lesson's 992 MiB would not keep it busy).
+            "--set",
+            "vm.db01.zero_fraction=0.5",
             "--set",
             "link.bandwidth_mibps=1250",
         ],
@@ -355,4 +358,30 @@ fn a_run_names_why_it_stopped() {
         run.stdout
     );
     assert!(!run.stdout.contains("aborted"), "{}", run.stdout);
+}
+
+/// `migralab twin`: a FIFO as the trace is refused without blocking, a folder as the output is
+/// refused before the trace is read, and nothing is written either way.
+#[test]
+fn twin_refuses_a_fifo_trace_and_a_folder_output() {
+    let dir = Scratch::new("hostile", "twin");
+    let fifo = dir.path("pipe");
+    mkfifo(&fifo);
+    let out = dir.arg("twin.toml");
+    let run = migralab_within(60, dir.as_path(), &["twin", &dir.arg("pipe"), "-o", &out]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read the trace"),
+        "{}",
+        run.stderr
+    );
+    std::fs::create_dir(dir.path("folder")).unwrap();
+    let run = migralab_within(
+        60,
+        dir.as_path(),
+        &["twin", &dir.arg("pipe"), "-o", &dir.arg("folder")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("-o"), "{}", run.stderr);
+    assert_eq!(names(dir.as_path()), ["folder", "pipe"]);
 }

@@ -42,6 +42,7 @@ mod smoke;
 mod student_data;
 #[cfg(unix)] // file names with control characters
 mod terminal_output;
+mod twin_cli;
 
 /// Without the `real` feature `gui_real` and `real_lab` are compiled out, and a plain
 /// `cargo test -p migralab_app` would pass without them: this fails instead, so a green run

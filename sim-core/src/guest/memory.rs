@@ -51,7 +51,8 @@ impl GuestMemory {
     /// just below the top `top_used_pages` (which were written).
     pub fn new(bytes: u64, zero_fraction: f64, top_used_pages: u64) -> Self {
         let pages = bytes.div_ceil(PAGE_SIZE).max(1);
-        GuestMemory::from_layout(&RamLayout::simple(pages, zero_fraction, top_used_pages))
+        let zero = ((pages as f64 * zero_fraction.clamp(0.0, 1.0)).round() as u64).min(pages);
+        GuestMemory::from_layout(&RamLayout::simple(pages, pages - zero, top_used_pages))
     }
 
     /// Memory laid out as `layout` says (guest RAM, then firmware).

@@ -29,13 +29,12 @@ pub struct RamLayout {
 }
 
 impl RamLayout {
-    /// RAM of `ram_pages` pages, of which a share `zero_fraction` was never touched: the pages just
-    /// below the top `top_pages`, which hold data like the bottom ones.
-    pub fn simple(ram_pages: u64, zero_fraction: f64, top_pages: u64) -> RamLayout {
+    /// RAM of `ram_pages` pages, of which `data_pages` hold data: the top `top_pages` and the
+    /// bottom ones; the pages between were never touched.
+    pub fn simple(ram_pages: u64, data_pages: u64, top_pages: u64) -> RamLayout {
         let ram_pages = ram_pages.max(1);
         let top = top_pages.min(ram_pages);
-        let zero = (((ram_pages as f64) * zero_fraction.clamp(0.0, 1.0)).round() as u64)
-            .min(ram_pages - top);
+        let zero = ram_pages.saturating_sub(data_pages).min(ram_pages - top);
         let low = ram_pages - top - zero;
         RamLayout::from_runs(ram_pages, vec![(0, low), (ram_pages - top, top)])
     }
@@ -150,7 +149,7 @@ mod tests {
 
     #[test]
     fn simple_layout_has_data_at_the_bottom_and_the_top() {
-        let l = RamLayout::simple(1000, 0.5, 100);
+        let l = RamLayout::simple(1000, 500, 100);
         assert_eq!(l.data_pages(), 500);
         assert_eq!(l.data_page(0), 0);
         assert_eq!(l.data_page(399), 399);

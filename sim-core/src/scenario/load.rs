@@ -32,7 +32,9 @@ impl Scenario {
         } else {
             let mut table: Table = toml::from_str(src.text).map_err(|e| parse_error(src, &e))?;
             for assignment in overrides {
-                touched.push(apply_override(&mut table, assignment)?);
+                let path = apply_override(&mut table, assignment)?;
+                replace_memory_alternative(&mut table, &path);
+                touched.push(path);
             }
             if let Some((path, key)) = misplaced_keys(&table).into_iter().next() {
                 let vm = path.rsplit_once('.').map_or("vm", |(vm, _)| vm);
@@ -65,6 +67,33 @@ impl Scenario {
     /// The scenario as a TOML table (what `--set` edits and what traces embed).
     pub fn to_toml_string(&self) -> Result<String, toml::ser::Error> {
         toml::to_string(self)
+    }
+}
+
+/// A VM's memory is `written_mib` or `zero_fraction`: a `--set` of one replaces the other the
+/// file gave (`--set vm.0.zero_fraction=0.5` on a guest described by what it wrote), where the
+/// file itself may not give both.
+fn replace_memory_alternative(table: &mut Table, path: &str) {
+    let mut parts = path.split('.');
+    let (Some("vm"), Some(index), Some(key), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return;
+    };
+    let other = match key {
+        "written_mib" => "zero_fraction",
+        "zero_fraction" => "written_mib",
+        _ => return,
+    };
+    let vm = index.parse::<usize>().ok().and_then(|i| {
+        table
+            .get_mut("vm")?
+            .as_array_mut()?
+            .get_mut(i)?
+            .as_table_mut()
+    });
+    if let Some(vm) = vm {
+        vm.remove(other);
     }
 }
 

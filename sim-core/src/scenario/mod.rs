@@ -16,8 +16,9 @@ pub use world::{
     machine_types_of, parse_version, subnet_of,
 };
 
+use crate::guest::ram_layout::PAGES_PER_MIB;
 use crate::text::Text;
-use crate::units::{GIB, MIB};
+use crate::units::{GIB, MIB, PAGE_SIZE};
 use serde::{Deserialize, Serialize};
 
 /// A whole lab: hosts, the link between them, storage, VMs, the migrations to run and the prober.
@@ -264,9 +265,18 @@ pub struct VmSpec {
     /// Guest IP address (what the prober pings).
     #[serde(default)]
     pub ip: Option<String>,
-    /// Share of RAM that is still all zeros (never touched by the guest), 0..=1.
-    #[serde(default)]
-    pub zero_fraction: f64,
+    /// What the guest has written to its RAM, MiB (its kernel, programs, files, caches): the
+    /// data pages a migration sends in full. The kernel's page descriptors (`struct page`, 64
+    /// bytes for each 4 KiB page: 1/64 of RAM) come on top, so a bigger RAM adds only those;
+    /// everything else was never written and goes as zero pages. At most `ram_mib` minus the
+    /// descriptors. Give this or `zero_fraction`, not both; with neither, every page of RAM
+    /// holds data (a guest whose page cache has filled its memory: the most a migration sends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_mib: Option<f64>,
+    /// The alternative to `written_mib`: the share of RAM never written (all zeros), 0..=1,
+    /// page descriptors included. A share stays a share when `ram_mib` changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zero_fraction: Option<f64>,
     /// How the guest writes to its memory.
     #[serde(default)]
     pub workload: WorkloadSpec,
@@ -308,7 +318,8 @@ impl VmSpec {
             vcpus: defaults::vcpus(),
             disk_gib: 0.0,
             ip: None,
-            zero_fraction: 0.0,
+            written_mib: None,
+            zero_fraction: None,
             workload: WorkloadSpec::Idle,
             disk_write_mibps: 0.0,
             measured: MeasuredSpec::default(),
@@ -324,6 +335,70 @@ impl VmSpec {
     /// Guest RAM in bytes.
     pub fn ram_bytes(&self) -> u64 {
         self.ram_mib * MIB
+    }
+
+    /// Guest RAM in 4 KiB pages (at least one).
+    pub fn ram_pages(&self) -> u64 {
+        self.ram_bytes().div_ceil(PAGE_SIZE).max(1)
+    }
+
+    /// The kernel's page descriptors for `ram_pages` pages of RAM, pages: a 64-byte
+    /// `struct page` for each 4 KiB page, 1/64 of RAM (see
+    /// [`crate::guest::measured::DESCRIBED_PER_PAGE`]).
+    pub fn descriptor_pages(ram_pages: u64) -> u64 {
+        ram_pages.div_ceil(crate::guest::measured::DESCRIBED_PER_PAGE)
+    }
+
+    /// The most `written_mib` can be at this RAM: all of it but the page descriptors, MiB.
+    pub fn max_written_mib(&self) -> f64 {
+        let pages = self.ram_pages();
+        pages.saturating_sub(Self::descriptor_pages(pages)) as f64 / PAGES_PER_MIB as f64
+    }
+
+    /// Pages of guest RAM that hold data, as `written_mib` (plus the page descriptors) or
+    /// `zero_fraction` describe them; all of RAM when neither is given. (A measured map,
+    /// `[vm.measured] data_pages_per_mib`, replaces this in the guest's layout.)
+    pub fn data_pages(&self) -> u64 {
+        let pages = self.ram_pages();
+        match (self.written_mib, self.zero_fraction) {
+            (Some(w), _) => {
+                let written = (w.max(0.0) * PAGES_PER_MIB as f64).round() as u64;
+                written
+                    .saturating_add(Self::descriptor_pages(pages))
+                    .min(pages)
+            }
+            (None, Some(z)) => {
+                pages - ((pages as f64 * z.clamp(0.0, 1.0)).round() as u64).min(pages)
+            }
+            (None, None) => pages,
+        }
+    }
+
+    /// What the guest has written, MiB, however its memory is described: its data pages less
+    /// the page descriptors.
+    pub fn written(&self) -> f64 {
+        let pages = self.ram_pages();
+        self.data_pages()
+            .saturating_sub(Self::descriptor_pages(pages)) as f64
+            / PAGES_PER_MIB as f64
+    }
+
+    /// The share of RAM never written, 0..=1, however the memory is described.
+    pub fn zero_share(&self) -> f64 {
+        let pages = self.ram_pages();
+        1.0 - self.data_pages() as f64 / pages as f64
+    }
+
+    /// Describe the memory by its share never written (replacing any `written_mib`).
+    pub fn set_zero_fraction(&mut self, zero_fraction: f64) {
+        self.written_mib = None;
+        self.zero_fraction = Some(zero_fraction);
+    }
+
+    /// Describe the memory by what the guest has written, MiB (replacing any `zero_fraction`).
+    pub fn set_written_mib(&mut self, written_mib: f64) {
+        self.zero_fraction = None;
+        self.written_mib = Some(written_mib);
     }
 
     /// Disk image size in bytes.

@@ -190,7 +190,7 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
     if vm.disk_gib > 64.0 * 1024.0 {
         return fail(format!("vm.{i}.disk_gib"), "the disk is at most 64 TiB");
     }
-    share(&format!("vm.{i}.zero_fraction"), vm.zero_fraction)?;
+    validate_memory(i, vm)?;
     validate_measured(i, vm)?;
     non_negative(
         &format!("vm.{i}.disk_write_mibps"),
@@ -240,6 +240,39 @@ fn validate_vm(i: usize, vm: &VmSpec, hosts: &BTreeSet<&str>) -> Result<(), Prob
         return fail(
             format!("vm.{i}.workload.skew"),
             format!("the skew must be in 0..1 (0 = uniform), got {skew}"),
+        );
+    }
+    Ok(())
+}
+
+/// What the guest's RAM holds: `written_mib` or `zero_fraction`, not both, each in its range.
+fn validate_memory(i: usize, vm: &VmSpec) -> Result<(), Problem> {
+    let p = |k: &str| format!("vm.{i}.{k}");
+    if let Some(z) = vm.zero_fraction {
+        share(&p("zero_fraction"), z)?;
+    }
+    let Some(w) = vm.written_mib else {
+        return Ok(());
+    };
+    if vm.zero_fraction.is_some() {
+        return fail(
+            p("written_mib"),
+            "give the guest's memory one way: `written_mib` (what it has written, MiB) or \
+             `zero_fraction` (the share of RAM never written), not both",
+        );
+    }
+    non_negative(&p("written_mib"), w, "the memory the guest has written")?;
+    let max = vm.max_written_mib();
+    if w > max {
+        let descriptors = VmSpec::descriptor_pages(vm.ram_pages()) as f64
+            / crate::guest::ram_layout::PAGES_PER_MIB as f64;
+        return fail(
+            p("written_mib"),
+            format!(
+                "{w} MiB written do not fit in the VM's RAM ({} MiB) beside its page \
+                 descriptors ({descriptors} MiB, 1/64 of RAM): at most {max} MiB",
+                vm.ram_mib
+            ),
         );
     }
     Ok(())
@@ -474,6 +507,68 @@ mod tests {
         );
         let e = error_of(&format!("{map}\nworkload_files=[[4, 1]]"));
         assert!(e.contains("MiB 4 is past"), "{e}");
+    }
+
+    #[test]
+    fn the_memory_is_written_mib_or_zero_fraction_not_both_and_fits_beside_the_descriptors() {
+        // 8 MiB of RAM: 2048 pages, 32 of them page descriptors.
+        let ok = |keys: &str| {
+            Scenario::from_toml_str(&format!(
+            "name='t'\n[[host]]\nname='a'\n[link]\nbandwidth_mibps=100.0\n[storage]\nkind='shared'\n[[vm]]\nname='db01'\nhost='a'\nram_mib=8\n{keys}\n"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(ok("written_mib = 2.0").vms[0].data_pages(), 512 + 32);
+        assert_eq!(ok("written_mib = 7.875").vms[0].data_pages(), 2048);
+        assert_eq!(ok("zero_fraction = 0.25").vms[0].data_pages(), 1536);
+        // Neither: all of RAM holds data.
+        assert_eq!(ok("").vms[0].data_pages(), 2048);
+        assert_eq!(ok("").vms[0].zero_share(), 0.0);
+        assert_eq!(ok("written_mib = 2.0").vms[0].written(), 2.0);
+        let e = error_of("zero_fraction = 0.5\nwritten_mib = 2.0");
+        assert!(e.contains(":15:") && e.contains("not both"), "{e}");
+        let e = error_of("written_mib = 7.9");
+        assert!(
+            e.contains("vm.0.written_mib") && e.contains("at most 7.875 MiB") && e.contains("1/64"),
+            "{e}"
+        );
+        let e = error_of("written_mib = -1.0");
+        assert!(e.contains("zero or more"), "{e}");
+    }
+
+    #[test]
+    fn a_set_of_one_memory_key_replaces_the_other_and_ram_alone_keeps_what_was_written() {
+        let text = "name='t'\n[[host]]\nname='a'\n[link]\nbandwidth_mibps=100.0\n[storage]\nkind='shared'\n[[vm]]\nname='db01'\nhost='a'\nram_mib=256\nwritten_mib=60.0\n";
+        let load = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            crate::scenario::Scenario::load(
+                crate::Located {
+                    text,
+                    origin: "lab.toml",
+                },
+                &sets,
+            )
+        };
+        let vm = |sets: &[&str]| {
+            load(sets)
+                .map(|s| s.vms[0].clone())
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let z = vm(&["vm.db01.zero_fraction=0.5"]);
+        assert_eq!((z.written_mib, z.zero_fraction), (None, Some(0.5)));
+        let w = vm(&["vm.db01.zero_fraction=0.5", "vm.db01.written_mib=10"]);
+        assert_eq!((w.written_mib, w.zero_fraction), (Some(10.0), None));
+        // Four times the RAM: the same 60 MiB written, the descriptors 4 MiB -> 16 MiB.
+        let (small, big) = (vm(&[]), vm(&["vm.db01.ram_mib=1024"]));
+        assert_eq!(big.data_pages() - small.data_pages(), 12 * 256);
+        let e = load(&["vm.db01.ram_mib=32"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("written_mib") && e.contains("after --set vm.db01.ram_mib=32"),
+            "{e}"
+        );
     }
 
     #[test]

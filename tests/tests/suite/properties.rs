@@ -58,24 +58,33 @@ fn vm(index: usize, link_mibps: f64, storage: StorageKind) -> impl Strategy<Valu
     };
     (16..=1024u64).prop_flat_map(move |ram_mib| {
         (
-            share(),
+            (share(), proptest::bool::ANY),
             workload(ram_mib, link_mibps),
             prop_oneof![Just(0.0), 0.0..=max_disk_gib],
             prop_oneof![Just(0.0), 0.0..=link_mibps],
             1..=4u32,
         )
             .prop_map(
-                move |(zero_fraction, workload, disk_gib, disk_write_mibps, vcpus)| VmSpec {
-                    name: format!("vm{index}"),
-                    host: SOURCE_HOST.into(),
-                    ram_mib,
-                    vcpus,
-                    disk_gib,
-                    ip: Some(format!("192.168.100.{}", 50 + index)),
-                    zero_fraction,
-                    workload,
-                    disk_write_mibps,
-                    ..VmSpec::new(&format!("vm{index}"), SOURCE_HOST, ram_mib)
+                move |((share, absolute), workload, disk_gib, disk_write_mibps, vcpus)| {
+                    let mut vm = VmSpec {
+                        name: format!("vm{index}"),
+                        host: SOURCE_HOST.into(),
+                        ram_mib,
+                        vcpus,
+                        disk_gib,
+                        ip: Some(format!("192.168.100.{}", 50 + index)),
+                        workload,
+                        disk_write_mibps,
+                        ..VmSpec::new(&format!("vm{index}"), SOURCE_HOST, ram_mib)
+                    };
+                    // The memory either way: what the guest wrote (up to all the page
+                    // descriptors leave) or the share never written.
+                    if absolute {
+                        vm.set_written_mib(share * vm.max_written_mib());
+                    } else {
+                        vm.set_zero_fraction(share);
+                    }
+                    vm
                 },
             )
     })
@@ -289,7 +298,7 @@ fn check(ok: bool, msg: impl FnOnce() -> String) -> Result<(), TestCaseError> {
 /// writes during the migration stop being zero pages, which can only add to what is sent.)
 fn least_memory_bytes(vm: &VmSpec) -> u64 {
     let pages = vm.ram_bytes().div_ceil(PAGE_SIZE).max(1);
-    let zero_at_start = ((pages as f64) * vm.zero_fraction).round() as u64;
+    let zero_at_start = pages - vm.data_pages();
     zero_at_start * ZERO_PAGE_WIRE_BYTES + (pages - zero_at_start) * NORMAL_PAGE_WIRE_BYTES
 }
 
@@ -370,8 +379,10 @@ fn check_run(scenario: &Scenario, trace: &Trace) -> Result<(), TestCaseError> {
             check(*memory_bytes >= least, || {
                 format!(
                     "{} completed having sent {memory_bytes} RAM bytes, less than the {least} its \
-                     {} MiB with zero_fraction {} need",
-                    vm.name, vm.ram_mib, vm.zero_fraction
+                     {} MiB with {} pages of data need",
+                    vm.name,
+                    vm.ram_mib,
+                    vm.data_pages()
                 )
             })?;
             check(downtime_ms <= total_ms, || {

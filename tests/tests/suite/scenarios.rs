@@ -195,3 +195,49 @@ fn every_scenario_file_loads_runs_and_teaches_what_it_says() {
     }
     assert_eq!(RunOutcome::of(trace).status, "completed");
 }
+
+/// Issue 23 §1: what a guest has written does not grow with its RAM. The lab in a box's idle
+/// guest at 1024 MiB instead of 256 sends its page descriptors for the bigger RAM (1/64 of the
+/// 768 MiB more: 12 MiB) and the extra zero pages' headers, not four times the data — which is
+/// what the share fitted at 256 MiB (`zero_fraction = 0.705`) predicted, 3.3 times what QEMU
+/// really sent.
+#[test]
+fn more_ram_alone_adds_the_page_descriptors_not_a_share_of_data() {
+    use migralab_sim_core::units::{MIB, NORMAL_PAGE_WIRE_BYTES, PAGE_SIZE, ZERO_PAGE_WIRE_BYTES};
+    let path = Path::new(SCENARIO_DIR).join("labbox.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let sent = |overrides: &[&str]| {
+        let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        let sc = Scenario::load(
+            Located {
+                text: &text,
+                origin: "labbox.toml",
+            },
+            &overrides,
+        )
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        let o = RunOutcome::of(&Simulator::run(sc));
+        assert_eq!(o.status, "completed", "{overrides:?}: {o:?}");
+        o.memory_bytes as f64
+    };
+    let small = sent(&[]);
+    let big = sent(&["vm.db01.ram_mib=1024"]);
+    // 768 MiB more RAM: 12 MiB more page descriptors sent as data, the rest as zero pages.
+    let pages = |mib: u64| (mib * MIB / PAGE_SIZE) as f64;
+    let descriptors = pages(12) * NORMAL_PAGE_WIRE_BYTES as f64;
+    let zeros = (pages(768) - pages(12)) * ZERO_PAGE_WIRE_BYTES as f64;
+    let grown = big - small;
+    // Within 2 MiB of that: the idle guest's background writes over a longer first pass.
+    assert!(
+        (grown - descriptors - zeros).abs() < 2.0 * MIB as f64,
+        "256 MiB sent {:.1} MiB, 1024 MiB {:.1} MiB: grew by {:.1} MiB, expected {:.1} MiB",
+        small / MIB as f64,
+        big / MIB as f64,
+        grown / MIB as f64,
+        (descriptors + zeros) / MIB as f64
+    );
+    assert!(big < 1.3 * small, "{big} vs {small}");
+    // The share, which a scenario may still give, scales with RAM instead.
+    let share = sent(&["vm.db01.ram_mib=1024", "vm.db01.zero_fraction=0.705"]);
+    assert!(share > 3.0 * small, "{share} vs {small}");
+}

@@ -128,7 +128,7 @@ fn assumptions(lang: Lang, p: &Prediction) -> String {
             set = set,
             scenario = a.scenario.clone(),
             link = format!("{:.0}", a.link_mibps),
-            zero = format!("{:.0}", a.zero_fraction * 100.0)
+            written = format!("{:.0}", a.written_mib)
         );
     }
     let workload = match a.workload {
@@ -147,7 +147,7 @@ fn assumptions(lang: Lang, p: &Prediction) -> String {
         scenario = a.scenario.clone(),
         link = format!("{:.0}", a.link_mibps),
         workload = workload,
-        zero = format!("{:.0}", a.zero_fraction * 100.0)
+        written = format!("{:.0}", a.written_mib)
     )
 }
 

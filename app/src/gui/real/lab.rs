@@ -447,7 +447,7 @@ pub(super) fn run_ui(
             }
         });
     } else if let Some(r) = finished {
-        result_ui(ui, lang, r);
+        result_ui(ui, lang, r, cmds);
     } else {
         ui.label(tr!(lang, "real-no-run"));
     }
@@ -501,7 +501,12 @@ pub(super) fn run_ui(
 }
 
 /// How the last real run ended, with libvirt's message exactly as libvirt gave it.
-fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::sessions::lab::RunRecord) {
+fn result_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    r: &crate::sessions::lab::RunRecord,
+    cmds: &mut Vec<Command>,
+) {
     let Some(o) = r.outcome() else {
         return;
     };
@@ -524,6 +529,14 @@ fn result_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::sessions::lab::RunRecord)
         .strong(),
     );
     ui.monospace(&r.command);
+    if matches!(o, Outcome::Completed { .. })
+        && ui
+            .button(tr!(lang, "real-twin"))
+            .on_hover_text(tr!(lang, "real-twin-hover"))
+            .clicked()
+    {
+        cmds.push(Command::BuildTwin(r.id));
+    }
     if let Outcome::Failed { error, .. } = o {
         ui.label(tr!(lang, "real-libvirt-says"));
         ui.colored_label(

@@ -33,8 +33,9 @@ pub struct Assumptions {
     pub link_mibps: f64,
     /// The guest's working set, MiB, and how fast it is rewritten, MiB/s (`None`: idle).
     pub workload: Option<(u64, f64)>,
-    /// Share of RAM never touched (sent almost for free), 0..=1.
-    pub zero_fraction: f64,
+    /// What the guest has written, MiB (its page descriptors, 1/64 of RAM, come on top; the
+    /// rest is never touched and sent almost for free).
+    pub written_mib: f64,
     /// The guest's writing as measured before the migration: when given, `workload` comes
     /// from it, not from the scenario.
     pub measured: Option<MeasuredWrites>,
@@ -77,6 +78,10 @@ pub fn scenario_for(base: &str, ram_mib: u64, spec: &MigrationSpec) -> anyhow::R
     // A RAM smaller than the lesson's working set would make the scenario invalid; such a
     // guest is tiny anyway, so its working set shrinks with it.
     vm.ram_mib = ram_mib.max(1);
+    // Likewise what the guest has written: it keeps the scenario's, as far as it fits.
+    if let Some(w) = vm.written_mib {
+        vm.written_mib = Some(w.min(vm.max_written_mib()));
+    }
     if let migralab_sim_core::scenario::WorkloadSpec::HotSet { set_mib, .. } = &mut vm.workload {
         *set_mib = (*set_mib).min(vm.ram_mib / 2).max(1);
     }
@@ -125,7 +130,7 @@ pub fn predict(
         scenario: base.to_string(),
         link_mibps: sc.link.bandwidth_mibps,
         workload: sc.vms.first().and_then(|v| v.workload.set_and_rate()),
-        zero_fraction: sc.vms.first().map_or(0.0, |v| v.zero_fraction),
+        written_mib: sc.vms.first().map_or(0.0, |v| v.written()),
         measured: measured.cloned(),
     };
     let trace = Simulator::run(sc);
@@ -222,5 +227,9 @@ mod tests {
         let spec = MigrationSpec::new("mini", "h2");
         let p = predict("lesson", 16, &spec, None).unwrap();
         assert_eq!(p.outcome.status, "completed");
+        // The lesson's guest wrote 992 MiB: in 16 MiB it fills all but the page descriptors.
+        assert_eq!(p.assumptions.written_mib, 15.75);
+        let p = predict("lesson", 4096, &spec, None).unwrap();
+        assert_eq!(p.assumptions.written_mib, 992.0);
     }
 }

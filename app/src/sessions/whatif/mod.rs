@@ -188,6 +188,11 @@ impl Base {
         let mut s = self.scenario.clone();
         let vm = &mut s.vms[self.vm_index];
         vm.ram_mib = k.ram_mib;
+        // What the guest has written stays (it does not grow with the RAM), as far as it fits
+        // in a smaller RAM beside the kernel's page descriptors.
+        if let Some(w) = vm.written_mib {
+            vm.written_mib = Some(w.min(vm.max_written_mib()));
+        }
         vm.workload = match (k.dirty_mibps, &vm.workload) {
             (0, _) => WorkloadSpec::Idle,
             (rate, WorkloadSpec::Zipf { skew, .. }) => WorkloadSpec::Zipf {
@@ -415,7 +420,9 @@ mod tests {
             ram_mib: 1024,
             ..base.start()
         };
-        let times: Vec<f64> = base
+        // The lesson's guest has written 992 MiB: at the slowest caps that takes longer than
+        // the scenario's time limit, which is no convergence problem (an idle guest).
+        let runs: Vec<(u64, Verdict, Option<f64>)> = base
             .sweep_bandwidths()
             .into_iter()
             .map(|bw| {
@@ -428,15 +435,28 @@ mod tests {
                     &never,
                 )
                 .unwrap();
-                assert_eq!(p.verdict, Verdict::Converges, "{bw} MiB/s");
-                p.total_s.unwrap()
+                (bw, p.verdict, p.total_s)
             })
             .collect();
+        assert!(
+            runs.iter()
+                .all(|(_, v, _)| matches!(v, Verdict::Converges | Verdict::TimeLimit)),
+            "{runs:?}"
+        );
+        let times: Vec<f64> = runs
+            .iter()
+            .filter(|(_, v, _)| *v == Verdict::Converges)
+            .filter_map(|(_, _, t)| *t)
+            .collect();
+        assert!(
+            times.len() >= runs.len() / 2,
+            "the faster half converges: {runs:?}"
+        );
         assert!(
             times.windows(2).all(|w| w[1] <= w[0]),
             "total time must fall as bandwidth grows: {times:?}"
         );
-        assert!(times[0] > 10.0 * times[times.len() - 1], "{times:?}");
+        assert!(times[0] > 4.0 * times[times.len() - 1], "{times:?}");
     }
 
     #[test]

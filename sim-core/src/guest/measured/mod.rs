@@ -33,12 +33,13 @@ pub struct Measured {
 
 impl Measured {
     /// What QEMU's migration walks for `vm`: its RAM as measured (`data_pages_per_mib`) or
-    /// described (`zero_fraction`, `top_used_mib`), then the machine's firmware.
+    /// described (`written_mib` or `zero_fraction`, `top_used_mib`), then the machine's
+    /// firmware.
     pub fn ram_layout(vm: &VmSpec) -> RamLayout {
         let m = &vm.measured;
-        let pages = vm.ram_bytes().div_ceil(PAGE_SIZE).max(1);
+        let pages = vm.ram_pages();
         let layout = if m.data_pages_per_mib.is_empty() {
-            RamLayout::simple(pages, vm.zero_fraction, m.top_used_mib * MIB / PAGE_SIZE)
+            RamLayout::simple(pages, vm.data_pages(), m.top_used_mib * MIB / PAGE_SIZE)
         } else {
             RamLayout::measured(pages, &m.data_pages_per_mib)
         };

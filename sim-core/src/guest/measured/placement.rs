@@ -190,7 +190,7 @@ mod tests {
     fn churn_lies_below_the_set_and_in_the_last_data_pages() {
         // 64 MiB, half of it data at the bottom and 4 MiB at the top; 1 MiB set, 40 pages of
         // churn, a quarter of it at the top.
-        let layout = RamLayout::simple(16384, 0.4375, 1024);
+        let layout = RamLayout::simple(16384, 9216, 1024);
         let workload = Workload::new(
             &WorkloadSpec::Scanner {
                 set_mib: 1,
