@@ -316,8 +316,8 @@ fn the_lab_migrates_db01_fails_on_every_fault_and_leaves_nothing_behind() {
 }
 
 /// The guest's writes, measured as the pre-run prediction does (`virsh domdirtyrate-calc`): a
-/// writer rewriting 64 MiB at 24 MiB/s, then the idle guest, told apart by QEMU's page sampling
-/// (TCG supports it). Leaves the idle guest running on kvm-host-01.
+/// writer rewriting 64 MiB at 24 MiB/s, seen by QEMU's page sampling (TCG supports it). Leaves
+/// the idle guest running on kvm-host-01.
 #[cfg(feature = "real")]
 fn guest_writes_are_measured(cfg: &LabboxConfig, status: &LabboxStatus, t0: Instant) {
     step(
@@ -347,10 +347,7 @@ fn guest_writes_are_measured(cfg: &LabboxConfig, status: &LabboxStatus, t0: Inst
         (4.0..=96.0).contains(&e.rate_mibps) && e.set_mib >= 8.0,
         "24 MiB/s over 64 MiB: {windows:?} -> {e:?}"
     );
+    // The idle guest's reading is the app's real-lab test's (its preflight measures it).
     labbox::set_guest(cfg, &GuestSpec::default()).unwrap_or_else(|e| panic!("guest: {e}"));
     assert_eq!(running_on(cfg).as_deref(), Some("kvm-host-01"));
-    let windows = dirtyrate::measure(&host, names::GUEST_NAME).unwrap_or_else(|e| panic!("{e}"));
-    let e = dirtyrate::estimate(&windows).unwrap();
-    eprintln!("idle guest: {windows:?} -> {e:?}");
-    assert!(e.rate_mibps <= 4.0, "idle: {windows:?} -> {e:?}");
 }
