@@ -31,15 +31,7 @@ pub fn is_visible(exp: &Experiment, visible: Option<&[String]>) -> bool {
 
 /// What happened in the lab, as the experiments judge it.
 pub fn run_facts(lab: &LabRuntime) -> Vec<RunFact> {
-    lab.runs
-        .iter()
-        .map(|r| RunFact {
-            scenario: r.scenario.clone(),
-            vm: r.vm.clone(),
-            copy_storage_all: r.spec.copy_storage_all,
-            outcome: r.outcome().map_or("unknown", Outcome::status).to_string(),
-        })
-        .collect()
+    lab.runs.iter().map(|r| r.fact(&r.scenario)).collect()
 }
 
 /// Which steps of `exp` are done (computed now, or remembered from an earlier session).
@@ -72,12 +64,7 @@ pub fn run_of_step<'a>(
     let scenario = exp.step_scenario(i)?;
     let done = &exp.steps[i].done;
     lab.runs.iter().rev().find(|r| {
-        let fact = [RunFact {
-            scenario: r.scenario.clone(),
-            vm: r.vm.clone(),
-            copy_storage_all: r.spec.copy_storage_all,
-            outcome: r.outcome().map_or("unknown", Outcome::status).to_string(),
-        }];
+        let fact = [r.fact(&r.scenario)];
         content::step_done(
             done,
             scenario,

@@ -65,6 +65,21 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// This run as the experiments judge it, counted in `scenario` (the lab's own, or for a
+    /// real run the step's).
+    pub fn fact(&self, scenario: &str) -> migralab_course::experiments::RunFact {
+        migralab_course::experiments::RunFact {
+            scenario: scenario.to_string(),
+            vm: self.vm.clone(),
+            copy_storage_all: self.spec.copy_storage_all,
+            // A finished run always has an outcome; "unknown" matches no expected outcome.
+            outcome: self
+                .outcome()
+                .map_or("unknown", migralab_sim_core::Outcome::status)
+                .to_string(),
+        }
+    }
+
     fn from_shell(id: RunId, scenario: &str, run: ShellRun) -> RunRecord {
         let series = RunSeries::from_events(&run.spec.vm, &run.trace.events);
         RunRecord {

@@ -196,24 +196,11 @@ fn hosts_view_ui(
 
 /// The REAL frame over the tab: what runs where.
 fn banner_ui(ui: &mut egui::Ui, lang: Lang) {
-    egui::Frame::new()
-        .fill(REAL_COLOR)
-        .inner_margin(egui::Margin::symmetric(8, 4))
-        .corner_radius(4.0)
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal_wrapped(|ui| {
-                ui.label(
-                    egui::RichText::new(tr!(lang, "exp-real-banner"))
-                        .strong()
-                        .color(egui::Color32::WHITE),
-                );
-                ui.label(
-                    egui::RichText::new(tr!(lang, "exp-real-banner-detail"))
-                        .color(egui::Color32::WHITE),
-                );
-            });
-        });
+    super::banner_text_ui(
+        ui,
+        &tr!(lang, "exp-real-banner"),
+        &tr!(lang, "exp-real-banner-detail"),
+    );
 }
 
 /// Why a step runs in the simulated lab, in words.

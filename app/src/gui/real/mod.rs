@@ -241,6 +241,15 @@ pub fn simulated_here_ui(ui: &mut egui::Ui, lang: Lang) {
 
 /// The banner over the Lab tab in real mode.
 pub fn banner_ui(ui: &mut egui::Ui, lang: Lang) {
+    banner_text_ui(
+        ui,
+        &tr!(lang, "real-banner"),
+        &tr!(lang, "real-banner-detail"),
+    );
+}
+
+/// A REAL banner: `title` in bold, `detail` after it, white on real mode's colour.
+pub fn banner_text_ui(ui: &mut egui::Ui, title: &str, detail: &str) {
     egui::Frame::new()
         .fill(REAL_COLOR)
         .inner_margin(egui::Margin::symmetric(8, 4))
@@ -249,14 +258,11 @@ pub fn banner_ui(ui: &mut egui::Ui, lang: Lang) {
             ui.set_width(ui.available_width());
             ui.horizontal_wrapped(|ui| {
                 ui.label(
-                    egui::RichText::new(tr!(lang, "real-banner"))
+                    egui::RichText::new(title)
                         .strong()
                         .color(egui::Color32::WHITE),
                 );
-                ui.label(
-                    egui::RichText::new(tr!(lang, "real-banner-detail"))
-                        .color(egui::Color32::WHITE),
-                );
+                ui.label(egui::RichText::new(detail).color(egui::Color32::WHITE));
             });
         });
 }

@@ -14,7 +14,6 @@
 use crate::sessions::lab::{RunId, RunRecord};
 use migralab_course::experiments::{self as content, Done, Experiment, LabFacts, RunFact};
 use migralab_real::labbox::storage::Storage;
-use migralab_sim_core::Outcome;
 use migralab_sim_core::scenario::{GuestCpuSpec, Scenario, StorageKind};
 use std::net::Ipv4Addr;
 
@@ -335,7 +334,7 @@ pub fn judge<'s>(
                             name,
                             &LabFacts {
                                 typed: &[],
-                                runs: &[run_fact(name, r)],
+                                runs: &[r.fact(name)],
                             },
                         )
                     }),
@@ -371,16 +370,6 @@ pub fn judge<'s>(
         out.push(found);
     }
     out
-}
-
-/// A real run as the experiments' fact, in the step's scenario `name`.
-fn run_fact(name: &str, r: &RunRecord) -> RunFact {
-    RunFact {
-        scenario: name.to_string(),
-        vm: r.vm.clone(),
-        copy_storage_all: r.spec.copy_storage_all,
-        outcome: r.outcome().map_or("unknown", Outcome::status).to_string(),
-    }
 }
 
 /// What a terminal line holds after its prompt (`root@kvm-host-01:~# virsh list` gives
