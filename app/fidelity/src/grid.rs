@@ -30,8 +30,18 @@ pub struct Case {
     pub auto_converge: bool,
     /// `--timeout` (suspend), seconds: see [`TIMEOUT_S`].
     pub timeout_s: Option<u64>,
+    /// `--postcopy --postcopy-after-precopy`: switch to post-copy once the first pass is done.
+    #[serde(skip_serializing_if = "is_false")]
+    pub postcopy: bool,
+    /// `--copy-storage-all`, with each host's own images directory (the lab's local layout).
+    #[serde(skip_serializing_if = "is_false")]
+    pub copy_storage: bool,
     /// Used to fit the calibration constants (and so not counted in the error).
     pub calibration: bool,
+    /// A case of the held-out set ([`held_out`]): off the grid, predicted from what a user
+    /// would set on the shipped `labbox` scenario, without a dump of the guest's memory.
+    #[serde(skip_serializing_if = "is_false")]
+    pub held_out: bool,
     /// The guest's memory as measured on the lab when it was booted for this case (from a
     /// recording); the simulator's guest then holds that much data, where the dump found it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,8 +68,28 @@ impl Case {
             downtime_limit_ms: dt,
             auto_converge: ac,
             timeout_s: Some(TIMEOUT_S),
+            postcopy: false,
+            copy_storage: false,
             calibration: false,
+            held_out: false,
             memory: None,
+        }
+    }
+
+    /// A held-out case: `new`'s, and post-copy or a disk copy, named with `-pc` / `-disk`.
+    fn held(c: Case, postcopy: bool, copy_storage: bool) -> Case {
+        let name = format!(
+            "{}{}{}",
+            c.name,
+            if postcopy { "-pc" } else { "" },
+            if copy_storage { "-disk" } else { "" }
+        );
+        Case {
+            name,
+            postcopy,
+            copy_storage,
+            held_out: true,
+            ..c
         }
     }
 
@@ -134,6 +164,32 @@ pub fn full() -> Vec<Case> {
     cases
 }
 
+/// The held-out set: cases off the grid on every axis — RAM 128, 384, 768 and 1024 MiB, working
+/// sets of 24, 48 and 64 MiB, rates 8, 24 and 32 MiB/s, caps 15 and 30 MiB/s and none, the
+/// 200 ms limit, post-copy and `--copy-storage-all` — never used to fit or to choose anything.
+/// Each is predicted only from what a user would set on the shipped `labbox` scenario (see
+/// [`user_overrides`](super::measure::user_overrides)): no dump of the guest, no calibration
+/// file. They run with the grid's `--timeout` (suspend); the post-copy cases switch after the
+/// first pass instead.
+pub fn held_out() -> Vec<Case> {
+    let n = Case::new;
+    let h = Case::held;
+    vec![
+        h(n(128, 0, 0, Some(15), 200, false), false, false),
+        h(n(1024, 0, 0, Some(30), 300, false), false, false),
+        h(n(768, 0, 0, None, 300, false), false, false),
+        h(n(384, 64, 8, Some(30), 200, false), false, false),
+        h(n(768, 24, 8, Some(15), 300, false), false, false),
+        h(n(384, 48, 24, Some(30), 300, false), false, false),
+        h(n(384, 48, 24, Some(15), 300, true), false, false),
+        h(n(768, 48, 24, None, 300, false), false, false),
+        h(n(512, 24, 24, Some(15), 200, false), true, false),
+        h(n(1024, 64, 32, Some(30), 300, false), true, false),
+        h(n(256, 0, 0, Some(30), 300, false), false, true),
+        h(n(512, 16, 8, Some(20), 300, false), false, true),
+    ]
+}
+
 /// A small subset for CI: the calibration cases and three validation cases of the full grid on
 /// two guests (each guest is a boot): an idle guest at 20 MiB/s, and the slow writer at
 /// 40 MiB/s and at 20 MiB/s with the 100 ms limit (six passes). A throttled writer is left to
@@ -147,6 +203,10 @@ pub fn quick() -> Vec<Case> {
         Case::new(256, 16, 4, Some(20), 100, false),
     ]);
     cases
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[cfg(test)]
@@ -193,5 +253,46 @@ mod tests {
         // Every one a case of the full grid, so the published recording has its real runs.
         let full: Vec<String> = full().into_iter().map(|c| c.name).collect();
         assert!(q.iter().all(|c| full.contains(&c.name)), "{q:?}");
+    }
+
+    #[test]
+    fn every_held_out_case_is_off_the_grid_and_the_set_covers_what_the_issue_names() {
+        let grid = full();
+        let held = held_out();
+        let on_grid = |f: &dyn Fn(&Case) -> bool| grid.iter().any(f);
+        for c in &held {
+            assert!(
+                c.held_out && !c.calibration && c.memory.is_none(),
+                "{}",
+                c.name
+            );
+            // Off the grid on at least one axis the grid varies (or a flag it never uses).
+            let same_axes = on_grid(&|g| g.ram_mib == c.ram_mib)
+                && on_grid(&|g| g.guest() == c.guest())
+                && on_grid(&|g| g.bandwidth_mibps == c.bandwidth_mibps)
+                && on_grid(&|g| g.downtime_limit_ms == c.downtime_limit_ms)
+                && !c.postcopy
+                && !c.copy_storage;
+            assert!(!same_axes, "{} is a grid case", c.name);
+            assert!(!grid.iter().any(|g| g.name == c.name), "{}", c.name);
+        }
+        let has = |f: &dyn Fn(&Case) -> bool| held.iter().any(f);
+        for ram in [128, 1024] {
+            assert!(has(&|c| c.ram_mib == ram), "RAM {ram}");
+        }
+        assert!(has(&|c| c.postcopy && c.dirty_rate_mibps > 0));
+        assert!(has(&|c| c.copy_storage && c.dirty_rate_mibps == 0));
+        assert!(has(&|c| c.copy_storage && c.dirty_rate_mibps > 0));
+        assert!(has(&|c| c.bandwidth_mibps.is_none()));
+        assert!(has(&|c| c.auto_converge));
+        assert!(has(&|c| !on_grid(
+            &|g| g.working_set_mib == c.working_set_mib
+        )));
+        assert!(has(&|c| !on_grid(
+            &|g| g.dirty_rate_mibps == c.dirty_rate_mibps
+        )));
+        let names: std::collections::BTreeSet<&str> =
+            held.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names.len(), held.len(), "names are unique");
     }
 }

@@ -70,11 +70,98 @@ pub fn spec(case: &Case, to: &str) -> MigrationSpec {
     s.downtime_limit_ms = case.downtime_limit_ms;
     s.auto_converge = case.auto_converge;
     s.timeout_s = case.timeout_s;
+    s.postcopy = case.postcopy;
+    s.postcopy_after_precopy = case.postcopy;
+    s.copy_storage_all = case.copy_storage;
     s
 }
 
-/// The lab's twin set up for `case` with calibration `cal`.
+/// What a user would set on the shipped `labbox` scenario to predict `case` (as `migralab sim
+/// scenarios/labbox.toml --set KEY=VALUE ...`): the guest's RAM and what it writes, the
+/// storage layout, and the command's options. Nothing measured on the lab for this case, no
+/// calibration file: how a held-out case is predicted.
+pub fn user_overrides(case: &Case) -> anyhow::Result<Vec<String>> {
+    user_overrides_counting(case, true)
+}
+
+/// [`user_overrides`], with or without the writer's memory counted in what the guest has
+/// written (`written_mib` is what the guest's kernel, programs, files and caches hold: a writer
+/// that has been running holds its working set and the buffer it copies from, on top of what
+/// the idle guest holds). `false` gives the naive prediction the book compares with.
+pub fn user_overrides_counting(case: &Case, count_writer: bool) -> anyhow::Result<Vec<String>> {
+    let mut s = vec![format!("vm.{VM}.ram_mib={}", case.ram_mib)];
+    if count_writer && case.dirty_rate_mibps > 0 && case.working_set_mib > 0 {
+        let idle = labbox_scenario()?
+            .vms
+            .iter()
+            .find(|v| v.name == VM)
+            .and_then(|v| v.written_mib)
+            .ok_or_else(|| anyhow::anyhow!("the labbox scenario gives no written_mib for {VM}"))?;
+        s.push(format!(
+            "vm.{VM}.written_mib={}",
+            idle + (case.working_set_mib + case.buffer_mib()) as f64
+        ));
+    }
+    if case.dirty_rate_mibps > 0 && case.working_set_mib > 0 {
+        // The lab's writer rewrites its working set in order, round and round: a scanner.
+        s.push(format!("vm.{VM}.workload.kind=scanner"));
+        s.push(format!("vm.{VM}.workload.set_mib={}", case.working_set_mib));
+        s.push(format!(
+            "vm.{VM}.workload.rate_mibps={}",
+            case.dirty_rate_mibps
+        ));
+    }
+    if case.copy_storage {
+        s.push("storage.kind=local".into());
+    }
+    let m = "migration.0";
+    if let Some(b) = case.bandwidth_mibps {
+        s.push(format!("{m}.bandwidth_mibps={b}"));
+    }
+    s.push(format!("{m}.downtime_limit_ms={}", case.downtime_limit_ms));
+    if let Some(t) = case.timeout_s {
+        s.push(format!("{m}.timeout_s={t}"));
+    }
+    for (on, key) in [
+        (case.auto_converge, "auto_converge"),
+        (case.postcopy, "postcopy"),
+        (case.postcopy, "postcopy_after_precopy"),
+        (case.copy_storage, "copy_storage_all"),
+    ] {
+        if on {
+            s.push(format!("{m}.{key}=true"));
+        }
+    }
+    Ok(s)
+}
+
+/// The shipped `labbox` scenario with [`user_overrides`] applied, as `--set` applies them.
+pub fn user_scenario(case: &Case) -> anyhow::Result<Scenario> {
+    user_scenario_counting(case, true)
+}
+
+/// [`user_scenario`] with [`user_overrides_counting`].
+pub fn user_scenario_counting(case: &Case, count_writer: bool) -> anyhow::Result<Scenario> {
+    let sc = Scenario::load(
+        Located {
+            text: LABBOX_SCENARIO,
+            origin: "scenarios/labbox.toml",
+        },
+        &user_overrides_counting(case, count_writer)?,
+    )?;
+    anyhow::ensure!(
+        sc.migrations.len() == 1 && sc.migrations[0].vm == VM,
+        "the labbox scenario should migrate {VM} once"
+    );
+    Ok(sc)
+}
+
+/// The lab's twin set up for `case` with calibration `cal` (a held-out case: as a user would
+/// set it up, see [`user_scenario`]).
 pub fn scenario(case: &Case, cal: &Calibration) -> anyhow::Result<Scenario> {
+    if case.held_out {
+        return user_scenario(case);
+    }
     let mut sc = labbox_scenario()?;
     sc.link.bandwidth_mibps = cal.link_mibps;
     sc.sim.setup_ms = cal.setup_ms;
@@ -162,12 +249,24 @@ pub fn simulate_runs(
     runs: u64,
 ) -> anyhow::Result<Vec<Measurement>> {
     let base = scenario(case, cal)?;
-    let run = |i: u64| run_seed(&base, i);
+    let out = simulate_scenario_runs(&base, runs);
+    anyhow::ensure!(
+        out.len() as u64 == runs,
+        "case {}: a simulator run did not finish",
+        case.name
+    );
+    Ok(out)
+}
+
+/// `runs` runs of `base`, seeds counted up from its own (see [`simulate_runs`]); fewer come
+/// back only when a run panicked.
+pub fn simulate_scenario_runs(base: &Scenario, runs: u64) -> Vec<Measurement> {
+    let run = |i: u64| run_seed(base, i);
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 8) as u64;
     if threads == 1 || runs < 2 * threads {
-        return Ok((0..runs).map(run).collect());
+        return (0..runs).map(run).collect();
     }
     // Thread t takes a contiguous block of seeds; the blocks are joined in order, so the
     // results come back in seed order. (A thread that panicked leaves its block empty, which
@@ -185,13 +284,7 @@ pub fn simulate_runs(
             .map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    let out: Vec<Measurement> = blocks.into_iter().flatten().collect();
-    anyhow::ensure!(
-        out.len() as u64 == runs,
-        "case {}: a simulator run did not finish",
-        case.name
-    );
-    Ok(out)
+    blocks.into_iter().flatten().collect()
 }
 
 /// Run `i` of the twin: the scenario with its seed counted up by `i`.
@@ -294,7 +387,20 @@ mod real {
             &mut self,
             case: &Case,
         ) -> anyhow::Result<(Measurement, Vec<SyncPoint>, Option<GuestMemoryMap>)> {
-            if self.guest != Some(case.guest()) {
+            // The disk cases need each host's own images directory; the others the shared
+            // one. db01 is home on kvm-host-01 between cases, where a switch wants it.
+            let layout = if case.copy_storage {
+                labbox::storage::Storage::Local
+            } else {
+                labbox::storage::Storage::Shared
+            };
+            let guest_changes = self.guest != Some(case.guest());
+            if guest_changes || labbox::storage_layout(&self.cfg) != layout {
+                // A new guest is booted on the shared images directory.
+                labbox::set_storage(&self.cfg, labbox::storage::Storage::Shared)
+                    .with_context(|| format!("cannot share the storage for {}", case.name))?;
+            }
+            if guest_changes {
                 let spec = GuestSpec {
                     ram_mib: case.ram_mib,
                     working_set_mib: case.working_set_mib,
@@ -308,7 +414,12 @@ mod real {
                 std::thread::sleep(Duration::from_secs(2));
                 self.memory = None;
             }
-            if self.memory.is_none() {
+            if labbox::storage_layout(&self.cfg) != layout {
+                labbox::set_storage(&self.cfg, layout)
+                    .with_context(|| format!("cannot set the storage for {}", case.name))?;
+            }
+            // A held-out case is predicted without a dump: none is taken.
+            if self.memory.is_none() && !case.held_out {
                 self.memory = match self.dump_memory(case.ram_mib) {
                     Ok(m) => {
                         eprintln!(
@@ -331,6 +442,7 @@ mod real {
                 timeout_s: None,
                 downtime_limit_ms: 300,
                 auto_converge: true,
+                postcopy: false,
                 ..case.clone()
             };
             let home = self.migrate(&self.dst_uri.clone(), &self.src_uri.clone(), &back, false)?;
@@ -342,7 +454,7 @@ mod real {
                 case.name,
                 RunOutcome::of(&home).error
             );
-            Ok((m, syncs, self.memory.clone()))
+            Ok((m, syncs, self.memory.clone().filter(|_| !case.held_out)))
         }
 
         /// Dump db01's RAM (QEMU's `pmemsave`, into the shared images directory) and map it.
@@ -435,6 +547,63 @@ mod tests {
             .into_iter()
             .find(|c| c.name == name)
             .unwrap_or_else(|| panic!("no case {name} in the grid"))
+    }
+
+    #[test]
+    fn a_held_out_case_is_predicted_from_what_a_user_sets_on_the_shipped_scenario() {
+        let cal = Calibration::shipped().unwrap();
+        let held = super::super::grid::held_out();
+        let shipped = labbox_scenario().unwrap();
+        for case in &held {
+            let sc = scenario(case, &cal).unwrap();
+            // Only what --set changed: the shipped link, timings and measured knobs stay.
+            assert_eq!(sc.link, shipped.link, "{}", case.name);
+            assert_eq!(sc.sim, shipped.sim, "{}", case.name);
+            let vm = &sc.vms[0];
+            assert_eq!(vm.measured, shipped.vms[0].measured, "{}", case.name);
+            // What the guest has written: the idle guest's, plus a writer's set and buffer.
+            let idle = shipped.vms[0].written_mib.unwrap();
+            let writer = (case.working_set_mib + case.buffer_mib()) as f64;
+            assert_eq!(vm.written_mib, Some(idle + writer), "{}", case.name);
+            assert_eq!(vm.ram_mib, case.ram_mib);
+            assert_eq!(
+                vm.workload.set_and_rate(),
+                (case.dirty_rate_mibps > 0)
+                    .then_some((case.working_set_mib, case.dirty_rate_mibps as f64))
+            );
+            let m = &sc.migrations[0];
+            assert_eq!(*m, {
+                let mut want = spec(case, "kvm-host-02");
+                want.persistent = m.persistent;
+                want
+            });
+            assert_eq!(
+                sc.storage.kind == migralab_sim_core::scenario::StorageKind::Shared,
+                !case.copy_storage,
+                "{}",
+                case.name
+            );
+        }
+        // The overrides are what `migralab sim --set` takes: the same scenario from the text.
+        let disk = held.iter().find(|c| c.copy_storage).unwrap();
+        let twice = user_scenario(disk).unwrap();
+        assert_eq!(twice, scenario(disk, &cal).unwrap());
+    }
+
+    #[test]
+    fn a_held_out_idle_guests_bytes_grow_with_ram_by_its_page_descriptors_only() {
+        let cal = Calibration::shipped().unwrap();
+        let idle = |ram: u64| {
+            let mut c = super::super::grid::held_out()[0].clone();
+            c.ram_mib = ram;
+            c.bandwidth_mibps = Some(30);
+            simulate_median(&c, &cal, 5).unwrap()
+        };
+        let (small, big) = (idle(256), idle(1024));
+        let grew_mib = (big.bytes - small.bytes) / 1_048_576.0;
+        // 768 MiB more RAM: 12 MiB more page descriptors (RAM/64), and each zero page's
+        // few bytes on the wire — far from the 3x a share of RAM would send.
+        assert!(grew_mib > 10.0 && grew_mib < 30.0, "{small:?} {big:?}");
     }
 
     #[test]

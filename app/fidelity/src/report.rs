@@ -443,6 +443,90 @@ impl Report {
     }
 }
 
+/// The held-out set's goals (issue 23 §5): median error at most 10 % on time and on bytes, no
+/// case worse than 30 %, and every pass count one some real run had.
+pub const HELD_OUT_MEDIAN_GOAL: f64 = 0.10;
+/// See [`HELD_OUT_MEDIAN_GOAL`].
+pub const HELD_OUT_WORST_GOAL: f64 = 0.30;
+
+impl Report {
+    /// The held-out set as the book publishes it (Markdown): each case's real median (with
+    /// the real runs' spread) beside the prediction, then the summary against the goals.
+    pub fn held_out_table(&self) -> String {
+        let mut t = String::from(
+            "| case | time, real (spread) | predicted | error | MiB, real (spread) | predicted | error | passes, real (spread) | predicted |\n\
+             |---|---|---|---|---|---|---|---|---|\n",
+        );
+        let range = |v: Option<(f64, f64)>, f: &dyn Fn(f64) -> String| {
+            v.map_or(String::new(), |(lo, hi)| format!(" ({}–{})", f(lo), f(hi)))
+        };
+        let secs = |ms: f64| format!("{:.2}", ms / 1000.0);
+        for r in &self.cases {
+            let Some(m) = &r.real_median else {
+                t += &format!(
+                    "| {} | did not complete ({}) | {} | | | | | | |\n",
+                    r.case.name,
+                    r.real.first().map_or("no run", |m| m.status.as_str()),
+                    r.sim.status
+                );
+                continue;
+            };
+            let passes = match r.iterations_spread {
+                Some((lo, hi)) if lo != hi => format!("{} ({lo}–{hi})", m.iterations),
+                _ => m.iterations.to_string(),
+            };
+            t += &format!(
+                "| {} | {} s{} | {} s | {} | {}{} | {} | {} | {} | {}{} |\n",
+                r.case.name,
+                secs(m.total_ms),
+                range(r.total_ms_spread, &secs),
+                secs(r.sim.total_ms),
+                pct(r.error_total_time),
+                mib(m.bytes),
+                range(r.bytes_spread, &|b| mib(b)),
+                mib(r.sim.bytes),
+                pct(r.error_bytes),
+                passes,
+                r.sim.iterations,
+                if r.iterations_in_spread == Some(false) {
+                    " ✗"
+                } else {
+                    ""
+                },
+            );
+        }
+        let s = &self.summary;
+        let met = |ok: Option<bool>| match ok {
+            Some(true) => "met",
+            Some(false) => "**not met**",
+            None => "-",
+        };
+        let median_ok = |e: Option<f64>| e.map(|e| e <= HELD_OUT_MEDIAN_GOAL);
+        let worst_ok = |e: Option<f64>| e.map(|e| e <= HELD_OUT_WORST_GOAL);
+        let in_spread = s.iterations_in_spread_share;
+        t += &format!(
+            "\n| over {} of {} held-out cases | median error | worst | goal |\n\
+             |---|---|---|---|\n\
+             | total migration time | {} | {} | median ≤ 10 %: {}; worst ≤ 30 %: {} |\n\
+             | bytes transferred | {} | {} | median ≤ 10 %: {}; worst ≤ 30 %: {} |\n\
+             | passes within the real runs' spread | in {} | | all: {} |\n",
+            s.cases_compared,
+            s.validation_cases,
+            pct(s.median_error_total_time),
+            pct(s.worst_error_total_time),
+            met(median_ok(s.median_error_total_time)),
+            met(worst_ok(s.worst_error_total_time)),
+            pct(s.median_error_bytes),
+            pct(s.worst_error_bytes),
+            met(median_ok(s.median_error_bytes)),
+            met(worst_ok(s.worst_error_bytes)),
+            pct(in_spread),
+            met(in_spread.map(|x| x >= 1.0)),
+        );
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,7 +552,10 @@ mod tests {
             downtime_limit_ms: 300,
             auto_converge: false,
             timeout_s: None,
+            postcopy: false,
+            copy_storage: false,
             calibration,
+            held_out: false,
             memory: None,
         }
     }

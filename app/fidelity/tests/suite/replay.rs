@@ -449,3 +449,94 @@ fn the_shipped_calibration_is_what_the_fit_gives_for_the_published_runs() {
     assert!(out.stdout.contains(&said), "{}", out.stdout);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The held-out set's real runs (the book's held-out table).
+fn held_out_recording() -> &'static str {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../assets/calibration/labbox-heldout-runs.jsonl"
+    )
+}
+
+/// The held-out set's real runs replayed against today's simulator, each case predicted from
+/// what a user would set on the shipped `labbox` scenario: the book's held-out table is this
+/// replay's own output, every case of the set is compared, and none was measured with a dump of
+/// its guest. A model change that moves a published held-out figure fails here.
+#[test]
+fn the_published_held_out_table_is_what_the_replay_of_the_held_out_runs_gives() {
+    let _machine = machine_shared();
+    let out = fidelity(&["--held-out", "--replay", held_out_recording()]);
+    assert!(out.success, "{}", out.stderr);
+    let report = out.report.unwrap();
+    let s = &report.summary;
+    let set = migralab_fidelity::grid::held_out();
+    assert_eq!(s.not_compared, Vec::<String>::new());
+    assert_eq!(
+        (s.cases_compared, s.validation_cases),
+        (set.len(), set.len())
+    );
+    assert!(
+        report.repetitions >= 5 && report.repetitions % 2 == 1,
+        "{}",
+        report.repetitions
+    );
+    for c in &report.cases {
+        assert!(
+            c.case.held_out && c.case.memory.is_none(),
+            "{}",
+            c.case.name
+        );
+        assert_eq!(c.real.len(), report.repetitions, "{}", c.case.name);
+    }
+    let book = doc("docs/src/model/fidelity.md");
+    let table = report.held_out_table();
+    assert!(
+        book.contains(&table),
+        "docs/src/model/fidelity.md's held-out table is not what the replay gives; it gives\n{table}"
+    );
+    let markdown = fidelity(&["--held-out", "--replay", held_out_recording(), "--markdown"]);
+    assert_eq!(markdown.stdout, table);
+    // The README quotes the summary (the table's second part).
+    let summary = table.split("\n\n").nth(1).unwrap();
+    assert!(
+        doc("README.md").contains(summary),
+        "the README's held-out summary is not what the replay gives; it gives\n{summary}"
+    );
+}
+
+/// The book's sentence on the naive prediction (the writer's memory not counted as written)
+/// is what that prediction gives for the same held-out runs.
+#[test]
+fn the_held_out_naive_prediction_the_book_quotes_is_what_it_gives() {
+    use migralab_fidelity::measure::{TWIN_RUNS, simulate_scenario_runs, user_scenario_counting};
+    use migralab_fidelity::report::{CaseResult, Summary};
+    let _machine = machine_shared();
+    let recorded =
+        migralab_fidelity::runs::load(std::path::Path::new(held_out_recording())).unwrap();
+    let set = migralab_fidelity::grid::held_out();
+    let results: Vec<CaseResult> = migralab_fidelity::runs::by_case(&set, &recorded)
+        .into_iter()
+        .map(|(case, runs)| {
+            let sc = user_scenario_counting(&case, false).unwrap();
+            let sims = simulate_scenario_runs(&sc, TWIN_RUNS);
+            CaseResult::new(
+                case,
+                runs.into_iter().map(|r| r.measurement).collect(),
+                sims,
+            )
+        })
+        .collect();
+    let s = Summary::of(&results);
+    assert_eq!(s.cases_compared, set.len());
+    let pct = |e: Option<f64>| format!("{:.1} %", e.unwrap() * 100.0);
+    let said = format!(
+        "the writer's memory left out of `written_mib`, the same runs give a median error of {} on time and {} on bytes (worst {} and {})",
+        pct(s.median_error_total_time),
+        pct(s.median_error_bytes),
+        pct(s.worst_error_total_time),
+        pct(s.worst_error_bytes),
+    );
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let book = words(&doc("docs/src/model/fidelity.md"));
+    assert!(book.contains(&said), "the book should say: {said}");
+}
