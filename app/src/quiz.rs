@@ -39,6 +39,7 @@ pub const SHIPPED_BANK: &[ShippedFile] = &[
     bank_file!("prerequisites.toml"),
     bank_file!("virsh-migrate.toml"),
     bank_file!("errors.toml"),
+    bank_file!("operator.toml"),
 ];
 
 /// A seed for a student who did not ask for one: different each run, printed so the same quiz

@@ -27,14 +27,14 @@ fn check_passes_on_the_shipped_bank_embedded_and_on_disk() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("18/18 objectives, languages id, en"),
+        run.stdout.contains("24/24 objectives, languages id, en"),
         "{}",
         run.stdout
     );
     let run = migralab(&["quiz", "--check", &shipped_dir()], "");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("questions in 4 files"),
+        run.stdout.contains("questions in 5 files"),
         "{}",
         run.stdout
     );
@@ -56,7 +56,7 @@ fn stats_json_has_exactly_the_documented_keys() {
         assert!(v["questions"].as_u64().unwrap() >= 40);
         assert_eq!(v["languages"], serde_json::json!(["id", "en"]));
         let objectives = v["objectives"].as_object().unwrap();
-        assert_eq!(objectives.len(), 18);
+        assert_eq!(objectives.len(), 24);
         for (name, n) in objectives {
             assert!(n.as_u64().unwrap() >= 3, "{name}: {n}");
         }

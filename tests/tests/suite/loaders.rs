@@ -11,6 +11,7 @@ const FILES: &[&str] = &[
     include_str!("../../../assets/quizzes/prerequisites.toml"),
     include_str!("../../../assets/quizzes/virsh-migrate.toml"),
     include_str!("../../../assets/quizzes/errors.toml"),
+    include_str!("../../../assets/quizzes/operator.toml"),
 ];
 
 /// Every shipped `[[question]]` with its options and steps, as text.

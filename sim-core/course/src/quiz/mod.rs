@@ -74,11 +74,24 @@ pub enum Objective {
     VerifyResult,
     /// Reading libvirt's error messages.
     ReadLibvirtErrors,
+    /// The migration stream is not encrypted by default: `--tls`, `--p2p --tunnelled`.
+    Encryption,
+    /// Which network and how fast: `--migrateuri`, `--listen-address`, `migration_address`,
+    /// `--bandwidth` / `migrate-setspeed` (libvirt's default is unlimited).
+    MigrationNetwork,
+    /// `migrate-setmaxdowntime` / `migrate-getmaxdowntime` (QEMU's default 300 ms).
+    DowntimeTuning,
+    /// `virsh domjobabort`, Ctrl-C, and why a post-copy migration cannot be rolled back.
+    AbortRollback,
+    /// libvirt's refusal when a disk's cache is not `none` or `directsync`, and `--unsafe`.
+    DiskCacheMode,
+    /// Reading `virsh domjobinfo` while a migration runs.
+    ReadDomjobinfo,
 }
 
 impl Objective {
     /// Every objective, in teaching order.
-    pub const ALL: [Objective; 18] = [
+    pub const ALL: [Objective; 24] = [
         Objective::DefinitionPurpose,
         Objective::PrereqSharedStorage,
         Objective::PrereqNetwork,
@@ -97,6 +110,14 @@ impl Objective {
         Objective::FlagPostcopy,
         Objective::VerifyResult,
         Objective::ReadLibvirtErrors,
+        // The operator's topics (issue 21), after the seed's objectives so that the indices of
+        // the first 18 stay what they were.
+        Objective::Encryption,
+        Objective::MigrationNetwork,
+        Objective::DowntimeTuning,
+        Objective::AbortRollback,
+        Objective::DiskCacheMode,
+        Objective::ReadDomjobinfo,
     ];
 
     /// The id used in files and on the command line, e.g. `flag-live`.
@@ -198,6 +219,32 @@ impl Objective {
                 "read-libvirt-errors",
                 "Membaca pesan error libvirt",
                 "Reading libvirt errors",
+            ),
+            Objective::Encryption => (
+                "encryption",
+                "Enkripsi data migrasi",
+                "Encrypting the migration data",
+            ),
+            Objective::MigrationNetwork => (
+                "migration-network",
+                "Jaringan dan bandwidth migrasi",
+                "The migration network and bandwidth",
+            ),
+            Objective::DowntimeTuning => (
+                "downtime-tuning",
+                "Mengatur batas downtime",
+                "Tuning the downtime limit",
+            ),
+            Objective::AbortRollback => (
+                "abort-rollback",
+                "Membatalkan migrasi dan rollback",
+                "Aborting a migration and rolling back",
+            ),
+            Objective::DiskCacheMode => ("disk-cache-mode", "Mode cache disk", "Disk cache mode"),
+            Objective::ReadDomjobinfo => (
+                "read-domjobinfo",
+                "Membaca virsh domjobinfo",
+                "Reading virsh domjobinfo",
             ),
         }
     }

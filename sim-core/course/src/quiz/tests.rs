@@ -7,7 +7,7 @@ use super::*;
 use migralab_sim_core::RunOutcome;
 
 /// The shipped bank, embedded (the crate does no I/O, not even in tests).
-const SHIPPED: [(&str, &str); 4] = [
+const SHIPPED: [(&str, &str); 5] = [
     (
         "concepts.toml",
         include_str!("../../../../assets/quizzes/concepts.toml"),
@@ -23,6 +23,10 @@ const SHIPPED: [(&str, &str); 4] = [
     (
         "errors.toml",
         include_str!("../../../../assets/quizzes/errors.toml"),
+    ),
+    (
+        "operator.toml",
+        include_str!("../../../../assets/quizzes/operator.toml"),
     ),
 ];
 
@@ -830,7 +834,7 @@ fn typed_answers_are_read_leniently() {
 fn shipped_bank_is_big_bilingual_and_covers_every_objective() {
     let bank = shipped();
     let stats = bank.stats();
-    assert!(stats.questions >= 40, "{}", stats.questions);
+    assert!(stats.questions >= 100, "{}", stats.questions);
     assert_eq!(stats.languages, vec!["id", "en"]);
     for o in Objective::ALL {
         let n = stats.objectives.get(o.as_str());
@@ -857,6 +861,42 @@ fn shipped_bank_is_big_bilingual_and_covers_every_objective() {
     let json = serde_json::to_value(&stats).unwrap();
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 4);
+}
+
+/// Issue 21's operator topics: a bank of at least 100, each topic asked at least twice in
+/// `operator.toml`, and predict questions that run the busy-database scenarios.
+#[test]
+fn the_operators_topics_are_covered() {
+    let bank = shipped();
+    assert!(bank.questions().len() >= 100, "{}", bank.questions().len());
+    let operator: Vec<&Question> = bank
+        .questions()
+        .iter()
+        .filter(|q| q.at.origin == "operator.toml")
+        .collect();
+    assert!(
+        operator.len() >= 25,
+        "{} operator questions",
+        operator.len()
+    );
+    for o in [
+        Objective::Encryption,
+        Objective::MigrationNetwork,
+        Objective::DowntimeTuning,
+        Objective::AbortRollback,
+        Objective::DiskCacheMode,
+        Objective::ReadDomjobinfo,
+        Objective::FlagPostcopy,
+        Objective::FlagAutoConverge,
+    ] {
+        let n = operator.iter().filter(|q| q.objective == o).count();
+        assert!(n >= 2, "{}: {n} questions in operator.toml", o.as_str());
+    }
+    let busy_db_predictions = operator
+        .iter()
+        .filter(|q| matches!(&q.body, Body::Predict { scenario, .. } if scenario.starts_with("busy-db-")))
+        .count();
+    assert!(busy_db_predictions >= 3, "{busy_db_predictions}");
 }
 
 #[test]
