@@ -51,16 +51,30 @@ impl Shell {
     /// Let the parked command run to its end; returns the rest of its output (what it printed
     /// before it was parked included) and its status.
     pub fn resume(&mut self) -> ShellOutput {
+        self.run_parked(None)
+    }
+
+    /// Let the parked command run until it ends or lab time reaches `at`, where it is parked
+    /// again (then nothing is returned yet: its output comes with its end).
+    pub fn resume_until(&mut self, at: SimTime) -> ShellOutput {
+        self.run_parked(Some(at))
+    }
+
+    fn run_parked(&mut self, until: Option<SimTime>) -> ShellOutput {
         self.hint = None;
         self.budget = LINE_TIME_BUDGET;
         let mut io = Io::default();
+        let nothing = ShellOutput {
+            text: String::new(),
+            status: self.last_status,
+        };
         let Some(slot) = self.parked_slot() else {
-            return ShellOutput {
-                text: String::new(),
-                status: self.last_status,
-            };
+            return nothing;
         };
         while !self.jobs[slot].finished {
+            if until.is_some_and(|t| self.sim.now() >= t) {
+                return nothing;
+            }
             if !self.step_once() {
                 break;
             }
