@@ -12,6 +12,7 @@ pub mod class_view;
 pub mod command;
 pub mod experiments;
 pub mod instructor_tab;
+pub mod jobinfo_help;
 pub mod lab;
 pub mod lesson;
 pub mod migrate_form;
