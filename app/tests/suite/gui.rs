@@ -359,7 +359,10 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
     let number = |k: &str| values[k].parse::<f64>().unwrap();
     assert!(number("throttle_pct_b") >= 20.0, "{values:?}");
     assert!(number("postcopy_faults_c") > 0.0, "{values:?}");
-    assert!(number("downtime_ms_c") < number("downtime_ms_b"), "{values:?}");
+    assert!(
+        number("downtime_ms_c") < number("downtime_ms_b"),
+        "{values:?}"
+    );
     let shown = migralab_course::experiments::fill_placeholders(&exp.explanation.en, &values);
     assert!(!shown.contains('{'), "{shown}");
     assert!(h.query_by_label(shown.replace('`', "").as_str()).is_some());

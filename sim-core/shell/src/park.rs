@@ -39,11 +39,11 @@ impl Shell {
     /// The job is cancelled and the guest keeps running on the source. Returns the rest of the
     /// command's output; nothing happens without a parked command.
     pub fn interrupt(&mut self) -> ShellOutput {
-        if let Some(slot) = self.parked_slot() {
-            if !self.jobs[slot].finished {
-                self.jobs[slot].io.outln("^C");
-                self.signal_job(slot, Signal::Int);
-            }
+        if let Some(slot) = self.parked_slot()
+            && !self.jobs[slot].finished
+        {
+            self.jobs[slot].io.outln("^C");
+            self.signal_job(slot, Signal::Int);
         }
         self.resume()
     }
