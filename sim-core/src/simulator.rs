@@ -55,8 +55,8 @@ struct VmRngs {
     disk: FastRng,
 }
 
-/// A deterministic run of a scenario.
-#[derive(Debug)]
+/// A deterministic run of a scenario. Clone: the app rewinds a lab to replay a line.
+#[derive(Debug, Clone)]
 pub struct Simulator {
     scenario: Scenario,
     now: SimTime,

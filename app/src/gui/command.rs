@@ -15,6 +15,8 @@ pub enum Command {
     OpenScenario(String),
     /// Type a line into the lab terminal, as if the student had typed it.
     RunLine(String),
+    /// Ctrl-C in the lab terminal: cancel the migration being played back at the shown time.
+    Interrupt,
     /// Switch the UI language.
     SetLang(Lang),
     /// Switch real mode on (true) or back to the simulated lab (false).

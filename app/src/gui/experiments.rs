@@ -13,6 +13,7 @@ use crate::tr;
 use migralab_course::experiments::{self as content, Experiment, LabFacts, RunFact};
 use migralab_sim_core::Outcome;
 use migralab_sim_core::lang::Lang;
+use migralab_sim_core::trace::TraceKind;
 use std::collections::BTreeMap;
 
 /// Is `exp` on the instructor's `[visible] experiments` list (by its id or the name of a scenario
@@ -101,7 +102,11 @@ pub fn measured_values(exp: &Experiment, lab: &LabRuntime) -> BTreeMap<String, f
     let Some(cmp) = &exp.compare else {
         return BTreeMap::new();
     };
-    measured_of_runs(run_of_step(exp, &cmp.a, lab), run_of_step(exp, &cmp.b, lab))
+    let mut values = measured_of_runs(run_of_step(exp, &cmp.a, lab), run_of_step(exp, &cmp.b, lab));
+    if let Some(c) = cmp.c.as_deref().and_then(|id| run_of_step(exp, id, lab)) {
+        measure_run(&mut values, "c", c);
+    }
+    values
 }
 
 /// The placeholder values from the compared runs `a` and `b` (simulated or real alike).
@@ -119,7 +124,14 @@ pub fn formatted(measured: &BTreeMap<String, f64>, lang: Lang) -> BTreeMap<Strin
     measured
         .iter()
         .map(|(k, v)| {
-            let text = if k.starts_with("downtime_ms") || k.starts_with("lost_pings") {
+            let whole = [
+                "downtime_ms",
+                "lost_pings",
+                "iterations",
+                "throttle_pct",
+                "postcopy_faults",
+            ];
+            let text = if whole.iter().any(|w| k.starts_with(w)) {
                 format!("{v:.0}")
             } else {
                 number(lang, *v, 1)
@@ -133,32 +145,62 @@ pub fn formatted(measured: &BTreeMap<String, f64>, lang: Lang) -> BTreeMap<Strin
 pub fn measured_of_runs(a: Option<&RunRecord>, b: Option<&RunRecord>) -> BTreeMap<String, f64> {
     let mut values = BTreeMap::new();
     for (suffix, run) in [("a", a), ("b", b)] {
-        let Some(run) = run else {
-            continue;
-        };
-        if let Some(Outcome::Completed {
+        if let Some(run) = run {
+            measure_run(&mut values, suffix, run);
+        }
+    }
+    values
+}
+
+/// What `run` measured, under the placeholder names ending in `_{suffix}`.
+fn measure_run(values: &mut BTreeMap<String, f64>, suffix: &str, run: &RunRecord) {
+    match run.outcome() {
+        Some(Outcome::Completed {
             total_ms,
             downtime_ms,
             disk_bytes,
+            iterations,
             ..
-        }) = run.outcome()
-        {
+        }) => {
             values.insert(format!("downtime_ms_{suffix}"), *downtime_ms as f64);
             values.insert(format!("total_s_{suffix}"), *total_ms as f64 / 1000.0);
             values.insert(
                 format!("disk_gib_{suffix}"),
                 *disk_bytes as f64 / f64::from(1u32 << 30),
             );
+            values.insert(format!("iterations_{suffix}"), *iterations as f64);
         }
-        if let Some(Outcome::Failed { at_ms, .. }) = run.outcome() {
+        Some(Outcome::Failed { at_ms, .. }) => {
             values.insert(format!("failed_after_s_{suffix}"), *at_ms as f64 / 1000.0);
         }
-        values.insert(
-            format!("lost_pings_{suffix}"),
-            run.series.lost_pings() as f64,
-        );
+        Some(Outcome::Aborted { at_ms }) => {
+            values.insert(format!("aborted_after_s_{suffix}"), *at_ms as f64 / 1000.0);
+        }
+        _ => {}
     }
-    values
+    values.insert(
+        format!("lost_pings_{suffix}"),
+        run.series.lost_pings() as f64,
+    );
+    // The job's own counters, as `virsh domjobinfo` showed them while it ran: the last
+    // "Iteration" and "Postcopy requests", the highest "Auto converge throttle".
+    let samples = run.trace.events.iter().filter_map(|e| match &e.kind {
+        TraceKind::Progress(p) if e.source == run.vm => Some(p),
+        _ => None,
+    });
+    let (mut iteration, mut throttle, mut faults) = (None, 0u8, 0u64);
+    for p in samples {
+        iteration = Some(p.iteration);
+        throttle = throttle.max(p.throttle_pct);
+        faults = faults.max(p.postcopy_requests);
+    }
+    if let Some(i) = iteration {
+        values
+            .entry(format!("iterations_{suffix}"))
+            .or_insert(i as f64);
+    }
+    values.insert(format!("throttle_pct_{suffix}"), f64::from(throttle));
+    values.insert(format!("postcopy_faults_{suffix}"), faults as f64);
 }
 
 /// The Experiments tab: the guide on the left, the lab (terminal, playback, plots) on the right.
@@ -236,6 +278,9 @@ fn guide_ui(
         step_row_ui(ui, done[i], lang.pick(&step.text), |ui| {
             sim_step_buttons_ui(ui, lang, exp, i, &current, busy, cmds);
         });
+    }
+    if super::jobinfo_help::reads_domjobinfo(exp) {
+        super::jobinfo_help::jobinfo_help_ui(ui, lang);
     }
     if let Some(cmp) = &exp.compare
         && let (Some(a), Some(b)) = (run_of_step(exp, &cmp.a, lab), run_of_step(exp, &cmp.b, lab))

@@ -12,6 +12,7 @@ pub mod class_view;
 pub mod command;
 pub mod experiments;
 pub mod instructor_tab;
+pub mod jobinfo_help;
 pub mod lab;
 pub mod lesson;
 pub mod migrate_form;
@@ -26,6 +27,7 @@ use crate::sessions::lab::{LabSession, Playback, RunId, RunRecord};
 use crate::sessions::migrate_form::MigrateForm;
 pub use command::Command;
 use migralab_sim_core::lang::Lang;
+use migralab_sim_core::time::{SimDuration, SimTime};
 use state::{AppState, Tab, ThemePref};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -199,14 +201,45 @@ impl LabRuntime {
     }
 
     fn add_runs(&mut self, new: Vec<RunRecord>) {
-        if let Some(last) = new.last() {
+        let mut fresh = Vec::new();
+        for run in new {
+            // A replay (Ctrl-C, a line typed during playback) keeps its runs' ids: the played run
+            // goes on from where it is.
+            match self.runs.iter_mut().find(|r| r.id == run.id) {
+                Some(old) => *old = run,
+                None => fresh.push(run),
+            }
+        }
+        if let Some(last) = fresh.last() {
             self.playback = Some(Playback {
                 run: last.id,
                 cursor_s: 0.0,
                 paused: false,
             });
         }
-        self.runs.extend(new);
+        self.runs.extend(fresh);
+    }
+
+    /// The lab time shown by the playback of a run the lab can replay (the last line that
+    /// started a migration), while it plays: where Ctrl-C and lines typed then act.
+    pub fn shown_lab_time(&self) -> Option<SimTime> {
+        let session = self.session.as_ref()?;
+        let p = self.playback?;
+        if !session.rewindable_runs().contains(&p.run) || !self.is_playing(p.run) {
+            return None;
+        }
+        let r = self.run(p.run)?;
+        let ms = (r.series.t0_ms + p.cursor_s * 1000.0).max(0.0);
+        Some(SimTime::ZERO + SimDuration::from_ms_f64(ms))
+    }
+
+    /// Ctrl-C in the lab terminal: cancels the migration being played back at the shown time.
+    /// False when nothing plays that can be interrupted.
+    pub fn interrupt(&mut self) -> bool {
+        let Some(at) = self.shown_lab_time() else {
+            return false;
+        };
+        self.session.as_mut().is_some_and(|s| s.interrupt_at(at))
     }
 
     /// Take the result of a finished export.
@@ -508,12 +541,19 @@ impl MigralabApp {
             Command::GoTo(tab) => self.state.tab = *tab,
             Command::OpenScenario(name) => self.open_scenario(name, ctx),
             Command::RunLine(line) => {
+                let at = self.lab.shown_lab_time();
                 if let Some(s) = &mut self.lab.session
-                    && s.submit_line(line)
+                    && match at {
+                        Some(at) => s.submit_line_at(line, at),
+                        None => s.submit_line(line),
+                    }
                 {
                     self.lab.typed.push((s.scenario_name.clone(), line.clone()));
                 }
                 self.lab.history_pos = None;
+            }
+            Command::Interrupt => {
+                self.lab.interrupt();
             }
             Command::SetRealMode(on) => {
                 let allowed =

@@ -8,6 +8,13 @@
 //! Playback: the shell computes a migration at once (lab time is simulated); the app then plays
 //! its trace back at real time, ×10, ×100 or instantly. The terminal shows the command's output
 //! when playback reaches the end, as a real terminal would when `virsh migrate` returns.
+//!
+//! Acting at the time the student sees: the worker keeps a copy of the shell from before the
+//! last line that started a migration. Ctrl-C during its playback ([`LabSession::interrupt_at`])
+//! or a line typed then ([`LabSession::submit_line_at`], as in a second terminal) replays that
+//! line on the copy up to the shown lab time (`Shell::run_line_until`), acts there, and lets the
+//! migration end; the replay replaces the line's output and runs. The shell is deterministic, so
+//! the replay is the same run up to that time.
 
 use crate::sessions::series::RunSeries;
 use migralab_shell::{Shell, ShellRun};
@@ -181,21 +188,47 @@ impl Playback {
     }
 }
 
-/// What the worker sends back for each line.
-struct LineDone {
+/// One terminal line's result.
+struct EntryDone {
     text: String,
     status: i32,
+    runs: Vec<ShellRun>,
+}
+
+/// What the worker sends back for each request.
+struct LineDone {
+    /// A plain line: its result. A replay: the rewound line's, then those typed during its
+    /// playback, in order.
+    entries: Vec<EntryDone>,
+    /// The line can be rewound (it started a migration).
+    rewindable: bool,
     prompt: String,
     scenario: Scenario,
     world: World,
     now: SimTime,
-    runs: Vec<ShellRun>,
     history: Vec<String>,
 }
 
 enum ToWorker {
     Line(String),
+    /// A line typed while the rewindable line's migration plays, at lab time `at`.
+    LineAt {
+        line: String,
+        at: SimTime,
+    },
+    /// Ctrl-C at lab time `at` while the rewindable line's migration plays.
+    Interrupt {
+        at: SimTime,
+    },
     Lang(Lang),
+}
+
+/// The kind of request the worker is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PendingKind {
+    Line,
+    /// A replay: the answer's entries go to `rewind`.
+    Replay,
 }
 
 /// A simulated lab open in the app.
@@ -212,6 +245,11 @@ pub struct LabSession {
     rx: Receiver<LineDone>,
     /// Index in `terminal` of the line the worker is running.
     pending: Option<usize>,
+    /// What the running request is, to place its answer.
+    pending_kind: PendingKind,
+    /// Entries the worker can replay: the last line that started a migration, then the lines
+    /// typed during its playback (empty: none).
+    rewind: Vec<usize>,
     /// The worker thread ended (it never should): reported once in the terminal.
     worker_lost: bool,
 }
@@ -252,8 +290,19 @@ impl LabSession {
             tx,
             rx,
             pending: None,
+            pending_kind: PendingKind::Line,
+            rewind: Vec::new(),
             worker_lost: false,
         }
+    }
+
+    /// The runs of the line that can be replayed at a shown time (the last line that started a
+    /// migration, while nothing else has run since but lines typed during its playback).
+    pub fn rewindable_runs(&self) -> &[RunId] {
+        self.rewind
+            .first()
+            .and_then(|&i| self.terminal.get(i))
+            .map_or(&[], |e| e.runs.as_slice())
     }
 
     /// The scenario as it stands now (hosts fixed by the student, VMs where they run).
@@ -319,7 +368,57 @@ impl LabSession {
             runs: Vec::new(),
         });
         self.pending = Some(self.terminal.len() - 1);
+        self.pending_kind = PendingKind::Line;
         if self.tx.send(ToWorker::Line(line.to_string())).is_err() {
+            self.lose_worker();
+        }
+        true
+    }
+
+    /// Type `line` at lab time `at` while the rewindable line's migration plays back, as in a
+    /// second terminal (`virsh domjobinfo`, `virsh domjobabort`). Without a rewindable line it
+    /// is typed as [`LabSession::submit_line`] types it. Refused while another line runs.
+    pub fn submit_line_at(&mut self, line: &str, at: SimTime) -> bool {
+        if self.rewind.is_empty() || line.trim() == "clear" {
+            return self.submit_line(line);
+        }
+        if self.pending.is_some() {
+            return false;
+        }
+        self.terminal.push(TermEntry {
+            prompt: self.prompt.clone(),
+            input: line.to_string(),
+            output: None,
+            status: 0,
+            runs: Vec::new(),
+        });
+        let i = self.terminal.len() - 1;
+        self.rewind.push(i);
+        self.pending = Some(i);
+        self.pending_kind = PendingKind::Replay;
+        let msg = ToWorker::LineAt {
+            line: line.to_string(),
+            at,
+        };
+        if self.tx.send(msg).is_err() {
+            self.lose_worker();
+        }
+        true
+    }
+
+    /// Ctrl-C at lab time `at` in the terminal of the rewindable line, while its migration plays
+    /// back: the migration is cancelled there. False (nothing happens) without such a line or
+    /// while another line runs.
+    pub fn interrupt_at(&mut self, at: SimTime) -> bool {
+        let Some(&first) = self.rewind.first() else {
+            return false;
+        };
+        if self.pending.is_some() {
+            return false;
+        }
+        self.pending = Some(first);
+        self.pending_kind = PendingKind::Replay;
+        if self.tx.send(ToWorker::Interrupt { at }).is_err() {
             self.lose_worker();
         }
         true
@@ -357,26 +456,53 @@ impl LabSession {
         }
     }
 
+    /// Place the worker's answer. Returns the runs that are new or replace a run of the same id
+    /// (a replay keeps its entries' run ids).
     fn apply(&mut self, done: LineDone, next_id: &mut u32) -> Vec<RunRecord> {
-        let runs: Vec<RunRecord> = done
-            .runs
-            .into_iter()
-            .map(|r| {
-                *next_id += 1;
-                RunRecord::from_shell(RunId(*next_id), &self.scenario_name, r)
-            })
-            .collect();
-        if let Some(entry) = self.pending.take().and_then(|i| self.terminal.get_mut(i)) {
-            entry.output = Some(done.text);
-            entry.status = done.status;
+        let Some(pending) = self.pending.take() else {
+            return Vec::new();
+        };
+        let targets: Vec<usize> = match self.pending_kind {
+            PendingKind::Line => vec![pending],
+            PendingKind::Replay => self.rewind.clone(),
+        };
+        let mut out = Vec::new();
+        for (i, entry_done) in targets.iter().zip(done.entries) {
+            let Some(entry) = self.terminal.get_mut(*i) else {
+                continue;
+            };
+            let mut old_ids = std::mem::take(&mut entry.runs).into_iter();
+            let runs: Vec<RunRecord> = entry_done
+                .runs
+                .into_iter()
+                .map(|r| {
+                    let id = old_ids.next().unwrap_or_else(|| {
+                        *next_id += 1;
+                        RunId(*next_id)
+                    });
+                    RunRecord::from_shell(id, &self.scenario_name, r)
+                })
+                .collect();
+            entry.output = Some(entry_done.text);
+            entry.status = entry_done.status;
             entry.runs = runs.iter().map(|r| r.id).collect();
+            out.extend(runs);
+        }
+        match (self.pending_kind, done.rewindable) {
+            (PendingKind::Line, true) => self.rewind = vec![pending],
+            (PendingKind::Line, false) => self.rewind.clear(),
+            (PendingKind::Replay, rewindable) => {
+                if !rewindable {
+                    self.rewind.clear();
+                }
+            }
         }
         self.prompt = done.prompt;
         self.scenario = done.scenario;
         self.world = done.world;
         self.now = done.now;
         self.history = done.history;
-        runs
+        out
     }
 
     fn lose_worker(&mut self) {
@@ -393,29 +519,141 @@ impl LabSession {
     }
 }
 
+/// The last line that started a migration, with the shell from before it: the worker replays
+/// it to act at a shown lab time.
+struct Rewind {
+    before: Shell,
+    line: String,
+    /// Lines typed during its playback, at their lab times (in order).
+    typed: Vec<(SimTime, String)>,
+}
+
+/// Replay `rw` on a copy of the shell from before its line: the typed lines at their times, then
+/// Ctrl-C at `ctrl_c` if given, then the rest. Returns the shell and the entries' results (the
+/// line's first).
+fn replay(rw: &Rewind, ctrl_c: Option<SimTime>) -> (Shell, Vec<EntryDone>) {
+    let mut shell = rw.before.clone();
+    let first_stop = rw.typed.first().map(|(t, _)| *t).or(ctrl_c);
+    let out = match first_stop {
+        Some(t) => shell.run_line_until(&rw.line, t),
+        None => shell.run_line(&rw.line),
+    };
+    let mut line = EntryDone {
+        text: out.text,
+        status: out.status,
+        runs: Vec::new(),
+    };
+    let mut typed = Vec::new();
+    // Runs that started before a typed line's time belong to the rewound line.
+    let mut starts = Vec::new();
+    for (k, (t, text)) in rw.typed.iter().enumerate() {
+        if k > 0 && shell.is_parked() {
+            line.text.push_str(&shell.resume_until(*t).text);
+        }
+        shell.set_typing_time(migralab_sim_core::time::SimDuration::ZERO);
+        let o = shell.run_line(text);
+        shell.set_typing_time(Shell::TYPING_TIME);
+        starts.push(*t);
+        typed.push(EntryDone {
+            text: o.text,
+            status: o.status,
+            runs: Vec::new(),
+        });
+    }
+    if let Some(t) = ctrl_c
+        && shell.is_parked()
+    {
+        line.text.push_str(&shell.resume_until(t).text);
+    }
+    if shell.is_parked() {
+        let o = if ctrl_c.is_some() {
+            shell.interrupt()
+        } else {
+            shell.resume()
+        };
+        line.text.push_str(&o.text);
+        line.status = o.status;
+    }
+    while let Some(run) = shell.poll_run() {
+        let owner = starts.iter().rposition(|&t| run.started >= t);
+        match owner.and_then(|k| typed.get_mut(k)) {
+            Some(entry) => entry.runs.push(run),
+            None => line.runs.push(run),
+        }
+    }
+    let mut entries = vec![line];
+    entries.extend(typed);
+    (shell, entries)
+}
+
 fn worker(mut shell: Shell, rx: Receiver<ToWorker>, tx: Sender<LineDone>, waker: Waker) {
+    let mut rewind: Option<Rewind> = None;
     for msg in rx {
-        match msg {
-            ToWorker::Lang(lang) => shell.set_lang(lang),
+        let (entries, rewindable) = match msg {
+            ToWorker::Lang(lang) => {
+                shell.set_lang(lang);
+                if let Some(rw) = &mut rewind {
+                    rw.before.set_lang(lang);
+                }
+                continue;
+            }
             ToWorker::Line(line) => {
+                let before = shell.clone();
                 let out = shell.run_line(&line);
-                let runs = std::iter::from_fn(|| shell.poll_run()).collect();
-                let done = LineDone {
+                let runs: Vec<ShellRun> = std::iter::from_fn(|| shell.poll_run()).collect();
+                rewind = (!runs.is_empty()).then_some(Rewind {
+                    before,
+                    line,
+                    typed: Vec::new(),
+                });
+                let entry = EntryDone {
                     text: out.text,
                     status: out.status,
-                    prompt: shell.prompt(),
-                    scenario: shell.simulator().scenario().clone(),
-                    world: shell.simulator().world().clone(),
-                    now: shell.now(),
                     runs,
-                    history: shell.history().to_vec(),
                 };
-                if tx.send(done).is_err() {
-                    return;
-                }
-                waker();
+                (vec![entry], rewind.is_some())
             }
+            ToWorker::LineAt { line, at } => match &mut rewind {
+                Some(rw) => {
+                    rw.typed.push((at, line));
+                    let (replayed, entries) = replay(rw, None);
+                    shell = replayed;
+                    (entries, true)
+                }
+                None => {
+                    // The app only sends it with a rewindable line; answer as a plain line.
+                    let out = shell.run_line(&line);
+                    let runs = std::iter::from_fn(|| shell.poll_run()).collect();
+                    let entry = EntryDone {
+                        text: out.text,
+                        status: out.status,
+                        runs,
+                    };
+                    (vec![entry], false)
+                }
+            },
+            ToWorker::Interrupt { at } => match rewind.take() {
+                Some(rw) => {
+                    let (replayed, entries) = replay(&rw, Some(at));
+                    shell = replayed;
+                    (entries, false)
+                }
+                None => (Vec::new(), false),
+            },
+        };
+        let done = LineDone {
+            entries,
+            rewindable,
+            prompt: shell.prompt(),
+            scenario: shell.simulator().scenario().clone(),
+            world: shell.simulator().world().clone(),
+            now: shell.now(),
+            history: shell.history().to_vec(),
+        };
+        if tx.send(done).is_err() {
+            return;
         }
+        waker();
     }
 }
 
@@ -460,6 +698,92 @@ mod tests {
         assert_eq!(entry.runs, vec![RunId(1)]);
         assert_eq!(entry.status, 0);
         assert_eq!(s.history().len(), 1);
+    }
+
+    const BUSY_MIGRATE: &str = "virsh migrate --live --verbose db01 qemu+ssh://kvm-host-02/system";
+
+    fn lab_time(r: &RunRecord, cursor_s: f64) -> SimTime {
+        SimTime::ZERO
+            + migralab_sim_core::time::SimDuration::from_ms_f64(r.series.t0_ms + cursor_s * 1000.0)
+    }
+
+    #[test]
+    fn ctrl_c_during_playback_cancels_the_run_at_the_shown_time_and_keeps_its_id() {
+        let mut s = open("busy-db-no-converge");
+        let mut next = 0;
+        let runs = run(&mut s, BUSY_MIGRATE, &mut next);
+        let first = &runs[0];
+        assert_eq!(first.outcome().map(Outcome::status), Some("not-converged"));
+        assert_eq!(s.rewindable_runs(), &[first.id]);
+        assert!(s.interrupt_at(lab_time(first, 20.0)));
+        let replaced = s.wait(&mut next, Duration::from_secs(60));
+        assert_eq!(replaced.len(), 1);
+        let r = &replaced[0];
+        assert_eq!(r.id, first.id, "the played run is replaced, not added");
+        let Some(Outcome::Aborted { at_ms }) = r.outcome() else {
+            panic!("{:?}", r.outcome());
+        };
+        let t0 = r.series.t0_ms as u64;
+        assert!(
+            (t0 + 20_000..t0 + 20_100).contains(at_ms),
+            "{at_ms} vs {t0}"
+        );
+        assert!(
+            r.series.end_s < first.series.end_s / 2.0,
+            "the plots stop there"
+        );
+        let entry = s.terminal().last().unwrap();
+        assert_eq!(entry.runs, vec![first.id]);
+        let out = entry.output.clone().unwrap();
+        assert!(
+            out.ends_with("^C\nerror: operation aborted: job 'migration out' canceled by client\n"),
+            "{out}"
+        );
+        assert!(s.rewindable_runs().is_empty(), "nothing left to interrupt");
+        assert!(!s.interrupt_at(lab_time(first, 30.0)));
+        assert_eq!(s.world().running_on("db01"), Some("kvm-host-01"));
+        run(&mut s, "virsh list", &mut next);
+        let list = s.terminal().last().unwrap().output.clone().unwrap();
+        assert!(list.contains("db01") && list.contains("running"), "{list}");
+        run(&mut s, "virsh domjobinfo db01 --completed", &mut next);
+        let info = s.terminal().last().unwrap().output.clone().unwrap();
+        assert!(info.starts_with("Job type:         Cancelled"), "{info}");
+    }
+
+    #[test]
+    fn lines_typed_during_playback_run_at_the_shown_time_as_in_a_second_terminal() {
+        let mut s = open("busy-db-no-converge");
+        let mut next = 0;
+        let runs = run(&mut s, BUSY_MIGRATE, &mut next);
+        let first = runs[0].clone();
+        assert!(s.submit_line_at("virsh domjobinfo db01", lab_time(&first, 15.0)));
+        let after_info = s.wait(&mut next, Duration::from_secs(60));
+        let info = s.terminal().last().unwrap().output.clone().unwrap();
+        assert!(info.starts_with("Job type:         Unbounded"), "{info}");
+        assert!(info.contains("Time elapsed:     15"), "{info}");
+        assert_eq!(after_info.len(), 1, "the migration's run comes again");
+        assert_eq!(after_info[0].id, first.id);
+        assert_eq!(
+            after_info[0].outcome().map(Outcome::status),
+            Some("not-converged"),
+            "a look does not change the run"
+        );
+        assert!(s.submit_line_at("virsh domjobabort db01", lab_time(&first, 25.0)));
+        let after_abort = s.wait(&mut next, Duration::from_secs(60));
+        assert_eq!(after_abort[0].id, first.id);
+        let Some(Outcome::Aborted { at_ms }) = after_abort[0].outcome() else {
+            panic!("{:?}", after_abort[0].outcome());
+        };
+        assert!((25_000..25_100).contains(at_ms), "{at_ms}");
+        let n = s.terminal().len();
+        let migrate_out = s.terminal()[n - 3].output.clone().unwrap();
+        assert!(
+            migrate_out
+                .ends_with("error: operation aborted: job 'migration out' canceled by client\n"),
+            "{migrate_out}"
+        );
+        assert_eq!(s.terminal()[n - 1].status, 0, "domjobabort succeeded");
+        assert_eq!(s.world().running_on("db01"), Some("kvm-host-01"));
     }
 
     #[test]

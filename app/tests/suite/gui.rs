@@ -243,6 +243,131 @@ fn experiment_2_passthrough_fails_late_host_model_is_refused_and_the_baseline_mi
     assert!(runs.iter().any(|r| r.outcome().unwrap().is_completed()));
 }
 
+/// Experiment 3 end to end: the watched migration that does not converge, `virsh domjobinfo`
+/// and Ctrl-C at the time the playback shows, then every other step by its button, the
+/// observation and the explanation with the student's numbers.
+#[test]
+fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the_remedies() {
+    use migralab_app::sessions::lab::Playback;
+    use migralab_sim_core::Outcome;
+    let mut a = app(Tab::Experiments, Lang::En);
+    a.state.lab.speed = Speed::X10;
+    let mut h = harness(a);
+    h.run();
+    h.state_mut().state.experiments.selected = "exp3".into();
+    h.run();
+    assert!(
+        h.query_by_label("Reading domjobinfo").is_some(),
+        "the domjobinfo panel is offered"
+    );
+    let run_step = |h: &mut Harness<'static, MigralabApp>, i: usize| {
+        h.query_all_by_label("⏵ Run")
+            .nth(i)
+            .unwrap()
+            .click_accesskit();
+    };
+    // Step 1: the migration plays back (it would run until the lab gives up at 120 s).
+    run_step(&mut h, 0);
+    settle_playing(&mut h);
+    let watched = h.state().lab.runs[0].clone();
+    assert_eq!(watched.outcome().unwrap().status(), "not-converged");
+    assert!(h.state().lab.is_playing(watched.id));
+    // Step 2 while it plays, at 15 s: domjobinfo answers for that moment, like a second terminal.
+    h.state_mut().lab.playback = Some(Playback {
+        run: watched.id,
+        cursor_s: 15.0,
+        paused: true,
+    });
+    run_step(&mut h, 1);
+    settle(&mut h);
+    let info = {
+        let session = h.state().lab.session.as_ref().unwrap();
+        session.terminal().last().unwrap().output.clone().unwrap()
+    };
+    assert!(info.starts_with("Job type:         Unbounded"), "{info}");
+    assert!(info.contains("Time elapsed:     15"), "{info}");
+    assert!(info.contains("Iteration:"), "{info}");
+    // Ctrl-C at 30 s: the same run ends there, cancelled, and db01 stays on kvm-host-01.
+    h.state_mut().lab.playback = Some(Playback {
+        run: watched.id,
+        cursor_s: 30.0,
+        // Paused, so the frames before the click reaches the lab do not move the shown time.
+        paused: true,
+    });
+    h.get_by_label("Ctrl-C").click();
+    settle(&mut h);
+    {
+        let lab = &h.state().lab;
+        assert_eq!(lab.runs.len(), 1, "the run is replaced, not added");
+        let cancelled = &lab.runs[0];
+        assert_eq!(cancelled.id, watched.id);
+        match cancelled.outcome().unwrap() {
+            Outcome::Aborted { at_ms } => assert!((30_000..30_100).contains(at_ms), "{at_ms}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(cancelled.series.end_s < 35.0, "the plots stop at the abort");
+        let session = lab.session.as_ref().unwrap();
+        assert_eq!(session.world().running_on("db01"), Some("kvm-host-01"));
+        let out = session.terminal()[0].output.clone().unwrap();
+        assert!(
+            out.contains("^C\nerror: operation aborted: job 'migration out' canceled by client"),
+            "{out}"
+        );
+    }
+    h.state_mut().state.lab.speed = Speed::Instant;
+    h.run();
+    // The remaining steps by their buttons: the abort after 20 s, the checks, the knobs.
+    for i in 2..8 {
+        run_step(&mut h, i);
+        settle(&mut h);
+    }
+    let exp = migralab_course::experiments::experiments()
+        .iter()
+        .find(|e| e.id == "exp3")
+        .unwrap();
+    let done = migralab_app::gui::experiments::steps_done(exp, &h.state().state, &h.state().lab);
+    assert!(done.iter().all(|d| *d), "{done:?}");
+    let verify = h
+        .state()
+        .lab
+        .session
+        .as_ref()
+        .map(|s| s.scenario_name.clone());
+    assert_eq!(verify.as_deref(), Some("busy-db-postcopy"));
+    // The observation reveals the explanation, filled from the runs.
+    let obs = h.get_by_role_and_label(egui::Role::TextInput, "Observation");
+    obs.focus();
+    obs.type_text("It never converged; auto-converge slowed the VM, post-copy moved it at once.");
+    h.run();
+    h.get_by_label("Show the explanation").click_accesskit();
+    h.run();
+    let values = migralab_app::gui::experiments::placeholder_values(exp, &h.state().lab, Lang::En);
+    for key in [
+        "aborted_after_s_a",
+        "iterations_a",
+        "throttle_pct_b",
+        "total_s_b",
+        "downtime_ms_b",
+        "total_s_c",
+        "downtime_ms_c",
+        "postcopy_faults_c",
+    ] {
+        assert!(values.contains_key(key), "{key}: {values:?}");
+    }
+    // The newest cancelled run counts: the bandwidth step's, cancelled after 15 s.
+    assert_eq!(values["aborted_after_s_a"], "15.0");
+    let number = |k: &str| values[k].parse::<f64>().unwrap();
+    assert!(number("throttle_pct_b") >= 20.0, "{values:?}");
+    assert!(number("postcopy_faults_c") > 0.0, "{values:?}");
+    assert!(
+        number("downtime_ms_c") < number("downtime_ms_b"),
+        "{values:?}"
+    );
+    let shown = migralab_course::experiments::fill_placeholders(&exp.explanation.en, &values);
+    assert!(!shown.contains('{'), "{shown}");
+    assert!(h.query_by_label(shown.replace('`', "").as_str()).is_some());
+}
+
 #[test]
 fn a_lab_report_is_exported_from_the_lab_tab() {
     let mut a = app(Tab::Lab, Lang::En);

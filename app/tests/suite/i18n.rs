@@ -87,6 +87,7 @@ fn every_message_used_in_the_code_exists_and_differs_per_language() {
                         | "exp-real-layout-shared"
                         | "instr-pin"
                         | "quiz-seed"
+                        | "term-ctrl-c"
                 )
         })
         .collect();

@@ -544,7 +544,7 @@ impl Shell {
     }
 
     /// Deliver `sig` to job `slot` as its program reacts to it.
-    fn signal_job(&mut self, slot: usize, sig: Signal) {
+    pub(super) fn signal_job(&mut self, slot: usize, sig: Signal) {
         let work = std::mem::replace(&mut self.jobs[slot].work, Work::Ran);
         match work {
             Work::Ping(run) => {

@@ -39,6 +39,7 @@ mod hint;
 mod jobs;
 mod lex;
 mod net;
+mod park;
 mod runs;
 mod text;
 mod virsh;
@@ -308,7 +309,7 @@ impl Job {
 }
 
 /// A root shell on the lab's hosts. See the [module docs](self).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Shell {
     sim: Simulator,
     reference: Vec<MigrationSpec>,
@@ -343,6 +344,12 @@ pub struct Shell {
     spawn: Option<jobs::Spawn>,
     /// `$!`: the process id of the newest background job.
     last_bg_pid: Option<u32>,
+    /// Set by [`Shell::run_line_until`]: a foreground `virsh migrate` still running at this lab
+    /// time stops there (parked), so the app can act at the time it shows.
+    park_at: Option<SimTime>,
+    /// Lab time that passes for each line typed while a job runs ([`TYPING_TIME`] unless the
+    /// app sets it).
+    typing_time: SimDuration,
 }
 
 impl Shell {
@@ -396,6 +403,8 @@ impl Shell {
             finished_runs: VecDeque::new(),
             spawn: None,
             last_bg_pid: None,
+            park_at: None,
+            typing_time: TYPING_TIME,
         }
     }
 
@@ -461,7 +470,7 @@ impl Shell {
         let mut io = Io::default();
         if self.jobs.iter().any(|j| !j.finished) {
             // The student takes a moment to type: background jobs move on.
-            self.advance_by(TYPING_TIME);
+            self.advance_by(self.typing_time);
             self.show_job_output(&mut io);
         }
         let status = match lex::parse(line) {
@@ -477,6 +486,11 @@ impl Shell {
         };
         self.flush_jobs(&mut io);
         self.last_status = status;
+        self.terminal_output(io, status)
+    }
+
+    /// What the terminal shows of `io`, cut at [`MAX_OUTPUT_BYTES`], with the line's hint.
+    fn terminal_output(&mut self, io: Io, status: i32) -> ShellOutput {
         let mut text: String = io.chunks.into_iter().map(|(_, s)| s).collect();
         if text.len() > MAX_OUTPUT_BYTES {
             let mut cut = MAX_OUTPUT_BYTES;
@@ -536,7 +550,7 @@ impl Shell {
             }
             status = self.run_pipeline(pipeline, ctx, io);
             self.last_status = status;
-            if ctx.exited || self.closed || io.len() > MAX_OUTPUT_BYTES {
+            if ctx.exited || self.closed || self.is_parked() || io.len() > MAX_OUTPUT_BYTES {
                 break;
             }
         }

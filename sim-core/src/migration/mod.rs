@@ -102,7 +102,7 @@ struct Params {
 }
 
 /// A migration job of one VM.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Migration {
     spec: MigrationSpec,
     vm: VmSpec,

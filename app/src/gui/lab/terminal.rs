@@ -102,7 +102,7 @@ pub fn terminal_ui(
             .id(input_id())
             .code_editor()
             .hint_text(tr!(lang, "term-hint"))
-            .desired_width(ui.available_width() - 120.0);
+            .desired_width(ui.available_width() - 190.0);
         let resp = ui.add_enabled(!busy, edit);
         let resp = resp.on_hover_text(tr!(lang, "term-input-hover"));
         resp.widget_info(|| {
@@ -131,6 +131,24 @@ pub fn terminal_ui(
                 .and_then(|p| history.get(p))
                 .cloned()
                 .unwrap_or_default();
+        }
+        // Ctrl-C acts on the migration being played back at the time shown (the shell replays
+        // the line up to there: `LabSession::interrupt_at`).
+        let interruptible = lab.shown_lab_time().is_some();
+        let ctrl_c_key = interruptible
+            && resp.has_focus()
+            && ui.input(|i| {
+                i.events.iter().any(|e| {
+                    matches!(e, egui::Event::Copy)
+                        || matches!(e, egui::Event::Key { key: egui::Key::C, pressed: true, modifiers, .. } if modifiers.ctrl)
+                })
+            });
+        let ctrl_c_button = ui
+            .add_enabled(interruptible, egui::Button::new(tr!(lang, "term-ctrl-c")))
+            .on_hover_text(tr!(lang, "term-ctrl-c-hover"))
+            .on_disabled_hover_text(tr!(lang, "term-ctrl-c-hover"));
+        if ctrl_c_key || ctrl_c_button.clicked() {
+            cmds.push(Command::Interrupt);
         }
         if ui
             .button(tr!(lang, "term-copy"))

@@ -482,7 +482,15 @@ impl Shell {
         let job = Job::new(0, 0, cmdline.to_string(), work, &ctx.client, now);
         self.jobs.push(job);
         let slot = self.jobs.len() - 1;
+        // Only a migrate whose output goes straight to the terminal can be parked: the rest of
+        // a pipe would need it finished.
+        let parkable = !ctx.piped && ctx.stdout_file.is_none();
         while !self.jobs[slot].finished {
+            if parkable && self.park_at.is_some_and(|t| self.sim.now() >= t) {
+                // `run_line_until`: it stays in the foreground, running, for `interrupt` or
+                // `resume`; what it printed so far stays with it.
+                return 0;
+            }
             if !self.step_once() {
                 // The line's time budget is used up: the job goes on in the background.
                 let id = self.new_job_id();
@@ -913,7 +921,10 @@ impl Shell {
         };
         match self.sim.apply(LabCommand::Abort { vm }) {
             Ok(()) => {
-                while self.sim.poll_trace().is_some() {}
+                // The cancellation's events belong to the run (its outcome among them).
+                while let Some(ev) = self.sim.poll_trace() {
+                    self.record_event(ev);
+                }
                 self.tick_jobs();
                 0
             }
