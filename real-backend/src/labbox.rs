@@ -493,6 +493,39 @@ pub fn prepare_storage(
     set_storage(cfg, want)
 }
 
+/// The writer db01 was booted with: (working set MiB, rate MiB/s), `(0, 0)` when idle; `None`
+/// before a guest was defined (a file read: cheap enough for every frame).
+pub fn guest_writer(cfg: &LabboxConfig) -> Option<(u64, u64)> {
+    state::guest(&cfg.state_dir).map(|g| (g.working_set_mib, g.dirty_rate_mibps))
+}
+
+/// [`prepare_storage`], then db01 rebooted with this writer (working set MiB, rate MiB/s) if it
+/// runs another: what the app's "prepare the hosts" does for an experiment whose guest is busy
+/// (the writer stands in for the scenario's database). The guest keeps its RAM and disk.
+pub fn prepare_guest(
+    cfg: &LabboxConfig,
+    want: storage::Storage,
+    writer: (u64, u64),
+) -> Result<LabboxStatus, LabboxError> {
+    let s = prepare_storage(cfg, want)?;
+    if guest_writer(cfg) == Some(writer) {
+        return Ok(s);
+    }
+    let current = state::guest(&cfg.state_dir).unwrap_or_default();
+    let spec = GuestSpec {
+        working_set_mib: writer.0,
+        dirty_rate_mibps: writer.1,
+        ..current
+    };
+    // A new guest is booted on the shared images directory (set_guest creates its disk there);
+    // the layout asked for comes back after.
+    if want == storage::Storage::Local {
+        set_storage(cfg, storage::Storage::Shared)?;
+    }
+    set_guest(cfg, &spec)?;
+    set_storage(cfg, want)
+}
+
 /// Destroy db01 wherever it runs, undefine it on both hosts, then define and start it on
 /// kvm-host-01 with this size and workload, and wait until it answers ping from lab-client.
 pub fn set_guest(cfg: &LabboxConfig, spec: &GuestSpec) -> Result<(), LabboxError> {

@@ -153,7 +153,7 @@ pub fn measured_of_runs(a: Option<&RunRecord>, b: Option<&RunRecord>) -> BTreeMa
 }
 
 /// What `run` measured, under the placeholder names ending in `_{suffix}`.
-fn measure_run(values: &mut BTreeMap<String, f64>, suffix: &str, run: &RunRecord) {
+pub fn measure_run(values: &mut BTreeMap<String, f64>, suffix: &str, run: &RunRecord) {
     match run.outcome() {
         Some(Outcome::Completed {
             total_ms,

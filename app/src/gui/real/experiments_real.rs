@@ -14,8 +14,8 @@ use crate::gui::experiments::{
 use crate::gui::state::AppState;
 use crate::sessions::lab::RunRecord;
 use crate::sessions::real::experiments::{
-    self as real_exp, Evidence, Hosts, SimReason, StepMode, experiment_scenario, layout, plan,
-    real_line,
+    self as real_exp, BusyStandIn, Evidence, Hosts, SimReason, StepMode, busy_stand_in,
+    experiment_scenario, layout, plan, real_line,
 };
 use crate::sessions::real::{dest_name, ping_target};
 use crate::settings::InstructorSettings;
@@ -31,6 +31,8 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 pub struct Preparing {
     /// The layout asked for.
     pub want: Storage,
+    /// The writer db01 is to run (working set MiB, rate MiB/s), for a busy scenario.
+    pub writer: Option<(u64, u64)>,
     rx: Receiver<Result<(), String>>,
 }
 
@@ -280,17 +282,25 @@ fn guide_ui(
         step_row_ui(ui, done[i], &text, |ui| match &modes[i] {
             StepMode::Real => {
                 if let (Some(sc), true) = (scenario, step.scenario.is_some()) {
-                    prepare_ui(ui, lang, real, setup, layout(sc), migrating);
+                    let busy = busy_stand_in(sc, hosts);
+                    if let Some(b) = busy {
+                        stand_in_ui(ui, lang, &b);
+                    }
+                    prepare_ui(ui, lang, real, setup, layout(sc), busy, migrating);
                 }
                 if let (Some(line), Some(sc)) = (&step.command, scenario) {
-                    let line = real_line(line, sc, hosts);
+                    let line = real_exp::real_command(line, sc, hosts);
                     let button = egui::Button::new(tr!(lang, "exp-real-type"));
                     // The step runs on the source: never typed into a terminal on another host.
                     let elsewhere = real.terminal.is_running()
                         && real.terminal.login_override.is_none()
                         && real.terminal.host != state.real_form.src;
+                    // A line that starts a migration waits for the one running to end; one
+                    // that reads or cancels it (`virsh domjobinfo`, `domjobabort`) is for then.
+                    let migrates = content::commands_of(&line)
+                        .any(|c| c.split_whitespace().take(2).eq(["virsh", "migrate"]));
                     let resp = ui
-                        .add_enabled(!migrating && !elsewhere, button)
+                        .add_enabled(!(migrating && migrates) && !elsewhere, button)
                         .on_hover_text(tr!(lang, "exp-real-type-hover"));
                     let resp = if elsewhere {
                         resp.on_disabled_hover_text(tr!(
@@ -336,7 +346,7 @@ fn guide_ui(
     if let Some((Some(a), Some(b))) = compared {
         compare_button_ui(ui, lang, a.id, b.id, cmds);
     }
-    let measured = compared.map_or_else(Default::default, |(a, b)| measured_of_runs(a, b));
+    let measured = compared_values(exp, &modes, &evidence, lab);
     conclusion_ui(
         ui,
         exp,
@@ -370,14 +380,67 @@ pub fn compared_runs<'l>(
     exp.compare.as_ref().map(|c| (run_for(&c.a), run_for(&c.b)))
 }
 
+/// What the compared runs measured (`compare = { a, b, c }`), by placeholder name: the real
+/// run that did each step, or the simulated one when the step runs simulated.
+pub fn compared_values(
+    exp: &Experiment,
+    modes: &[StepMode],
+    evidence: &[Option<Evidence>],
+    lab: &LabRuntime,
+) -> std::collections::BTreeMap<String, f64> {
+    let mut values = compared_runs(exp, modes, evidence, lab)
+        .map_or_else(Default::default, |(a, b)| measured_of_runs(a, b));
+    let third = exp
+        .compare
+        .as_ref()
+        .and_then(|c| c.c.as_deref())
+        .and_then(|id| {
+            let i = exp.steps.iter().position(|s| s.id == id)?;
+            match modes.get(i)? {
+                StepMode::Real => evidence
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .and_then(|e| e.run)
+                    .and_then(|r| lab.run(r)),
+                StepMode::Simulated(_) => guide::run_of_step(exp, id, lab),
+            }
+        });
+    if let Some(c) = third {
+        crate::gui::experiments::measure_run(&mut values, "c", c);
+    }
+    values
+}
+
+/// How the lab in a box stands in for a busy scenario, said under the step that opens it.
+fn stand_in_ui(ui: &mut egui::Ui, lang: Lang, b: &BusyStandIn) {
+    ui.label(
+        egui::RichText::new(tr!(
+            lang,
+            "exp-real-stand-in",
+            writer = writer_text(lang, b.writer),
+            cap = b.cap_mibps,
+            link = format!("{:.0}", b.link_mibps)
+        ))
+        .small()
+        .italics(),
+    );
+}
+
+fn writer_text(lang: Lang, (set, rate): (u64, u64)) -> String {
+    tr!(lang, "exp-real-busy-writer", set = set, rate = rate)
+}
+
 /// On the lab in a box, the button that gets the hosts ready for a half that needs another
-/// storage layout; on other hosts, what the half needs from them.
+/// storage layout (and, for a busy scenario, db01 home with its writer); on other hosts, what
+/// the half needs from them.
 fn prepare_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     real: &mut RealRuntime,
     setup: Option<Storage>,
     want: Storage,
+    busy: Option<BusyStandIn>,
     migrating: bool,
 ) {
     let name = |s: Storage| match s {
@@ -386,7 +449,46 @@ fn prepare_ui(
     };
     if let Some(p) = &real.prepare {
         ui.spinner();
-        ui.label(tr!(lang, "exp-real-preparing", layout = name(p.want)));
+        let what = match p.writer {
+            Some(w) => format!("{}, {}", name(p.want), writer_text(lang, w)),
+            None => name(p.want),
+        };
+        ui.label(tr!(lang, "exp-real-preparing", layout = what));
+        return;
+    }
+    if let (Some(b), Some(_)) = (busy, setup) {
+        // Whether db01 is home is not known without asking libvirt: the button is always
+        // there, and does nothing that is done already.
+        let writer = writer_text(lang, b.writer);
+        let now =
+            migralab_real::labbox::guest_writer(&migralab_real::labbox::LabboxConfig::default());
+        if now == Some(b.writer) && setup == Some(want) {
+            ui.label(
+                egui::RichText::new(tr!(lang, "exp-real-busy-ready", writer = writer.clone()))
+                    .small(),
+            );
+        }
+        if ui
+            .add_enabled(
+                !migrating,
+                egui::Button::new(tr!(
+                    lang,
+                    "exp-real-prepare-busy",
+                    layout = name(want),
+                    writer = writer.clone()
+                )),
+            )
+            .on_hover_text(tr!(
+                lang,
+                "exp-real-prepare-busy-hover",
+                layout = name(want),
+                writer = writer
+            ))
+            .clicked()
+        {
+            start_prepare(real, want, Some(b.writer), ui.ctx());
+        }
+        prepared_error_ui(ui, real);
         return;
     }
     match setup {
@@ -405,7 +507,7 @@ fn prepare_ui(
                 .on_hover_text(tr!(lang, "exp-real-prepare-hover", layout = name(want)))
                 .clicked()
             {
-                start_prepare(real, want, ui.ctx());
+                start_prepare(real, want, None, ui.ctx());
             }
         }
         None => {
@@ -415,6 +517,11 @@ fn prepare_ui(
             );
         }
     }
+    prepared_error_ui(ui, real);
+}
+
+/// How the last preparation failed, if it did.
+fn prepared_error_ui(ui: &mut egui::Ui, real: &RealRuntime) {
     if let Some(Err(e)) = &real.experiments.prepared {
         ui.colored_label(
             ui.visuals().error_fg_color,
@@ -423,23 +530,31 @@ fn prepare_ui(
     }
 }
 
-fn start_prepare(real: &mut RealRuntime, want: Storage, ctx: &egui::Context) {
+fn start_prepare(
+    real: &mut RealRuntime,
+    want: Storage,
+    writer: Option<(u64, u64)>,
+    ctx: &egui::Context,
+) {
     let (tx, rx) = std::sync::mpsc::channel();
     let waker = ctx.clone();
     let spawned = std::thread::Builder::new()
         .name("labbox-prepare".into())
         .spawn(move || {
             let cfg = migralab_real::labbox::LabboxConfig::default();
-            let r = migralab_real::labbox::prepare_storage(&cfg, want)
-                .map(drop)
-                .map_err(|e| e.to_string());
+            let r = match writer {
+                Some(w) => migralab_real::labbox::prepare_guest(&cfg, want, w),
+                None => migralab_real::labbox::prepare_storage(&cfg, want),
+            }
+            .map(drop)
+            .map_err(|e| e.to_string());
             let _ = tx.send(r);
             waker.request_repaint();
         });
     match spawned {
         Ok(_) => {
             real.experiments.prepared = None;
-            real.prepare = Some(Preparing { want, rx });
+            real.prepare = Some(Preparing { want, writer, rx });
         }
         Err(e) => real.experiments.prepared = Some(Err(e.to_string())),
     }

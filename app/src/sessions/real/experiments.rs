@@ -247,6 +247,130 @@ pub fn real_line(line: &str, scenario: &Scenario, hosts: &Hosts<'_>) -> String {
     out
 }
 
+/// The writer db01 runs on the lab in a box for a step whose scenario has a busy guest: its
+/// working set (MiB) and rate (MiB/s). Small enough for the lab's TCG guest to keep up, and a
+/// scanner (it rewrites its set in order), so a pass never finds less than the whole set dirty
+/// while the writer outruns the cap.
+pub const LAB_WRITER: (u64, u64) = (16, 24);
+
+/// How the lab in a box stands in for a scenario whose guest writes faster than its link: db01
+/// runs [`LAB_WRITER`] and every migration is capped at the rate that keeps the scenario's
+/// ratio of write rate to link rate (150 MiB/s on a 112 MiB/s link: 24 MiB/s against 18).
+/// The lab's own link is far faster than its guest can write, so without the cap no migration
+/// there would ever fail to converge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BusyStandIn {
+    /// db01's writer: working set MiB, rate MiB/s.
+    pub writer: (u64, u64),
+    /// The cap that stands in for the scenario's link, MiB/s.
+    pub cap_mibps: u64,
+    /// The scenario's link, MiB/s (what a `--bandwidth` in a step is scaled from).
+    pub link_mibps: f64,
+}
+
+impl BusyStandIn {
+    /// A bandwidth given for the scenario's link, on the lab's cap (at least 1 MiB/s).
+    pub fn scale(&self, mibps: u64) -> u64 {
+        ((mibps as f64 * self.cap_mibps as f64 / self.link_mibps).round() as u64).max(1)
+    }
+}
+
+/// The stand-in for `scenario` on these hosts: on the lab in a box, when a guest of the
+/// scenario writes faster than the scenario's link carries.
+pub fn busy_stand_in(scenario: &Scenario, hosts: &Hosts<'_>) -> Option<BusyStandIn> {
+    if !hosts.labbox {
+        return None;
+    }
+    let rate = scenario
+        .vms
+        .iter()
+        .find_map(|v| v.workload.set_and_rate())
+        .map(|(_, r)| r)?;
+    let link = scenario.link.bandwidth_mibps;
+    // Only a guest that outruns its link needs one: any other converges on the lab as it is.
+    if !(link > 0.0 && rate > link) {
+        return None;
+    }
+    Some(BusyStandIn {
+        writer: LAB_WRITER,
+        cap_mibps: ((LAB_WRITER.1 as f64 * link / rate).round() as u64).max(1),
+        link_mibps: link,
+    })
+}
+
+/// A step's command as typed on the real hosts: [`real_line`], then
+/// - a background `virsh migrate … &` reads no terminal (`</dev/null`): virsh turns the
+///   terminal's interrupt key off when its stdin is one (tools/vsh.c `vshTTYDisableInterrupt`),
+///   which stops a background job on a real shell; with stdin elsewhere it runs (seen on the lab
+///   in a box: `Running`, and `virsh domjobinfo`/`domjobabort` from the same terminal work);
+/// - with a [`BusyStandIn`], every `virsh migrate` gets the stand-in's `--bandwidth` and a
+///   bandwidth the step gives (`--bandwidth N`, `migrate-setspeed VM N`) is scaled to it.
+pub fn real_command(line: &str, scenario: &Scenario, hosts: &Hosts<'_>) -> String {
+    let line = real_line(line, scenario, hosts);
+    let stand_in = busy_stand_in(scenario, hosts);
+    let mut out = String::with_capacity(line.len() + 32);
+    for (command, sep) in split_commands(&line) {
+        let lead = &command[..command.len() - command.trim_start().len()];
+        let trail = &command[command.trim_end().len()..];
+        let mut words: Vec<String> = command.split_whitespace().map(str::to_string).collect();
+        let is = |w: &[String], sub: &str| w.len() >= 2 && w[0] == "virsh" && w[1] == sub;
+        if let Some(b) = stand_in {
+            if is(&words, "migrate") {
+                match words.iter().position(|w| w == "--bandwidth") {
+                    Some(at) => {
+                        if let Some(n) = words.get(at + 1).and_then(|n| n.parse::<u64>().ok()) {
+                            words[at + 1] = b.scale(n).to_string();
+                        }
+                    }
+                    None => words.extend(["--bandwidth".to_string(), b.cap_mibps.to_string()]),
+                }
+            } else if is(&words, "migrate-setspeed")
+                && let Some(n) = words.get(3).and_then(|n| n.parse::<u64>().ok())
+            {
+                words[3] = b.scale(n).to_string();
+            }
+        }
+        if is(&words, "migrate") && sep == "&" && !words.iter().any(|w| w.starts_with('<')) {
+            words.push("</dev/null".into());
+        }
+        if words.is_empty() {
+            out.push_str(command);
+        } else {
+            out.push_str(lead);
+            out.push_str(&words.join(" "));
+            out.push_str(trail);
+        }
+        out.push_str(sep);
+    }
+    out
+}
+
+/// `line` cut at the shell's separators (`;`, `&`, `&&`, `|`, `||`, new lines), each command
+/// with the separator after it (empty at the end). Quotes are not looked into: a step's
+/// commands have none around a separator.
+fn split_commands(line: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let bytes = line.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let c = bytes[i];
+        if matches!(c, b';' | b'&' | b'|' | b'\n') {
+            let len = if (c == b'&' || c == b'|') && bytes.get(i + 1) == Some(&c) {
+                2
+            } else {
+                1
+            };
+            out.push((&line[start..i], &line[i..i + len]));
+            i += len;
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push((&line[start..], ""));
+    out
+}
+
 /// `text` with every occurrence of `from` that is not part of a longer name (host names,
 /// addresses) replaced by `to`.
 fn replace_word(text: &str, from: &str, to: &str) -> String {
@@ -584,5 +708,57 @@ mod tests {
             "the prompt alone"
         );
         assert_eq!(line_after_prompt("root@kvm-host-01:/#"), "");
+    }
+
+    #[test]
+    fn the_lab_in_a_box_stands_in_for_the_busy_database_with_its_writer_and_a_cap() {
+        let sc = scenario("busy-db-no-converge");
+        let domains = vec!["db01".to_string()];
+        let labbox = Hosts {
+            domains: &domains,
+            labbox: true,
+            dst_host: "kvm-host-02".into(),
+            ping: None,
+        };
+        let b = busy_stand_in(&sc, &labbox).unwrap();
+        // 150 MiB/s on a 112 MiB/s link: the writer's 24 MiB/s against 18.
+        assert_eq!((b.writer, b.cap_mibps), (LAB_WRITER, 18));
+        let watch = "virsh migrate --live --verbose db01 qemu+ssh://kvm-host-02/system";
+        assert_eq!(
+            real_command(watch, &sc, &labbox),
+            format!("{watch} --bandwidth 18")
+        );
+        // A bandwidth the step gives is scaled to the cap; a background migration reads no
+        // terminal, so job control does not stop it.
+        assert_eq!(
+            real_command(
+                "virsh migrate-getspeed db01; virsh migrate --live --bandwidth 50 db01 qemu+ssh://kvm-host-02/system & sleep 15; virsh domjobabort db01",
+                &sc,
+                &labbox
+            ),
+            "virsh migrate-getspeed db01; virsh migrate --live --bandwidth 8 db01 qemu+ssh://kvm-host-02/system </dev/null & sleep 15; virsh domjobabort db01"
+        );
+        assert_eq!(
+            real_command("virsh migrate-setspeed db01 112", &sc, &labbox),
+            "virsh migrate-setspeed db01 18"
+        );
+        // Elsewhere the lines stay the scenario's, but for the background migration's stdin;
+        // and an idle scenario has no stand-in.
+        let kvm = Hosts {
+            labbox: false,
+            ..labbox.clone()
+        };
+        assert!(busy_stand_in(&sc, &kvm).is_none());
+        assert_eq!(real_command(watch, &sc, &kvm), watch);
+        assert_eq!(
+            real_command(&format!("{watch} & sleep 1"), &sc, &kvm),
+            format!("{watch} </dev/null & sleep 1")
+        );
+        assert!(busy_stand_in(&scenario("exp1-shared-storage"), &labbox).is_none());
+        // `&&`, `||` and pipes are not backgrounds.
+        assert_eq!(
+            real_command(&format!("{watch} && echo ok | cat"), &sc, &kvm),
+            format!("{watch} && echo ok | cat")
+        );
     }
 }
