@@ -518,14 +518,23 @@ fn the_lab_in_a_box_and_its_simulated_twin_agree() {
         t0.elapsed().as_secs_f64()
     );
 
-    // 6. `migralab watch` records migrations it did not start: typed on the hosts with virsh.
+    // 6. Sesi 2's third experiment, on the real hosts: a database that won't converge.
+    experiment_3_on_the_real_hosts(&mut real);
+    eprintln!(
+        "[{:6.1} s] Experiment 3 done on the real hosts",
+        t0.elapsed().as_secs_f64()
+    );
+    labbox::set_guest(&real.cfg, &GuestSpec::default())
+        .unwrap_or_else(|e| panic!("db01 idle again: {e}"));
+
+    // 7. `migralab watch` records migrations it did not start: typed on the hosts with virsh.
     a_migration_typed_with_virsh_is_watched(&mut real);
     eprintln!(
         "[{:6.1} s] migralab watch recorded virsh's migrations",
         t0.elapsed().as_secs_f64()
     );
 
-    // 7. Only a real lab can lose its destination daemon mid-migration; a watcher sees it too.
+    // 8. Only a real lab can lose its destination daemon mid-migration; a watcher sees it too.
     destination_daemon_killed_mid_migration(&mut real);
     eprintln!("[{:6.1} s] all steps done", t0.elapsed().as_secs_f64());
 }
@@ -694,124 +703,14 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
 /// refusal, the lines typed), the hosts prepared for the local-storage half by the tab's own
 /// button, and the explanation filled with the real numbers of both halves.
 fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
-    use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable as _;
     use migralab_app::gui::MigralabApp;
-    use migralab_app::gui::state::{AppState, Tab};
-    type H = Harness<'static, MigralabApp>;
 
     // The lesson's layout to start from: shared storage, db01 on kvm-host-01.
     labbox::prepare_storage(&real.cfg, labbox::storage::Storage::Shared)
         .unwrap_or_else(|e| panic!("prepare shared: {e}"));
-    let settings = format!(
-        "format = 1\n[real_lab]\nallowed_hosts = [\"{}\", \"{}\"]\nallowed_domains = [\"{VM}\"]\n\
-         ping_target = \"{GUEST_IP}\"\nping_netns = \"lab-client\"\nprediction_scenario = \"labbox\"\n",
-        real.socket_uri(HOST1),
-        real.socket_uri(HOST2)
-    );
-    let data = std::env::temp_dir().join(format!("migralab-real-exp1-{}", std::process::id()));
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("instructor.toml"), settings).unwrap();
-    let mut app = MigralabApp::new(AppState {
-        tab: Tab::Experiments,
-        lang: migralab_sim_core::lang::Lang::En,
-        ..AppState::default()
-    });
-    app.state.experiments.selected = "exp1".into();
-    app.shared.data_dir = Some(data.clone());
-    let mut h: H = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .with_max_steps(16)
-        .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), app);
-    h.run();
-    h.get_by_label("REAL").click();
-    h.run();
-    assert!(h.state().real.on, "NYATA is on");
-    assert!(
-        h.query_by_label_contains("the experiments run on the real hosts")
-            .is_some(),
-        "the tab says it runs on the real hosts"
-    );
-    let until = |h: &mut H, what: &str, secs: u64, done: &dyn Fn(&MigralabApp) -> bool| {
-        let t = Instant::now();
-        while !done(h.state()) && t.elapsed() < Duration::from_secs(secs) {
-            std::thread::sleep(Duration::from_millis(50));
-            h.step();
-        }
-        if !done(h.state()) {
-            let a = h.state();
-            let runs: Vec<String> = a
-                .lab
-                .runs
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{:?} {} copy={} {:?}",
-                        r.id,
-                        r.vm,
-                        r.spec.copy_storage_all,
-                        r.outcome()
-                    )
-                })
-                .collect();
-            panic!(
-                "waited {secs} s for {what}\nfacts: {:?}\nruns: {runs:#?}\ndone: {:?}\nterminal:\n{}",
-                a.real.facts.all(),
-                a.state.experiments.done_real,
-                a.real
-                    .terminal
-                    .session
-                    .as_ref()
-                    .map(|s| s.contents())
-                    .unwrap_or_default()
-            );
-        }
-        // A watched migration that just began keeps the plots repainting: a few frames do.
-        h.run_steps(4);
-    };
-    until(&mut h, "watching kvm-host-01", 10, &|a| {
-        a.real.session.as_ref().and_then(|s| s.watching()).is_some()
-    });
-    let step_done = |id: &'static str| {
-        move |a: &MigralabApp| {
-            a.state
-                .experiments
-                .done_real
-                .get("exp1")
-                .is_some_and(|d| d.iter().any(|s| s == id))
-        }
-    };
-    let at_prompt = |a: &MigralabApp| {
-        a.real.terminal.session.as_ref().is_some_and(|s| {
-            s.contents()
-                .trim_end()
-                .lines()
-                .last()
-                .is_some_and(|l| l.trim_end().ends_with('#'))
-        })
-    };
-    let type_step = |h: &mut H, n: usize| {
-        // The buttons wait while a migration is being recorded (a refusal the watcher caught
-        // too is recorded for a moment).
-        let t = Instant::now();
-        while h
-            .state()
-            .real
-            .session
-            .as_ref()
-            .is_some_and(|s| s.busy().is_some())
-            && t.elapsed() < Duration::from_secs(30)
-        {
-            std::thread::sleep(Duration::from_millis(50));
-            h.step();
-        }
-        h.run_steps(2);
-        h.query_all_by_label("Type in the terminal")
-            .nth(n)
-            .unwrap_or_else(|| panic!("step button {n}"))
-            .click_accesskit();
-        h.run_steps(4);
-    };
+    let (mut h, data) = real_experiments_app(real, "exp1");
+    let step_done = |id: &'static str| step_done("exp1", id);
     let runs = |a: &MigralabApp| a.lab.runs.len();
 
     // The shared half.
@@ -1013,6 +912,315 @@ fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
     labbox::prepare_storage(&real.cfg, labbox::storage::Storage::Shared)
         .unwrap_or_else(|e| panic!("back to shared: {e}"));
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Sesi 2's third experiment on the lab in a box by its step buttons: db01's writer outruns the
+/// cap that stands in for the scenario's link, so the migration really does not converge; it is
+/// read while it runs, cancelled (db01 stays on kvm-host-01), and the knobs make it finish:
+/// the downtime limit, auto-converge (the vCPUs really throttled) and post-copy.
+fn experiment_3_on_the_real_hosts(real: &mut RealArm) {
+    use egui_kittest::kittest::Queryable as _;
+    use migralab_app::gui::MigralabApp;
+    use migralab_app::sessions::real::experiments::LAB_WRITER;
+
+    let (mut h, data) = real_experiments_app(real, "exp3");
+    let step_done = |id: &'static str| step_done("exp3", id);
+    let prepare = |h: &mut ExpHarness, real: &mut RealArm, n: usize| {
+        let label = format!(
+            "Prepare the hosts: shared storage, db01 writing {} MiB at {} MiB/s",
+            LAB_WRITER.0, LAB_WRITER.1
+        );
+        h.query_all_by_label(&label)
+            .nth(n)
+            .unwrap_or_else(|| panic!("prepare button {n}"))
+            .click_accesskit();
+        h.step();
+        migralab_app::gui::real::experiments_real::wait_prepared(
+            &mut h.state_mut().real,
+            Duration::from_secs(180),
+        );
+        h.run_steps(4);
+        assert!(
+            matches!(h.state().real.experiments.prepared, Some(Ok(_))),
+            "{:?}",
+            h.state().real.experiments.prepared
+        );
+        assert_eq!(labbox::guest_writer(&real.cfg), Some(LAB_WRITER));
+        assert_eq!(real.running_on(), HOST1, "db01 is home");
+    };
+    let last_run = |a: &MigralabApp| a.lab.runs.last().map(|r| (r.id, r.outcome().cloned()));
+
+    // The hosts: db01 home with its writer.
+    prepare(&mut h, real, 0);
+    until(&mut h, "the prompt", 20, &at_prompt);
+    // 1. The migration in the background (capped: it cannot converge), and its progress.
+    type_step(&mut h, 0);
+    until(&mut h, "the watch step", 20, &step_done("exp3-watch"));
+    until(&mut h, "a migration being watched", 20, &|a| {
+        a.real.is_migrating()
+    });
+    std::thread::sleep(Duration::from_secs(6));
+    h.run_steps(4);
+    // 2. Read while it runs: passes climbing.
+    type_step(&mut h, 1);
+    until(&mut h, "domjobinfo", 20, &step_done("exp3-jobinfo"));
+    until(&mut h, "the prompt", 10, &at_prompt);
+    let screen = terminal_text(h.state());
+    assert!(
+        screen.contains("Iteration:") && screen.contains("Dirty rate:"),
+        "domjobinfo of a running migration:\n{screen}"
+    );
+    // 3. Cancelled: the watched run ends aborted, db01 stays.
+    type_step(&mut h, 2);
+    until(&mut h, "the abort step", 60, &step_done("exp3-abort"));
+    let aborted = h.state().lab.runs.last().unwrap();
+    assert!(
+        matches!(aborted.outcome(), Some(Outcome::Aborted { .. })),
+        "{:?}",
+        aborted.outcome()
+    );
+    let passes = aborted
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Progress(p) => Some(p.iteration),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(passes >= 4, "it kept passing over memory: {passes} passes");
+    until(&mut h, "the prompt", 20, &at_prompt);
+    type_step(&mut h, 3);
+    until(&mut h, "the check", 20, &step_done("exp3-verify"));
+    assert_eq!(real.running_on(), HOST1, "cancelled: db01 stays");
+    until(&mut h, "the prompt", 20, &at_prompt);
+    // 4. The bandwidth: lower still, cancelled again.
+    type_step(&mut h, 4);
+    until(
+        &mut h,
+        "the bandwidth step",
+        20,
+        &step_done("exp3-bandwidth"),
+    );
+    until(&mut h, "the prompt", 60, &at_prompt);
+    // 5. A longer downtime limit: it converges.
+    type_step(&mut h, 5);
+    until(&mut h, "the downtime step", 90, &step_done("exp3-downtime"));
+    assert_eq!(real.running_on(), HOST2);
+    until(&mut h, "the prompt", 20, &at_prompt);
+    // 6. Auto-converge, db01 home again: the vCPUs are throttled until it converges.
+    prepare(&mut h, real, 1);
+    until(&mut h, "the prompt", 20, &at_prompt);
+    type_step(&mut h, 6);
+    until(
+        &mut h,
+        "the auto-converge step",
+        120,
+        &step_done("exp3-auto-converge"),
+    );
+    let throttled = h.state().lab.runs.last().unwrap();
+    let throttle = throttled
+        .trace
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Progress(p) => Some(p.throttle_pct),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(throttle >= 20, "auto-converge throttled db01: {throttle} %");
+    until(&mut h, "the prompt", 20, &at_prompt);
+    // 7. Post-copy, switched by hand a few seconds in (the step's --timeout 40 would do it
+    //    after 40 s).
+    prepare(&mut h, real, 2);
+    until(&mut h, "the prompt", 20, &at_prompt);
+    let before = last_run(h.state());
+    let line = "virsh migrate --live --verbose --postcopy db01 qemu+ssh://kvm-host-02/system \
+                --bandwidth 18 </dev/null & sleep 4; virsh migrate-postcopy db01; wait";
+    assert!(h.state_mut().real.terminal.type_line(line));
+    until(
+        &mut h,
+        "the post-copy step",
+        90,
+        &step_done("exp3-postcopy"),
+    );
+    assert_ne!(last_run(h.state()), before);
+    until(&mut h, "the prompt", 30, &at_prompt);
+    eprintln!("the app's terminal:\n{}", terminal_text(h.state()));
+
+    // Every step done, and the explanation filled from the real runs.
+    let settings = h.state_mut().shared.settings().effective();
+    let app = h.state();
+    let exp = migralab_course::experiments::experiments()
+        .iter()
+        .find(|e| e.id == "exp3")
+        .unwrap();
+    let hosts = migralab_app::gui::real::experiments_real::hosts_of(
+        &settings,
+        &app.state,
+        app.real.on_labbox,
+    );
+    let (modes, evidence, done) = migralab_app::gui::real::experiments_real::steps_state(
+        exp, &app.state, &app.real, &app.lab, &hosts,
+    );
+    assert!(done.iter().all(|d| *d), "{done:?}");
+    let measured = migralab_app::gui::real::experiments_real::compared_values(
+        exp, &modes, &evidence, &app.lab,
+    );
+    let values =
+        migralab_app::gui::experiments::formatted(&measured, migralab_sim_core::lang::Lang::En);
+    let text = migralab_course::experiments::fill_placeholders(&exp.explanation.en, &values);
+    eprintln!("Experiment 3's explanation with the real numbers:\n{text}");
+    assert!(!text.contains('{'), "every number filled: {text}");
+    drop(h);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+type ExpHarness = egui_kittest::Harness<'static, migralab_app::gui::MigralabApp>;
+
+/// The app on the Experiments tab with experiment `exp` selected, NYATA on (the lab in a box's
+/// hosts allowed, db01, its address and lab-client's pings), watching kvm-host-01; and the
+/// data directory to remove afterwards.
+fn real_experiments_app(real: &RealArm, exp: &str) -> (ExpHarness, std::path::PathBuf) {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use migralab_app::gui::MigralabApp;
+    use migralab_app::gui::state::{AppState, Tab};
+    let settings = format!(
+        "format = 1\n[real_lab]\nallowed_hosts = [\"{}\", \"{}\"]\nallowed_domains = [\"{VM}\"]\n\
+         ping_target = \"{GUEST_IP}\"\nping_netns = \"lab-client\"\nprediction_scenario = \"labbox\"\n",
+        real.socket_uri(HOST1),
+        real.socket_uri(HOST2)
+    );
+    let data = std::env::temp_dir().join(format!("migralab-real-{exp}-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("instructor.toml"), settings).unwrap();
+    let mut app = MigralabApp::new(AppState {
+        tab: Tab::Experiments,
+        lang: migralab_sim_core::lang::Lang::En,
+        ..AppState::default()
+    });
+    app.state.experiments.selected = exp.into();
+    app.shared.data_dir = Some(data.clone());
+    let mut h: ExpHarness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .with_max_steps(16)
+        .build_ui_state(|ui, app: &mut MigralabApp| app.ui_root(ui), app);
+    h.run();
+    h.get_by_label("REAL").click();
+    h.run();
+    assert!(h.state().real.on, "NYATA is on");
+    assert!(
+        h.query_by_label_contains("the experiments run on the real hosts")
+            .is_some(),
+        "the tab says it runs on the real hosts"
+    );
+    until(&mut h, "watching kvm-host-01", 10, &|a| {
+        a.real.session.as_ref().and_then(|s| s.watching()).is_some()
+    });
+    (h, data)
+}
+
+/// Step the app until `done` holds, at most `secs` seconds; otherwise fail with the facts, the
+/// runs, the steps done and the terminal.
+fn until(
+    h: &mut ExpHarness,
+    what: &str,
+    secs: u64,
+    done: &dyn Fn(&migralab_app::gui::MigralabApp) -> bool,
+) {
+    let t = Instant::now();
+    while !done(h.state()) && t.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    if !done(h.state()) {
+        let a = h.state();
+        let runs: Vec<String> = a
+            .lab
+            .runs
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:?} {} copy={} {:?}",
+                    r.id,
+                    r.vm,
+                    r.spec.copy_storage_all,
+                    r.outcome()
+                )
+            })
+            .collect();
+        panic!(
+            "waited {secs} s for {what}\nfacts: {:?}\nruns: {runs:#?}\ndone: {:?}\nterminal:\n{}",
+            a.real.facts.all(),
+            a.state.experiments.done_real,
+            terminal_text(a)
+        );
+    }
+    // A watched migration that just began keeps the plots repainting: a few frames do.
+    h.run_steps(4);
+}
+
+/// What the app's real terminal shows.
+fn terminal_text(a: &migralab_app::gui::MigralabApp) -> String {
+    a.real
+        .terminal
+        .session
+        .as_ref()
+        .map(|s| s.contents())
+        .unwrap_or_default()
+}
+
+/// Step `id` of experiment `exp` is done on the real hosts.
+fn step_done(
+    exp: &'static str,
+    id: &'static str,
+) -> impl Fn(&migralab_app::gui::MigralabApp) -> bool {
+    move |a| {
+        a.state
+            .experiments
+            .done_real
+            .get(exp)
+            .is_some_and(|d| d.iter().any(|s| s == id))
+    }
+}
+
+/// The terminal shows its prompt on the last line.
+fn at_prompt(a: &migralab_app::gui::MigralabApp) -> bool {
+    a.real.terminal.session.as_ref().is_some_and(|s| {
+        s.contents()
+            .trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.trim_end().ends_with('#'))
+    })
+}
+
+/// Click the `n`th "Type in the terminal" button (after any migration being recorded ends).
+fn type_step(h: &mut ExpHarness, n: usize) {
+    use egui_kittest::kittest::Queryable as _;
+    // The buttons wait while a migration is being recorded (a refusal the watcher caught too
+    // is recorded for a moment).
+    let t = Instant::now();
+    while h
+        .state()
+        .real
+        .session
+        .as_ref()
+        .is_some_and(|s| s.busy().is_some())
+        && t.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    h.run_steps(2);
+    h.query_all_by_label("Type in the terminal")
+        .nth(n)
+        .unwrap_or_else(|| panic!("step button {n}"))
+        .click_accesskit();
+    h.run_steps(4);
 }
 
 /// A run of the app's history: completed, its job statistics plotted, pinged from lab-client

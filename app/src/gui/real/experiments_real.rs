@@ -299,8 +299,9 @@ fn guide_ui(
                     // that reads or cancels it (`virsh domjobinfo`, `domjobabort`) is for then.
                     let migrates = content::commands_of(&line)
                         .any(|c| c.split_whitespace().take(2).eq(["virsh", "migrate"]));
+                    let blocked = elsewhere || (migrating && migrates);
                     let resp = ui
-                        .add_enabled(!(migrating && migrates) && !elsewhere, button)
+                        .add_enabled(!blocked, button)
                         .on_hover_text(tr!(lang, "exp-real-type-hover"));
                     let resp = if elsewhere {
                         resp.on_disabled_hover_text(tr!(
