@@ -243,9 +243,10 @@ fn experiment_2_passthrough_fails_late_host_model_is_refused_and_the_baseline_mi
     assert!(runs.iter().any(|r| r.outcome().unwrap().is_completed()));
 }
 
-/// Experiment 3 end to end: the watched migration that does not converge, `virsh domjobinfo`
-/// and Ctrl-C at the time the playback shows, then every other step by its button, the
-/// observation and the explanation with the student's numbers.
+/// Experiment 3 end to end: the migration that does not converge in the background,
+/// `virsh domjobinfo` while it runs, `virsh domjobabort` cancelling it; a foreground migration
+/// typed by hand and cancelled by Ctrl-C at the time the playback shows; then every other step
+/// by its button, the observation and the explanation with the student's numbers.
 #[test]
 fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the_remedies() {
     use migralab_app::sessions::lab::Playback;
@@ -266,13 +267,54 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
             .unwrap()
             .click_accesskit();
     };
-    // Step 1: the migration plays back (it would run until the lab gives up at 120 s).
+    let last_output = |h: &Harness<'static, MigralabApp>| {
+        let session = h.state().lab.session.as_ref().unwrap();
+        session.terminal().last().unwrap().output.clone().unwrap_or_default()
+    };
+    // Step 1: the migration in the background; the terminal is free at once.
     run_step(&mut h, 0);
+    settle(&mut h);
+    assert!(last_output(&h).starts_with("[1] "), "{}", last_output(&h));
+    assert!(h.state().lab.runs.is_empty(), "still running");
+    // The job runs in lab time as the frames pass.
+    for _ in 0..20 {
+        h.step();
+    }
+    // Step 2 while it runs.
+    run_step(&mut h, 1);
+    settle(&mut h);
+    let info = last_output(&h);
+    assert!(info.contains("Job type:         Unbounded"), "{info}");
+    assert!(info.contains("Iteration:"), "{info}");
+    // Step 3: cancelled in the background, where it was; db01 stays on kvm-host-01.
+    run_step(&mut h, 2);
+    settle(&mut h);
+    {
+        let lab = &h.state().lab;
+        assert_eq!(lab.runs.len(), 1, "{:?}", last_output(&h));
+        match lab.runs[0].outcome().unwrap() {
+            Outcome::Aborted { at_ms } => assert!(*at_ms > 0, "{at_ms}"),
+            other => panic!("{other:?}"),
+        }
+        let session = lab.session.as_ref().unwrap();
+        assert_eq!(session.world().running_on("db01"), Some("kvm-host-01"));
+        assert!(
+            last_output(&h).contains("operation aborted: job 'migration out' canceled by client"),
+            "{}",
+            last_output(&h)
+        );
+    }
+    // A migration in the foreground, typed by hand: its playback, and Ctrl-C at 30 s.
+    let input = h.get_by_label("Terminal command line");
+    input.focus();
+    input.type_text("virsh migrate --live --verbose db01 qemu+ssh://kvm-host-02/system");
+    h.run();
+    h.key_press(egui::Key::Enter);
     settle_playing(&mut h);
-    let watched = h.state().lab.runs[0].clone();
+    let watched = h.state().lab.runs[1].clone();
     assert_eq!(watched.outcome().unwrap().status(), "not-converged");
     assert!(h.state().lab.is_playing(watched.id));
-    // Step 2 while it plays, at 15 s: domjobinfo answers for that moment, like a second terminal.
+    // domjobinfo typed while it plays answers for the moment shown, like a second terminal.
     h.state_mut().lab.playback = Some(Playback {
         run: watched.id,
         cursor_s: 15.0,
@@ -280,14 +322,9 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
     });
     run_step(&mut h, 1);
     settle(&mut h);
-    let info = {
-        let session = h.state().lab.session.as_ref().unwrap();
-        session.terminal().last().unwrap().output.clone().unwrap()
-    };
+    let info = last_output(&h);
     assert!(info.starts_with("Job type:         Unbounded"), "{info}");
     assert!(info.contains("Time elapsed:     15"), "{info}");
-    assert!(info.contains("Iteration:"), "{info}");
-    // Ctrl-C at 30 s: the same run ends there, cancelled, and db01 stays on kvm-host-01.
     h.state_mut().lab.playback = Some(Playback {
         run: watched.id,
         cursor_s: 30.0,
@@ -298,8 +335,8 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
     settle(&mut h);
     {
         let lab = &h.state().lab;
-        assert_eq!(lab.runs.len(), 1, "the run is replaced, not added");
-        let cancelled = &lab.runs[0];
+        assert_eq!(lab.runs.len(), 2, "the run is replaced, not added");
+        let cancelled = &lab.runs[1];
         assert_eq!(cancelled.id, watched.id);
         match cancelled.outcome().unwrap() {
             Outcome::Aborted { at_ms } => assert!((30_000..30_100).contains(at_ms), "{at_ms}"),
@@ -308,7 +345,13 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
         assert!(cancelled.series.end_s < 35.0, "the plots stop at the abort");
         let session = lab.session.as_ref().unwrap();
         assert_eq!(session.world().running_on("db01"), Some("kvm-host-01"));
-        let out = session.terminal()[0].output.clone().unwrap();
+        let out = session
+            .terminal()
+            .iter()
+            .rev()
+            .find(|e| e.input.starts_with("virsh migrate --live --verbose db01"))
+            .and_then(|e| e.output.clone())
+            .unwrap();
         assert!(
             out.contains("^C\nerror: operation aborted: job 'migration out' canceled by client"),
             "{out}"
@@ -316,8 +359,8 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
     }
     h.state_mut().state.lab.speed = Speed::Instant;
     h.run();
-    // The remaining steps by their buttons: the abort after 20 s, the checks, the knobs.
-    for i in 2..8 {
+    // The remaining steps by their buttons: the checks and the knobs.
+    for i in 3..8 {
         run_step(&mut h, i);
         settle(&mut h);
     }
@@ -354,8 +397,8 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
     ] {
         assert!(values.contains_key(key), "{key}: {values:?}");
     }
-    // The newest cancelled run counts: the bandwidth step's, cancelled after 15 s.
-    assert_eq!(values["aborted_after_s_a"], "15.0");
+    // The newest cancelled run counts: the bandwidth step's, cancelled after 10 s.
+    assert_eq!(values["aborted_after_s_a"], "10.0");
     let number = |k: &str| values[k].parse::<f64>().unwrap();
     assert!(number("throttle_pct_b") >= 20.0, "{values:?}");
     assert!(number("postcopy_faults_c") > 0.0, "{values:?}");
