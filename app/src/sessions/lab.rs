@@ -787,6 +787,36 @@ mod tests {
     }
 
     #[test]
+    fn ctrl_c_after_a_line_typed_during_playback_replays_both_at_their_times() {
+        let mut s = open("busy-db-no-converge");
+        let mut next = 0;
+        let first = run(&mut s, BUSY_MIGRATE, &mut next)[0].clone();
+        assert!(s.submit_line_at("virsh domjobinfo db01", lab_time(&first, 10.0)));
+        s.wait(&mut next, Duration::from_secs(60));
+        assert!(s.interrupt_at(lab_time(&first, 25.0)));
+        let replaced = s.wait(&mut next, Duration::from_secs(60));
+        assert_eq!(replaced.len(), 1);
+        assert!(matches!(
+            replaced[0].outcome(),
+            Some(Outcome::Aborted { at_ms }) if (25_000..25_100).contains(at_ms)
+        ));
+        let info = s.terminal()[1].output.clone().unwrap();
+        assert!(
+            info.contains("Time elapsed:     10"),
+            "still its own time: {info}"
+        );
+        assert!(s.terminal()[0].output.clone().unwrap().contains("^C\n"));
+        // The progress lines virsh printed before Ctrl-C are all there, up to 25 s.
+        let progress = s.terminal()[0]
+            .output
+            .clone()
+            .unwrap()
+            .matches("Migration: [")
+            .count();
+        assert!((20..=26).contains(&progress), "{progress}");
+    }
+
+    #[test]
     fn a_second_line_waits_for_the_first() {
         let mut s = open("lesson");
         assert!(s.submit_line("sleep 1"));
