@@ -237,15 +237,16 @@ impl LabRuntime {
         self.runs.extend(fresh);
     }
 
-    /// The lab time shown by the playback of a run the lab can replay (the last line that
-    /// started a migration), while it plays: where Ctrl-C and lines typed then act.
+    /// The lab time shown by the playback of a run the lab can replay (a foreground `virsh
+    /// migrate` of the last line that started one), while it plays: where Ctrl-C and lines
+    /// typed then act.
     pub fn shown_lab_time(&self) -> Option<SimTime> {
         let session = self.session.as_ref()?;
         let p = self.playback?;
         if !session.rewindable_runs().contains(&p.run) || !self.is_playing(p.run) {
             return None;
         }
-        let r = self.run(p.run)?;
+        let r = self.run(p.run).filter(|r| r.foreground)?;
         let ms = (r.series.t0_ms + p.cursor_s * 1000.0).max(0.0);
         Some(SimTime::ZERO + SimDuration::from_ms_f64(ms))
     }

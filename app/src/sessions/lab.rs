@@ -76,6 +76,8 @@ pub struct RunRecord {
     pub trace: Trace,
     /// The plotted series (seconds from the run's first event).
     pub series: RunSeries,
+    /// virsh ran in the foreground of its line (Ctrl-C during its playback reaches it).
+    pub foreground: bool,
 }
 
 impl RunRecord {
@@ -106,6 +108,7 @@ impl RunRecord {
             spec: run.spec,
             trace: run.trace,
             series,
+            foreground: run.foreground,
         }
     }
 
@@ -938,6 +941,10 @@ mod tests {
         );
         let runs = run(&mut s, "virsh domjobabort db01", &mut next);
         assert_eq!(runs.len(), 1);
+        assert!(
+            !runs[0].foreground,
+            "nothing for Ctrl-C during its playback"
+        );
         assert!(matches!(
             runs[0].outcome(),
             Some(Outcome::Aborted { at_ms }) if (11_000..11_100).contains(at_ms)

@@ -204,6 +204,7 @@ max_time_s = 60.0
             "{text}"
         );
         let run = s.poll_run().unwrap();
+        assert!(run.foreground, "Ctrl-C reached virsh in its terminal");
         let Some(Outcome::Aborted { at_ms }) = run.outcome() else {
             panic!("{:?}", run.outcome());
         };
@@ -264,6 +265,7 @@ max_time_s = 60.0
         assert!(abort.text.contains("canceled by client"), "{}", abort.text);
         assert!(!s.has_running_jobs());
         let run = s.poll_run().unwrap();
+        assert!(!run.foreground, "a `&` job");
         assert!(
             matches!(run.outcome(), Some(Outcome::Aborted { at_ms }) if (12_000..12_100).contains(at_ms))
         );
