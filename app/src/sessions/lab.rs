@@ -621,7 +621,8 @@ struct Rewind {
 
 /// Replay `rw` on a copy of the shell from before its line: the typed lines at their times, then
 /// Ctrl-C at `ctrl_c` if given, then the rest. Returns the shell and the entries' results (the
-/// line's first).
+/// line's first). A time earlier than one already acted at (the student moved the playback
+/// back) acts at that later time: the lab's clock never runs backwards.
 fn replay(rw: &Rewind, ctrl_c: Option<SimTime>) -> (Shell, Vec<EntryDone>) {
     let mut shell = rw.before.clone();
     let first_stop = rw.typed.first().map(|(t, _)| *t).or(ctrl_c);
