@@ -274,13 +274,15 @@ fn guide_ui(
         .map(|s| s.scenario_name.clone())
         .unwrap_or_default();
     let busy = lab.session.as_ref().is_some_and(|s| s.is_busy());
+    // The domjobinfo panel goes under the first step that reads it.
+    let help_at = super::jobinfo_help::first_domjobinfo_step(exp);
     for (i, step) in exp.steps.iter().enumerate() {
         step_row_ui(ui, done[i], lang.pick(&step.text), |ui| {
             sim_step_buttons_ui(ui, lang, exp, i, &current, busy, cmds);
         });
-    }
-    if super::jobinfo_help::reads_domjobinfo(exp) {
-        super::jobinfo_help::jobinfo_help_ui(ui, lang);
+        if help_at == Some(i) {
+            super::jobinfo_help::jobinfo_help_ui(ui, lang);
+        }
     }
     if let Some(cmp) = &exp.compare
         && let (Some(a), Some(b)) = (run_of_step(exp, &cmp.a, lab), run_of_step(exp, &cmp.b, lab))

@@ -168,9 +168,10 @@ pub const FIELDS: &[JobField] = &[
     },
 ];
 
-/// Does `exp` read `virsh domjobinfo` in one of its steps (then the guide offers the panel)?
-pub fn reads_domjobinfo(exp: &migralab_course::experiments::Experiment) -> bool {
-    exp.steps.iter().any(|s| {
+/// The first step of `exp` whose command reads `virsh domjobinfo` (the guide shows the panel
+/// under it), if any.
+pub fn first_domjobinfo_step(exp: &migralab_course::experiments::Experiment) -> Option<usize> {
+    exp.steps.iter().position(|s| {
         s.command
             .as_deref()
             .is_some_and(|c| c.contains("virsh domjobinfo"))

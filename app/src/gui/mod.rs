@@ -154,6 +154,8 @@ pub struct LabRuntime {
     pub input: String,
     /// Position while walking the history with ↑/↓.
     pub history_pos: Option<usize>,
+    /// Wall seconds not yet turned into lab time for running background jobs.
+    bg_wall_s: f64,
     /// The last export's result, shown under the export buttons.
     pub export_status: Option<String>,
     /// Every line typed in a lab terminal: `(scenario, line)` (the experiments judge by it).
@@ -195,8 +197,23 @@ impl LabRuntime {
             return false;
         };
         let new = session.poll(&mut self.next_run_id);
+        let live = session.live_runs();
         let any = !new.is_empty();
         self.add_runs(new);
+        if live
+            && any
+            && let Some(p) = &mut self.playback
+        {
+            // It ran while the student watched: show it whole, not again.
+            if let Some(end) = self
+                .runs
+                .iter()
+                .find(|r| r.id == p.run)
+                .map(|r| r.span_end_s())
+            {
+                p.cursor_s = end;
+            }
+        }
         any
     }
 
@@ -220,15 +237,16 @@ impl LabRuntime {
         self.runs.extend(fresh);
     }
 
-    /// The lab time shown by the playback of a run the lab can replay (the last line that
-    /// started a migration), while it plays: where Ctrl-C and lines typed then act.
+    /// The lab time shown by the playback of a run the lab can replay (a foreground `virsh
+    /// migrate` of the last line that started one), while it plays: where Ctrl-C and lines
+    /// typed then act.
     pub fn shown_lab_time(&self) -> Option<SimTime> {
         let session = self.session.as_ref()?;
         let p = self.playback?;
         if !session.rewindable_runs().contains(&p.run) || !self.is_playing(p.run) {
             return None;
         }
-        let r = self.run(p.run)?;
+        let r = self.run(p.run).filter(|r| r.foreground)?;
         let ms = (r.series.t0_ms + p.cursor_s * 1000.0).max(0.0);
         Some(SimTime::ZERO + SimDuration::from_ms_f64(ms))
     }
@@ -342,6 +360,7 @@ impl MigralabApp {
         }
         self.lab.poll_export();
         self.tick_playback(ui);
+        self.tick_background(ui);
 
         let mut cmds = Vec::new();
         // The instructor's settings decide what students see (read once, kept app-wide).
@@ -534,6 +553,35 @@ impl MigralabApp {
                 ui.ctx().request_repaint_after(Duration::from_millis(33));
             }
         }
+    }
+
+    /// Background jobs (`virsh migrate ... &`) run in lab time at the playback speed while the
+    /// student watches, so what they print and `virsh domjobinfo` follow the clock. Not while a
+    /// run plays back (the lab acts at its shown time then) nor at the instant speed.
+    fn tick_background(&mut self, ui: &egui::Ui) {
+        let Some(factor) = self.state.lab.speed.factor() else {
+            return;
+        };
+        let playing = self
+            .lab
+            .playback
+            .is_some_and(|p| self.lab.is_playing(p.run));
+        let Some(session) = &mut self.lab.session else {
+            return;
+        };
+        if !session.jobs_running() || playing {
+            self.lab.bg_wall_s = 0.0;
+            return;
+        }
+        self.lab.bg_wall_s += f64::from(ui.input(|i| i.stable_dt)).min(0.1);
+        // A quarter of a second at a time: the terminal updates smoothly, the worker idles.
+        if self.lab.bg_wall_s >= 0.25 && !session.is_busy() {
+            let lab_s = self.lab.bg_wall_s * factor;
+            if session.advance(SimDuration::from_ms_f64(lab_s * 1000.0)) {
+                self.lab.bg_wall_s = 0.0;
+            }
+        }
+        ui.ctx().request_repaint_after(Duration::from_millis(50));
     }
 
     fn apply(&mut self, cmd: &Command, ctx: &egui::Context) {

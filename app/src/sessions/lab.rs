@@ -20,7 +20,7 @@ use crate::sessions::series::RunSeries;
 use migralab_shell::{Shell, ShellRun};
 use migralab_sim_core::lang::Lang;
 use migralab_sim_core::scenario::{MigrationSpec, Scenario};
-use migralab_sim_core::time::SimTime;
+use migralab_sim_core::time::{SimDuration, SimTime};
 use migralab_sim_core::trace::{Outcome, Trace};
 use migralab_sim_core::world::World;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
@@ -48,6 +48,13 @@ pub struct TermEntry {
     pub runs: Vec<RunId>,
 }
 
+impl TermEntry {
+    /// Output background jobs wrote between prompts (no line was typed).
+    pub fn is_output_only(&self) -> bool {
+        self.prompt.is_empty() && self.input.is_empty()
+    }
+}
+
 /// A finished migration kept in the session history.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -69,6 +76,8 @@ pub struct RunRecord {
     pub trace: Trace,
     /// The plotted series (seconds from the run's first event).
     pub series: RunSeries,
+    /// virsh ran in the foreground of its line (Ctrl-C during its playback reaches it).
+    pub foreground: bool,
 }
 
 impl RunRecord {
@@ -99,6 +108,7 @@ impl RunRecord {
             spec: run.spec,
             trace: run.trace,
             series,
+            foreground: run.foreground,
         }
     }
 
@@ -202,6 +212,11 @@ struct LineDone {
     entries: Vec<EntryDone>,
     /// The line can be rewound (it started a migration).
     rewindable: bool,
+    /// An answer to [`ToWorker::Advance`]: what background jobs printed meanwhile (one entry,
+    /// no typed line).
+    advanced: bool,
+    /// Background jobs still run after it.
+    jobs_running: bool,
     prompt: String,
     scenario: Scenario,
     world: World,
@@ -220,6 +235,8 @@ enum ToWorker {
     Interrupt {
         at: SimTime,
     },
+    /// Let lab time pass while background jobs run and nothing is typed.
+    Advance(SimDuration),
     Lang(Lang),
 }
 
@@ -250,6 +267,13 @@ pub struct LabSession {
     /// Entries the worker can replay: the last line that started a migration, then the lines
     /// typed during its playback (empty: none).
     rewind: Vec<usize>,
+    /// Background jobs run in the shell (as of the last answer).
+    jobs_running: bool,
+    /// An [`LabSession::advance`] is on its way to the worker.
+    advancing: bool,
+    /// The runs last taken ended while the student watched (background jobs in wall-clock
+    /// time), not within a line: nothing to play back.
+    live_runs: bool,
     /// The worker thread ended (it never should): reported once in the terminal.
     worker_lost: bool,
 }
@@ -292,6 +316,9 @@ impl LabSession {
             pending: None,
             pending_kind: PendingKind::Line,
             rewind: Vec::new(),
+            jobs_running: false,
+            advancing: false,
+            live_runs: false,
             worker_lost: false,
         }
     }
@@ -406,6 +433,33 @@ impl LabSession {
         true
     }
 
+    /// Did the runs last taken end while lab time followed the wall clock (already seen live)?
+    pub fn live_runs(&self) -> bool {
+        self.live_runs
+    }
+
+    /// Do background jobs run in the lab (`virsh migrate ... &`)? Then the app lets lab time
+    /// pass with the wall clock ([`LabSession::advance`]).
+    pub fn jobs_running(&self) -> bool {
+        self.jobs_running
+    }
+
+    /// Let `d` of lab time pass for the background jobs while nothing is typed; what they print
+    /// comes as a terminal entry without a prompt, a migration that ends as a run. Nothing
+    /// happens while a line runs, without running jobs, or while an earlier advance is on its
+    /// way. A replayable line's copy is dropped (the lab moved on).
+    pub fn advance(&mut self, d: SimDuration) -> bool {
+        if self.pending.is_some() || self.advancing || !self.jobs_running {
+            return false;
+        }
+        self.advancing = true;
+        self.rewind.clear();
+        if self.tx.send(ToWorker::Advance(d)).is_err() {
+            self.lose_worker();
+        }
+        true
+    }
+
     /// Ctrl-C at lab time `at` in the terminal of the rewindable line, while its migration plays
     /// back: the migration is cancelled there. False (nothing happens) without such a line or
     /// while another line runs.
@@ -441,24 +495,32 @@ impl LabSession {
         }
     }
 
-    /// Block until the running line is done (tests and headless use), at most `timeout`.
+    /// Block until the running line (and any advance) is done (tests and headless use), at
+    /// most `timeout` for each answer.
     pub fn wait(&mut self, next_id: &mut u32, timeout: Duration) -> Vec<RunRecord> {
-        if self.pending.is_none() {
-            return Vec::new();
-        }
-        match self.rx.recv_timeout(timeout) {
-            Ok(done) => self.apply(done, next_id),
-            Err(mpsc::RecvTimeoutError::Timeout) => Vec::new(),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                self.lose_worker();
-                Vec::new()
+        let mut runs = Vec::new();
+        while self.pending.is_some() || self.advancing {
+            match self.rx.recv_timeout(timeout) {
+                Ok(done) => runs.extend(self.apply(done, next_id)),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    self.lose_worker();
+                    break;
+                }
             }
         }
+        runs
     }
 
     /// Place the worker's answer. Returns the runs that are new or replace a run of the same id
     /// (a replay keeps its entries' run ids).
     fn apply(&mut self, done: LineDone, next_id: &mut u32) -> Vec<RunRecord> {
+        self.jobs_running = done.jobs_running;
+        self.live_runs = done.advanced;
+        if done.advanced {
+            self.advancing = false;
+            return self.apply_advance(done, next_id);
+        }
         let Some(pending) = self.pending.take() else {
             return Vec::new();
         };
@@ -505,6 +567,35 @@ impl LabSession {
         out
     }
 
+    /// What background jobs printed while lab time passed: an entry without a prompt, as bash
+    /// lets them write between prompts.
+    fn apply_advance(&mut self, done: LineDone, next_id: &mut u32) -> Vec<RunRecord> {
+        let Some(entry_done) = done.entries.into_iter().next() else {
+            return Vec::new();
+        };
+        let runs: Vec<RunRecord> = entry_done
+            .runs
+            .into_iter()
+            .map(|r| {
+                *next_id += 1;
+                RunRecord::from_shell(RunId(*next_id), &self.scenario_name, r)
+            })
+            .collect();
+        if !entry_done.text.is_empty() || !runs.is_empty() {
+            self.terminal.push(TermEntry {
+                prompt: String::new(),
+                input: String::new(),
+                output: Some(entry_done.text),
+                status: 0,
+                runs: runs.iter().map(|r| r.id).collect(),
+            });
+        }
+        self.world = done.world;
+        self.scenario = done.scenario;
+        self.now = done.now;
+        runs
+    }
+
     fn lose_worker(&mut self) {
         if self.worker_lost {
             return;
@@ -530,7 +621,8 @@ struct Rewind {
 
 /// Replay `rw` on a copy of the shell from before its line: the typed lines at their times, then
 /// Ctrl-C at `ctrl_c` if given, then the rest. Returns the shell and the entries' results (the
-/// line's first).
+/// line's first). A time earlier than one already acted at (the student moved the playback
+/// back) acts at that later time: the lab's clock never runs backwards.
 fn replay(rw: &Rewind, ctrl_c: Option<SimTime>) -> (Shell, Vec<EntryDone>) {
     let mut shell = rw.before.clone();
     let first_stop = rw.typed.first().map(|(t, _)| *t).or(ctrl_c);
@@ -550,7 +642,7 @@ fn replay(rw: &Rewind, ctrl_c: Option<SimTime>) -> (Shell, Vec<EntryDone>) {
         if k > 0 && shell.is_parked() {
             line.text.push_str(&shell.resume_until(*t).text);
         }
-        shell.set_typing_time(migralab_sim_core::time::SimDuration::ZERO);
+        shell.set_typing_time(SimDuration::ZERO);
         let o = shell.run_line(text);
         shell.set_typing_time(Shell::TYPING_TIME);
         starts.push(*t);
@@ -589,6 +681,7 @@ fn replay(rw: &Rewind, ctrl_c: Option<SimTime>) -> (Shell, Vec<EntryDone>) {
 fn worker(mut shell: Shell, rx: Receiver<ToWorker>, tx: Sender<LineDone>, waker: Waker) {
     let mut rewind: Option<Rewind> = None;
     for msg in rx {
+        let mut advanced = false;
         let (entries, rewindable) = match msg {
             ToWorker::Lang(lang) => {
                 shell.set_lang(lang);
@@ -640,10 +733,24 @@ fn worker(mut shell: Shell, rx: Receiver<ToWorker>, tx: Sender<LineDone>, waker:
                 }
                 None => (Vec::new(), false),
             },
+            ToWorker::Advance(d) => {
+                rewind = None;
+                let text = shell.advance(d);
+                let runs = std::iter::from_fn(|| shell.poll_run()).collect();
+                advanced = true;
+                let entry = EntryDone {
+                    text,
+                    status: 0,
+                    runs,
+                };
+                (vec![entry], false)
+            }
         };
         let done = LineDone {
             entries,
             rewindable,
+            advanced,
+            jobs_running: shell.has_running_jobs(),
             prompt: shell.prompt(),
             scenario: shell.simulator().scenario().clone(),
             world: shell.simulator().world().clone(),
@@ -703,8 +810,7 @@ mod tests {
     const BUSY_MIGRATE: &str = "virsh migrate --live --verbose db01 qemu+ssh://kvm-host-02/system";
 
     fn lab_time(r: &RunRecord, cursor_s: f64) -> SimTime {
-        SimTime::ZERO
-            + migralab_sim_core::time::SimDuration::from_ms_f64(r.series.t0_ms + cursor_s * 1000.0)
+        SimTime::ZERO + SimDuration::from_ms_f64(r.series.t0_ms + cursor_s * 1000.0)
     }
 
     #[test]
@@ -784,6 +890,68 @@ mod tests {
         );
         assert_eq!(s.terminal()[n - 1].status, 0, "domjobabort succeeded");
         assert_eq!(s.world().running_on("db01"), Some("kvm-host-01"));
+    }
+
+    #[test]
+    fn ctrl_c_after_a_line_typed_during_playback_replays_both_at_their_times() {
+        let mut s = open("busy-db-no-converge");
+        let mut next = 0;
+        let first = run(&mut s, BUSY_MIGRATE, &mut next)[0].clone();
+        assert!(s.submit_line_at("virsh domjobinfo db01", lab_time(&first, 10.0)));
+        s.wait(&mut next, Duration::from_secs(60));
+        assert!(s.interrupt_at(lab_time(&first, 25.0)));
+        let replaced = s.wait(&mut next, Duration::from_secs(60));
+        assert_eq!(replaced.len(), 1);
+        assert!(matches!(
+            replaced[0].outcome(),
+            Some(Outcome::Aborted { at_ms }) if (25_000..25_100).contains(at_ms)
+        ));
+        let info = s.terminal()[1].output.clone().unwrap();
+        assert!(
+            info.contains("Time elapsed:     10"),
+            "still its own time: {info}"
+        );
+        assert!(s.terminal()[0].output.clone().unwrap().contains("^C\n"));
+        // The progress lines virsh printed before Ctrl-C are all there, up to 25 s.
+        let progress = s.terminal()[0]
+            .output
+            .clone()
+            .unwrap()
+            .matches("Migration: [")
+            .count();
+        assert!((20..=26).contains(&progress), "{progress}");
+    }
+
+    #[test]
+    fn background_jobs_run_in_lab_time_while_nothing_is_typed() {
+        let mut s = open("busy-db-no-converge");
+        let mut next = 0;
+        assert!(!s.advance(SimDuration::from_secs(5)), "nothing runs");
+        assert!(run(&mut s, &format!("{BUSY_MIGRATE} &"), &mut next).is_empty());
+        assert!(s.jobs_running());
+        let start = s.now();
+        assert!(s.advance(SimDuration::from_secs(10)));
+        assert!(!s.advance(SimDuration::from_secs(10)), "one at a time");
+        assert!(s.wait(&mut next, Duration::from_secs(60)).is_empty());
+        assert_eq!(s.now(), start + SimDuration::from_secs(10));
+        let shown = s.terminal().last().unwrap();
+        assert!(shown.is_output_only());
+        assert!(
+            shown.output.as_deref().unwrap().contains("Migration: ["),
+            "{shown:?}"
+        );
+        let runs = run(&mut s, "virsh domjobabort db01", &mut next);
+        assert_eq!(runs.len(), 1);
+        assert!(
+            !runs[0].foreground,
+            "nothing for Ctrl-C during its playback"
+        );
+        assert!(matches!(
+            runs[0].outcome(),
+            Some(Outcome::Aborted { at_ms }) if (11_000..11_100).contains(at_ms)
+        ));
+        assert!(!s.jobs_running());
+        assert!(!s.advance(SimDuration::from_secs(1)));
     }
 
     #[test]

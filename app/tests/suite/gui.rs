@@ -411,6 +411,47 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
     assert!(h.query_by_label(shown.replace('`', "").as_str()).is_some());
 }
 
+/// `virsh migrate ... &`: lab time follows the wall clock at the playback speed while the
+/// student only watches, so the job's progress lines come and `virsh domjobinfo` sees it move.
+#[test]
+fn a_background_migration_runs_while_the_student_watches() {
+    let mut a = app(Tab::Lab, Lang::En);
+    a.state.lab.speed = Speed::X10;
+    a.state.lab.scenario = "busy-db-no-converge".into();
+    let mut h = harness(a);
+    h.run();
+    let input = h.get_by_label("Terminal command line");
+    input.focus();
+    input.type_text("virsh migrate --live --verbose db01 qemu+ssh://kvm-host-02/system &");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    settle(&mut h);
+    let start = h.state().lab.session.as_ref().unwrap().now();
+    // Twenty frames (kittest's are a tenth of a second): at ×10 the lab moves on by about 20 s,
+    // short of the lab's 120 s cap for a migration that never ends.
+    for _ in 0..20 {
+        h.step();
+    }
+    h.state_mut().lab.wait_idle();
+    h.step();
+    let session = h.state().lab.session.as_ref().unwrap();
+    assert_eq!(session.scenario_name, "busy-db-no-converge");
+    let moved = session.now().since(start).as_millis();
+    assert!(session.jobs_running(), "moved {moved} ms");
+    assert!(moved >= 10_000, "the lab moved on {moved} ms");
+    let printed = session
+        .terminal()
+        .iter()
+        .filter(|e| e.is_output_only())
+        .filter_map(|e| e.output.clone())
+        .collect::<String>();
+    assert!(printed.contains("Migration: ["), "{printed}");
+    assert!(
+        h.query_all_by_label_contains("Migration: [").count() > 0,
+        "shown"
+    );
+}
+
 #[test]
 fn a_lab_report_is_exported_from_the_lab_tab() {
     let mut a = app(Tab::Lab, Lang::En);

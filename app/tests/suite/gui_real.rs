@@ -337,6 +337,7 @@ fn a_completed_real_run_builds_its_twin_and_opens_it_in_the_simulated_lab() {
             series: RunSeries::from_events(&spec.vm, &trace.events),
             spec,
             trace,
+            foreground: false,
         });
         app.real.last_run = Some(RunId(1));
     }

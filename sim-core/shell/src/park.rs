@@ -101,6 +101,25 @@ impl Shell {
         self.terminal_output(io, status)
     }
 
+    /// Are background jobs still running (`virsh migrate ... &`, `ping ... &`, `sleep ... &`)?
+    pub fn has_running_jobs(&self) -> bool {
+        self.jobs.iter().any(|j| j.id > 0 && !j.finished)
+    }
+
+    /// Let `d` of lab time pass while nothing is typed, as the app does while background jobs
+    /// run (its clock follows the wall clock then). Returns what the jobs printed to the
+    /// terminal meanwhile (bash shows a finished job's `Done` line only at the next prompt).
+    pub fn advance(&mut self, d: SimDuration) -> String {
+        if !self.has_running_jobs() || self.is_parked() {
+            return String::new();
+        }
+        self.budget = LINE_TIME_BUDGET;
+        self.advance_by(d);
+        let mut io = Io::default();
+        self.show_job_output(&mut io);
+        io.chunks.into_iter().map(|(_, s)| s).collect()
+    }
+
     /// Lab time that passes for each line typed while a job runs (1 s by default). The app
     /// sets it to zero for a line it runs at the time it shows.
     pub fn set_typing_time(&mut self, d: SimDuration) {
@@ -185,6 +204,7 @@ max_time_s = 60.0
             "{text}"
         );
         let run = s.poll_run().unwrap();
+        assert!(run.foreground, "Ctrl-C reached virsh in its terminal");
         let Some(Outcome::Aborted { at_ms }) = run.outcome() else {
             panic!("{:?}", run.outcome());
         };
@@ -223,6 +243,31 @@ max_time_s = 60.0
             matches!(run.outcome(), Some(Outcome::Aborted { at_ms }) if (8000..8100).contains(at_ms)),
             "{:?}",
             run.outcome()
+        );
+    }
+
+    #[test]
+    fn lab_time_passes_for_background_jobs_without_a_line_typed() {
+        let mut s = busy();
+        assert_eq!(s.advance(SimDuration::from_secs(5)), "", "nothing runs");
+        assert_eq!(s.now(), SimTime::ZERO);
+        s.run_line(&format!("{MIGRATE} &"));
+        assert!(s.has_running_jobs());
+        let shown = s.advance(SimDuration::from_secs(10));
+        assert_eq!(s.now(), at(10.0));
+        assert!(shown.contains("Migration: ["), "{shown}");
+        let info = s.run_line("virsh domjobinfo db01").text;
+        assert!(
+            info.contains("Time elapsed:     11"),
+            "one more second typing: {info}"
+        );
+        let abort = s.run_line("virsh domjobabort db01");
+        assert!(abort.text.contains("canceled by client"), "{}", abort.text);
+        assert!(!s.has_running_jobs());
+        let run = s.poll_run().unwrap();
+        assert!(!run.foreground, "a `&` job");
+        assert!(
+            matches!(run.outcome(), Some(Outcome::Aborted { at_ms }) if (12_000..12_100).contains(at_ms))
         );
     }
 

@@ -30,6 +30,8 @@ pub struct ShellRun {
     pub started: SimTime,
     /// Lab time the job ended.
     pub ended: SimTime,
+    /// virsh ran in the foreground (Ctrl-C in its terminal reaches it), not as a `&` job.
+    pub foreground: bool,
     /// Every event of this migration (lab time, not rebased) and the probes around it.
     pub trace: Trace,
 }
@@ -70,6 +72,7 @@ impl Shell {
         let spec = w.spec.clone();
         let mig = w.mig;
         let started = job.started;
+        let foreground = job.id == 0;
         let ended = m.finished_at().unwrap_or(self.sim.now());
         let from = m.source_host().to_string();
         let outages = m.outages().to_vec();
@@ -87,6 +90,7 @@ impl Shell {
             from,
             started,
             ended,
+            foreground,
             trace: self.sim.trace_of(events),
         };
         self.finished_runs.push_back(run);
@@ -123,6 +127,8 @@ impl Shell {
             from,
             started: now,
             ended: now,
+            // Refused before any job: nothing for Ctrl-C to reach.
+            foreground: false,
             trace: self.sim.trace_of(vec![event]),
         };
         self.finished_runs.push_back(run);

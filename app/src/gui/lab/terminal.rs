@@ -19,9 +19,11 @@ pub fn scrollback_text(lab: &LabRuntime) -> String {
     };
     let mut out = String::new();
     for e in session.terminal() {
-        out.push_str(&e.prompt);
-        out.push_str(&e.input);
-        out.push('\n');
+        if !e.is_output_only() {
+            out.push_str(&e.prompt);
+            out.push_str(&e.input);
+            out.push('\n');
+        }
         if let Some(o) = &e.output
             && !e.runs.iter().any(|r| lab.is_playing(*r))
         {
@@ -61,7 +63,11 @@ pub fn terminal_ui(
                 .show(ui, |ui| {
                     ui.style_mut().override_text_style = Some(mono.clone());
                     for e in session.terminal() {
-                        ui.label(egui::RichText::new(format!("{}{}", e.prompt, e.input)).strong());
+                        if !e.is_output_only() {
+                            ui.label(
+                                egui::RichText::new(format!("{}{}", e.prompt, e.input)).strong(),
+                            );
+                        }
                         let playing = e.runs.iter().find(|r| lab.is_playing(**r)).copied();
                         match (&e.output, playing) {
                             (None, _) => {

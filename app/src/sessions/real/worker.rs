@@ -462,6 +462,8 @@ fn run_record(id: RunId, job: &Job, trace: Trace) -> RunRecord {
         spec,
         trace,
         series,
+        // The simulated lab's replay (Ctrl-C at the shown time) is not for real runs.
+        foreground: false,
     }
 }
 
