@@ -271,7 +271,30 @@ impl Watcher {
                 })
                 .ok()
         };
-        let from_src = read(dom);
+        let ended = |s: &virt::domain::JobStats| {
+            [
+                sys::VIR_DOMAIN_JOB_COMPLETED,
+                sys::VIR_DOMAIN_JOB_CANCELLED,
+                sys::VIR_DOMAIN_JOB_FAILED,
+            ]
+            .iter()
+            .any(|t| s.r#type == *t as i32)
+        };
+        let mut from_src = read(dom);
+        // The guest still runs on the source: the job did not complete, and libvirt keeps the
+        // statistics of a cancelled or failed one a moment after the job itself is gone (the
+        // watcher, polling every 100 ms, can look in between: seen on the lab in a box, where
+        // a cancelled job then read as none).
+        let src_active = active(&self.src, dom);
+        if src_active {
+            for _ in 0..20 {
+                if from_src.as_ref().is_some_and(ended) {
+                    break;
+                }
+                std::thread::sleep(POLL);
+                from_src = read(dom);
+            }
+        }
         let completed =
             |s: &virt::domain::JobStats| s.r#type == sys::VIR_DOMAIN_JOB_COMPLETED as i32;
         let src_disk = from_src
@@ -299,11 +322,14 @@ impl Watcher {
                 ),
                 at_ms: wall_ms,
             },
-            // No statistics kept: the guest running on the destination says it completed.
-            _ if on_dst
-                .as_ref()
-                .zip(self.dst.as_ref())
-                .is_some_and(|(d, h)| active(h, d)) =>
+            // No statistics kept: the guest running on the destination, and no longer on the
+            // source, says it completed (an incoming guest is active on the destination, paused,
+            // until a cancelled migration's clean-up removes it).
+            _ if !src_active
+                && on_dst
+                    .as_ref()
+                    .zip(self.dst.as_ref())
+                    .is_some_and(|(d, h)| active(h, d)) =>
             {
                 Outcome::Completed {
                     total_ms: wall_ms,
@@ -316,7 +342,7 @@ impl Watcher {
             // libvirt keeps no statistics of a job whose end came from the other side (the
             // destination's daemon died): what is known is where the guest runs now.
             _ => {
-                let on_src = active(&self.src, dom);
+                let on_src = src_active;
                 let dst_down = self.dst.as_ref().is_some_and(|h| h.info().is_err());
                 let mut why = format!(
                     "the migration job ended without completing{}; libvirt kept no statistics of why (the program that started it was told)",

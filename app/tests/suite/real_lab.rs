@@ -952,7 +952,6 @@ fn experiment_3_on_the_real_hosts(real: &mut RealArm) {
 
     // The hosts: db01 home with its writer.
     prepare(&mut h, real, 0);
-    until(&mut h, "the prompt", 20, &at_prompt);
     // 1. The migration in the background (capped: it cannot converge), and its progress.
     type_step(&mut h, 0);
     until(&mut h, "the watch step", 20, &step_done("exp3-watch"));
@@ -962,7 +961,7 @@ fn experiment_3_on_the_real_hosts(real: &mut RealArm) {
     std::thread::sleep(Duration::from_secs(6));
     h.run_steps(4);
     // 2. Read while it runs: passes climbing.
-    type_step(&mut h, 1);
+    type_step_now(&mut h, 1);
     until(&mut h, "domjobinfo", 20, &step_done("exp3-jobinfo"));
     until(&mut h, "the prompt", 10, &at_prompt);
     let screen = terminal_text(h.state());
@@ -971,7 +970,7 @@ fn experiment_3_on_the_real_hosts(real: &mut RealArm) {
         "domjobinfo of a running migration:\n{screen}"
     );
     // 3. Cancelled: the watched run ends aborted, db01 stays.
-    type_step(&mut h, 2);
+    type_step_now(&mut h, 2);
     until(&mut h, "the abort step", 60, &step_done("exp3-abort"));
     let aborted = h.state().lab.runs.last().unwrap();
     assert!(
@@ -1196,6 +1195,18 @@ fn at_prompt(a: &migralab_app::gui::MigralabApp) -> bool {
             .last()
             .is_some_and(|l| l.trim_end().ends_with('#'))
     })
+}
+
+/// Click the `n`th "Type in the terminal" button now: a line that reads or cancels the running
+/// migration (the buttons of lines that start one wait for it).
+fn type_step_now(h: &mut ExpHarness, n: usize) {
+    use egui_kittest::kittest::Queryable as _;
+    h.run_steps(2);
+    h.query_all_by_label("Type in the terminal")
+        .nth(n)
+        .unwrap_or_else(|| panic!("step button {n}"))
+        .click_accesskit();
+    h.run_steps(4);
 }
 
 /// Click the `n`th "Type in the terminal" button (after any migration being recorded ends).
