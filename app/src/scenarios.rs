@@ -116,6 +116,10 @@ pub const SHIPPED: &[Shipped] = &[
         "forgotten prerequisite: cloned hosts share one host UUID"
     ),
     shipped!(
+        "cache-mode-unsafe",
+        "disk cache writeback on an old QEMU: \"Unsafe migration\" unless --unsafe"
+    ),
+    shipped!(
         "labbox",
         "the lab in a box (`migralab labbox up`) simulated: compare it with the real one"
     ),

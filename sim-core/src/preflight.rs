@@ -10,7 +10,8 @@
 use crate::cpu::{CpuCompare, CpuDef, CpuMap, PassthroughOutcome};
 use crate::error::LabError;
 use crate::scenario::{
-    DomainType, GuestCpuSpec, HostSpec, MigrationSpec, Scenario, StorageKind, VmSpec, VmState,
+    DomainType, GuestCpuSpec, HostSpec, MigrationSpec, QEMU_DROP_CACHE_SINCE, Scenario,
+    StorageKind, VmSpec, VmState, parse_version,
 };
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
@@ -371,6 +372,9 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             LabError::StorageNotAccessible { path },
         );
     }
+    if let Some(check) = disk_cache(c, &path) {
+        return check;
+    }
     pass(
         id,
         Stage::Begin,
@@ -386,6 +390,46 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             ),
         ),
     )
+}
+
+/// libvirt's second test of a shared disk (`qemuMigrationSrcIsSafe`, same loop as the shared
+/// storage test): a disk the host page cache sits in front of is refused unless the source QEMU
+/// drops that cache at the switch-over (`drop-cache`, QEMU 4.0 and later). A copied disk
+/// (`--copy-storage-*`) is safe, and `--unsafe` skips the whole test. `None` when it passes.
+fn disk_cache(c: &Ctx<'_>, path: &str) -> Option<Check> {
+    let cache = c.vm.disk_cache;
+    let mode = cache.attribute().unwrap_or("default (writeback)");
+    let drops_cache = parse_version(&c.src.qemu_version).is_none_or(|v| v >= QEMU_DROP_CACHE_SINCE);
+    if !cache.uses_host_cache() || c.spec.copy_storage_all || drops_cache {
+        return None;
+    }
+    let id = CheckId::SharedStorage;
+    let title = id.title();
+    let evidence = Text::new(
+        format!(
+            "{path} memakai cache='{mode}' (page cache host), dan QEMU {} di {} belum bisa membuang page cache itu saat peralihan (baru sejak QEMU 4.0): host tujuan bisa membaca data disk yang basi.",
+            c.src.qemu_version, c.src.name
+        ),
+        format!(
+            "{path} uses cache='{mode}' (the host page cache), and QEMU {} on {} cannot drop that cache at the switch-over (only QEMU 4.0 and later can): the destination may read stale disk data.",
+            c.src.qemu_version, c.src.name
+        ),
+    );
+    let fix = Text::new(
+        "Matikan VM, set `<driver ... cache='none'/>` dengan `virsh edit`, lalu nyalakan lagi (atau perbarui QEMU ke 4.0 ke atas). `--unsafe` melewati pemeriksaan ini, dengan risiko data disk rusak.",
+        "Shut the VM down, set `<driver ... cache='none'/>` with `virsh edit`, and start it again (or upgrade QEMU to 4.0 or later). `--unsafe` skips this check, at the risk of corrupting the disk's data.",
+    );
+    if c.spec.unsafe_ {
+        return Some(warn(id, Stage::Begin, title, evidence, fix));
+    }
+    Some(fail(
+        id,
+        Stage::Begin,
+        title,
+        evidence,
+        fix,
+        LabError::UnsafeDiskCache,
+    ))
 }
 
 fn bridge(c: &Ctx<'_>) -> Check {
@@ -1363,6 +1407,39 @@ to = "kvm-host-02"
                 .collect::<Vec<_>>()
         );
         assert_eq!(r.checks.len(), 11);
+    }
+
+    #[test]
+    fn a_cached_disk_is_refused_only_where_qemu_cannot_drop_the_cache() {
+        let old = "qemu_version = \"3.1.0\"";
+        let vm = |cache: &str| format!("machine = \"pc-q35-3.1\"\ndisk_cache = \"{cache}\"");
+        let refused = Some((
+            CheckId::SharedStorage,
+            "Unsafe migration: Migration may lead to data corruption if disks use cache other than none or directsync".to_string(),
+        ));
+        for cache in ["writeback", "writethrough", "unsafe", "default"] {
+            assert_eq!(first(&lab(old, old, &vm(cache), "")), refused, "{cache}");
+            // QEMU 4.0 and later drop the page cache at the switch-over: libvirt lets it go.
+            assert_eq!(
+                first(&lab("", "", &format!("disk_cache = \"{cache}\""), "")),
+                None
+            );
+        }
+        for cache in ["none", "directsync"] {
+            assert_eq!(first(&lab(old, old, &vm(cache), "")), None, "{cache}");
+        }
+        // A disk copied by QEMU is safe; --unsafe skips the test but the check warns.
+        let copied = lab(old, old, &vm("writeback"), "copy_storage_all = true");
+        assert_eq!(first(&copied), None);
+        let forced = lab(old, old, &vm("writeback"), "unsafe = true");
+        assert_eq!(first(&forced), None);
+        let r = preflight(&forced, &forced.migrations[0]).unwrap();
+        assert_eq!(
+            r.check(CheckId::SharedStorage).map(|c| c.status),
+            Some(CheckStatus::Warn)
+        );
+        // The destination's QEMU does not matter: libvirt asks the source's.
+        assert_eq!(first(&lab(old, "", &vm("writeback"), "")), refused);
     }
 
     #[test]

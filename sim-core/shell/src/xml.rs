@@ -258,7 +258,11 @@ pub(super) fn domain_xml(
     if vm.disk_bytes() > 0 {
         let _ = write!(
             out,
-            "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2' cache='none'/>\n      <source file='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n",
+            "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'{}/>\n      <source file='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n",
+            vm.disk_cache
+                .attribute()
+                .map(|c| format!(" cache='{c}'"))
+                .unwrap_or_default(),
             vm.disk_path(storage)
         );
     }

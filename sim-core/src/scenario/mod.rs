@@ -12,8 +12,8 @@ mod world;
 pub use load::apply_override;
 pub use measured::{MEASURED_KEYS, MeasuredSpec};
 pub use world::{
-    DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, SecurityDriver, VmState,
-    machine_types_of, parse_version, subnet_of,
+    DiskCache, DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec,
+    QEMU_DROP_CACHE_SINCE, SecurityDriver, VmState, machine_types_of, parse_version, subnet_of,
 };
 
 use crate::guest::ram_layout::PAGES_PER_MIB;
@@ -287,6 +287,9 @@ pub struct VmSpec {
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
+    /// The disk's cache mode (`<driver cache=...>`); `none` unless given.
+    #[serde(default, skip_serializing_if = "DiskCache::is_none")]
+    pub disk_cache: DiskCache,
     /// CPU mode of the guest.
     #[serde(default)]
     pub cpu: GuestCpuSpec,
@@ -322,6 +325,7 @@ impl VmSpec {
             zero_fraction: None,
             workload: WorkloadSpec::Idle,
             disk_write_mibps: 0.0,
+            disk_cache: DiskCache::None,
             measured: MeasuredSpec::default(),
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),

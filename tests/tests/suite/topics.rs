@@ -1,0 +1,54 @@
+//! The scenarios behind the lesson's operator topics (issue 21 §2): each shows its outcome with
+//! libvirt's own message, and the option that changes it does.
+
+use migralab_sim_core::preflight::{CheckId, CheckStatus, preflight};
+use migralab_sim_core::{Located, Outcome, RunSummary, Scenario, Simulator};
+
+fn load(name: &str) -> Scenario {
+    let path = format!("{}/../scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    Scenario::load(
+        Located {
+            text: &text,
+            origin: &path,
+        },
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn cache_mode_unsafe_is_refused_before_anything_is_copied_and_unsafe_lets_it_through() {
+    let s = load("cache-mode-unsafe");
+    let r = preflight(&s, &s.migrations[0]).unwrap();
+    let f = r.first_failure().unwrap();
+    assert_eq!(f.id, CheckId::SharedStorage);
+    let failing = r
+        .checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .count();
+    assert_eq!(failing, 1, "only the cache mode is wrong");
+    let t = Simulator::run(s.clone());
+    match t.outcomes().next().unwrap().1 {
+        Outcome::Failed { error, .. } => assert_eq!(
+            error.to_string(),
+            "Unsafe migration: Migration may lead to data corruption if disks use cache other than none or directsync"
+        ),
+        other => panic!("expected libvirt's refusal, got {other:?}"),
+    }
+    assert_eq!(RunSummary::of(&t).ping.lost, 0, "the guest never left");
+
+    let mut forced = s.clone();
+    forced.migrations[0].unsafe_ = true;
+    let t = Simulator::run(forced);
+    assert!(t.outcomes().next().unwrap().1.is_completed());
+
+    // The same disk with a QEMU that drops the page cache at the switch-over migrates.
+    let mut upgraded = s;
+    for h in &mut upgraded.hosts {
+        h.qemu_version = "4.0.0".into();
+    }
+    let t = Simulator::run(upgraded);
+    assert!(t.outcomes().next().unwrap().1.is_completed());
+}
