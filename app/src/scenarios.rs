@@ -120,6 +120,10 @@ pub const SHIPPED: &[Shipped] = &[
         "disk cache writeback on an old QEMU: \"Unsafe migration\" unless --unsafe"
     ),
     shipped!(
+        "encryption-tls",
+        "both hosts have TLS certificates: `--tls` encrypts the migration stream"
+    ),
+    shipped!(
         "labbox",
         "the lab in a box (`migralab labbox up`) simulated: compare it with the real one"
     ),

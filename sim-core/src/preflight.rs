@@ -56,6 +56,8 @@ pub enum CheckId {
     DomainRunning,
     /// The destination has enough free memory for the guest.
     FreeMemory,
+    /// With `--tls`: both hosts have the migration's TLS certificates (only checked then).
+    Tls,
 }
 
 impl CheckId {
@@ -76,6 +78,7 @@ impl CheckId {
             CheckId::NotSameHost => ("Host yang berbeda", "Not the same host"),
             CheckId::DomainRunning => ("Domain berjalan", "Domain running"),
             CheckId::FreeMemory => ("Memori kosong di tujuan", "Free memory on the destination"),
+            CheckId::Tls => ("Sertifikat TLS (--tls)", "TLS certificates (--tls)"),
         };
         Text::new(id, en)
     }
@@ -165,8 +168,9 @@ fn failure_order(id: CheckId) -> u8 {
         CheckId::Cpu => 6,
         CheckId::Bridge => 7,
         CheckId::FreeMemory => 8,
-        CheckId::MigrationPorts => 9,
-        CheckId::SameSubnet => 10,
+        CheckId::Tls => 9,
+        CheckId::MigrationPorts => 10,
+        CheckId::SameSubnet => 11,
     }
 }
 
@@ -210,7 +214,7 @@ pub fn preflight(scenario: &Scenario, spec: &MigrationSpec) -> Result<PreflightR
         dst,
         spec,
     };
-    let checks = vec![
+    let mut checks = vec![
         shared_storage(&c),
         bridge(&c),
         same_subnet(&c),
@@ -223,6 +227,9 @@ pub fn preflight(scenario: &Scenario, spec: &MigrationSpec) -> Result<PreflightR
         domain_running(&c),
         free_memory(&c),
     ];
+    if spec.tls {
+        checks.push(tls(&c));
+    }
     Ok(PreflightReport {
         vm: vm.name.clone(),
         from: src.name.clone(),
@@ -430,6 +437,61 @@ fn disk_cache(c: &Ctx<'_>, path: &str) -> Option<Check> {
         fix,
         LabError::UnsafeDiskCache,
     ))
+}
+
+/// Where libvirt looks for the migration's TLS certificates when qemu.conf names no other
+/// directory (`default_tls_x509_cert_dir`; `migrate_tls_x509_cert_dir` falls back to it).
+pub const TLS_CERT_DIR: &str = "/etc/pki/qemu";
+
+/// `--tls`: each side's libvirt adds a `tls-creds-x509` object to its QEMU
+/// (`qemuMigrationParamsEnableTLS`): the destination's (a server) while it prepares, the source's
+/// (a client) when it starts sending. QEMU loads `ca-cert.pem` first on both sides
+/// (crypto/tlscredsx509.c), so a host without certificates fails on that file, and libvirt
+/// passes QEMU's error on as "unable to execute QEMU command 'object-add': ...".
+fn tls(c: &Ctx<'_>) -> Check {
+    let id = CheckId::Tls;
+    let title = id.title();
+    let missing = |host: &HostSpec| {
+        Text::new(
+            format!(
+                "{} tidak punya sertifikat TLS di {TLS_CERT_DIR}.",
+                host.name
+            ),
+            format!("{} has no TLS certificates in {TLS_CERT_DIR}.", host.name),
+        )
+    };
+    let fix = Text::new(
+        format!(
+            "Buat CA dan sertifikat untuk kedua host (lihat dokumentasi TLS QEMU/libvirt) dan taruh ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem dan client-key.pem di {TLS_CERT_DIR} di kedua host; atau tanpa --tls pakai --p2p --tunnelled, yang membawa data lewat koneksi libvirt (SSH untuk qemu+ssh://)."
+        ),
+        format!(
+            "Create a CA and certificates for both hosts (see QEMU's and libvirt's TLS documentation) and put ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem and client-key.pem in {TLS_CERT_DIR} on both hosts; or, without --tls, use --p2p --tunnelled, which carries the data over libvirt's connection (SSH for qemu+ssh://)."
+        ),
+    );
+    let error = LabError::Internal(format!(
+        "unable to execute QEMU command 'object-add': Unable to access credentials {TLS_CERT_DIR}/ca-cert.pem: No such file or directory"
+    ));
+    if !c.dst.tls_certs {
+        return fail(id, Stage::Prepare, title, missing(c.dst), fix, error);
+    }
+    if !c.src.tls_certs {
+        return fail(id, Stage::Perform, title, missing(c.src), fix, error);
+    }
+    pass(
+        id,
+        Stage::Perform,
+        title,
+        Text::new(
+            format!(
+                "{} dan {} punya sertifikat di {TLS_CERT_DIR}: QEMU mengenkripsi aliran migrasi dengan TLS.",
+                c.src.name, c.dst.name
+            ),
+            format!(
+                "{} and {} have certificates in {TLS_CERT_DIR}: QEMU encrypts the migration stream with TLS.",
+                c.src.name, c.dst.name
+            ),
+        ),
+    )
 }
 
 fn bridge(c: &Ctx<'_>) -> Check {
@@ -1440,6 +1502,36 @@ to = "kvm-host-02"
         );
         // The destination's QEMU does not matter: libvirt asks the source's.
         assert_eq!(first(&lab(old, "", &vm("writeback"), "")), refused);
+    }
+
+    #[test]
+    fn tls_needs_certificates_on_both_hosts_and_is_checked_only_when_asked_for() {
+        let refused = Some((
+            CheckId::Tls,
+            "internal error: unable to execute QEMU command 'object-add': Unable to access credentials /etc/pki/qemu/ca-cert.pem: No such file or directory".to_string(),
+        ));
+        let certs = "tls_certs = true";
+        let stage = |s: &Scenario| {
+            let r = preflight(s, &s.migrations[0]).unwrap();
+            r.check(CheckId::Tls).map(|c| (c.status, c.stage))
+        };
+        // No --tls: no TLS check at all.
+        assert_eq!(stage(&lab("", "", "", "")), None);
+        // The destination adds its (server) credentials while it prepares ...
+        let s = lab(certs, "", "", "tls = true");
+        assert_eq!(first(&s), refused);
+        assert_eq!(stage(&s), Some((CheckStatus::Fail, Stage::Prepare)));
+        // ... the source its (client) credentials when it starts sending.
+        let s = lab("", certs, "", "tls = true");
+        assert_eq!(first(&s), refused);
+        assert_eq!(stage(&s), Some((CheckStatus::Fail, Stage::Perform)));
+        let s = lab(certs, certs, "", "tls = true");
+        assert_eq!(first(&s), None);
+        assert_eq!(stage(&s), Some((CheckStatus::Pass, Stage::Perform)));
+        assert_eq!(
+            s.migrations[0].virsh_command(),
+            "virsh migrate --live --tls db01 qemu+ssh://kvm-host-02/system"
+        );
     }
 
     #[test]

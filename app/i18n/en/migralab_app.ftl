@@ -35,6 +35,7 @@ prereq-cpu = a compatible CPU
 prereq-versions = compatible QEMU/libvirt versions
 lesson-show-topic-hover = Open the Lab on scenario { $scenario }, which shows this topic.
 topic-cache-mode = the disk cache mode
+topic-encryption = encrypting the migration
 kitchen-title = The kitchen analogy
 kitchen-old = Old kitchen (source host)
 kitchen-new = New kitchen (destination host)

@@ -35,6 +35,7 @@ prereq-cpu = CPU yang kompatibel
 prereq-versions = versi QEMU/libvirt yang kompatibel
 lesson-show-topic-hover = Buka Lab pada skenario { $scenario }, yang menunjukkan topik ini.
 topic-cache-mode = mode cache disk
+topic-encryption = enkripsi migrasi
 kitchen-title = Analogi dapur
 kitchen-old = Dapur lama (host sumber)
 kitchen-new = Dapur baru (host tujuan)

@@ -89,6 +89,7 @@ fn show_me_ui(ui: &mut egui::Ui, lang: Lang, p: Prereq, cmds: &mut Vec<Command>)
 fn topic_name(t: Topic, lang: Lang) -> String {
     match t {
         Topic::CacheMode => tr!(lang, "topic-cache-mode"),
+        Topic::Encryption => tr!(lang, "topic-encryption"),
     }
 }
 

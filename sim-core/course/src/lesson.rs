@@ -138,18 +138,21 @@ impl Prereq {
 pub enum Topic {
     /// A disk's cache mode, and libvirt's refusal of a cached disk on an old QEMU.
     CacheMode,
+    /// The migration stream is not encrypted: `--tls`, or `--p2p --tunnelled`.
+    Encryption,
 }
 
 impl Topic {
     /// Every topic, in the lesson's order.
-    pub fn all() -> [Topic; 1] {
-        [Topic::CacheMode]
+    pub fn all() -> [Topic; 2] {
+        [Topic::CacheMode, Topic::Encryption]
     }
 
     /// The shipped scenario (in `scenarios/`) that shows the topic.
     pub fn scenario(self) -> &'static str {
         match self {
             Topic::CacheMode => "cache-mode-unsafe",
+            Topic::Encryption => "encryption-tls",
         }
     }
 
@@ -157,6 +160,7 @@ impl Topic {
     pub fn marker(self) -> &'static str {
         match self {
             Topic::CacheMode => "topic:cache-mode",
+            Topic::Encryption => "topic:encryption",
         }
     }
 }

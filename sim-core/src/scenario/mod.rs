@@ -113,6 +113,11 @@ pub struct HostSpec {
     /// libvirt's security driver on this host (`apparmor` unless given).
     #[serde(default)]
     pub security_driver: SecurityDriver,
+    /// The host has the certificates of `--tls` migration in `/etc/pki/qemu` (qemu.conf's
+    /// `default_tls_x509_cert_dir`): `ca-cert.pem`, `server-cert.pem`, `server-key.pem`,
+    /// `client-cert.pem`, `client-key.pem`. A stock host has none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_certs: bool,
 }
 
 impl HostSpec {
@@ -135,6 +140,7 @@ impl HostSpec {
             etc_hosts: None,
             hostname: None,
             security_driver: SecurityDriver::default(),
+            tls_certs: false,
         }
     }
 
@@ -526,6 +532,10 @@ pub struct MigrationSpec {
     /// `--unsafe`: skip libvirt's safety checks (e.g. disks not on shared storage).
     #[serde(default, rename = "unsafe")]
     pub unsafe_: bool,
+    /// `--tls`: QEMU encrypts the migration stream with TLS (needs certificates on both hosts,
+    /// [`HostSpec::tls_certs`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
     /// `--bandwidth N`, MiB/s. Without it libvirt leaves the speed unlimited and the link decides.
     #[serde(default)]
     pub bandwidth_mibps: Option<u64>,
@@ -572,6 +582,7 @@ impl MigrationSpec {
             postcopy_after_precopy: false,
             postcopy_after_pass: None,
             unsafe_: false,
+            tls: false,
             bandwidth_mibps: None,
             postcopy_bandwidth_mibps: None,
             timeout_s: None,
@@ -596,6 +607,7 @@ impl MigrationSpec {
             (self.postcopy, "--postcopy"),
             (self.postcopy_after_precopy, "--postcopy-after-precopy"),
             (self.unsafe_, "--unsafe"),
+            (self.tls, "--tls"),
         ];
         flags
             .iter()

@@ -52,3 +52,27 @@ fn cache_mode_unsafe_is_refused_before_anything_is_copied_and_unsafe_lets_it_thr
     let t = Simulator::run(upgraded);
     assert!(t.outcomes().next().unwrap().1.is_completed());
 }
+
+#[test]
+fn tls_migrates_where_both_hosts_have_certificates_and_fails_where_they_have_none() {
+    let s = load("encryption-tls");
+    assert_eq!(
+        s.migrations[0].virsh_command(),
+        "virsh migrate --live --persistent --tls db01 qemu+ssh://kvm-host-02/system"
+    );
+    let t = Simulator::run(s);
+    assert!(t.outcomes().next().unwrap().1.is_completed());
+
+    // The lesson's lab has no certificates: the destination cannot load its CA certificate.
+    let mut lesson = load("lesson");
+    lesson.migrations[0].tls = true;
+    let t = Simulator::run(lesson);
+    match t.outcomes().next().unwrap().1 {
+        Outcome::Failed { error, .. } => assert_eq!(
+            error.to_string(),
+            "internal error: unable to execute QEMU command 'object-add': Unable to access credentials /etc/pki/qemu/ca-cert.pem: No such file or directory"
+        ),
+        other => panic!("expected QEMU's refusal, got {other:?}"),
+    }
+    assert_eq!(RunSummary::of(&t).ping.lost, 0, "the guest never left");
+}

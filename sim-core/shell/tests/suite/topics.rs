@@ -54,3 +54,59 @@ fn a_writeback_disk_on_todays_qemu_migrates() {
     let out = run(&mut sh, LESSON_COMMAND);
     assert_eq!(out.status, 0, "{}", out.text);
 }
+
+#[test]
+fn tls_is_refused_without_certificates_and_works_with_them() {
+    let mut sh = Shell::new(scenario!("lesson"), Lang::En);
+    let out = run(&mut sh, &format!("{LESSON_COMMAND} --tls"));
+    assert_eq!(out.status, 1);
+    assert!(
+        out.text.starts_with(
+            "error: internal error: unable to execute QEMU command 'object-add': Unable to access credentials /etc/pki/qemu/ca-cert.pem: No such file or directory\n"
+        ),
+        "{}",
+        out.text
+    );
+    assert!(!out.text.contains("not simulated"), "{}", out.text);
+    let hint = out.text.lines().last().unwrap_or("");
+    assert!(
+        hint.starts_with("hint: ")
+            && hint.contains("server-cert.pem")
+            && hint.contains("--tunnelled"),
+        "the hint names the files and the other way: {}",
+        out.text
+    );
+
+    let mut sh = Shell::new(scenario!("encryption-tls"), Lang::Id);
+    let out = run(&mut sh, &format!("{LESSON_COMMAND} --tls"));
+    assert_eq!(out.status, 0, "{}", out.text);
+    assert_eq!(out.text, "\n", "virsh prints only its closing empty line");
+}
+
+#[test]
+fn tunnelled_needs_p2p_and_refuses_what_libvirt_refuses() {
+    let cases = [
+        (
+            "--tunnelled",
+            "error: Requested operation is not valid: cannot perform tunnelled migration without using peer2peer flag",
+        ),
+        (
+            "--p2p --tunnelled --postcopy",
+            "error: argument unsupported: post-copy is not supported with tunnelled migration",
+        ),
+        (
+            "--p2p --tunnelled --copy-storage-all",
+            "error: Operation not supported: migration of non-shared storage is not supported with tunnelled migration and this QEMU",
+        ),
+    ];
+    for (flags, message) in cases {
+        let mut sh = Shell::new(scenario!("lesson"), Lang::En);
+        let out = run(&mut sh, &format!("{LESSON_COMMAND} {flags}"));
+        assert_eq!(out.status, 1, "{flags}");
+        assert!(out.text.starts_with(message), "{flags}: {}", out.text);
+    }
+    // Through libvirt's connection the migration ports are not needed.
+    let mut sh = Shell::new(scenario!("prereq-firewall"), Lang::En);
+    let out = run(&mut sh, &format!("{LESSON_COMMAND} --p2p --tunnelled"));
+    assert_eq!(out.status, 0, "{}", out.text);
+}
