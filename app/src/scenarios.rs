@@ -124,6 +124,10 @@ pub const SHIPPED: &[Shipped] = &[
         "both hosts have TLS certificates: `--tls` encrypts the migration stream"
     ),
     shipped!(
+        "nat-network-trap",
+        "a VM on libvirt's NAT network `default`: it moves, then its old host cannot reach it"
+    ),
+    shipped!(
         "labbox",
         "the lab in a box (`migralab labbox up`) simulated: compare it with the real one"
     ),

@@ -551,6 +551,9 @@ fn list_or_none(items: &[String], none: &str) -> String {
 
 fn same_subnet(c: &Ctx<'_>) -> Check {
     let title = CheckId::SameSubnet.title();
+    if let Some(net) = &c.vm.network {
+        return nat_network(c, net);
+    }
     let (s, d) = (c.src.subnet(), c.dst.subnet());
     if s == d {
         return pass(
@@ -580,6 +583,41 @@ fn same_subnet(c: &Ctx<'_>) -> Check {
         Text::new(
             "Hubungkan bridge kedua host ke segmen L2 (VLAN/subnet) yang sama.",
             "Attach both hosts' bridges to the same L2 segment (VLAN/subnet).",
+        ),
+    )
+}
+
+/// A VM on a libvirt virtual network (`<interface type='network'>`, e.g. `default`): each host
+/// has its own network of that name, a NAT network behind its `virbr0` (192.168.122.0/24 with
+/// `forward mode='nat'` in libvirt's `default.xml`). The destination has one too, so the
+/// migration succeeds, but the VM now sits behind the destination's NAT: the source host (the
+/// only machine that could reach it) no longer can, and connections through the source's NAT
+/// are gone.
+fn nat_network(c: &Ctx<'_>, net: &str) -> Check {
+    let ip = c.vm.ip.as_deref().unwrap_or("?");
+    warn(
+        CheckId::SameSubnet,
+        Stage::After,
+        CheckId::SameSubnet.title(),
+        Text::new(
+            format!(
+                "NIC {vm} ada di jaringan libvirt '{net}' ({br}), jaringan NAT yang privat di setiap host: {dst} punya jaringan '{net}'-nya sendiri, jadi migrasi berhasil, tetapi sesudahnya {vm} ({ip}) berada di balik NAT {dst}. {src} tidak bisa menjangkaunya lagi, dan dari LAN memang tidak pernah bisa.",
+                vm = c.vm.name,
+                br = c.vm.bridge,
+                dst = c.dst.name,
+                src = c.src.name,
+            ),
+            format!(
+                "{vm}'s NIC is on libvirt's network '{net}' ({br}), a NAT network private to each host: {dst} has its own '{net}' network, so the migration succeeds, but afterwards {vm} ({ip}) sits behind {dst}'s NAT. {src} can no longer reach it, and the LAN never could.",
+                vm = c.vm.name,
+                br = c.vm.bridge,
+                dst = c.dst.name,
+                src = c.src.name,
+            ),
+        ),
+        Text::new(
+            "Pasang NIC VM ke bridge yang terhubung ke jaringan fisik yang sama di kedua host (mis. `<interface type='bridge'><source bridge='br0'/>`), bukan ke jaringan NAT 'default'.",
+            "Attach the VM's NIC to a bridge connected to the same physical network on both hosts (e.g. `<interface type='bridge'><source bridge='br0'/>`), not to the NAT network 'default'.",
         ),
     )
 }

@@ -36,6 +36,7 @@ prereq-versions = compatible QEMU/libvirt versions
 lesson-show-topic-hover = Open the Lab on scenario { $scenario }, which shows this topic.
 topic-cache-mode = the disk cache mode
 topic-encryption = encrypting the migration
+topic-nat-network = the NAT network 'default' (virbr0)
 kitchen-title = The kitchen analogy
 kitchen-old = Old kitchen (source host)
 kitchen-new = New kitchen (destination host)

@@ -36,6 +36,7 @@ prereq-versions = versi QEMU/libvirt yang kompatibel
 lesson-show-topic-hover = Buka Lab pada skenario { $scenario }, yang menunjukkan topik ini.
 topic-cache-mode = mode cache disk
 topic-encryption = enkripsi migrasi
+topic-nat-network = jaringan NAT 'default' (virbr0)
 kitchen-title = Analogi dapur
 kitchen-old = Dapur lama (host sumber)
 kitchen-new = Dapur baru (host tujuan)

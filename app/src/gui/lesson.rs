@@ -90,6 +90,7 @@ fn topic_name(t: Topic, lang: Lang) -> String {
     match t {
         Topic::CacheMode => tr!(lang, "topic-cache-mode"),
         Topic::Encryption => tr!(lang, "topic-encryption"),
+        Topic::NatNetwork => tr!(lang, "topic-nat-network"),
     }
 }
 

@@ -140,12 +140,14 @@ pub enum Topic {
     CacheMode,
     /// The migration stream is not encrypted: `--tls`, or `--p2p --tunnelled`.
     Encryption,
+    /// libvirt's NAT network `default` (virbr0) is private to each host.
+    NatNetwork,
 }
 
 impl Topic {
     /// Every topic, in the lesson's order.
-    pub fn all() -> [Topic; 2] {
-        [Topic::CacheMode, Topic::Encryption]
+    pub fn all() -> [Topic; 3] {
+        [Topic::CacheMode, Topic::Encryption, Topic::NatNetwork]
     }
 
     /// The shipped scenario (in `scenarios/`) that shows the topic.
@@ -153,6 +155,7 @@ impl Topic {
         match self {
             Topic::CacheMode => "cache-mode-unsafe",
             Topic::Encryption => "encryption-tls",
+            Topic::NatNetwork => "nat-network-trap",
         }
     }
 
@@ -161,6 +164,7 @@ impl Topic {
         match self {
             Topic::CacheMode => "topic:cache-mode",
             Topic::Encryption => "topic:encryption",
+            Topic::NatNetwork => "topic:nat-network",
         }
     }
 }

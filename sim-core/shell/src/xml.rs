@@ -266,11 +266,22 @@ pub(super) fn domain_xml(
             vm.disk_path(storage)
         );
     }
+    // A NIC on a libvirt network shows the network and, while running, its bridge (portid left
+    // out: the lab has no port objects).
+    let source = match &vm.network {
+        Some(net) if vnet.is_some() => format!("network='{net}' bridge='{}'", vm.bridge),
+        Some(net) => format!("network='{net}'"),
+        None => format!("bridge='{}'", vm.bridge),
+    };
     let _ = write!(
         out,
-        "    <interface type='bridge'>\n      <mac address='{}'/>\n      <source bridge='{}'/>\n",
+        "    <interface type='{}'>\n      <mac address='{}'/>\n      <source {source}/>\n",
+        if vm.network.is_some() {
+            "network"
+        } else {
+            "bridge"
+        },
         domain_mac(&vm.name),
-        vm.bridge
     );
     if let Some(n) = vnet {
         let _ = writeln!(out, "      <target dev='vnet{n}'/>");

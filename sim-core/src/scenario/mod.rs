@@ -309,6 +309,11 @@ pub struct VmSpec {
     /// Bridge its NIC is attached to.
     #[serde(default = "world::defaults::bridge")]
     pub bridge: String,
+    /// The libvirt virtual network its NIC is on instead (`<interface type='network'>`), e.g.
+    /// `default`: libvirt's NAT network behind the bridge `virbr0` (give `bridge = "virbr0"`),
+    /// a private 192.168.122.0/24 on each host. Only the host the VM runs on reaches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
     /// Running or shut off at the start.
     #[serde(default)]
     pub state: VmState,
@@ -337,6 +342,7 @@ impl VmSpec {
             machine: world::defaults::machine(),
             domain_type: DomainType::default(),
             bridge: world::defaults::bridge(),
+            network: None,
             state: VmState::default(),
             persistent: true,
         }

@@ -76,3 +76,30 @@ fn tls_migrates_where_both_hosts_have_certificates_and_fails_where_they_have_non
     }
     assert_eq!(RunSummary::of(&t).ping.lost, 0, "the guest never left");
 }
+
+#[test]
+fn nat_network_trap_completes_and_the_vm_is_unreachable_from_its_old_host() {
+    let s = load("nat-network-trap");
+    let r = preflight(&s, &s.migrations[0]).unwrap();
+    assert!(r.first_failure().is_none(), "libvirt has nothing to refuse");
+    let net = r.check(CheckId::SameSubnet).unwrap();
+    assert_eq!(net.status, CheckStatus::Warn);
+    assert!(net.evidence.en.contains("NAT"), "{}", net.evidence.en);
+    let t = Simulator::run(s.clone());
+    assert!(t.outcomes().next().unwrap().1.is_completed());
+    let lost = RunSummary::of(&t).ping.lost;
+    assert!(
+        lost > 50,
+        "every probe after the move is lost, not just the downtime: {lost}"
+    );
+
+    // The same VM on the lesson's bridge loses only the downtime's probes (about 30 here, against
+    // the downtime plus the whole tail after the move).
+    let mut bridged = s;
+    bridged.vms[0].network = None;
+    bridged.vms[0].bridge = "br0".into();
+    bridged.vms[0].ip = Some("192.168.100.50".into());
+    let t = Simulator::run(bridged);
+    let bridged_lost = RunSummary::of(&t).ping.lost;
+    assert!(bridged_lost < lost / 2, "{bridged_lost} vs {lost}");
+}

@@ -110,3 +110,38 @@ fn tunnelled_needs_p2p_and_refuses_what_libvirt_refuses() {
     let out = run(&mut sh, &format!("{LESSON_COMMAND} --p2p --tunnelled"));
     assert_eq!(out.status, 0, "{}", out.text);
 }
+
+#[test]
+fn a_vm_on_the_nat_network_answers_only_its_own_host() {
+    let mut sh = Shell::new(scenario!("nat-network-trap"), Lang::En);
+    let out = run(&mut sh, "virsh dumpxml db01");
+    assert!(
+        out.text.contains("<interface type='network'>")
+            && out
+                .text
+                .contains("<source network='default' bridge='virbr0'/>"),
+        "{}",
+        out.text
+    );
+    let out = run(&mut sh, "ping -c 2 192.168.122.50");
+    assert_eq!(
+        out.status, 0,
+        "before the move its host reaches it: {}",
+        out.text
+    );
+    let out = run(&mut sh, "ip -br addr show virbr0");
+    assert!(out.text.contains("192.168.122.1/24"), "{}", out.text);
+    let out = run(&mut sh, LESSON_COMMAND);
+    assert_eq!(out.status, 0, "libvirt has nothing to refuse: {}", out.text);
+    let out = run(&mut sh, "ping -c 2 192.168.122.50");
+    assert_eq!(out.status, 1, "{}", out.text);
+    assert!(out.text.contains("100% packet loss"), "{}", out.text);
+    assert!(
+        out.text
+            .contains("kvm-host-02's libvirt NAT network 'default'"),
+        "the hint explains: {}",
+        out.text
+    );
+    let out = run(&mut sh, "ssh kvm-host-02 ping -c 2 192.168.122.50");
+    assert_eq!(out.status, 0, "its new host reaches it: {}", out.text);
+}
