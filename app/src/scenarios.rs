@@ -128,6 +128,10 @@ pub const SHIPPED: &[Shipped] = &[
         "a VM on libvirt's NAT network `default`: it moves, then its old host cannot reach it"
     ),
     shipped!(
+        "migration-bandwidth",
+        "the lesson's migration capped with `--bandwidth 56`: half the 1 GbE link stays free for NFS"
+    ),
+    shipped!(
         "labbox",
         "the lab in a box (`migralab labbox up`) simulated: compare it with the real one"
     ),

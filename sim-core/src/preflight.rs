@@ -795,9 +795,15 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             LabError::ConnectFailed { detail },
         );
     }
-    // 2. The name the destination offers for the data.
-    let offered = c.dst.hostname.as_deref().unwrap_or(dst);
-    if offered.starts_with("localhost") {
+    // 2. The name the destination offers for the data: its hostname, or the host of
+    //    `--migrateuri`, which libvirt takes as it is (qemuMigrationDstPrepareDirect checks
+    //    the hostname for "localhost" only when no URI was given).
+    let offered = c
+        .spec
+        .migrate_uri_host
+        .as_deref()
+        .unwrap_or_else(|| c.dst.hostname.as_deref().unwrap_or(dst));
+    if c.spec.migrate_uri_host.is_none() && offered.starts_with("localhost") {
         return fail(
             id,
             Stage::Prepare,

@@ -37,6 +37,7 @@ lesson-show-topic-hover = Open the Lab on scenario { $scenario }, which shows th
 topic-cache-mode = the disk cache mode
 topic-encryption = encrypting the migration
 topic-nat-network = the NAT network 'default' (virbr0)
+topic-migration-network = the migration network and its bandwidth
 kitchen-title = The kitchen analogy
 kitchen-old = Old kitchen (source host)
 kitchen-new = New kitchen (destination host)

@@ -37,6 +37,7 @@ lesson-show-topic-hover = Buka Lab pada skenario { $scenario }, yang menunjukkan
 topic-cache-mode = mode cache disk
 topic-encryption = enkripsi migrasi
 topic-nat-network = jaringan NAT 'default' (virbr0)
+topic-migration-network = jaringan migrasi dan bandwidth-nya
 kitchen-title = Analogi dapur
 kitchen-old = Dapur lama (host sumber)
 kitchen-new = Dapur baru (host tujuan)

@@ -91,6 +91,7 @@ fn topic_name(t: Topic, lang: Lang) -> String {
         Topic::CacheMode => tr!(lang, "topic-cache-mode"),
         Topic::Encryption => tr!(lang, "topic-encryption"),
         Topic::NatNetwork => tr!(lang, "topic-nat-network"),
+        Topic::MigrationNetwork => tr!(lang, "topic-migration-network"),
     }
 }
 

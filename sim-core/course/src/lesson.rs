@@ -142,12 +142,19 @@ pub enum Topic {
     Encryption,
     /// libvirt's NAT network `default` (virbr0) is private to each host.
     NatNetwork,
+    /// Which network carries the data (`--migrateuri`, qemu.conf), and how much of it.
+    MigrationNetwork,
 }
 
 impl Topic {
     /// Every topic, in the lesson's order.
-    pub fn all() -> [Topic; 3] {
-        [Topic::CacheMode, Topic::Encryption, Topic::NatNetwork]
+    pub fn all() -> [Topic; 4] {
+        [
+            Topic::CacheMode,
+            Topic::Encryption,
+            Topic::NatNetwork,
+            Topic::MigrationNetwork,
+        ]
     }
 
     /// The shipped scenario (in `scenarios/`) that shows the topic.
@@ -156,6 +163,7 @@ impl Topic {
             Topic::CacheMode => "cache-mode-unsafe",
             Topic::Encryption => "encryption-tls",
             Topic::NatNetwork => "nat-network-trap",
+            Topic::MigrationNetwork => "migration-bandwidth",
         }
     }
 
@@ -165,6 +173,7 @@ impl Topic {
             Topic::CacheMode => "topic:cache-mode",
             Topic::Encryption => "topic:encryption",
             Topic::NatNetwork => "topic:nat-network",
+            Topic::MigrationNetwork => "topic:migration-network",
         }
     }
 }

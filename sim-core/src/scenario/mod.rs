@@ -568,6 +568,11 @@ pub struct MigrationSpec {
     /// sends its data to the name the destination offers (see `preflight`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri_host: Option<String>,
+    /// The host of `--migrateuri tcp://HOST[:PORT]`: the source sends the data there (as the
+    /// source resolves it) instead of to the name the destination offers, e.g. an address on a
+    /// dedicated migration network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate_uri_host: Option<String>,
 }
 
 impl MigrationSpec {
@@ -597,6 +602,7 @@ impl MigrationSpec {
             auto_converge_initial: None,
             auto_converge_increment: None,
             uri_host: None,
+            migrate_uri_host: None,
         }
     }
 
@@ -631,6 +637,9 @@ impl MigrationSpec {
             "qemu+ssh://{}/system",
             self.uri_host.as_deref().unwrap_or(&self.to)
         ));
+        if let Some(h) = &self.migrate_uri_host {
+            argv.extend(["--migrateuri".to_string(), format!("tcp://{h}")]);
+        }
         if let Some(bw) = self.bandwidth_mibps {
             argv.extend(["--bandwidth".to_string(), bw.to_string()]);
         }

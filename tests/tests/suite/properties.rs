@@ -195,6 +195,7 @@ fn migration(vm: &str, storage: StorageKind, f: Flags) -> MigrationSpec {
         auto_converge_increment: f.auto_converge_tuning.1,
         // The URI names the destination by its lab name.
         uri_host: None,
+        migrate_uri_host: None,
     }
 }
 

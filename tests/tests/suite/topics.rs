@@ -103,3 +103,34 @@ fn nat_network_trap_completes_and_the_vm_is_unreachable_from_its_old_host() {
     let bridged_lost = RunSummary::of(&t).ping.lost;
     assert!(bridged_lost < lost / 2, "{bridged_lost} vs {lost}");
 }
+
+#[test]
+fn migration_network_numbers_the_lesson_quotes() {
+    // The lesson: unlimited (libvirt's default) takes the whole 1 GbE link for about 10 s; a
+    // cap of 56 MiB/s leaves half of it to NFS and takes about twice as long.
+    let s = load("migration-bandwidth");
+    assert_eq!(s.migrations[0].bandwidth_mibps, Some(56));
+    let capped = Simulator::run(s.clone());
+    let mut free = s;
+    free.migrations[0].bandwidth_mibps = None;
+    let free = Simulator::run(free);
+    let total = |t: &migralab_sim_core::Trace| match t.outcomes().next().unwrap().1 {
+        Outcome::Completed { total_ms, .. } => *total_ms,
+        other => panic!("expected completion, got {other:?}"),
+    };
+    let (free_ms, capped_ms) = (total(&free), total(&capped));
+    assert!((9_000..11_000).contains(&free_ms), "{free_ms}");
+    assert!((18_000..22_000).contains(&capped_ms), "{capped_ms}");
+}
+
+#[test]
+fn migrateuri_sends_the_data_past_a_destination_called_localhost() {
+    let mut s = load("prereq-dns-localhost");
+    s.migrations[0].migrate_uri_host = Some("192.168.100.12".into());
+    assert_eq!(
+        s.migrations[0].virsh_command(),
+        "virsh migrate --live --persistent db01 qemu+ssh://kvm-host-02/system --migrateuri tcp://192.168.100.12"
+    );
+    let t = Simulator::run(s);
+    assert!(t.outcomes().next().unwrap().1.is_completed());
+}
