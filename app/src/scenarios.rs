@@ -132,6 +132,10 @@ pub const SHIPPED: &[Shipped] = &[
         "the lesson's migration capped with `--bandwidth 56`: half the 1 GbE link stays free for NFS"
     ),
     shipped!(
+        "cdrom-local-iso",
+        "a local ISO left in the CD-ROM: \"Cannot access storage file\" until it is ejected"
+    ),
+    shipped!(
         "labbox",
         "the lab in a box (`migralab labbox up`) simulated: compare it with the real one"
     ),

@@ -282,6 +282,61 @@ fn pass(id: CheckId, stage: Stage, title: Text, evidence: Text) -> Check {
 }
 
 fn shared_storage(c: &Ctx<'_>) -> Check {
+    let disks = disk_images(c);
+    if disks.status == CheckStatus::Fail {
+        return disks;
+    }
+    cdrom(c).unwrap_or(disks)
+}
+
+/// A CD-ROM's ISO image: read-only, so libvirt neither refuses it as unsafe nor copies it with
+/// `--copy-storage-*` (`qemuMigrationSrcIsSafe`, `qemuMigrationAnyCopyDisk` skip read-only
+/// disks). The destination must open the same path while it prepares, and a missing image
+/// fails there (`qemuDomainCheckDiskPresence`; a drive without a `startupPolicy` is not
+/// dropped). `None` when there is no image or the destination sees it.
+fn cdrom(c: &Ctx<'_>) -> Option<Check> {
+    let iso = c.vm.cdrom.as_deref().filter(|p| !p.is_empty())?;
+    let dir = format!("{}/", c.scenario.storage.path.trim_end_matches('/'));
+    if iso.starts_with(&dir) && c.scenario.storage.visible_on(&c.dst.name) {
+        return None;
+    }
+    let id = CheckId::SharedStorage;
+    Some(fail(
+        id,
+        Stage::Prepare,
+        id.title(),
+        Text::new(
+            format!(
+                "CD-ROM {vm} berisi {iso}, file di disk lokal {src}; {dst} tidak punya file itu, dan --copy-storage-all tidak menyalin disk read-only.",
+                vm = c.vm.name,
+                src = c.src.name,
+                dst = c.dst.name
+            ),
+            format!(
+                "{vm}'s CD-ROM holds {iso}, a file on {src}'s local disk; {dst} has no such file, and --copy-storage-all does not copy read-only disks.",
+                vm = c.vm.name,
+                src = c.src.name,
+                dst = c.dst.name
+            ),
+        ),
+        Text::new(
+            format!(
+                "Keluarkan media-nya dulu: `virsh change-media {} sda --eject` (atau taruh ISO di shared storage {}).",
+                c.vm.name, c.scenario.storage.path
+            ),
+            format!(
+                "Eject the media first: `virsh change-media {} sda --eject` (or put the ISO on the shared storage, {}).",
+                c.vm.name, c.scenario.storage.path
+            ),
+        ),
+        LabError::StorageNotAccessible {
+            path: iso.to_string(),
+        },
+    ))
+}
+
+/// The VM's disk image: shared, or copied, and safe to migrate.
+fn disk_images(c: &Ctx<'_>) -> Check {
     let title = CheckId::SharedStorage.title();
     let path = c.vm.disk_path(&c.scenario.storage);
     let id = CheckId::SharedStorage;

@@ -38,6 +38,7 @@ topic-cache-mode = the disk cache mode
 topic-encryption = encrypting the migration
 topic-nat-network = the NAT network 'default' (virbr0)
 topic-migration-network = the migration network and its bandwidth
+topic-disk-copying = copying disks, and a local ISO in the CD-ROM
 kitchen-title = The kitchen analogy
 kitchen-old = Old kitchen (source host)
 kitchen-new = New kitchen (destination host)

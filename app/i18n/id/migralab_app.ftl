@@ -38,6 +38,7 @@ topic-cache-mode = mode cache disk
 topic-encryption = enkripsi migrasi
 topic-nat-network = jaringan NAT 'default' (virbr0)
 topic-migration-network = jaringan migrasi dan bandwidth-nya
+topic-disk-copying = penyalinan disk, dan ISO lokal di CD-ROM
 kitchen-title = Analogi dapur
 kitchen-old = Dapur lama (host sumber)
 kitchen-new = Dapur baru (host tujuan)

@@ -92,6 +92,7 @@ fn topic_name(t: Topic, lang: Lang) -> String {
         Topic::Encryption => tr!(lang, "topic-encryption"),
         Topic::NatNetwork => tr!(lang, "topic-nat-network"),
         Topic::MigrationNetwork => tr!(lang, "topic-migration-network"),
+        Topic::DiskCopying => tr!(lang, "topic-disk-copying"),
     }
 }
 

@@ -144,16 +144,19 @@ pub enum Topic {
     NatNetwork,
     /// Which network carries the data (`--migrateuri`, qemu.conf), and how much of it.
     MigrationNetwork,
+    /// What `--copy-storage-*` copies, and a local ISO left in the CD-ROM.
+    DiskCopying,
 }
 
 impl Topic {
     /// Every topic, in the lesson's order.
-    pub fn all() -> [Topic; 4] {
+    pub fn all() -> [Topic; 5] {
         [
             Topic::CacheMode,
             Topic::Encryption,
             Topic::NatNetwork,
             Topic::MigrationNetwork,
+            Topic::DiskCopying,
         ]
     }
 
@@ -164,6 +167,7 @@ impl Topic {
             Topic::Encryption => "encryption-tls",
             Topic::NatNetwork => "nat-network-trap",
             Topic::MigrationNetwork => "migration-bandwidth",
+            Topic::DiskCopying => "cdrom-local-iso",
         }
     }
 
@@ -174,6 +178,7 @@ impl Topic {
             Topic::Encryption => "topic:encryption",
             Topic::NatNetwork => "topic:nat-network",
             Topic::MigrationNetwork => "topic:migration-network",
+            Topic::DiskCopying => "topic:disk-copying",
         }
     }
 }

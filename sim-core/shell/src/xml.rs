@@ -273,6 +273,17 @@ pub(super) fn domain_xml(
         Some(net) => format!("network='{net}'"),
         None => format!("bridge='{}'", vm.bridge),
     };
+    if let Some(iso) = &vm.cdrom {
+        let source = if iso.is_empty() {
+            String::new()
+        } else {
+            format!("      <source file='{iso}'/>\n")
+        };
+        let _ = write!(
+            out,
+            "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n{source}      <target dev='sda' bus='sata'/>\n      <readonly/>\n    </disk>\n"
+        );
+    }
     let _ = write!(
         out,
         "    <interface type='{}'>\n      <mac address='{}'/>\n      <source {source}/>\n",

@@ -296,6 +296,10 @@ pub struct VmSpec {
     /// The disk's cache mode (`<driver cache=...>`); `none` unless given.
     #[serde(default, skip_serializing_if = "DiskCache::is_none")]
     pub disk_cache: DiskCache,
+    /// An ISO image in a CD-ROM drive (`<disk device='cdrom'>`, read-only, target `sda`), by
+    /// its path on the VM's host; `""` is a drive without media. No drive when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdrom: Option<String>,
     /// CPU mode of the guest.
     #[serde(default)]
     pub cpu: GuestCpuSpec,
@@ -337,6 +341,7 @@ impl VmSpec {
             workload: WorkloadSpec::Idle,
             disk_write_mibps: 0.0,
             disk_cache: DiskCache::None,
+            cdrom: None,
             measured: MeasuredSpec::default(),
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),

@@ -134,3 +134,31 @@ fn migrateuri_sends_the_data_past_a_destination_called_localhost() {
     let t = Simulator::run(s);
     assert!(t.outcomes().next().unwrap().1.is_completed());
 }
+
+#[test]
+fn a_local_iso_in_the_cdrom_fails_on_the_destination_even_with_copy_storage_all() {
+    let s = load("cdrom-local-iso");
+    let message = "Cannot access storage file '/root/debian-12.iso' (as uid:64055, gid:64055): No such file or directory";
+    for copy in [false, true] {
+        let mut s = s.clone();
+        s.migrations[0].copy_storage_all = copy;
+        let r = preflight(&s, &s.migrations[0]).unwrap();
+        assert_eq!(
+            r.first_failure().map(|c| c.id),
+            Some(CheckId::SharedStorage)
+        );
+        let t = Simulator::run(s);
+        match t.outcomes().next().unwrap().1 {
+            Outcome::Failed { error, .. } => assert_eq!(error.to_string(), message, "{copy}"),
+            other => panic!("expected the destination's refusal, got {other:?}"),
+        }
+        assert_eq!(RunSummary::of(&t).ping.lost, 0, "the guest never left");
+    }
+    // Ejected (a drive without media), or the ISO on the shared storage: it migrates.
+    for media in ["", "/var/lib/libvirt/images/debian-12.iso"] {
+        let mut s = s.clone();
+        s.vms[0].cdrom = Some(media.into());
+        let t = Simulator::run(s);
+        assert!(t.outcomes().next().unwrap().1.is_completed(), "{media:?}");
+    }
+}

@@ -176,3 +176,43 @@ fn migrateuri_picks_where_the_data_goes_and_listen_address_is_explained() {
     assert_eq!(out.status, 0, "{}", out.text);
     assert!(out.text.contains("migration_address"), "{}", out.text);
 }
+
+#[test]
+fn a_local_iso_blocks_the_migration_until_change_media_ejects_it() {
+    let mut sh = Shell::new(scenario!("cdrom-local-iso"), Lang::En);
+    let out = run(&mut sh, "virsh dumpxml db01");
+    assert!(
+        out.text.contains("<disk type='file' device='cdrom'>")
+            && out.text.contains("<source file='/root/debian-12.iso'/>")
+            && out.text.contains("<readonly/>"),
+        "{}",
+        out.text
+    );
+    let out = run(&mut sh, LESSON_COMMAND);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.text.starts_with(
+            "error: Cannot access storage file '/root/debian-12.iso' (as uid:64055, gid:64055): No such file or directory\n"
+        ),
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text.contains("change-media db01 sda --eject"),
+        "{}",
+        out.text
+    );
+    let out = run(&mut sh, "virsh change-media db01 sdb --eject");
+    assert_eq!(out.status, 1);
+    assert_eq!(
+        out.text,
+        "error: No disk found whose source path or target is sdb\n\n"
+    );
+    let out = run(&mut sh, "virsh change-media db01 sda --eject");
+    assert_eq!(out.status, 0, "{}", out.text);
+    assert_eq!(out.text, "Successfully ejected media.\n\n");
+    let out = run(&mut sh, "virsh dumpxml db01");
+    assert!(!out.text.contains("debian-12.iso"), "{}", out.text);
+    let out = run(&mut sh, LESSON_COMMAND);
+    assert_eq!(out.status, 0, "{}", out.text);
+}
