@@ -116,6 +116,26 @@ pub const SHIPPED: &[Shipped] = &[
         "forgotten prerequisite: cloned hosts share one host UUID"
     ),
     shipped!(
+        "cache-mode-unsafe",
+        "disk cache writeback on an old QEMU: \"Unsafe migration\" unless --unsafe"
+    ),
+    shipped!(
+        "encryption-tls",
+        "both hosts have TLS certificates: `--tls` encrypts the migration stream"
+    ),
+    shipped!(
+        "nat-network-trap",
+        "a VM on libvirt's NAT network `default`: it moves, then its old host cannot reach it"
+    ),
+    shipped!(
+        "migration-bandwidth",
+        "the lesson's migration capped with `--bandwidth 56`: half the 1 GbE link stays free for NFS"
+    ),
+    shipped!(
+        "cdrom-local-iso",
+        "a local ISO left in the CD-ROM: \"Cannot access storage file\" until it is ejected"
+    ),
+    shipped!(
         "labbox",
         "the lab in a box (`migralab labbox up`) simulated: compare it with the real one"
     ),

@@ -19,6 +19,12 @@ pub enum LabError {
     /// A disk is not on shared storage and neither `--copy-storage-*` nor `--unsafe` was given.
     #[error("Unsafe migration: Migration without shared storage is unsafe")]
     UnsafeNoSharedStorage,
+    /// A disk uses the host page cache and the source QEMU cannot drop it at the switch-over
+    /// (older than 4.0), and `--unsafe` was not given (`qemuMigrationSrcIsSafe`).
+    #[error(
+        "Unsafe migration: Migration may lead to data corruption if disks use cache other than none or directsync"
+    )]
+    UnsafeDiskCache,
     /// The destination cannot open a disk image (local storage forced through with `--unsafe`).
     // 64055 is the libvirt-qemu user on Debian and Ubuntu (the lab in a box runs Debian); RHEL uses 107.
     #[error(
@@ -113,6 +119,7 @@ mod tests {
                 host_uuid: "u".into(),
             },
             LabError::UnsafeNoSharedStorage,
+            LabError::UnsafeDiskCache,
             LabError::StorageNotAccessible { path: "/p".into() },
             LabError::NoSuchDomain { name: "d".into() },
             LabError::CpuIncompatible("Host CPU does not provide required features: avx".into()),

@@ -10,7 +10,8 @@
 use crate::cpu::{CpuCompare, CpuDef, CpuMap, PassthroughOutcome};
 use crate::error::LabError;
 use crate::scenario::{
-    DomainType, GuestCpuSpec, HostSpec, MigrationSpec, Scenario, StorageKind, VmSpec, VmState,
+    DomainType, GuestCpuSpec, HostSpec, MigrationSpec, QEMU_DROP_CACHE_SINCE, Scenario,
+    StorageKind, VmSpec, VmState, parse_version,
 };
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,8 @@ pub enum CheckId {
     DomainRunning,
     /// The destination has enough free memory for the guest.
     FreeMemory,
+    /// With `--tls`: both hosts have the migration's TLS certificates (only checked then).
+    Tls,
 }
 
 impl CheckId {
@@ -75,6 +78,7 @@ impl CheckId {
             CheckId::NotSameHost => ("Host yang berbeda", "Not the same host"),
             CheckId::DomainRunning => ("Domain berjalan", "Domain running"),
             CheckId::FreeMemory => ("Memori kosong di tujuan", "Free memory on the destination"),
+            CheckId::Tls => ("Sertifikat TLS (--tls)", "TLS certificates (--tls)"),
         };
         Text::new(id, en)
     }
@@ -164,8 +168,9 @@ fn failure_order(id: CheckId) -> u8 {
         CheckId::Cpu => 6,
         CheckId::Bridge => 7,
         CheckId::FreeMemory => 8,
-        CheckId::MigrationPorts => 9,
-        CheckId::SameSubnet => 10,
+        CheckId::Tls => 9,
+        CheckId::MigrationPorts => 10,
+        CheckId::SameSubnet => 11,
     }
 }
 
@@ -209,7 +214,7 @@ pub fn preflight(scenario: &Scenario, spec: &MigrationSpec) -> Result<PreflightR
         dst,
         spec,
     };
-    let checks = vec![
+    let mut checks = vec![
         shared_storage(&c),
         bridge(&c),
         same_subnet(&c),
@@ -222,6 +227,9 @@ pub fn preflight(scenario: &Scenario, spec: &MigrationSpec) -> Result<PreflightR
         domain_running(&c),
         free_memory(&c),
     ];
+    if spec.tls {
+        checks.push(tls(&c));
+    }
     Ok(PreflightReport {
         vm: vm.name.clone(),
         from: src.name.clone(),
@@ -274,6 +282,61 @@ fn pass(id: CheckId, stage: Stage, title: Text, evidence: Text) -> Check {
 }
 
 fn shared_storage(c: &Ctx<'_>) -> Check {
+    let disks = disk_images(c);
+    if disks.status == CheckStatus::Fail {
+        return disks;
+    }
+    cdrom(c).unwrap_or(disks)
+}
+
+/// A CD-ROM's ISO image: read-only, so libvirt neither refuses it as unsafe nor copies it with
+/// `--copy-storage-*` (`qemuMigrationSrcIsSafe`, `qemuMigrationAnyCopyDisk` skip read-only
+/// disks). The destination must open the same path while it prepares, and a missing image
+/// fails there (`qemuDomainCheckDiskPresence`; a drive without a `startupPolicy` is not
+/// dropped). `None` when there is no image or the destination sees it.
+fn cdrom(c: &Ctx<'_>) -> Option<Check> {
+    let iso = c.vm.cdrom.as_deref().filter(|p| !p.is_empty())?;
+    let dir = format!("{}/", c.scenario.storage.path.trim_end_matches('/'));
+    if iso.starts_with(&dir) && c.scenario.storage.visible_on(&c.dst.name) {
+        return None;
+    }
+    let id = CheckId::SharedStorage;
+    Some(fail(
+        id,
+        Stage::Prepare,
+        id.title(),
+        Text::new(
+            format!(
+                "CD-ROM {vm} berisi {iso}, file di disk lokal {src}; {dst} tidak punya file itu, dan --copy-storage-all tidak menyalin disk read-only.",
+                vm = c.vm.name,
+                src = c.src.name,
+                dst = c.dst.name
+            ),
+            format!(
+                "{vm}'s CD-ROM holds {iso}, a file on {src}'s local disk; {dst} has no such file, and --copy-storage-all does not copy read-only disks.",
+                vm = c.vm.name,
+                src = c.src.name,
+                dst = c.dst.name
+            ),
+        ),
+        Text::new(
+            format!(
+                "Keluarkan media-nya dulu: `virsh change-media {} sda --eject` (atau taruh ISO di shared storage {}).",
+                c.vm.name, c.scenario.storage.path
+            ),
+            format!(
+                "Eject the media first: `virsh change-media {} sda --eject` (or put the ISO on the shared storage, {}).",
+                c.vm.name, c.scenario.storage.path
+            ),
+        ),
+        LabError::StorageNotAccessible {
+            path: iso.to_string(),
+        },
+    ))
+}
+
+/// The VM's disk image: shared, or copied, and safe to migrate.
+fn disk_images(c: &Ctx<'_>) -> Check {
     let title = CheckId::SharedStorage.title();
     let path = c.vm.disk_path(&c.scenario.storage);
     let id = CheckId::SharedStorage;
@@ -371,6 +434,9 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             LabError::StorageNotAccessible { path },
         );
     }
+    if let Some(check) = disk_cache(c, &path) {
+        return check;
+    }
     pass(
         id,
         Stage::Begin,
@@ -382,6 +448,101 @@ fn shared_storage(c: &Ctx<'_>) -> Check {
             ),
             format!(
                 "{path} is on shared storage mounted at the same path on {} and {}.",
+                c.src.name, c.dst.name
+            ),
+        ),
+    )
+}
+
+/// libvirt's second test of a shared disk (`qemuMigrationSrcIsSafe`, same loop as the shared
+/// storage test): a disk the host page cache sits in front of is refused unless the source QEMU
+/// drops that cache at the switch-over (`drop-cache`, QEMU 4.0 and later). A copied disk
+/// (`--copy-storage-*`) is safe, and `--unsafe` skips the whole test. `None` when it passes.
+fn disk_cache(c: &Ctx<'_>, path: &str) -> Option<Check> {
+    let cache = c.vm.disk_cache;
+    let mode = cache.attribute().unwrap_or("default (writeback)");
+    let drops_cache = parse_version(&c.src.qemu_version).is_none_or(|v| v >= QEMU_DROP_CACHE_SINCE);
+    if !cache.uses_host_cache() || c.spec.copy_storage_all || drops_cache {
+        return None;
+    }
+    let id = CheckId::SharedStorage;
+    let title = id.title();
+    let evidence = Text::new(
+        format!(
+            "{path} memakai cache='{mode}' (page cache host), dan QEMU {} di {} belum bisa membuang page cache itu saat peralihan (baru sejak QEMU 4.0): host tujuan bisa membaca data disk yang basi.",
+            c.src.qemu_version, c.src.name
+        ),
+        format!(
+            "{path} uses cache='{mode}' (the host page cache), and QEMU {} on {} cannot drop that cache at the switch-over (only QEMU 4.0 and later can): the destination may read stale disk data.",
+            c.src.qemu_version, c.src.name
+        ),
+    );
+    let fix = Text::new(
+        "Matikan VM, set `<driver ... cache='none'/>` dengan `virsh edit`, lalu nyalakan lagi (atau perbarui QEMU ke 4.0 ke atas). `--unsafe` melewati pemeriksaan ini, dengan risiko data disk rusak.",
+        "Shut the VM down, set `<driver ... cache='none'/>` with `virsh edit`, and start it again (or upgrade QEMU to 4.0 or later). `--unsafe` skips this check, at the risk of corrupting the disk's data.",
+    );
+    if c.spec.unsafe_ {
+        return Some(warn(id, Stage::Begin, title, evidence, fix));
+    }
+    Some(fail(
+        id,
+        Stage::Begin,
+        title,
+        evidence,
+        fix,
+        LabError::UnsafeDiskCache,
+    ))
+}
+
+/// Where libvirt looks for the migration's TLS certificates when qemu.conf names no other
+/// directory (`default_tls_x509_cert_dir`; `migrate_tls_x509_cert_dir` falls back to it).
+pub const TLS_CERT_DIR: &str = "/etc/pki/qemu";
+
+/// `--tls`: each side's libvirt adds a `tls-creds-x509` object to its QEMU
+/// (`qemuMigrationParamsEnableTLS`): the destination's (a server) while it prepares, the source's
+/// (a client) when it starts sending. QEMU loads `ca-cert.pem` first on both sides
+/// (crypto/tlscredsx509.c), so a host without certificates fails on that file, and libvirt
+/// passes QEMU's error on as "unable to execute QEMU command 'object-add': ...".
+fn tls(c: &Ctx<'_>) -> Check {
+    let id = CheckId::Tls;
+    let title = id.title();
+    let missing = |host: &HostSpec| {
+        Text::new(
+            format!(
+                "{} tidak punya sertifikat TLS di {TLS_CERT_DIR}.",
+                host.name
+            ),
+            format!("{} has no TLS certificates in {TLS_CERT_DIR}.", host.name),
+        )
+    };
+    let fix = Text::new(
+        format!(
+            "Buat CA dan sertifikat untuk kedua host (lihat dokumentasi TLS QEMU/libvirt) dan taruh ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem dan client-key.pem di {TLS_CERT_DIR} di kedua host; atau tanpa --tls pakai --p2p --tunnelled, yang membawa data lewat koneksi libvirt (SSH untuk qemu+ssh://)."
+        ),
+        format!(
+            "Create a CA and certificates for both hosts (see QEMU's and libvirt's TLS documentation) and put ca-cert.pem, server-cert.pem, server-key.pem, client-cert.pem and client-key.pem in {TLS_CERT_DIR} on both hosts; or, without --tls, use --p2p --tunnelled, which carries the data over libvirt's connection (SSH for qemu+ssh://)."
+        ),
+    );
+    let error = LabError::Internal(format!(
+        "unable to execute QEMU command 'object-add': Unable to access credentials {TLS_CERT_DIR}/ca-cert.pem: No such file or directory"
+    ));
+    if !c.dst.tls_certs {
+        return fail(id, Stage::Prepare, title, missing(c.dst), fix, error);
+    }
+    if !c.src.tls_certs {
+        return fail(id, Stage::Perform, title, missing(c.src), fix, error);
+    }
+    pass(
+        id,
+        Stage::Perform,
+        title,
+        Text::new(
+            format!(
+                "{} dan {} punya sertifikat di {TLS_CERT_DIR}: QEMU mengenkripsi aliran migrasi dengan TLS.",
+                c.src.name, c.dst.name
+            ),
+            format!(
+                "{} and {} have certificates in {TLS_CERT_DIR}: QEMU encrypts the migration stream with TLS.",
                 c.src.name, c.dst.name
             ),
         ),
@@ -445,6 +606,9 @@ fn list_or_none(items: &[String], none: &str) -> String {
 
 fn same_subnet(c: &Ctx<'_>) -> Check {
     let title = CheckId::SameSubnet.title();
+    if let Some(net) = &c.vm.network {
+        return nat_network(c, net);
+    }
     let (s, d) = (c.src.subnet(), c.dst.subnet());
     if s == d {
         return pass(
@@ -474,6 +638,41 @@ fn same_subnet(c: &Ctx<'_>) -> Check {
         Text::new(
             "Hubungkan bridge kedua host ke segmen L2 (VLAN/subnet) yang sama.",
             "Attach both hosts' bridges to the same L2 segment (VLAN/subnet).",
+        ),
+    )
+}
+
+/// A VM on a libvirt virtual network (`<interface type='network'>`, e.g. `default`): each host
+/// has its own network of that name, a NAT network behind its `virbr0` (192.168.122.0/24 with
+/// `forward mode='nat'` in libvirt's `default.xml`). The destination has one too, so the
+/// migration succeeds, but the VM now sits behind the destination's NAT: the source host (the
+/// only machine that could reach it) no longer can, and connections through the source's NAT
+/// are gone.
+fn nat_network(c: &Ctx<'_>, net: &str) -> Check {
+    let ip = c.vm.ip.as_deref().unwrap_or("?");
+    warn(
+        CheckId::SameSubnet,
+        Stage::After,
+        CheckId::SameSubnet.title(),
+        Text::new(
+            format!(
+                "NIC {vm} ada di jaringan libvirt '{net}' ({br}), jaringan NAT yang privat di setiap host: {dst} punya jaringan '{net}'-nya sendiri, jadi migrasi berhasil, tetapi sesudahnya {vm} ({ip}) berada di balik NAT {dst}. {src} tidak bisa menjangkaunya lagi, dan dari LAN memang tidak pernah bisa.",
+                vm = c.vm.name,
+                br = c.vm.bridge,
+                dst = c.dst.name,
+                src = c.src.name,
+            ),
+            format!(
+                "{vm}'s NIC is on libvirt's network '{net}' ({br}), a NAT network private to each host: {dst} has its own '{net}' network, so the migration succeeds, but afterwards {vm} ({ip}) sits behind {dst}'s NAT. {src} can no longer reach it, and the LAN never could.",
+                vm = c.vm.name,
+                br = c.vm.bridge,
+                dst = c.dst.name,
+                src = c.src.name,
+            ),
+        ),
+        Text::new(
+            "Pasang NIC VM ke bridge yang terhubung ke jaringan fisik yang sama di kedua host (mis. `<interface type='bridge'><source bridge='br0'/>`), bukan ke jaringan NAT 'default'.",
+            "Attach the VM's NIC to a bridge connected to the same physical network on both hosts (e.g. `<interface type='bridge'><source bridge='br0'/>`), not to the NAT network 'default'.",
         ),
     )
 }
@@ -651,9 +850,15 @@ fn name_resolution(c: &Ctx<'_>) -> Check {
             LabError::ConnectFailed { detail },
         );
     }
-    // 2. The name the destination offers for the data.
-    let offered = c.dst.hostname.as_deref().unwrap_or(dst);
-    if offered.starts_with("localhost") {
+    // 2. The name the destination offers for the data: its hostname, or the host of
+    //    `--migrateuri`, which libvirt takes as it is (qemuMigrationDstPrepareDirect checks
+    //    the hostname for "localhost" only when no URI was given).
+    let offered = c
+        .spec
+        .migrate_uri_host
+        .as_deref()
+        .unwrap_or_else(|| c.dst.hostname.as_deref().unwrap_or(dst));
+    if c.spec.migrate_uri_host.is_none() && offered.starts_with("localhost") {
         return fail(
             id,
             Stage::Prepare,
@@ -1363,6 +1568,69 @@ to = "kvm-host-02"
                 .collect::<Vec<_>>()
         );
         assert_eq!(r.checks.len(), 11);
+    }
+
+    #[test]
+    fn a_cached_disk_is_refused_only_where_qemu_cannot_drop_the_cache() {
+        let old = "qemu_version = \"3.1.0\"";
+        let vm = |cache: &str| format!("machine = \"pc-q35-3.1\"\ndisk_cache = \"{cache}\"");
+        let refused = Some((
+            CheckId::SharedStorage,
+            "Unsafe migration: Migration may lead to data corruption if disks use cache other than none or directsync".to_string(),
+        ));
+        for cache in ["writeback", "writethrough", "unsafe", "default"] {
+            assert_eq!(first(&lab(old, old, &vm(cache), "")), refused, "{cache}");
+            // QEMU 4.0 and later drop the page cache at the switch-over: libvirt lets it go.
+            assert_eq!(
+                first(&lab("", "", &format!("disk_cache = \"{cache}\""), "")),
+                None
+            );
+        }
+        for cache in ["none", "directsync"] {
+            assert_eq!(first(&lab(old, old, &vm(cache), "")), None, "{cache}");
+        }
+        // A disk copied by QEMU is safe; --unsafe skips the test but the check warns.
+        let copied = lab(old, old, &vm("writeback"), "copy_storage_all = true");
+        assert_eq!(first(&copied), None);
+        let forced = lab(old, old, &vm("writeback"), "unsafe = true");
+        assert_eq!(first(&forced), None);
+        let r = preflight(&forced, &forced.migrations[0]).unwrap();
+        assert_eq!(
+            r.check(CheckId::SharedStorage).map(|c| c.status),
+            Some(CheckStatus::Warn)
+        );
+        // The destination's QEMU does not matter: libvirt asks the source's.
+        assert_eq!(first(&lab(old, "", &vm("writeback"), "")), refused);
+    }
+
+    #[test]
+    fn tls_needs_certificates_on_both_hosts_and_is_checked_only_when_asked_for() {
+        let refused = Some((
+            CheckId::Tls,
+            "internal error: unable to execute QEMU command 'object-add': Unable to access credentials /etc/pki/qemu/ca-cert.pem: No such file or directory".to_string(),
+        ));
+        let certs = "tls_certs = true";
+        let stage = |s: &Scenario| {
+            let r = preflight(s, &s.migrations[0]).unwrap();
+            r.check(CheckId::Tls).map(|c| (c.status, c.stage))
+        };
+        // No --tls: no TLS check at all.
+        assert_eq!(stage(&lab("", "", "", "")), None);
+        // The destination adds its (server) credentials while it prepares ...
+        let s = lab(certs, "", "", "tls = true");
+        assert_eq!(first(&s), refused);
+        assert_eq!(stage(&s), Some((CheckStatus::Fail, Stage::Prepare)));
+        // ... the source its (client) credentials when it starts sending.
+        let s = lab("", certs, "", "tls = true");
+        assert_eq!(first(&s), refused);
+        assert_eq!(stage(&s), Some((CheckStatus::Fail, Stage::Perform)));
+        let s = lab(certs, certs, "", "tls = true");
+        assert_eq!(first(&s), None);
+        assert_eq!(stage(&s), Some((CheckStatus::Pass, Stage::Perform)));
+        assert_eq!(
+            s.migrations[0].virsh_command(),
+            "virsh migrate --live --tls db01 qemu+ssh://kvm-host-02/system"
+        );
     }
 
     #[test]

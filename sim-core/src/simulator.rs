@@ -371,6 +371,24 @@ impl Simulator {
         Ok(())
     }
 
+    /// `virsh change-media VM sda --eject`: the VM's CD-ROM drive is left without media (later
+    /// migrations no longer need the image). False when the VM has no drive.
+    pub fn eject_cdrom(&mut self, vm: &str) -> bool {
+        match self
+            .scenario
+            .vms
+            .iter_mut()
+            .find(|v| v.name == vm)
+            .and_then(|v| v.cdrom.as_mut())
+        {
+            Some(media) => {
+                media.clear();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A new `/etc/hosts` for `host` (a student fixed name resolution); later migrations
     /// resolve names with it.
     pub fn set_etc_hosts(&mut self, host: &str, entries: EtcHosts) {

@@ -1,13 +1,14 @@
 //! The Lesson tab (Sesi 1): Markdown from `assets/lesson/{id,en}.md` with interactive pieces at
 //! its markers: the kitchen analogy (drawn and animated), a "show me" button per prerequisite
-//! that opens the lab where exactly that prerequisite is broken, and the command taken apart.
+//! that opens the lab where exactly that prerequisite is broken (and one per operator's topic,
+//! opening the scenario that shows it), and the command taken apart.
 
 use super::command::Command;
 use super::state::{AppState, Tab};
 use crate::tr;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
 use egui_commonmark::{CommonMarkCache, CommonMarkViewer};
-use migralab_course::lesson::{self, Block, Prereq};
+use migralab_course::lesson::{self, Block, Prereq, Topic};
 use migralab_sim_core::lang::Lang;
 
 /// The lesson's id in the instructor's `[visible] lessons` list.
@@ -54,6 +55,7 @@ pub fn lesson_ui(
                         kitchen_ui(ui, lang, &mut rt.kitchen_t, &mut rt.kitchen_playing)
                     }
                     Block::Prereq(p) => show_me_ui(ui, lang, *p, cmds),
+                    Block::Topic(t) => show_topic_ui(ui, lang, *t, cmds),
                     Block::Command => command_ui(ui, lang),
                 }
             }
@@ -79,6 +81,34 @@ fn show_me_ui(ui: &mut egui::Ui, lang: Lang, p: Prereq, cmds: &mut Vec<Command>)
         .clicked()
     {
         cmds.push(Command::OpenScenario(p.scenario().to_string()));
+        cmds.push(Command::GoTo(Tab::Lab));
+    }
+    ui.add_space(6.0);
+}
+
+fn topic_name(t: Topic, lang: Lang) -> String {
+    match t {
+        Topic::CacheMode => tr!(lang, "topic-cache-mode"),
+        Topic::Encryption => tr!(lang, "topic-encryption"),
+        Topic::NatNetwork => tr!(lang, "topic-nat-network"),
+        Topic::MigrationNetwork => tr!(lang, "topic-migration-network"),
+        Topic::DiskCopying => tr!(lang, "topic-disk-copying"),
+    }
+}
+
+/// "Show me" for an operator's topic: open the Lab on the scenario that shows it.
+fn show_topic_ui(ui: &mut egui::Ui, lang: Lang, t: Topic, cmds: &mut Vec<Command>) {
+    let label = tr!(lang, "lesson-show-me", prereq = topic_name(t, lang));
+    if ui
+        .button(label)
+        .on_hover_text(tr!(
+            lang,
+            "lesson-show-topic-hover",
+            scenario = t.scenario()
+        ))
+        .clicked()
+    {
+        cmds.push(Command::OpenScenario(t.scenario().to_string()));
         cmds.push(Command::GoTo(Tab::Lab));
     }
     ui.add_space(6.0);

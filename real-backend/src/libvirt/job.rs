@@ -43,6 +43,7 @@ pub fn flags(spec: &MigrationSpec) -> u32 {
             sys::VIR_MIGRATE_POSTCOPY,
         ),
         (spec.unsafe_, sys::VIR_MIGRATE_UNSAFE),
+        (spec.tls, sys::VIR_MIGRATE_TLS),
     ];
     pairs
         .iter()
@@ -353,6 +354,7 @@ mod tests {
         all.auto_converge = true;
         all.postcopy = true;
         all.unsafe_ = true;
+        all.tls = true;
         assert_eq!(
             flags(&all),
             sys::VIR_MIGRATE_NON_SHARED_DISK
@@ -361,6 +363,7 @@ mod tests {
                 | sys::VIR_MIGRATE_AUTO_CONVERGE
                 | sys::VIR_MIGRATE_POSTCOPY
                 | sys::VIR_MIGRATE_UNSAFE
+                | sys::VIR_MIGRATE_TLS
         );
     }
 

@@ -2,7 +2,8 @@
 //! and the lesson's command taken apart ([`CommandBreakdown`]).
 //!
 //! A marker is a line that is exactly `<!-- widget: NAME -->` (outside fenced code blocks);
-//! the names are `kitchen`, `command` and `prereq:NAME` (see [`Prereq::marker`]). Any other
+//! the names are `kitchen`, `command`, `prereq:NAME` (see [`Prereq::marker`]) and `topic:NAME`
+//! (see [`Topic::marker`]). Any other
 //! `<!--` line outside a code block is an error, so a typo in a marker cannot silently become
 //! text.
 
@@ -35,6 +36,9 @@ pub enum Block {
     /// The lesson's command taken apart, with hover explanations from [`command`]
     /// (`<!-- widget: command -->`).
     Command,
+    /// A "show me" button that opens the Lab on the scenario of an operator's topic
+    /// (`<!-- widget: topic:NAME -->`).
+    Topic(Topic),
 }
 
 impl Block {
@@ -45,6 +49,7 @@ impl Block {
             Block::Kitchen => Some("kitchen"),
             Block::Prereq(p) => Some(p.marker()),
             Block::Command => Some("command"),
+            Block::Topic(t) => Some(t.marker()),
         }
     }
 
@@ -56,7 +61,13 @@ impl Block {
             _ => Prereq::all()
                 .into_iter()
                 .find(|p| p.marker() == name)
-                .map(Block::Prereq),
+                .map(Block::Prereq)
+                .or_else(|| {
+                    Topic::all()
+                        .into_iter()
+                        .find(|t| t.marker() == name)
+                        .map(Block::Topic)
+                }),
         }
     }
 }
@@ -122,11 +133,62 @@ impl Prereq {
     }
 }
 
+/// The operator's topics after the basics, each with a scenario that shows it (issue 21 §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Topic {
+    /// A disk's cache mode, and libvirt's refusal of a cached disk on an old QEMU.
+    CacheMode,
+    /// The migration stream is not encrypted: `--tls`, or `--p2p --tunnelled`.
+    Encryption,
+    /// libvirt's NAT network `default` (virbr0) is private to each host.
+    NatNetwork,
+    /// Which network carries the data (`--migrateuri`, qemu.conf), and how much of it.
+    MigrationNetwork,
+    /// What `--copy-storage-*` copies, and a local ISO left in the CD-ROM.
+    DiskCopying,
+}
+
+impl Topic {
+    /// Every topic, in the lesson's order.
+    pub fn all() -> [Topic; 5] {
+        [
+            Topic::CacheMode,
+            Topic::Encryption,
+            Topic::NatNetwork,
+            Topic::MigrationNetwork,
+            Topic::DiskCopying,
+        ]
+    }
+
+    /// The shipped scenario (in `scenarios/`) that shows the topic.
+    pub fn scenario(self) -> &'static str {
+        match self {
+            Topic::CacheMode => "cache-mode-unsafe",
+            Topic::Encryption => "encryption-tls",
+            Topic::NatNetwork => "nat-network-trap",
+            Topic::MigrationNetwork => "migration-bandwidth",
+            Topic::DiskCopying => "cdrom-local-iso",
+        }
+    }
+
+    /// The marker name in the lesson files (`topic:cache-mode`, ...).
+    pub fn marker(self) -> &'static str {
+        match self {
+            Topic::CacheMode => "topic:cache-mode",
+            Topic::Encryption => "topic:encryption",
+            Topic::NatNetwork => "topic:nat-network",
+            Topic::MigrationNetwork => "topic:migration-network",
+            Topic::DiskCopying => "topic:disk-copying",
+        }
+    }
+}
+
 /// Every marker name, for error messages.
 fn marker_names() -> Vec<&'static str> {
     let mut names = vec!["kitchen"];
     names.extend(Prereq::all().map(Prereq::marker));
     names.push("command");
+    names.extend(Topic::all().map(Topic::marker));
     names
 }
 
@@ -565,6 +627,16 @@ mod tests {
             let path = dir.join(format!("{}.toml", p.scenario()));
             assert!(path.is_file(), "{} is missing", path.display());
             assert_eq!(Block::from_marker(p.marker()), Some(Block::Prereq(p)));
+        }
+    }
+
+    #[test]
+    fn every_topic_scenario_is_shipped() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        for t in Topic::all() {
+            let path = dir.join(format!("{}.toml", t.scenario()));
+            assert!(path.is_file(), "{} is missing", path.display());
+            assert_eq!(Block::from_marker(t.marker()), Some(Block::Topic(t)));
         }
     }
 

@@ -49,6 +49,8 @@ pub(super) enum SshFail {
 /// A `ping` under way: its target, options and what came back so far.
 #[derive(Debug, Clone)]
 pub(super) struct PingRun {
+    /// The host the ping runs on.
+    from: String,
     /// The name as typed.
     name: String,
     /// How reply lines name the peer (`10.0.0.5` or `name (10.0.0.5)`).
@@ -306,7 +308,7 @@ impl Shell {
             ip,
         }) = self.resolve(&ctx.host, &name)
         {
-            if !self.vm_answers(&vm) {
+            if !self.vm_answers(&vm, &ctx.host) {
                 io.errln(format!(
                     "ssh: connect to host {ip} port 22: No route to host"
                 ));
@@ -534,9 +536,10 @@ impl Shell {
         0
     }
 
-    /// Is the guest `vm` answering on its address at time `t` (apart from a migration's
-    /// outage)? It must run somewhere, and on a host whose bridge is on the guest's subnet.
-    fn vm_answers(&self, vm: &str) -> bool {
+    /// Is the guest `vm` answering on its address, seen from the host `from` (apart from a
+    /// migration's outage)? It must run somewhere, and on a host whose bridge is on the guest's
+    /// subnet; a guest on a libvirt NAT network (`network`) only answers its own host.
+    fn vm_answers(&self, vm: &str, from: &str) -> bool {
         let world = self.sim.world();
         let Some(host) = self.sim.scenario().hosts.iter().find(|h| {
             world
@@ -545,6 +548,9 @@ impl Shell {
         }) else {
             return false;
         };
+        if self.vm_spec(vm).is_some_and(|v| v.network.is_some()) {
+            return host.name == from;
+        }
         let home = self
             .vm_spec(vm)
             .and_then(|v| v.ip.as_deref().and_then(subnet_of));
@@ -735,6 +741,7 @@ impl Shell {
         }
         let stop_rel = SimTime((limit as f64 * interval * 1e9).min(u64::MAX as f64 / 4.0) as u64);
         Ok(PingRun {
+            from: ctx.host.clone(),
             name,
             shown,
             peer: r.peer,
@@ -758,7 +765,7 @@ impl Shell {
         }
         let answers = match &run.peer {
             Peer::Host(_) => true,
-            Peer::Vm(v) => self.vm_answers(v),
+            Peer::Vm(v) => self.vm_answers(v, &run.from),
             Peer::Other => false,
         };
         let mut outages = match &run.peer {
@@ -846,8 +853,8 @@ impl Shell {
         }
         if received == 0 {
             if let Peer::Vm(v) = &run.peer
-                && !self.vm_answers(v)
-                && let Some(h) = self.unreachable_hint(v)
+                && !self.vm_answers(v, &run.from)
+                && let Some(h) = self.unreachable_hint(v, &run.from)
             {
                 self.set_hint(h);
             }
@@ -857,13 +864,26 @@ impl Shell {
         }
     }
 
-    fn unreachable_hint(&self, vm: &str) -> Option<Text> {
+    fn unreachable_hint(&self, vm: &str, from: &str) -> Option<Text> {
         let world = self.sim.world();
         let host = self.sim.scenario().hosts.iter().find(|h| {
             world
                 .domain(&h.name, vm)
                 .is_some_and(|d| d.state == DomainState::Running)
         });
+        let nat = self.vm_spec(vm).and_then(|v| v.network.clone());
+        if let (Some(h), Some(net)) = (host, nat) {
+            return Some(Text::new(
+                format!(
+                    "{vm} ada di jaringan NAT libvirt '{net}' milik {}: hanya {} sendiri yang menjangkaunya, {from} tidak (setiap host punya jaringan '{net}' privatnya sendiri). Coba `ssh {} ping ...`.",
+                    h.name, h.name, h.name
+                ),
+                format!(
+                    "{vm} is on {}'s libvirt NAT network '{net}': only {} itself reaches it, {from} does not (each host has its own private '{net}' network). Try `ssh {} ping ...`.",
+                    h.name, h.name, h.name
+                ),
+            ));
+        }
         match host {
             None => Some(Text::new(
                 format!("{vm} tidak berjalan di host mana pun (`virsh list --all`)."),
@@ -1031,8 +1051,11 @@ impl Shell {
                 qdisc: "noqueue",
                 mac: mac.clone(),
                 master: None,
+                // virbr0 is libvirt's `default` NAT network: 192.168.122.1/24 on every host.
                 addrs: if k == 0 {
                     vec![cidr.clone()]
+                } else if b == "virbr0" {
+                    vec!["192.168.122.1/24".into()]
                 } else {
                     Vec::new()
                 },

@@ -258,15 +258,41 @@ pub(super) fn domain_xml(
     if vm.disk_bytes() > 0 {
         let _ = write!(
             out,
-            "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2' cache='none'/>\n      <source file='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n",
+            "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'{}/>\n      <source file='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n",
+            vm.disk_cache
+                .attribute()
+                .map(|c| format!(" cache='{c}'"))
+                .unwrap_or_default(),
             vm.disk_path(storage)
+        );
+    }
+    // A NIC on a libvirt network shows the network and, while running, its bridge (portid left
+    // out: the lab has no port objects).
+    let source = match &vm.network {
+        Some(net) if vnet.is_some() => format!("network='{net}' bridge='{}'", vm.bridge),
+        Some(net) => format!("network='{net}'"),
+        None => format!("bridge='{}'", vm.bridge),
+    };
+    if let Some(iso) = &vm.cdrom {
+        let source = if iso.is_empty() {
+            String::new()
+        } else {
+            format!("      <source file='{iso}'/>\n")
+        };
+        let _ = write!(
+            out,
+            "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n{source}      <target dev='sda' bus='sata'/>\n      <readonly/>\n    </disk>\n"
         );
     }
     let _ = write!(
         out,
-        "    <interface type='bridge'>\n      <mac address='{}'/>\n      <source bridge='{}'/>\n",
+        "    <interface type='{}'>\n      <mac address='{}'/>\n      <source {source}/>\n",
+        if vm.network.is_some() {
+            "network"
+        } else {
+            "bridge"
+        },
         domain_mac(&vm.name),
-        vm.bridge
     );
     if let Some(n) = vnet {
         let _ = writeln!(out, "      <target dev='vnet{n}'/>");

@@ -12,8 +12,8 @@ mod world;
 pub use load::apply_override;
 pub use measured::{MEASURED_KEYS, MeasuredSpec};
 pub use world::{
-    DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec, SecurityDriver, VmState,
-    machine_types_of, parse_version, subnet_of,
+    DiskCache, DomainType, EtcHosts, FirewallSpec, GuestCpuSpec, HostCpuSpec,
+    QEMU_DROP_CACHE_SINCE, SecurityDriver, VmState, machine_types_of, parse_version, subnet_of,
 };
 
 use crate::guest::ram_layout::PAGES_PER_MIB;
@@ -113,6 +113,11 @@ pub struct HostSpec {
     /// libvirt's security driver on this host (`apparmor` unless given).
     #[serde(default)]
     pub security_driver: SecurityDriver,
+    /// The host has the certificates of `--tls` migration in `/etc/pki/qemu` (qemu.conf's
+    /// `default_tls_x509_cert_dir`): `ca-cert.pem`, `server-cert.pem`, `server-key.pem`,
+    /// `client-cert.pem`, `client-key.pem`. A stock host has none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_certs: bool,
 }
 
 impl HostSpec {
@@ -135,6 +140,7 @@ impl HostSpec {
             etc_hosts: None,
             hostname: None,
             security_driver: SecurityDriver::default(),
+            tls_certs: false,
         }
     }
 
@@ -287,6 +293,13 @@ pub struct VmSpec {
     /// How fast the guest writes to its disk, MiB/s (matters only when the disk is copied).
     #[serde(default)]
     pub disk_write_mibps: f64,
+    /// The disk's cache mode (`<driver cache=...>`); `none` unless given.
+    #[serde(default, skip_serializing_if = "DiskCache::is_none")]
+    pub disk_cache: DiskCache,
+    /// An ISO image in a CD-ROM drive (`<disk device='cdrom'>`, read-only, target `sda`), by
+    /// its path on the VM's host; `""` is a drive without media. No drive when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdrom: Option<String>,
     /// CPU mode of the guest.
     #[serde(default)]
     pub cpu: GuestCpuSpec,
@@ -300,6 +313,11 @@ pub struct VmSpec {
     /// Bridge its NIC is attached to.
     #[serde(default = "world::defaults::bridge")]
     pub bridge: String,
+    /// The libvirt virtual network its NIC is on instead (`<interface type='network'>`), e.g.
+    /// `default`: libvirt's NAT network behind the bridge `virbr0` (give `bridge = "virbr0"`),
+    /// a private 192.168.122.0/24 on each host. Only the host the VM runs on reaches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
     /// Running or shut off at the start.
     #[serde(default)]
     pub state: VmState,
@@ -322,11 +340,14 @@ impl VmSpec {
             zero_fraction: None,
             workload: WorkloadSpec::Idle,
             disk_write_mibps: 0.0,
+            disk_cache: DiskCache::None,
+            cdrom: None,
             measured: MeasuredSpec::default(),
             cpu: GuestCpuSpec::default(),
             machine: world::defaults::machine(),
             domain_type: DomainType::default(),
             bridge: world::defaults::bridge(),
+            network: None,
             state: VmState::default(),
             persistent: true,
         }
@@ -522,6 +543,10 @@ pub struct MigrationSpec {
     /// `--unsafe`: skip libvirt's safety checks (e.g. disks not on shared storage).
     #[serde(default, rename = "unsafe")]
     pub unsafe_: bool,
+    /// `--tls`: QEMU encrypts the migration stream with TLS (needs certificates on both hosts,
+    /// [`HostSpec::tls_certs`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
     /// `--bandwidth N`, MiB/s. Without it libvirt leaves the speed unlimited and the link decides.
     #[serde(default)]
     pub bandwidth_mibps: Option<u64>,
@@ -548,6 +573,11 @@ pub struct MigrationSpec {
     /// sends its data to the name the destination offers (see `preflight`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri_host: Option<String>,
+    /// The host of `--migrateuri tcp://HOST[:PORT]`: the source sends the data there (as the
+    /// source resolves it) instead of to the name the destination offers, e.g. an address on a
+    /// dedicated migration network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrate_uri_host: Option<String>,
 }
 
 impl MigrationSpec {
@@ -568,6 +598,7 @@ impl MigrationSpec {
             postcopy_after_precopy: false,
             postcopy_after_pass: None,
             unsafe_: false,
+            tls: false,
             bandwidth_mibps: None,
             postcopy_bandwidth_mibps: None,
             timeout_s: None,
@@ -576,6 +607,7 @@ impl MigrationSpec {
             auto_converge_initial: None,
             auto_converge_increment: None,
             uri_host: None,
+            migrate_uri_host: None,
         }
     }
 
@@ -592,6 +624,7 @@ impl MigrationSpec {
             (self.postcopy, "--postcopy"),
             (self.postcopy_after_precopy, "--postcopy-after-precopy"),
             (self.unsafe_, "--unsafe"),
+            (self.tls, "--tls"),
         ];
         flags
             .iter()
@@ -609,6 +642,9 @@ impl MigrationSpec {
             "qemu+ssh://{}/system",
             self.uri_host.as_deref().unwrap_or(&self.to)
         ));
+        if let Some(h) = &self.migrate_uri_host {
+            argv.extend(["--migrateuri".to_string(), format!("tcp://{h}")]);
+        }
         if let Some(bw) = self.bandwidth_mibps {
             argv.extend(["--bandwidth".to_string(), bw.to_string()]);
         }

@@ -115,6 +115,59 @@ pub enum DomainType {
     Qemu,
 }
 
+/// A disk's `<driver cache=...>` mode in the domain XML.
+///
+/// libvirt refuses a live migration of a disk with a host page cache (anything but `none` or
+/// `directsync`) only when the source QEMU cannot drop that cache at the switch-over: QEMU's
+/// file `drop-cache` option (qapi/block-core.json, since 4.0; libvirt's capability
+/// `QEMU_CAPS_MIGRATION_FILE_DROP_CACHE`, checked in `qemuMigrationSrcIsSafe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskCache {
+    /// `cache='none'` (O_DIRECT, no host page cache): what the lab's guests have unless told.
+    #[default]
+    None,
+    /// `cache='directsync'`: O_DIRECT and every write synced.
+    Directsync,
+    /// `cache='writethrough'`: host page cache, every write synced.
+    Writethrough,
+    /// `cache='writeback'`: host page cache; what QEMU uses when the XML names no mode.
+    Writeback,
+    /// `cache='unsafe'`: host page cache, flushes ignored.
+    Unsafe,
+    /// No `cache` attribute: the hypervisor's default (QEMU's is writeback).
+    Default,
+}
+
+impl DiskCache {
+    /// The value of the XML attribute, `None` when the XML has none.
+    pub fn attribute(self) -> Option<&'static str> {
+        match self {
+            DiskCache::None => Some("none"),
+            DiskCache::Directsync => Some("directsync"),
+            DiskCache::Writethrough => Some("writethrough"),
+            DiskCache::Writeback => Some("writeback"),
+            DiskCache::Unsafe => Some("unsafe"),
+            DiskCache::Default => Option::None,
+        }
+    }
+
+    /// Does the host's page cache sit between the guest and the image? (libvirt counts every
+    /// mode but `none` and `directsync` as cached.)
+    pub fn uses_host_cache(self) -> bool {
+        !matches!(self, DiskCache::None | DiskCache::Directsync)
+    }
+
+    /// `none`, the default (for `skip_serializing_if`, so traces without it stay unchanged).
+    pub fn is_none(&self) -> bool {
+        *self == DiskCache::None
+    }
+}
+
+/// The first QEMU whose file driver drops the host page cache at a migration's switch-over
+/// (`drop-cache`, qapi/block-core.json: "since: 4.0").
+pub const QEMU_DROP_CACHE_SINCE: (u32, u32) = (4, 0);
+
 /// Whether a guest is running when the lab starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]

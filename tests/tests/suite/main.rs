@@ -1,6 +1,7 @@
 //! The cross-crate tests, one binary: every scenario file, golden traces, the prerequisites'
-//! scenarios, properties of random scenarios, the glossary over every shipped text, and the
-//! links of the README and the book, and the question-bank loader under random and mutated input.
+//! scenarios, the lesson topics' scenarios, properties of random scenarios, the glossary over
+//! every shipped text, and the links of the README and the book, and the question-bank loader
+//! under random and mutated input.
 //! One binary (not one per file) because each links the whole workspace: on CI's two cores the
 //! links, not the tests, took the time.
 
@@ -13,3 +14,4 @@ mod loaders;
 mod prereq;
 mod properties;
 mod scenarios;
+mod topics;

@@ -185,6 +185,7 @@ fn migration(vm: &str, storage: StorageKind, f: Flags) -> MigrationSpec {
         postcopy_after_precopy: f.postcopy_after_precopy,
         postcopy_after_pass: f.postcopy_after_pass,
         unsafe_: false,
+        tls: false,
         bandwidth_mibps: f.bandwidth_mibps,
         postcopy_bandwidth_mibps: f.postcopy_bandwidth_mibps,
         timeout_s: f.timeout.map(|(s, _)| s),
@@ -194,6 +195,7 @@ fn migration(vm: &str, storage: StorageKind, f: Flags) -> MigrationSpec {
         auto_converge_increment: f.auto_converge_tuning.1,
         // The URI names the destination by its lab name.
         uri_host: None,
+        migrate_uri_host: None,
     }
 }
 

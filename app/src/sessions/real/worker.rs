@@ -77,8 +77,9 @@ enum FromWorker {
     Notice(String),
     /// Watching the source, or why it cannot be watched.
     Watching(Result<(), String>),
-    /// A migration started elsewhere is being recorded.
-    Watched(Job),
+    /// A migration started elsewhere is being recorded (boxed: a job carries its whole
+    /// `virsh migrate` spec).
+    Watched(Box<Job>),
     Finished(Box<Trace>),
 }
 
@@ -378,7 +379,7 @@ impl RealSession {
                 self.busy = Some((Busy::Migration, Instant::now()));
                 self.predicting = true;
                 self.prediction = None;
-                self.start_live(job, true);
+                self.start_live(*job, true);
             }
             FromWorker::Finished(trace) => {
                 self.busy = None;
@@ -608,7 +609,10 @@ fn watched(
         command: format!("virsh migrate ... {vm} ... (started outside migralab)"),
         ..job.clone()
     };
-    if tx.send(FromWorker::Watched(watched_job.clone())).is_err() {
+    if tx
+        .send(FromWorker::Watched(Box::new(watched_job.clone())))
+        .is_err()
+    {
         return false;
     }
     waker();

@@ -327,6 +327,15 @@ impl Shell {
                 return 1;
             }
         };
+        // `--migrateuri tcp://HOST[:PORT]`: where the data goes (the port is not modelled).
+        let migrate_uri_host = match a.get("migrateuri").map(migrate_uri_host) {
+            Some(Err(e)) => {
+                io.errln(e.virsh_line());
+                return 1;
+            }
+            Some(Ok(h)) => h,
+            None => None,
+        };
         // Flag checks libvirt makes before the migration starts.
         let p2p = a.has("p2p");
         let tunnelled = a.has("tunnelled");
@@ -449,6 +458,7 @@ impl Shell {
             postcopy_after_precopy: a.has("postcopy-after-precopy"),
             postcopy_after_pass: None,
             unsafe_: a.has("unsafe"),
+            tls: a.has("tls"),
             bandwidth_mibps: bandwidth.or(tune.speed_mibps).filter(|&b| b > 0),
             postcopy_bandwidth_mibps: postcopy_bw.or(tune.postcopy_speed_mibps).filter(|&b| b > 0),
             timeout_s: timeout.filter(|_| !timeout_postcopy_fails),
@@ -460,6 +470,7 @@ impl Shell {
             downtime_limit_ms: tune.downtime_ms,
             auto_converge_initial: ac_initial.map(|v| v as u8),
             auto_converge_increment: ac_increment.map(|v| v as u8),
+            migrate_uri_host,
         };
         let index = self.sim.migrations().len();
         if let Err(e) = self.sim.apply(LabCommand::Migrate(spec.clone())) {
@@ -512,15 +523,26 @@ impl Shell {
 
     /// Notes on options the lab accepts but does not simulate.
     fn migrate_notes(&self, a: &Args, io: &mut Io) {
-        if let Some(u) = a.get("migrateuri") {
+        if let Some(u) = a.get("migrateuri").filter(|u| !u.starts_with("tcp://")) {
             self.note(
                 io,
                 &Text::new(
                     format!(
-                        "--migrateuri {u} diabaikan: lab ini hanya punya satu jaringan migrasi."
+                        "--migrateuri {u} diabaikan: lab ini hanya menyimulasikan tcp://HOST[:PORT]."
+                    ),
+                    format!("--migrateuri {u} is ignored: the lab simulates tcp://HOST[:PORT] only."),
+                ),
+            );
+        }
+        if let Some(addr) = a.get("listen-address") {
+            self.note(
+                io,
+                &Text::new(
+                    format!(
+                        "--listen-address {addr}: QEMU di host tujuan mendengarkan di alamat itu saja (bawaan 0.0.0.0, atau `migration_address` di qemu.conf); lab ini tidak memodelkannya."
                     ),
                     format!(
-                        "--migrateuri {u} is ignored: this lab has a single migration network."
+                        "--listen-address {addr}: the destination's QEMU listens on that address only (default 0.0.0.0, or `migration_address` in qemu.conf); the lab does not model it."
                     ),
                 ),
             );
@@ -536,7 +558,6 @@ impl Shell {
             "postcopy-resume",
             "zerocopy",
             "graphicsuri",
-            "listen-address",
             "dname",
             "xml",
             "migrate-disks",
@@ -548,7 +569,6 @@ impl Shell {
             "comp-mt-dthreads",
             "comp-xbzrle-cache",
             "persistent-xml",
-            "tls",
             "tls-destination",
             "parallel",
             "parallel-connections",
@@ -1090,6 +1110,26 @@ fn job_stats(io: &mut Io, s: &MigrationSample, row: &dyn Fn(&mut Io, &str, Strin
         "Normal data:",
         pretty(s.normal_pages * migralab_sim_core::units::PAGE_SIZE),
     );
+}
+
+/// The host of `--migrateuri tcp://HOST[:PORT]` (libvirt's qemuMigrationDstPrepareDirect:
+/// "missing host in migration URI"); `None` for another scheme, which the lab does not simulate.
+fn migrate_uri_host(uri: &str) -> Result<Option<String>, LabError> {
+    let Some(rest) = uri.strip_prefix("tcp://") else {
+        return Ok(None);
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    if host.is_empty() {
+        return Err(LabError::Libvirt {
+            code: None,
+            message: format!("invalid argument: missing host in migration URI: {uri}"),
+        });
+    }
+    Ok(Some(host.to_string()))
 }
 
 #[cfg(test)]

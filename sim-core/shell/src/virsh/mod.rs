@@ -330,6 +330,7 @@ impl Shell {
             "start" | "shutdown" | "destroy" | "undefine" => {
                 self.virsh_lifecycle(&host, name, a, io)
             }
+            "change-media" => self.virsh_change_media(&host, a, io),
             "migrate" => self.virsh_migrate(ctx, a, io, bg, cmdline),
             "domjobinfo" => self.virsh_domjobinfo(&host, a, io),
             "domjobabort" => self.virsh_domjobabort(&host, a, io),
@@ -343,6 +344,38 @@ impl Shell {
                 1
             }
         }
+    }
+
+    /// `virsh change-media DOMAIN PATH --eject`: the CD-ROM (target `sda`, or its image's
+    /// path) is left without media. Inserting media is not simulated.
+    fn virsh_change_media(&mut self, host: &str, a: &Args, io: &mut Io) -> i32 {
+        let Some(vm) = self.lookup_domain(host, a.get("domain").unwrap_or(""), io) else {
+            return 1;
+        };
+        let path = a.get("path").unwrap_or("");
+        let media = self.vm_spec(&vm).and_then(|v| v.cdrom.clone());
+        let is_drive = media
+            .as_deref()
+            .is_some_and(|iso| path == "sda" || (!iso.is_empty() && path == iso));
+        if !is_drive {
+            io.errln(format!(
+                "error: No disk found whose source path or target is {path}"
+            ));
+            return 1;
+        }
+        if !a.has("eject") {
+            self.note(
+                io,
+                &Text::new(
+                    "lab ini hanya menyimulasikan `--eject`.",
+                    "the lab simulates `--eject` only.",
+                ),
+            );
+            return 1;
+        }
+        self.sim.eject_cdrom(&vm);
+        io.outln("Successfully ejected media.");
+        0
     }
 
     /// Find a domain on `host` by name, id or UUID; on failure print libvirt's error and a hint.

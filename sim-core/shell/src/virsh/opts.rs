@@ -125,6 +125,27 @@ pub(crate) const GROUPS: &[(&str, &str)] = &[
 
 /// The commands the lab's virsh knows (a subset of the real ~250).
 pub(crate) const COMMANDS: &[Def] = &[
+    // Help texts as in tools/virsh-domain.c (opts_change_media), the lab's subset of options.
+    Def {
+        name: "change-media",
+        group: "Domain Management",
+        help: "Change media of CD or floppy drive",
+        desc: "Change media of CD or floppy drive.",
+        opts: &[
+            DOMAIN,
+            req("path", "Fully-qualified path or target of disk device"),
+            b("eject", "Eject the media"),
+            b(
+                "current",
+                "can be either or both of --live and --config, depends on implementation hypervisor driver",
+            ),
+            b("live", "alter live configuration of running domain"),
+            b(
+                "config",
+                "alter persistent configuration, effect observed on next boot",
+            ),
+        ],
+    },
     Def {
         name: "destroy",
         group: "Domain Management",

@@ -17,7 +17,7 @@ macro_rules! scenario {
 }
 
 /// Run `line` and show it in the failure message if an assertion on it fails.
-fn run(sh: &mut Shell, line: &str) -> ShellOutput {
+pub(crate) fn run(sh: &mut Shell, line: &str) -> ShellOutput {
     let prompt = sh.prompt();
     let out = sh.run_line(line);
     eprintln!("{prompt}{line}\n{}[exit {}]", out.text, out.status);
