@@ -29,8 +29,8 @@ pub const FIELDS: &[JobField] = &[
     JobField {
         label: "Job type",
         meaning: Text {
-            id: "Unbounded = job berjalan dan waktu selesainya tidak diketahui (migrasi selalu begini). Dengan `--completed`: Completed, Failed atau Cancelled (dibatalkan dengan Ctrl-C atau `virsh domjobabort`). None = tidak ada job.",
-            en: "Unbounded = a job is running and its end is not known (a migration always is). With `--completed`: Completed, Failed or Cancelled (by Ctrl-C or `virsh domjobabort`). None = no job.",
+            id: "Unbounded = job berjalan dan waktu selesainya tidak diketahui (migrasi selalu begini). Dengan `--completed`: Completed atau Failed; migrasi yang dibatalkan (Ctrl-C atau `virsh domjobabort`) tidak meninggalkan statistik, jadi None. None = tidak ada job.",
+            en: "Unbounded = a job is running and its end is not known (a migration always is). With `--completed`: Completed or Failed; a cancelled migration (Ctrl-C or `virsh domjobabort`) leaves no statistics, so None. None = no job.",
         },
     },
     JobField {
@@ -162,8 +162,8 @@ pub const FIELDS: &[JobField] = &[
     JobField {
         label: "Error message",
         meaning: Text {
-            id: "Untuk job yang gagal atau dibatalkan, dengan `--completed --anystats`: alasannya, misalnya \"operation aborted: job 'migration out' canceled by client\".",
-            en: "For a failed or cancelled job, with `--completed --anystats`: why it ended, e.g. \"operation aborted: job 'migration out' canceled by client\".",
+            id: "Untuk job yang gagal, dengan `--completed --anystats`: alasannya, bila libvirt menyimpannya.",
+            en: "For a failed job, with `--completed --anystats`: why it ended, when libvirt kept it.",
         },
     },
 ];

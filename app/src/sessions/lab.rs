@@ -117,6 +117,34 @@ impl RunRecord {
         self.series.outcome.as_ref()
     }
 
+    /// A real run that ended without completing, which `why` shows was cancelled (libvirt keeps
+    /// no statistics of a cancelled migration, so the watcher could only see the job end with
+    /// the guest still on the source): its outcome becomes "aborted" at the same time, and the
+    /// trace says on what evidence. Completed or already aborted runs are left as they are.
+    pub fn mark_cancelled(&mut self, why: &str) {
+        let Some(Outcome::Failed { at_ms, .. }) = self.outcome().cloned() else {
+            return;
+        };
+        for e in &mut self.trace.events {
+            if e.source == self.vm
+                && let migralab_sim_core::trace::TraceKind::Finished(o) = &mut e.kind
+            {
+                *o = Outcome::Aborted { at_ms };
+            }
+        }
+        let t_ms = self.trace.events.last().map_or(0.0, |e| e.t_ms);
+        self.trace
+            .events
+            .push(migralab_sim_core::trace::TraceEvent {
+                t_ms,
+                source: "lab".into(),
+                kind: migralab_sim_core::trace::TraceKind::Log {
+                    message: why.to_string(),
+                },
+            });
+        self.series = RunSeries::from_events(&self.vm, &self.trace.events);
+    }
+
     /// A short label for lists and legends: `#2 db01 -> kvm-host-02`.
     pub fn label(&self) -> String {
         format!("#{} {} -> {}", self.id.0, self.vm, self.to)

@@ -269,7 +269,13 @@ fn experiment_3_reads_domjobinfo_and_cancels_at_the_shown_time_then_compares_the
     };
     let last_output = |h: &Harness<'static, MigralabApp>| {
         let session = h.state().lab.session.as_ref().unwrap();
-        session.terminal().last().unwrap().output.clone().unwrap_or_default()
+        session
+            .terminal()
+            .last()
+            .unwrap()
+            .output
+            .clone()
+            .unwrap_or_default()
     };
     // Step 1: the migration in the background; the terminal is free at once.
     run_step(&mut h, 0);

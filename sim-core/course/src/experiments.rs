@@ -677,11 +677,7 @@ mod tests {
                 "error: operation aborted: job 'migration out' canceled by client",
                 "[1]+  Exit 1",
             ],
-            "exp3-verify" => &[
-                "db01   running",
-                "Job type:         Cancelled",
-                "Error message:    operation aborted: job 'migration out' canceled by client",
-            ],
+            "exp3-verify" => &["db01   running", "Job type:         None"],
             "exp3-bandwidth" => &["8796093022207", "canceled by client"],
             "exp3-downtime" => &["300", "Migration: [100.00 %]"],
             "exp3-auto-converge" | "exp3-postcopy" => &["Migration: [100.00 %]"],

@@ -216,8 +216,9 @@ max_time_s = 60.0
                 .starts_with("running"),
             "still on the source"
         );
+        // libvirt keeps no statistics of a cancelled migration (the lab in a box).
         let info = s.run_line("virsh domjobinfo db01 --completed").text;
-        assert!(info.contains("Cancelled"), "{info}");
+        assert!(info.starts_with("Job type:         None"), "{info}");
     }
 
     #[test]

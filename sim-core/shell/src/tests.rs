@@ -426,12 +426,14 @@ fn migration_tuning_and_abort() {
         out.text
     );
     assert_eq!(run(&mut s, "jobs").text, "");
-    let out = run(&mut s, "virsh domjobinfo db01 --completed");
-    // cmdDomjobinfo prints the operation of every job but None.
-    assert_eq!(
-        out.text,
-        "Job type:         Cancelled   \nOperation:        Outgoing migration\n\n"
-    );
+    // libvirt keeps no statistics of a cancelled migration: after `virsh domjobabort`,
+    // `domjobinfo --completed` (even with --anystats) says None (the lab in a box, libvirt 11.3).
+    for line in [
+        "virsh domjobinfo db01 --completed",
+        "virsh domjobinfo db01 --completed --anystats",
+    ] {
+        assert_eq!(run(&mut s, line).text, "Job type:         None        \n\n");
+    }
     assert!(run(&mut s, "virsh list").text.contains("db01   running"));
 }
 

@@ -174,9 +174,16 @@ impl RealRuntime {
     }
 
     #[cfg(feature = "real")]
-    fn add_run(&mut self, lab: &mut LabRuntime, run: crate::sessions::lab::RunRecord) {
+    fn add_run(&mut self, lab: &mut LabRuntime, mut run: crate::sessions::lab::RunRecord) {
         #[cfg(target_os = "linux")]
         {
+            if let Some(line) =
+                crate::sessions::real::experiments::cancelled_by(&self.facts, &run.vm)
+            {
+                run.mark_cancelled(&format!(
+                    "cancelled: `{line}` was typed in the terminal while the job ran (libvirt keeps no statistics of a cancelled migration)"
+                ));
+            }
             let setup = self.setup_now();
             self.facts.push(
                 crate::sessions::real::experiments::FactKind::Run(run.id),

@@ -155,6 +155,9 @@ impl TerminalRuntime {
 /// How many typed lines wait at most for their prompt (older ones are forgotten).
 const MAX_RUNNING: usize = 8;
 
+/// How a Ctrl-C pressed in the terminal is kept among the typed lines.
+pub const CTRL_C: &str = "^C";
+
 /// The id of the terminal's screen (focus, tests).
 pub fn screen_id() -> egui::Id {
     egui::Id::unique("real_terminal_screen")
@@ -348,6 +351,11 @@ fn screen_ui(
                     if !line.is_empty() {
                         lines.push(line);
                     }
+                }
+                if bytes == [0x03] {
+                    // Ctrl-C, kept as a line of its own: a foreground `virsh migrate` it
+                    // interrupts cancels its job (see `experiments::cancelled_by`).
+                    lines.push(CTRL_C.to_string());
                 }
                 session.send(&bytes);
                 typed = true;

@@ -250,7 +250,8 @@ pub fn real_line(line: &str, scenario: &Scenario, hosts: &Hosts<'_>) -> String {
 /// The writer db01 runs on the lab in a box for a step whose scenario has a busy guest: its
 /// working set (MiB) and rate (MiB/s). Small enough for the lab's TCG guest to keep up, and a
 /// scanner (it rewrites its set in order), so a pass never finds less than the whole set dirty
-/// while the writer outruns the cap.
+/// while the writer outruns the cap (on the lab in a box such a migration ran 66 s, 96 passes,
+/// until cancelled).
 pub const LAB_WRITER: (u64, u64) = (16, 24);
 
 /// How the lab in a box stands in for a scenario whose guest writes faster than its link: db01
@@ -494,6 +495,32 @@ pub fn judge<'s>(
         out.push(found);
     }
     out
+}
+
+/// The line that cancelled `vm`'s migration from the terminal: a `virsh domjobabort VM` typed
+/// since the last run ended (the run that ends next is the one it cancelled), or a Ctrl-C
+/// (`^C`: virsh cancels the job of a foreground `virsh migrate` it interrupts). A real run whose
+/// job ended without completing is then a cancelled one: libvirt keeps no statistics of a
+/// cancelled migration (`virsh domjobinfo --completed` says `Job type: None` afterwards, seen
+/// on the lab in a box with libvirt 11.3), so the watcher alone cannot tell it from a failure.
+pub fn cancelled_by(facts: &RealFacts, vm: &str) -> Option<String> {
+    facts
+        .all()
+        .iter()
+        .rev()
+        .take_while(|f| !matches!(f.kind, FactKind::Run(_)))
+        .find_map(|f| match &f.kind {
+            FactKind::Typed(line) if line == crate::gui::real::terminal::CTRL_C => {
+                Some(line.clone())
+            }
+            FactKind::Typed(line) => content::commands_of(line)
+                .any(|c| {
+                    let w: Vec<&str> = c.split_whitespace().collect();
+                    w.len() >= 3 && w[0] == "virsh" && w[1] == "domjobabort" && w[2] == vm
+                })
+                .then(|| line.clone()),
+            _ => None,
+        })
 }
 
 /// What a terminal line holds after its prompt (`root@kvm-host-01:~# virsh list` gives
@@ -760,5 +787,29 @@ mod tests {
             real_command(&format!("{watch} && echo ok | cat"), &sc, &kvm),
             format!("{watch} && echo ok | cat")
         );
+    }
+
+    #[test]
+    fn a_run_is_cancelled_by_a_domjobabort_typed_since_the_last_run() {
+        let mut facts = RealFacts::default();
+        facts.push(
+            FactKind::Typed(
+                "virsh migrate --live db01 qemu+ssh://kvm-host-02/system </dev/null &".into(),
+            ),
+            None,
+        );
+        assert_eq!(cancelled_by(&facts, "db01"), None);
+        facts.push(
+            FactKind::Typed("virsh domjobinfo db01; virsh domjobabort db01".into()),
+            None,
+        );
+        assert_eq!(
+            cancelled_by(&facts, "db01").as_deref(),
+            Some("virsh domjobinfo db01; virsh domjobabort db01")
+        );
+        assert_eq!(cancelled_by(&facts, "web01"), None, "another guest's job");
+        // Once a run has ended, an earlier abort no longer counts for the next.
+        facts.push(FactKind::Run(RunId(1)), None);
+        assert_eq!(cancelled_by(&facts, "db01"), None);
     }
 }
