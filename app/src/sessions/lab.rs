@@ -881,7 +881,8 @@ mod tests {
         assert!(list.contains("db01") && list.contains("running"), "{list}");
         run(&mut s, "virsh domjobinfo db01 --completed", &mut next);
         let info = s.terminal().last().unwrap().output.clone().unwrap();
-        assert!(info.starts_with("Job type:         Cancelled"), "{info}");
+        // libvirt keeps no statistics of a cancelled migration (the lab in a box).
+        assert!(info.starts_with("Job type:         None"), "{info}");
     }
 
     #[test]
