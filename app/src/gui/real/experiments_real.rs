@@ -366,19 +366,29 @@ pub fn compared_runs<'l>(
     evidence: &[Option<Evidence>],
     lab: &'l LabRuntime,
 ) -> Option<(Option<&'l RunRecord>, Option<&'l RunRecord>)> {
-    let run_for = |id: &str| -> Option<&'l RunRecord> {
-        let i = exp.steps.iter().position(|s| s.id == id)?;
-        match modes.get(i)? {
-            StepMode::Real => evidence
-                .get(i)
-                .copied()
-                .flatten()
-                .and_then(|e| e.run)
-                .and_then(|r| lab.run(r)),
-            StepMode::Simulated(_) => guide::run_of_step(exp, id, lab),
-        }
-    };
+    let run_for = |id: &str| run_of(exp, id, modes, evidence, lab);
     exp.compare.as_ref().map(|c| (run_for(&c.a), run_for(&c.b)))
+}
+
+/// The run that did step `id`: the real run of its evidence, or the simulated one when the
+/// step runs simulated.
+fn run_of<'l>(
+    exp: &Experiment,
+    id: &str,
+    modes: &[StepMode],
+    evidence: &[Option<Evidence>],
+    lab: &'l LabRuntime,
+) -> Option<&'l RunRecord> {
+    let i = exp.steps.iter().position(|s| s.id == id)?;
+    match modes.get(i)? {
+        StepMode::Real => evidence
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|e| e.run)
+            .and_then(|r| lab.run(r)),
+        StepMode::Simulated(_) => guide::run_of_step(exp, id, lab),
+    }
 }
 
 /// What the compared runs measured (`compare = { a, b, c }`), by placeholder name: the real
@@ -395,18 +405,7 @@ pub fn compared_values(
         .compare
         .as_ref()
         .and_then(|c| c.c.as_deref())
-        .and_then(|id| {
-            let i = exp.steps.iter().position(|s| s.id == id)?;
-            match modes.get(i)? {
-                StepMode::Real => evidence
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .and_then(|e| e.run)
-                    .and_then(|r| lab.run(r)),
-                StepMode::Simulated(_) => guide::run_of_step(exp, id, lab),
-            }
-        });
+        .and_then(|id| run_of(exp, id, modes, evidence, lab));
     if let Some(c) = third {
         crate::gui::experiments::measure_run(&mut values, "c", c);
     }
