@@ -875,21 +875,8 @@ fn experiment_1_on_the_real_hosts(real: &mut RealArm) {
             .contains(&"exp1".to_string()),
         "the explanation is shown"
     );
-    let settings = h.state_mut().shared.settings().effective();
+    let (exp, modes, evidence) = every_step_done_for_real(&mut h, "exp1");
     let app = h.state();
-    let exp = migralab_course::experiments::experiments()
-        .iter()
-        .find(|e| e.id == "exp1")
-        .unwrap();
-    let hosts = migralab_app::gui::real::experiments_real::hosts_of(
-        &settings,
-        &app.state,
-        app.real.on_labbox,
-    );
-    let (modes, evidence, done) = migralab_app::gui::real::experiments_real::steps_state(
-        exp, &app.state, &app.real, &app.lab, &hosts,
-    );
-    assert!(done.iter().all(|d| *d), "{done:?}");
     let (a, b) =
         migralab_app::gui::real::experiments_real::compared_runs(exp, &modes, &evidence, &app.lab)
             .unwrap();
@@ -1065,21 +1052,8 @@ fn experiment_3_on_the_real_hosts(real: &mut RealArm) {
     eprintln!("the app's terminal:\n{}", terminal_text(h.state()));
 
     // Every step done, and the explanation filled from the real runs.
-    let settings = h.state_mut().shared.settings().effective();
+    let (exp, modes, evidence) = every_step_done_for_real(&mut h, "exp3");
     let app = h.state();
-    let exp = migralab_course::experiments::experiments()
-        .iter()
-        .find(|e| e.id == "exp3")
-        .unwrap();
-    let hosts = migralab_app::gui::real::experiments_real::hosts_of(
-        &settings,
-        &app.state,
-        app.real.on_labbox,
-    );
-    let (modes, evidence, done) = migralab_app::gui::real::experiments_real::steps_state(
-        exp, &app.state, &app.real, &app.lab, &hosts,
-    );
-    assert!(done.iter().all(|d| *d), "{done:?}");
     let measured = migralab_app::gui::real::experiments_real::compared_values(
         exp, &modes, &evidence, &app.lab,
     );
@@ -1090,6 +1064,29 @@ fn experiment_3_on_the_real_hosts(real: &mut RealArm) {
     assert!(!text.contains('{'), "every number filled: {text}");
     drop(h);
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Every step of experiment `id` done on the real hosts, judged as the tab judges them: the
+/// experiment, its steps' modes and evidence (for the compared runs).
+fn every_step_done_for_real(
+    h: &mut ExpHarness,
+    id: &str,
+) -> (
+    &'static migralab_course::experiments::Experiment,
+    Vec<migralab_app::sessions::real::experiments::StepMode>,
+    Vec<Option<migralab_app::sessions::real::experiments::Evidence>>,
+) {
+    use migralab_app::gui::real::experiments_real::{hosts_of, steps_state};
+    let settings = h.state_mut().shared.settings().effective();
+    let app = h.state();
+    let exp = migralab_course::experiments::experiments()
+        .iter()
+        .find(|e| e.id == id)
+        .unwrap();
+    let hosts = hosts_of(&settings, &app.state, app.real.on_labbox);
+    let (modes, evidence, done) = steps_state(exp, &app.state, &app.real, &app.lab, &hosts);
+    assert!(done.iter().all(|d| *d), "{id}: {done:?}");
+    (exp, modes, evidence)
 }
 
 type ExpHarness = egui_kittest::Harness<'static, migralab_app::gui::MigralabApp>;
