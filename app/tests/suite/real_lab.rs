@@ -547,15 +547,7 @@ fn the_app_migrates_db01_for_real(real: &mut RealArm) {
     use migralab_app::gui::MigralabApp;
     use migralab_app::gui::state::{AppState, Tab};
 
-    let settings = format!(
-        "format = 1\n[real_lab]\nallowed_hosts = [\"{}\", \"{}\"]\nallowed_domains = [\"{VM}\"]\n\
-         ping_target = \"{GUEST_IP}\"\nping_netns = \"lab-client\"\nprediction_scenario = \"labbox\"\n",
-        real.socket_uri(HOST1),
-        real.socket_uri(HOST2)
-    );
-    let data = std::env::temp_dir().join(format!("migralab-real-lab-gui-{}", std::process::id()));
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("instructor.toml"), settings).unwrap();
+    let data = instructor_allows_the_lab(real, "lab-gui");
     let mut app = MigralabApp::new(AppState {
         tab: Tab::Lab,
         lang: migralab_sim_core::lang::Lang::En,
@@ -1089,6 +1081,21 @@ fn every_step_done_for_real(
     (exp, modes, evidence)
 }
 
+/// A data directory whose instructor.toml allows the lab in a box's hosts, db01, its address
+/// and lab-client's pings (removed by the caller).
+fn instructor_allows_the_lab(real: &RealArm, name: &str) -> std::path::PathBuf {
+    let settings = format!(
+        "format = 1\n[real_lab]\nallowed_hosts = [\"{}\", \"{}\"]\nallowed_domains = [\"{VM}\"]\n\
+         ping_target = \"{GUEST_IP}\"\nping_netns = \"lab-client\"\nprediction_scenario = \"labbox\"\n",
+        real.socket_uri(HOST1),
+        real.socket_uri(HOST2)
+    );
+    let data = std::env::temp_dir().join(format!("migralab-real-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("instructor.toml"), settings).unwrap();
+    data
+}
+
 type ExpHarness = egui_kittest::Harness<'static, migralab_app::gui::MigralabApp>;
 
 /// The app on the Experiments tab with experiment `exp` selected, NYATA on (the lab in a box's
@@ -1099,15 +1106,7 @@ fn real_experiments_app(real: &RealArm, exp: &str) -> (ExpHarness, std::path::Pa
     use egui_kittest::kittest::Queryable as _;
     use migralab_app::gui::MigralabApp;
     use migralab_app::gui::state::{AppState, Tab};
-    let settings = format!(
-        "format = 1\n[real_lab]\nallowed_hosts = [\"{}\", \"{}\"]\nallowed_domains = [\"{VM}\"]\n\
-         ping_target = \"{GUEST_IP}\"\nping_netns = \"lab-client\"\nprediction_scenario = \"labbox\"\n",
-        real.socket_uri(HOST1),
-        real.socket_uri(HOST2)
-    );
-    let data = std::env::temp_dir().join(format!("migralab-real-{exp}-{}", std::process::id()));
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("instructor.toml"), settings).unwrap();
+    let data = instructor_allows_the_lab(real, exp);
     let mut app = MigralabApp::new(AppState {
         tab: Tab::Experiments,
         lang: migralab_sim_core::lang::Lang::En,
